@@ -1,0 +1,54 @@
+# Developer loop. Every target sets up .venv first when it is missing or stale.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_PROMPT ?= Write a Python function that checks whether a string is a palindrome, with a one-line explanation.
+
+.PHONY: setup demo test lint typecheck unit proto bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+# The main job, offline: the embedded model answers with networking switched off
+# where the machine allows a private network namespace.
+demo: setup
+	@if unshare -n true 2>/dev/null; then \
+		echo "== autogpt -p (embedded model, no network: unshare -n)"; \
+		unshare -n $(BIN)/autogpt -p "$(DEMO_PROMPT)"; \
+	else \
+		echo "== autogpt -p (embedded model; unshare unavailable, network left on)"; \
+		$(BIN)/autogpt -p "$(DEMO_PROMPT)"; \
+	fi
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy
+
+unit: setup
+	$(BIN)/pytest -q
+
+test: lint typecheck unit
+
+proto: setup
+	@rm -rf $(VENV)/proto-out && mkdir -p $(VENV)/proto-out
+	$(BIN)/python -m grpc_tools.protoc -Iproto \
+		--python_out=$(VENV)/proto-out --grpc_python_out=$(VENV)/proto-out --pyi_out=$(VENV)/proto-out \
+		proto/iac/v1/iac.proto
+	@sed -i 's/^from iac\.v1 import/from autogpt.iac._gen import/' $(VENV)/proto-out/iac/v1/iac_pb2_grpc.py
+	cp $(VENV)/proto-out/iac/v1/iac_pb2.py $(VENV)/proto-out/iac/v1/iac_pb2.pyi \
+		$(VENV)/proto-out/iac/v1/iac_pb2_grpc.py autogpt/iac/_gen/
+
+bench: setup
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -1,0 +1,3 @@
+from autogpt.cli.main import main
+
+main()

@@ -1,0 +1,246 @@
+"""The agent runtime: an async actor that takes commands and tasks off its Bus.
+
+A subclass declares who it is (``name``, ``role``, ``persona``, ``capabilities``) and its
+actions, as methods decorated with :func:`action`. The base class does the rest the same
+way for every agent: acknowledge, stream status, bound retries of transient failures,
+reply with a result or a typed error, and answer ``help``, ``status`` and ``terminate``.
+An agent never knows whether its Bus is in memory or a gRPC stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, ClassVar, TypeVar
+
+from pydantic import BaseModel
+
+from autogpt.errors import AutoGPTError, ErrorCode, UnknownActionError, WorkCancelledError
+from autogpt.iac.bus import Bus
+from autogpt.iac.envelope import Command, Envelope, ErrorInfo, Kind, Result, State, Status, Task
+from autogpt.llm.base import DEFAULT_OPTIONS, LLM, Completion, Message, Options
+from autogpt.llm.structured import Structured, complete_structured
+from autogpt.llm.usage import MeteredLLM, UsageMeter
+from autogpt.logs import get_logger
+from autogpt.mind.context import Conversation
+from autogpt.tools.workspace import Workspace
+
+log = get_logger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+ActionFn = Callable[[Any, Command, "Context"], Awaitable[Result]]
+
+
+def action(name: str, *, help: str, aliases: tuple[str, ...] = ()) -> Callable[[ActionFn], ActionFn]:
+    """Mark a method ``async def f(self, command, ctx) -> Result`` as an action."""
+
+    def mark(fn: ActionFn) -> ActionFn:
+        fn.__iac_action__ = (name, help, aliases)  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+class Context:
+    """What a running action may do besides thinking: report progress, stream output."""
+
+    def __init__(self, agent: Agent, request: Envelope) -> None:
+        self.agent = agent
+        self.request = request
+        self.started = time.monotonic()
+
+    @property
+    def session_id(self) -> str:
+        return self.request.session_id or self.request.sender
+
+    async def status(self, message: str, progress: float = 0.0, state: State = State.WORKING) -> None:
+        await self.agent.bus.status(self.request, Status(state, message, progress))
+
+    async def emit(self, delta: str) -> None:
+        """Stream a piece of output text to the requester."""
+        if delta:
+            await self.agent.bus.status(self.request, Status(State.WORKING, delta=delta))
+
+
+class Agent:
+    name: ClassVar[str] = "Agent"
+    role: ClassVar[str] = "agent"
+    persona: ClassVar[str] = "You are a helpful assistant."
+    capabilities: ClassVar[frozenset[str]] = frozenset()
+    aliases: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self,
+        llm: LLM,
+        bus: Bus,
+        *,
+        workspace: Workspace | None = None,
+        meter: UsageMeter | None = None,
+        max_attempts: int = 2,
+        max_concurrency: int = 4,
+        retry_delay: float = 0.5,
+        reply_tokens: int = 1024,
+    ) -> None:
+        self.meter = meter if meter is not None else UsageMeter()
+        self.llm: LLM = llm if isinstance(llm, MeteredLLM) else MeteredLLM(llm, self.meter, self.name)
+        self.bus = bus
+        self.workspace = workspace
+        self.max_attempts = max(1, max_attempts)
+        self.retry_delay = retry_delay
+        self.reply_tokens = reply_tokens
+        self._conversations: dict[str, Conversation] = {}
+        self._slots = asyncio.Semaphore(max_concurrency)
+        self._running: dict[str, tuple[asyncio.Task[None], Envelope]] = {}
+        self._actions: dict[str, tuple[ActionFn, str]] = {}
+        self._action_names: dict[str, str] = {}
+        for cls in reversed(type(self).__mro__):
+            for attr in vars(cls).values():
+                spec = getattr(attr, "__iac_action__", None)
+                if spec is not None:
+                    name, help_text, aliases = spec
+                    self._actions[name] = (attr, help_text)
+                    for alias in (name, *aliases):
+                        self._action_names[alias] = name
+
+    # -- the loop ----------------------------------------------------------------------
+
+    async def serve(self) -> None:
+        """Handle requests until the Bus closes; each request runs as its own task."""
+        log.info("agent_serving", agent=self.bus.agent_id, role=self.role)
+        async with asyncio.TaskGroup() as tasks:
+            async for env in self.bus:
+                if env.kind == Kind.REQUEST and isinstance(env.payload, Command | Task):
+                    self._running[env.id] = (tasks.create_task(self._handle(env)), env)
+                elif isinstance(env.payload, ErrorInfo):
+                    log.warning("agent_notice", agent=self.bus.agent_id, error=env.payload.message)
+
+    async def _handle(self, env: Envelope) -> None:
+        ctx = Context(self, env)
+        try:
+            async with self._slots:
+                await ctx.status("accepted", state=State.ACCEPTED)
+                result = await self._with_retries(env, ctx)
+            await self.bus.reply(env, result)
+        except asyncio.CancelledError:
+            await self._reply_quietly(env, ErrorInfo(ErrorCode.CANCELLED, f"{self.name}: stopped on request"))
+        except AutoGPTError as exc:
+            log.info("action_failed", agent=self.name, error=str(exc), code=exc.code.name)
+            await self._reply_quietly(env, ErrorInfo.from_exception(exc))
+        except Exception as exc:
+            log.exception("action_crashed", agent=self.name)
+            await self._reply_quietly(
+                env, ErrorInfo(ErrorCode.AGENT_FAILED, f"{self.name} failed: {type(exc).__name__}: {exc}")
+            )
+        finally:
+            self._running.pop(env.id, None)
+
+    async def _reply_quietly(self, env: Envelope, error: ErrorInfo) -> None:
+        try:
+            await self.bus.reply(env, error)
+        except AutoGPTError:
+            log.info("reply_undeliverable", agent=self.name, request=env.id)
+
+    async def _with_retries(self, env: Envelope, ctx: Context) -> Result:
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                return await self.dispatch(env.payload, ctx)
+            except AutoGPTError as exc:
+                if not exc.retryable or attempt == self.max_attempts:
+                    raise
+                await ctx.status(f"attempt {attempt} failed ({exc}); retrying", state=State.WAITING)
+                await asyncio.sleep(self.retry_delay * 2 ** (attempt - 1))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def dispatch(self, payload: object, ctx: Context) -> Result:
+        if isinstance(payload, Task):
+            return await self.handle_task(payload, ctx)
+        if not isinstance(payload, Command):
+            raise UnknownActionError(f"{self.name} takes commands and tasks, not {type(payload).__name__}")
+        name = self._action_names.get(payload.action.strip().lower())
+        if name is None:
+            raise UnknownActionError(
+                f"{self.name} has no action {payload.action!r}",
+                hint=f"actions: {', '.join(sorted(self._actions))}",
+            )
+        fn, _ = self._actions[name]
+        return await fn(self, payload, ctx)
+
+    async def handle_task(self, task: Task, ctx: Context) -> Result:
+        """A planned task; by default the same as ``run`` with the task's description."""
+        return await self.dispatch(Command("run", task.description, task.input.get("language", "")), ctx)
+
+    # -- thinking helpers ----------------------------------------------------------------
+
+    def conversation(self, session_id: str) -> Conversation:
+        """This session's history, kept inside the model's context window."""
+        conv = self._conversations.get(session_id)
+        if conv is None:
+            conv = Conversation(self.persona, window=self.llm.context_window, reserve=self.reply_tokens)
+            self._conversations[session_id] = conv
+        return conv
+
+    async def think(
+        self, messages: Sequence[Message], ctx: Context | None = None, options: Options = DEFAULT_OPTIONS
+    ) -> Completion:
+        """One LLM call; when ``ctx`` is given the text streams to the requester as it comes."""
+        if ctx is None:
+            return await self.llm.complete(messages, options)
+        completion: Completion | None = None
+        async for item in self.llm.stream(messages, options):
+            if isinstance(item, Completion):
+                completion = item
+            else:
+                await ctx.emit(item)
+        assert completion is not None, "an LLM stream must end with a Completion"
+        return completion
+
+    async def think_structured(self, messages: Sequence[Message], output: type[M], repairs: int = 2) -> Structured[M]:
+        return await complete_structured(self.llm, messages, output, repairs=repairs)
+
+    def usage_result(self, output: str, **fields: Any) -> Result:
+        """A successful :class:`Result` carrying this agent's token use so far."""
+        usage = self.meter.by_agent().get(self.name)
+        return Result(
+            ok=True,
+            output=output,
+            prompt_tokens=usage.prompt_tokens if usage else 0,
+            completion_tokens=usage.completion_tokens if usage else 0,
+            **fields,
+        )
+
+    # -- built-in actions ----------------------------------------------------------------
+
+    @action("help", help="list this agent's actions")
+    async def _help(self, command: Command, ctx: Context) -> Result:
+        lines = [f"{self.name} ({self.role}): {self.persona.splitlines()[0]}"]
+        lines += [f"  {name:<10} {help_text}" for name, (_, help_text) in sorted(self._actions.items())]
+        return Result(output="\n".join(lines), data={"actions": sorted(self._actions)})
+
+    @action("status", help="what this agent is doing and has used")
+    async def _status(self, command: Command, ctx: Context) -> Result:
+        usage = self.meter.by_agent().get(self.name)
+        busy = len(self._running) - 1  # this status request itself is running
+        tokens = usage.total_tokens if usage else 0
+        return Result(
+            output=f"{self.name}: {busy} request(s) running, {self.meter.calls(self.name)} LLM call(s), "
+            f"{tokens} tokens",
+            data={"running": busy, "tokens": tokens, "model": f"{self.llm.provider}:{self.llm.model}"},
+        )
+
+    @action("terminate", help="stop running work (all of this session's, or one request id)")
+    async def _terminate(self, command: Command, ctx: Context) -> Result:
+        target = command.input.strip()
+        stopped = 0
+        for request_id, (task, env) in list(self._running.items()):
+            if request_id == ctx.request.id:
+                continue
+            if target and request_id != target:
+                continue
+            if not target and (env.session_id, env.sender) != (ctx.request.session_id, ctx.request.sender):
+                continue
+            task.cancel()
+            stopped += 1
+        if target and not stopped:
+            raise WorkCancelledError(f"no running request {target!r}")
+        return Result(output=f"stopped {stopped} request(s)", data={"stopped": stopped})

@@ -1,0 +1,159 @@
+"""Single-agent consoles (``autogpt gen``, ...): a prompt with history, streamed answers.
+
+Plain lines go to the agent's ``run`` action; ``/action text`` calls another action
+(``/plan``, ``/create``, ``/help``, ``/status``). Ctrl-C stops the answer in progress and
+keeps the console; Ctrl-D or ``/exit`` leaves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from autogpt.agents.base import Agent
+from autogpt.cli.errors import report
+from autogpt.cli.runtime import Standalone, settings_from, summary_line
+from autogpt.errors import AutoGPTError, InvalidInputError
+from autogpt.iac.envelope import Command, Result, State, Status
+
+EXIT_WORDS = {"/exit", "/quit", ":q"}
+
+
+def parse_line(line: str) -> Command:
+    """``text`` -> run; ``/action rest [| language]`` -> that action."""
+    text = line.strip()
+    language = ""
+    if not text.startswith("/"):
+        return Command("run", text)
+    head, _, rest = text[1:].partition(" ")
+    if not head:
+        raise InvalidInputError("an action name must follow '/'", hint="try /help")
+    if "|" in rest:
+        rest, _, language = rest.rpartition("|")
+        language = language.strip()
+    rest = rest.strip()
+    if rest[:1] in {'"', "'"}:
+        try:
+            parts = shlex.split(rest)
+        except ValueError as exc:
+            raise InvalidInputError(f"malformed input: {exc}") from None
+        rest = " ".join(parts)
+    return Command(head.lower(), rest, language)
+
+
+class _Printer:
+    """Shows streamed text as it arrives and other status as dim one-liners."""
+
+    def __init__(self) -> None:
+        self.streamed = False
+
+    def __call__(self, status: Status) -> None:
+        if status.delta:
+            self.streamed = True
+            sys.stdout.write(status.delta)
+            sys.stdout.flush()
+        elif status.message and status.state not in (State.ACCEPTED,):
+            click.echo(click.style(f"  · {status.message}", dim=True), err=True)
+
+
+def _history_file(data_dir: Path, role: str) -> Path | None:
+    try:
+        folder = data_dir / "history"
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return folder / f"{role}.txt"
+
+
+def _setup_readline(path: Path | None) -> None:
+    try:
+        import readline
+    except ImportError:  # pragma: no cover - not on every platform
+        return
+    if path is not None:
+        with contextlib.suppress(OSError):
+            readline.read_history_file(path)
+        readline.set_history_length(1000)
+
+        def save() -> None:
+            with contextlib.suppress(OSError):
+                readline.write_history_file(path)
+
+        import atexit
+
+        atexit.register(save)
+
+
+def run_console(agent_cls: type[Agent], overrides: dict[str, Any]) -> int:
+    settings = settings_from(overrides)
+    interactive = sys.stdin.isatty()
+    team = Standalone(settings, agent_cls)
+    with asyncio.Runner() as runner:
+        runner.run(team.start())
+        assert team.agent is not None
+        if interactive:
+            _setup_readline(_history_file(settings.data_dir, agent_cls.role))
+            click.echo(
+                f"{agent_cls.name} on {team.agent.llm.provider}:{team.agent.llm.model}. "
+                "Type a request, /help for actions, Ctrl-C stops an answer, Ctrl-D leaves."
+            )
+        failures = 0
+        try:
+            while True:
+                try:
+                    line = input(f"{agent_cls.role}> " if interactive else "")
+                except EOFError:
+                    break
+                except KeyboardInterrupt:
+                    click.echo("")
+                    continue
+                if not line.strip():
+                    continue
+                if line.strip() in EXIT_WORDS:
+                    break
+                failures += 0 if _one_turn(runner, team, line) else 1
+        finally:
+            runner.run(team.stop())
+    if interactive:
+        click.echo("bye")
+    return 1 if failures and not interactive else 0
+
+
+def _one_turn(runner: asyncio.Runner, team: Standalone, line: str) -> bool:
+    printer = _Printer()
+    started = time.monotonic()
+    try:
+        command = parse_line(line)
+        result: Result = runner.run(team.ask(command, on_status=printer))
+    except KeyboardInterrupt:
+        # The Runner cancelled our wait; tell the agent to stop generating too.
+        runner.run(team.ask(Command("terminate")))
+        click.echo("\n[stopped]", err=True)
+        return True
+    except AutoGPTError as exc:
+        report(exc)
+        return False
+    if printer.streamed:
+        if not result.output.endswith("\n"):
+            click.echo("")
+    else:
+        click.echo(result.output)
+    if sys.stderr.isatty() and team.agent is not None:
+        click.echo(click.style(summary_line(team.agent.llm, team.meter, started), dim=True), err=True)
+    return result.ok
+
+
+@click.command("gen")
+@click.pass_context
+def gen(ctx: click.Context) -> None:
+    """Open a console with GenericGPT, the general assistant."""
+    from autogpt.agents.generic import GenericGPT
+
+    ctx.exit(run_console(GenericGPT, ctx.obj or {}))

@@ -1,0 +1,96 @@
+"""``autogpt``: the command line. Kept import-light so ``--help`` stays fast; each command's
+module is imported only when that command runs."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+# name -> (module:function, one-line help). Help text lives here so listing commands
+# does not import them.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "gen": ("autogpt.cli.console:gen", "Open a console with GenericGPT, the general assistant."),
+}
+
+PROVIDER_CHOICES = ("auto", "embedded", "openai", "anthropic", "scripted")
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        module, _, attr = entry[0].partition(":")
+        command = getattr(importlib.import_module(module), attr)
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, help_text) for name, (_, help_text) in sorted(COMMANDS.items())])
+
+
+@click.group(
+    cls=LazyGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.option("-p", "--prompt", metavar="PROMPT", help="Answer one prompt with GenericGPT, streamed, and exit.")
+@click.option("--provider", type=click.Choice(PROVIDER_CHOICES), help="LLM provider [env AUTOGPT_PROVIDER].")
+@click.option("--model", metavar="NAME", help="Model name, or a .gguf path for the embedded provider.")
+@click.option("--base-url", metavar="URL", help="OpenAI-compatible endpoint (Ollama, vLLM, llama.cpp server).")
+@click.option(
+    "--workspace", type=click.Path(file_okay=False), help="Folder agents may write into [default: ./workspace]."
+)
+@click.option(
+    "--log-level", type=click.Choice(["debug", "info", "warning", "error"]), help="Log level [default: warning]."
+)
+@click.version_option(package_name="autogpt-team", prog_name="autogpt")
+@click.pass_context
+def cli(ctx: click.Context, /, prompt: str | None, **overrides: Any) -> None:
+    """A team of specialist LLM agents that turns an idea into working software.
+
+    With no API key the embedded local model answers, offline. Examples:
+
+    \b
+      autogpt -p "write a function that parses ISO dates"
+      autogpt gen
+      autogpt --provider openai --model gpt-4o-mini -p "hello"
+    """
+    ctx.obj = {k: v for k, v in overrides.items() if v is not None}
+    if ctx.invoked_subcommand is not None:
+        return
+    if prompt is None:
+        click.echo(ctx.get_help())
+        return
+    from autogpt.cli.oneshot import run_prompt
+
+    ctx.exit(run_prompt(prompt, ctx.obj))
+
+
+def main() -> None:
+    """Console entry point: usage and runtime errors become one line and an exit code."""
+    from autogpt.cli.errors import exit_code_for, report
+
+    try:
+        code = cli.main(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:
+        report(exc)
+        sys.exit(exit_code_for(exc))

@@ -1,0 +1,99 @@
+"""Typed settings, read once from flags, the environment and ``.env``.
+
+Every setting is documented, with its default, in the README's settings table; a test
+keeps that table and this class in step.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from autogpt.errors import ConfigError
+
+ProviderName = Literal["auto", "embedded", "openai", "anthropic", "scripted"]
+PROVIDERS: tuple[str, ...] = ("auto", "embedded", "openai", "anthropic", "scripted")
+
+
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "autogpt"
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "autogpt"
+
+
+class Settings(BaseSettings):
+    """All of autogpt's settings. Env prefix ``AUTOGPT_``; API keys use their usual names."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="AUTOGPT_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    provider: ProviderName = Field(
+        "auto",
+        description="LLM provider: auto (a key picks openai or anthropic, else embedded), embedded, openai, "
+        "anthropic, scripted (replays AUTOGPT_SCRIPT; for tests and demos).",
+    )
+    script: Path | None = Field(None, description="JSON file of replies (a list of strings) for the scripted provider.")
+    model: str | None = Field(
+        None,
+        description="Model name. Embedded: qwen2.5-coder-0.5b (default), qwen2.5-coder-1.5b, or a .gguf path.",
+    )
+    base_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("AUTOGPT_BASE_URL", "OPENAI_BASE_URL"),
+        description="OpenAI-compatible endpoint (Ollama, vLLM, llama.cpp server).",
+    )
+    openai_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("OPENAI_API_KEY", "AUTOGPT_OPENAI_API_KEY")
+    )
+    anthropic_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("ANTHROPIC_API_KEY", "AUTOGPT_ANTHROPIC_API_KEY")
+    )
+    temperature: float = Field(0.2, ge=0.0, le=2.0, description="Sampling temperature.")
+    max_tokens: int = Field(1024, gt=0, description="Upper bound on tokens generated per call.")
+    request_timeout: float = Field(120.0, gt=0, description="Seconds before a remote LLM call times out.")
+    max_retries: int = Field(3, ge=0, le=10, description="Retries on 429, 5xx and timeouts (with backoff).")
+    structured_repairs: int = Field(
+        2, ge=0, le=5, description="Extra attempts when a structured reply fails validation."
+    )
+    context_size: int = Field(8192, ge=512, description="Embedded model context window, in tokens.")
+    threads: int = Field(0, ge=0, description="Embedded model CPU threads (0: all cores).")
+    cache_dir: Path = Field(default_factory=_default_cache_dir, description="Where the assembled model file is kept.")
+    data_dir: Path = Field(default_factory=_default_data_dir, description="Histories and local state.")
+    workspace: Path = Field(Path("workspace"), description="Folder agents may write into.")
+    log_level: Literal["debug", "info", "warning", "error"] = Field("warning", description="Log level.")
+    log_format: Literal["auto", "console", "json"] = Field(
+        "auto", description="auto: readable on a terminal, JSON lines otherwise."
+    )
+
+    def resolved_provider(self) -> str:
+        """The provider actually used: ``auto`` picks by which key is present."""
+        if self.provider != "auto":
+            return self.provider
+        if self.openai_api_key is not None or self.base_url:
+            return "openai"
+        if self.anthropic_api_key is not None:
+            return "anthropic"
+        return "embedded"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning validation failures into one clear :class:`ConfigError`."""
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**clean)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"invalid settings: {problems}", hint="see the settings table in README.md") from None

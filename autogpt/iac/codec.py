@@ -1,0 +1,301 @@
+"""All protobuf <-> Python conversion for IAC, and the canonical bytes that get signed.
+
+Decoding never trusts its input: anything malformed becomes an
+:class:`~autogpt.errors.InvalidEnvelopeError` with a reason, never a crash.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from google.protobuf.message import DecodeError
+
+from autogpt.errors import ErrorCode, InvalidEnvelopeError
+from autogpt.iac._gen import iac_pb2 as pb
+from autogpt.iac.envelope import (
+    Address,
+    AgentInfo,
+    Artifact,
+    Command,
+    Envelope,
+    ErrorInfo,
+    FileChunk,
+    Heartbeat,
+    Kind,
+    Payload,
+    Register,
+    Registered,
+    Result,
+    State,
+    Status,
+    Task,
+)
+
+
+def _dump(obj: dict[str, Any]) -> str:
+    return json.dumps(obj, separators=(",", ":"), sort_keys=True) if obj else ""
+
+
+def _load(text: str, what: str) -> dict[str, Any]:
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise InvalidEnvelopeError(f"{what} is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise InvalidEnvelopeError(f"{what} must be a JSON object")
+    return value
+
+
+# -- payloads -------------------------------------------------------------------------
+
+
+def _payload_to_proto(payload: Payload, out: pb.Envelope) -> None:
+    match payload:
+        case Command():
+            out.command.CopyFrom(
+                pb.Command(
+                    action=payload.action,
+                    input=payload.input,
+                    language=payload.language,
+                    args_json=_dump(payload.args),
+                )
+            )
+        case Task():
+            out.task.CopyFrom(
+                pb.Task(
+                    task_id=payload.task_id,
+                    role=payload.role,
+                    description=payload.description,
+                    depends_on=payload.depends_on,
+                    acceptance=payload.acceptance,
+                    input_json=_dump(payload.input),
+                )
+            )
+        case Status():
+            out.status.CopyFrom(
+                pb.Status(
+                    state=int(payload.state),  # type: ignore[arg-type]
+                    message=payload.message,
+                    progress=payload.progress,
+                    delta=payload.delta,
+                )
+            )
+        case Result():
+            out.result.CopyFrom(
+                pb.Result(
+                    ok=payload.ok,
+                    output=payload.output,
+                    data_json=_dump(payload.data),
+                    artifacts=[
+                        pb.Artifact(path=a.path, kind=a.kind, size=a.size, sha256=a.sha256) for a in payload.artifacts
+                    ],
+                    usage=pb.Usage(prompt_tokens=payload.prompt_tokens, completion_tokens=payload.completion_tokens),
+                )
+            )
+        case ErrorInfo():
+            out.error.CopyFrom(
+                pb.Error(
+                    code=int(payload.code),  # type: ignore[arg-type]
+                    message=payload.message,
+                    retryable=payload.retryable,
+                )
+            )
+        case Heartbeat():
+            out.heartbeat.CopyFrom(pb.Heartbeat(seq=payload.seq))
+        case Register():
+            out.register.CopyFrom(
+                pb.Register(
+                    protocol_version=payload.protocol_version,  # type: ignore[arg-type]
+                    agent_id=payload.agent_id,
+                    role=payload.role,
+                    capabilities=payload.capabilities,
+                    topics=payload.topics,
+                    public_key=payload.public_key,
+                    name=payload.name,
+                )
+            )
+        case Registered():
+            out.registered.CopyFrom(
+                pb.Registered(
+                    protocol_version=payload.protocol_version,  # type: ignore[arg-type]
+                    agent_id=payload.agent_id,
+                    agents=[
+                        pb.AgentInfo(
+                            agent_id=a.agent_id,
+                            role=a.role,
+                            capabilities=a.capabilities,
+                            public_key=a.public_key,
+                        )
+                        for a in payload.agents
+                    ],
+                )
+            )
+        case FileChunk():
+            out.file_chunk.CopyFrom(
+                pb.FileChunk(
+                    transfer_id=payload.transfer_id,
+                    path=payload.path,
+                    offset=payload.offset,
+                    data=payload.data,
+                    last=payload.last,
+                    total_size=payload.total_size,
+                    sha256=payload.sha256,
+                )
+            )
+
+
+def _payload_from_proto(msg: pb.Envelope) -> Payload:
+    which = msg.WhichOneof("payload")
+    if which == "command":
+        c = msg.command
+        return Command(c.action, c.input, c.language, _load(c.args_json, "command.args_json"))
+    if which == "task":
+        t = msg.task
+        return Task(
+            task_id=t.task_id,
+            role=t.role,
+            description=t.description,
+            depends_on=tuple(t.depends_on),
+            acceptance=tuple(t.acceptance),
+            input=_load(t.input_json, "task.input_json"),
+        )
+    if which == "status":
+        s = msg.status
+        try:
+            state = State(s.state)
+        except ValueError:
+            raise InvalidEnvelopeError(f"unknown status state {s.state}") from None
+        return Status(state, s.message, s.progress, s.delta)
+    if which == "result":
+        r = msg.result
+        return Result(
+            ok=r.ok,
+            output=r.output,
+            data=_load(r.data_json, "result.data_json"),
+            artifacts=tuple(Artifact(a.path, a.kind, a.size, a.sha256) for a in r.artifacts),
+            prompt_tokens=r.usage.prompt_tokens,
+            completion_tokens=r.usage.completion_tokens,
+        )
+    if which == "error":
+        e = msg.error
+        try:
+            code = ErrorCode(e.code)
+        except ValueError:
+            code = ErrorCode.UNSPECIFIED
+        return ErrorInfo(code, e.message, e.retryable)
+    if which == "heartbeat":
+        return Heartbeat(msg.heartbeat.seq)
+    if which == "register":
+        g = msg.register
+        return Register(
+            role=g.role,
+            agent_id=g.agent_id,
+            capabilities=tuple(g.capabilities),
+            topics=tuple(g.topics),
+            public_key=g.public_key,
+            name=g.name,
+            protocol_version=g.protocol_version,
+        )
+    if which == "registered":
+        d = msg.registered
+        return Registered(
+            agent_id=d.agent_id,
+            agents=tuple(AgentInfo(a.agent_id, a.role, tuple(a.capabilities), a.public_key) for a in d.agents),
+            protocol_version=d.protocol_version,
+        )
+    if which == "file_chunk":
+        f = msg.file_chunk
+        return FileChunk(f.transfer_id, f.path, f.offset, f.data, f.last, f.total_size, f.sha256)
+    raise InvalidEnvelopeError("envelope has no payload")
+
+
+# -- envelopes and frames -------------------------------------------------------------
+
+
+def _address_to_proto(address: Address) -> pb.Address:
+    if address.kind == "agent":
+        return pb.Address(agent_id=address.value)
+    if address.kind == "role":
+        return pb.Address(role=address.value)
+    return pb.Address(topic=address.value)
+
+
+def _address_from_proto(msg: pb.Address) -> Address:
+    which = msg.WhichOneof("target")
+    if which == "agent_id":
+        return Address.agent(msg.agent_id)
+    if which == "role":
+        return Address.role(msg.role)
+    if which == "topic":
+        return Address.topic(msg.topic)
+    raise InvalidEnvelopeError("envelope has no recipient")
+
+
+def to_proto(env: Envelope) -> pb.Envelope:
+    msg = pb.Envelope(
+        id=env.id,
+        correlation_id=env.correlation_id,
+        session_id=env.session_id,
+        sender=env.sender,
+        recipient=_address_to_proto(env.recipient),
+        kind=int(env.kind),  # type: ignore[arg-type]
+        timestamp_us=env.timestamp_us,
+        signature=env.signature,
+    )
+    _payload_to_proto(env.payload, msg)
+    return msg
+
+
+def from_proto(msg: pb.Envelope) -> Envelope:
+    if not msg.id:
+        raise InvalidEnvelopeError("envelope has no id")
+    try:
+        kind = Kind(msg.kind)
+    except ValueError:
+        raise InvalidEnvelopeError(f"unknown envelope kind {msg.kind}") from None
+    return Envelope(
+        id=msg.id,
+        sender=msg.sender,
+        recipient=_address_from_proto(msg.recipient),
+        kind=kind,
+        payload=_payload_from_proto(msg),
+        correlation_id=msg.correlation_id,
+        session_id=msg.session_id,
+        timestamp_us=msg.timestamp_us,
+        signature=msg.signature,
+    )
+
+
+def canonical_bytes(env: Envelope) -> bytes:
+    """What a signature covers: the envelope's deterministic protobuf encoding, with an
+    empty ``signature`` and an empty ``sender`` (the router fills the sender in from the
+    connection's identity, so it cannot be part of what the author signed)."""
+    msg = to_proto(env)
+    msg.signature = b""
+    msg.sender = ""
+    return msg.SerializeToString(deterministic=True)
+
+
+def encode(env: Envelope) -> bytes:
+    return to_proto(env).SerializeToString()
+
+
+def decode(data: bytes) -> Envelope:
+    msg = pb.Envelope()
+    try:
+        msg.ParseFromString(data)
+    except DecodeError as exc:
+        raise InvalidEnvelopeError(f"not an IAC envelope: {exc}") from None
+    return from_proto(msg)
+
+
+def frame_to_proto(envelopes: Iterable[Envelope]) -> pb.Frame:
+    return pb.Frame(envelopes=[to_proto(e) for e in envelopes])
+
+
+def frame_from_proto(frame: pb.Frame) -> list[Envelope]:
+    return [from_proto(m) for m in frame.envelopes]

@@ -1,0 +1,212 @@
+"""IAC envelopes as plain Python values; :mod:`autogpt.iac.codec` maps them to protobuf.
+
+Agents, the Router and the Bus only ever see these types, never generated code.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field, replace
+from enum import IntEnum
+from typing import Any, Literal
+
+from autogpt.errors import AutoGPTError, ErrorCode
+
+PROTOCOL_VERSION = 1
+
+
+class Kind(IntEnum):
+    REQUEST = 1
+    REPLY = 2
+    EVENT = 3
+    CONTROL = 4
+
+
+class State(IntEnum):
+    ACCEPTED = 1
+    WORKING = 2
+    WAITING = 3
+    DONE = 4
+    FAILED = 5
+
+
+AddressKind = Literal["agent", "role", "topic"]
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    kind: AddressKind
+    value: str
+
+    @classmethod
+    def agent(cls, agent_id: str) -> Address:
+        return cls("agent", agent_id)
+
+    @classmethod
+    def role(cls, role: str) -> Address:
+        return cls("role", role)
+
+    @classmethod
+    def topic(cls, topic: str) -> Address:
+        return cls("topic", topic)
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}"
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    action: str
+    input: str = ""
+    language: str = ""
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    task_id: str
+    role: str
+    description: str
+    depends_on: tuple[str, ...] = ()
+    acceptance: tuple[str, ...] = ()
+    input: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    state: State = State.WORKING
+    message: str = ""
+    progress: float = 0.0
+    delta: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Artifact:
+    path: str
+    kind: str = "file"
+    size: int = 0
+    sha256: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    ok: bool = True
+    output: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    artifacts: tuple[Artifact, ...] = ()
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorInfo:
+    code: ErrorCode
+    message: str
+    retryable: bool = False
+
+    @classmethod
+    def from_exception(cls, exc: AutoGPTError) -> ErrorInfo:
+        return cls(code=exc.code, message=str(exc), retryable=exc.retryable)
+
+
+@dataclass(frozen=True, slots=True)
+class Heartbeat:
+    seq: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Register:
+    role: str
+    agent_id: str = ""
+    capabilities: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    public_key: bytes = b""
+    name: str = ""
+    protocol_version: int = PROTOCOL_VERSION
+
+
+@dataclass(frozen=True, slots=True)
+class AgentInfo:
+    agent_id: str
+    role: str
+    capabilities: tuple[str, ...] = ()
+    public_key: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
+class Registered:
+    agent_id: str
+    agents: tuple[AgentInfo, ...] = ()
+    protocol_version: int = PROTOCOL_VERSION
+
+
+@dataclass(frozen=True, slots=True)
+class FileChunk:
+    transfer_id: str
+    path: str
+    offset: int
+    data: bytes
+    last: bool = False
+    total_size: int = 0
+    sha256: str = ""
+
+
+Payload = Command | Task | Status | Result | ErrorInfo | Heartbeat | Register | Registered | FileChunk
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def now_us() -> int:
+    return time.time_ns() // 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    id: str
+    sender: str
+    recipient: Address
+    kind: Kind
+    payload: Payload
+    correlation_id: str = ""
+    session_id: str = ""
+    timestamp_us: int = 0
+    signature: bytes = b""
+
+    @classmethod
+    def new(
+        cls,
+        recipient: Address,
+        payload: Payload,
+        *,
+        kind: Kind = Kind.EVENT,
+        sender: str = "",
+        correlation_id: str = "",
+        session_id: str = "",
+    ) -> Envelope:
+        return cls(
+            id=new_id(),
+            sender=sender,
+            recipient=recipient,
+            kind=kind,
+            payload=payload,
+            correlation_id=correlation_id,
+            session_id=session_id,
+            timestamp_us=now_us(),
+        )
+
+    def answer(self, payload: Payload, *, kind: Kind = Kind.REPLY, sender: str = "") -> Envelope:
+        """An envelope back to this one's sender, correlated to it."""
+        return Envelope.new(
+            Address.agent(self.sender),
+            payload,
+            kind=kind,
+            sender=sender,
+            correlation_id=self.id,
+            session_id=self.session_id,
+        )
+
+    def with_sender(self, sender: str) -> Envelope:
+        return self if self.sender == sender else replace(self, sender=sender)

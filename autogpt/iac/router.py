@@ -1,0 +1,172 @@
+"""Who is connected, and where an envelope goes. Pure and synchronous.
+
+The Router knows nothing about transports: the in-memory hub (standalone mode, tests)
+and ``orchgpt`` (gRPC) both wrap this one class, so both modes route the same way.
+
+Rules:
+* ``agent:<id>`` goes to that agent, or fails with :class:`UnknownRecipientError`;
+* ``role:<name>`` goes to the next live instance of the role, round-robin, or fails with
+  :class:`NoLiveAgentError`;
+* ``topic:<name>`` goes to every subscriber (possibly none: publishing is not a request).
+
+The Router also remembers which requests are in flight to which agent, so that when an
+agent leaves, whoever waits on it can be told at once (:class:`Departure`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from autogpt.errors import InvalidInputError, NoLiveAgentError, UnknownRecipientError
+from autogpt.iac.envelope import Address, AgentInfo, Envelope, Kind
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRecord:
+    agent_id: str
+    role: str
+    capabilities: frozenset[str] = frozenset()
+    topics: frozenset[str] = frozenset()
+    public_key: bytes = b""
+    name: str = ""
+
+    def info(self) -> AgentInfo:
+        return AgentInfo(self.agent_id, self.role, tuple(sorted(self.capabilities)), self.public_key)
+
+
+@dataclass(frozen=True, slots=True)
+class InFlight:
+    request_id: str
+    requester: str
+    target: str
+    session_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Departure:
+    record: AgentRecord
+    orphaned: tuple[InFlight, ...]
+    """Requests the departed agent will never answer; their requesters need an error."""
+
+
+@dataclass(slots=True)
+class _RoleRing:
+    members: list[str] = field(default_factory=list)
+    next: int = 0
+
+    def pick(self) -> str:
+        agent_id = self.members[self.next % len(self.members)]
+        self.next = (self.next + 1) % len(self.members)
+        return agent_id
+
+
+class Router:
+    def __init__(self) -> None:
+        self._agents: dict[str, AgentRecord] = {}
+        self._roles: dict[str, _RoleRing] = {}
+        self._topics: dict[str, set[str]] = {}
+        self._inflight: dict[str, InFlight] = {}
+
+    # -- registration ----------------------------------------------------------------
+
+    def register(self, record: AgentRecord) -> None:
+        if not record.agent_id or not record.role:
+            raise InvalidInputError("an agent needs an id and a role to register")
+        if record.agent_id in self._agents:
+            raise InvalidInputError(f"agent id {record.agent_id!r} is already registered")
+        self._agents[record.agent_id] = record
+        self._roles.setdefault(record.role, _RoleRing()).members.append(record.agent_id)
+        for topic in record.topics:
+            self._topics.setdefault(topic, set()).add(record.agent_id)
+
+    def unregister(self, agent_id: str) -> Departure | None:
+        record = self._agents.pop(agent_id, None)
+        if record is None:
+            return None
+        ring = self._roles[record.role]
+        ring.members.remove(agent_id)
+        if not ring.members:
+            del self._roles[record.role]
+        for topic in list(self._topics):
+            self._unsubscribe(agent_id, topic)
+        orphaned = tuple(f for f in self._inflight.values() if f.target == agent_id)
+        for f in [f for f in self._inflight.values() if agent_id in (f.target, f.requester)]:
+            del self._inflight[f.request_id]
+        return Departure(record, orphaned)
+
+    def subscribe(self, agent_id: str, topic: str) -> None:
+        self._require(agent_id)
+        self._topics.setdefault(topic, set()).add(agent_id)
+
+    def unsubscribe(self, agent_id: str, topic: str) -> None:
+        self._require(agent_id)
+        self._unsubscribe(agent_id, topic)
+
+    def _unsubscribe(self, agent_id: str, topic: str) -> None:
+        subscribers = self._topics.get(topic)
+        if subscribers is not None:
+            subscribers.discard(agent_id)
+            if not subscribers:
+                del self._topics[topic]
+
+    # -- routing ---------------------------------------------------------------------
+
+    def resolve(self, address: Address) -> tuple[str, ...]:
+        """The agent ids ``address`` reaches now; advances round-robin for roles."""
+        if address.kind == "agent":
+            if address.value not in self._agents:
+                raise UnknownRecipientError(f"no agent with id {address.value!r} is connected")
+            return (address.value,)
+        if address.kind == "role":
+            ring = self._roles.get(address.value)
+            if ring is None:
+                known = ", ".join(sorted(self._roles)) or "none"
+                raise NoLiveAgentError(f"no live agent serves role {address.value!r}", hint=f"roles connected: {known}")
+            return (ring.pick(),)
+        return tuple(sorted(self._topics.get(address.value, ())))
+
+    def route(self, envelope: Envelope) -> tuple[str, ...]:
+        """Where ``envelope`` goes; requests are remembered until their reply passes."""
+        if envelope.kind == Kind.REPLY:
+            self._inflight.pop(envelope.correlation_id, None)
+        targets = self.resolve(envelope.recipient)
+        if envelope.kind == Kind.REQUEST and len(targets) == 1:
+            self._inflight[envelope.id] = InFlight(envelope.id, envelope.sender, targets[0], envelope.session_id)
+        return targets
+
+    def inflight(self) -> tuple[InFlight, ...]:
+        return tuple(self._inflight.values())
+
+    # -- read API --------------------------------------------------------------------
+
+    def get(self, agent_id: str) -> AgentRecord | None:
+        return self._agents.get(agent_id)
+
+    def agents(self) -> tuple[AgentRecord, ...]:
+        return tuple(self._agents.values())
+
+    def by_role(self, role: str) -> tuple[AgentRecord, ...]:
+        ring = self._roles.get(role)
+        return tuple(self._agents[a] for a in ring.members) if ring else ()
+
+    def roles(self) -> dict[str, int]:
+        return {role: len(ring.members) for role, ring in sorted(self._roles.items())}
+
+    def subscribers(self, topic: str) -> frozenset[str]:
+        return frozenset(self._topics.get(topic, ()))
+
+    def __contains__(self, agent_id: object) -> bool:
+        return agent_id in self._agents
+
+    def __len__(self) -> int:
+        return len(self._agents)
+
+    def __iter__(self) -> Iterator[AgentRecord]:
+        return iter(tuple(self._agents.values()))
+
+    def _require(self, agent_id: str) -> AgentRecord:
+        record = self._agents.get(agent_id)
+        if record is None:
+            raise UnknownRecipientError(f"no agent with id {agent_id!r} is connected")
+        return record

@@ -1,0 +1,43 @@
+"""Pick and build the configured provider; provider modules are imported only when used."""
+
+from __future__ import annotations
+
+import json
+
+from autogpt.config import PROVIDERS, Settings
+from autogpt.errors import ConfigError
+from autogpt.llm.base import LLM
+from autogpt.llm.doubles import ScriptedLLM
+
+
+def make_llm(settings: Settings) -> LLM:
+    """The LLM ``settings`` ask for (``auto``: a key picks openai/anthropic, else embedded)."""
+    name = settings.resolved_provider()
+    if name == "embedded":
+        from autogpt.llm.embedded import EmbeddedLLM
+
+        return EmbeddedLLM.from_settings(settings)
+    if name == "openai":
+        from autogpt.llm.openai import OpenAILLM
+
+        return OpenAILLM.from_settings(settings)
+    if name == "anthropic":
+        from autogpt.llm.anthropic import AnthropicLLM
+
+        return AnthropicLLM.from_settings(settings)
+    if name == "scripted":
+        return _scripted(settings)
+    raise ConfigError(f"unknown provider {name!r}", hint=f"choose one of: {', '.join(PROVIDERS)}")
+
+
+def _scripted(settings: Settings) -> LLM:
+    """The replay double, fed from a JSON list of replies: lets whole programs run scripted."""
+    if settings.script is None:
+        raise ConfigError("the scripted provider needs a script", hint="set AUTOGPT_SCRIPT to a JSON file")
+    try:
+        replies = json.loads(settings.script.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read the LLM script {settings.script}: {exc}") from None
+    if not isinstance(replies, list) or not all(isinstance(r, str) for r in replies):
+        raise ConfigError(f"{settings.script} must hold a JSON list of strings")
+    return ScriptedLLM(replies)

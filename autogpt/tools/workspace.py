@@ -1,0 +1,106 @@
+"""Files confined to one root folder.
+
+Every path is resolved against the root and refused when it is absolute, climbs out
+with ``..``, or leads outside through a symlink. Writes are atomic (temp file, then
+rename), and every write is recorded with the agent that made it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from autogpt.errors import InvalidInputError, PathOutsideWorkspaceError, WorkspaceError
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class WriteRecord:
+    path: str
+    agent: str
+    size: int
+    sha256: str
+
+
+class Workspace:
+    def __init__(self, root: Path | str, *, max_file_bytes: int = MAX_FILE_BYTES) -> None:
+        self.root = Path(root).resolve()
+        self.max_file_bytes = max_file_bytes
+        self._writes: list[WriteRecord] = []
+
+    def ensure(self) -> Workspace:
+        self.root.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def resolve(self, relative: str | os.PathLike[str]) -> Path:
+        """The absolute path for ``relative``, or :class:`PathOutsideWorkspaceError`."""
+        text = os.fspath(relative).strip()
+        if not text:
+            raise InvalidInputError("empty path")
+        if "\x00" in text:
+            raise InvalidInputError("path contains a NUL byte")
+        pure = PurePosixPath(text.replace("\\", "/"))
+        if pure.is_absolute() or Path(text).is_absolute() or (len(text) > 1 and text[1] == ":"):
+            raise PathOutsideWorkspaceError(f"absolute paths are not allowed in the workspace: {text!r}")
+        if ".." in pure.parts:
+            raise PathOutsideWorkspaceError(f"'..' is not allowed in workspace paths: {text!r}")
+        candidate = self.root.joinpath(*pure.parts)
+        # resolve() follows every symlink on the way, existing or not, so a link that
+        # points outside is caught even when the file itself does not exist yet.
+        real = candidate.resolve()
+        if real != self.root and self.root not in real.parents:
+            raise PathOutsideWorkspaceError(f"{text!r} leads outside the workspace (symlink)")
+        return real
+
+    def relative(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+    def write_text(self, relative: str, content: str, *, agent: str = "") -> WriteRecord:
+        return self.write_bytes(relative, content.encode("utf-8"), agent=agent)
+
+    def write_bytes(self, relative: str, data: bytes, *, agent: str = "") -> WriteRecord:
+        if len(data) > self.max_file_bytes:
+            raise WorkspaceError(f"{relative!r} is {len(data)} bytes; the limit is {self.max_file_bytes}")
+        target = self.resolve(relative)
+        if target.is_dir():
+            raise WorkspaceError(f"{relative!r} is a directory")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        record = WriteRecord(self.relative(target), agent, len(data), hashlib.sha256(data).hexdigest())
+        self._writes.append(record)
+        return record
+
+    def read_text(self, relative: str) -> str:
+        target = self.resolve(relative)
+        try:
+            return target.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise WorkspaceError(f"{relative!r} does not exist in the workspace") from None
+
+    def exists(self, relative: str) -> bool:
+        return self.resolve(relative).exists()
+
+    def files(self) -> list[str]:
+        if not self.root.exists():
+            return []
+        return sorted(self.relative(p) for p in self.root.rglob("*") if p.is_file() and not p.name.endswith(".tmp"))
+
+    @property
+    def writes(self) -> tuple[WriteRecord, ...]:
+        return tuple(self._writes)
+
+    def written_by(self, agent: str) -> list[str]:
+        return [w.path for w in self._writes if w.agent == agent]

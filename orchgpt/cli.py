@@ -1,0 +1,15 @@
+"""``orchgpt``: the orchestrator's command line."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="autogpt-team", prog_name="orchgpt")
+def cli() -> None:
+    """The orchestrator: routes IAC envelopes between agent processes over mutual TLS."""
+
+
+def main() -> None:
+    cli()

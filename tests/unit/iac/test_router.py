@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import pytest
+
+from autogpt.errors import InvalidInputError, NoLiveAgentError, UnknownRecipientError
+from autogpt.iac.envelope import Address, Command, Envelope, Kind, Result
+from autogpt.iac.router import AgentRecord, Router
+
+
+def _router(*records: tuple[str, str]) -> Router:
+    router = Router()
+    for agent_id, role in records:
+        router.register(AgentRecord(agent_id, role))
+    return router
+
+
+def test_route_by_agent_id() -> None:
+    router = _router(("a1", "architect"), ("b1", "backend"))
+    assert router.resolve(Address.agent("b1")) == ("b1",)
+
+
+def test_round_robin_over_live_instances_of_a_role() -> None:
+    router = _router(("b1", "backend"), ("b2", "backend"), ("b3", "backend"), ("a1", "architect"))
+    picks = [router.resolve(Address.role("backend"))[0] for _ in range(6)]
+    assert picks == ["b1", "b2", "b3", "b1", "b2", "b3"]
+
+
+def test_round_robin_skips_an_instance_that_left() -> None:
+    router = _router(("b1", "backend"), ("b2", "backend"), ("b3", "backend"))
+    assert router.resolve(Address.role("backend")) == ("b1",)
+    router.unregister("b2")
+    picks = [router.resolve(Address.role("backend"))[0] for _ in range(4)]
+    assert "b2" not in picks
+    assert sorted(set(picks)) == ["b1", "b3"]
+
+
+def test_unknown_agent_id_is_a_typed_error() -> None:
+    router = _router(("a1", "architect"))
+    with pytest.raises(UnknownRecipientError, match="nope"):
+        router.resolve(Address.agent("nope"))
+
+
+def test_role_without_live_agent_is_a_typed_error_naming_connected_roles() -> None:
+    router = _router(("a1", "architect"))
+    with pytest.raises(NoLiveAgentError) as caught:
+        router.resolve(Address.role("backend"))
+    assert "architect" in str(caught.value)
+    router.unregister("a1")
+    with pytest.raises(NoLiveAgentError):
+        router.resolve(Address.role("architect"))
+
+
+def test_topics_reach_every_subscriber_and_may_be_empty() -> None:
+    router = Router()
+    router.register(AgentRecord("a1", "architect", topics=frozenset({"news"})))
+    router.register(AgentRecord("b1", "backend"))
+    router.subscribe("b1", "news")
+    assert router.resolve(Address.topic("news")) == ("a1", "b1")
+    assert router.resolve(Address.topic("quiet")) == ()
+    router.unsubscribe("a1", "news")
+    assert router.subscribers("news") == frozenset({"b1"})
+    router.unregister("b1")
+    assert router.subscribers("news") == frozenset()
+
+
+def test_duplicate_and_incomplete_registrations_are_refused() -> None:
+    router = _router(("a1", "architect"))
+    with pytest.raises(InvalidInputError, match="already registered"):
+        router.register(AgentRecord("a1", "backend"))
+    with pytest.raises(InvalidInputError):
+        router.register(AgentRecord("", "backend"))
+    with pytest.raises(UnknownRecipientError):
+        router.subscribe("ghost", "news")
+
+
+def test_read_api() -> None:
+    router = _router(("b1", "backend"), ("b2", "backend"), ("a1", "architect"))
+    assert len(router) == 3
+    assert "b1" in router
+    assert "zz" not in router
+    assert router.roles() == {"architect": 1, "backend": 2}
+    assert [r.agent_id for r in router.by_role("backend")] == ["b1", "b2"]
+    assert router.get("a1") == AgentRecord("a1", "architect")
+    assert {r.agent_id for r in router} == {"a1", "b1", "b2"}
+    assert router.unregister("nobody") is None
+
+
+def test_requests_in_flight_are_orphaned_when_their_target_leaves() -> None:
+    router = _router(("u", "user"), ("b1", "backend"), ("b2", "backend"))
+    first = Envelope.new(Address.role("backend"), Command("run"), kind=Kind.REQUEST, sender="u", session_id="s")
+    second = Envelope.new(Address.role("backend"), Command("run"), kind=Kind.REQUEST, sender="u")
+    assert router.route(first) == ("b1",)
+    assert router.route(second) == ("b2",)
+    # b2 answers: its request is settled
+    router.route(second.answer(Result(output="ok"), sender="b2"))
+    assert [f.request_id for f in router.inflight()] == [first.id]
+    departure = router.unregister("b1")
+    assert departure is not None
+    assert [(o.request_id, o.requester, o.session_id) for o in departure.orphaned] == [(first.id, "u", "s")]
+    assert router.inflight() == ()
+
+
+def test_requests_of_a_departed_requester_are_forgotten() -> None:
+    router = _router(("u", "user"), ("b1", "backend"))
+    router.route(Envelope.new(Address.agent("b1"), Command("run"), kind=Kind.REQUEST, sender="u"))
+    departure = router.unregister("u")
+    assert departure is not None
+    assert departure.orphaned == ()
+    assert router.inflight() == ()

@@ -1,0 +1,238 @@
+"""Workspace: every path stays under the root, writes are atomic and recorded."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from autogpt.errors import InvalidInputError, PathOutsideWorkspaceError, WorkspaceError
+from autogpt.tools import workspace as workspace_module
+from autogpt.tools.workspace import Workspace
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    return tmp_path / "ws"
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    """A directory next to the workspace, which nothing may ever write into."""
+    path = tmp_path / "outside"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def ws(root: Path) -> Workspace:
+    return Workspace(root).ensure()
+
+
+def tree(path: Path) -> list[str]:
+    """Every entry under ``path`` (hidden ones included), relative and sorted."""
+    return sorted(p.relative_to(path).as_posix() for p in path.rglob("*"))
+
+
+def test_write_inside_is_stored_and_recorded(ws: Workspace, root: Path) -> None:
+    content = "print('héllo')\n"
+    record = ws.write_text("src/app.py", content, agent="coder")
+    data = content.encode("utf-8")
+
+    assert (root / "src" / "app.py").read_bytes() == data
+    assert record.path == "src/app.py"
+    assert record.agent == "coder"
+    assert record.size == len(data)
+    assert record.sha256 == hashlib.sha256(data).hexdigest()
+    assert ws.writes == (record,)
+    assert ws.written_by("coder") == ["src/app.py"]
+    assert ws.written_by("tester") == []
+    assert ws.read_text("src/app.py") == content
+    assert ws.exists("src/app.py")
+
+
+def test_every_write_is_recorded_in_order(ws: Workspace) -> None:
+    ws.write_text("a.txt", "1", agent="coder")
+    ws.write_text("b.txt", "22", agent="tester")
+    ws.write_text("a.txt", "333", agent="coder")
+    assert [(w.path, w.agent, w.size) for w in ws.writes] == [
+        ("a.txt", "coder", 1),
+        ("b.txt", "tester", 2),
+        ("a.txt", "coder", 3),
+    ]
+    assert ws.written_by("coder") == ["a.txt", "a.txt"]
+    assert ws.read_text("a.txt") == "333"
+
+
+@pytest.mark.parametrize(
+    ("path", "error"),
+    [
+        ("/etc/passwd", PathOutsideWorkspaceError),
+        ("/tmp/escape.txt", PathOutsideWorkspaceError),
+        ("../escape.txt", PathOutsideWorkspaceError),
+        ("a/../../escape.txt", PathOutsideWorkspaceError),
+        ("a/../b.txt", PathOutsideWorkspaceError),
+        ("..\\escape.txt", PathOutsideWorkspaceError),
+        ("C:\\escape.txt", PathOutsideWorkspaceError),
+        ("C:/escape.txt", PathOutsideWorkspaceError),
+        ("\\\\server\\share\\x", PathOutsideWorkspaceError),
+        ("bad\x00name.txt", InvalidInputError),
+        ("", InvalidInputError),
+        ("   ", InvalidInputError),
+    ],
+)
+def test_bad_paths_are_refused_and_nothing_is_written(
+    ws: Workspace, root: Path, tmp_path: Path, path: str, error: type[Exception]
+) -> None:
+    before = tree(tmp_path)
+    with pytest.raises(error):
+        ws.write_text(path, "pwned", agent="evil")
+    with pytest.raises(error):
+        ws.resolve(path)
+    assert tree(tmp_path) == before
+    assert tree(root) == []
+    assert ws.writes == ()
+
+
+def test_typed_errors_keep_their_families() -> None:
+    assert issubclass(PathOutsideWorkspaceError, WorkspaceError)
+    assert not issubclass(InvalidInputError, WorkspaceError)
+
+
+def test_symlinked_file_pointing_outside_is_refused(ws: Workspace, root: Path, outside: Path) -> None:
+    victim = outside / "victim.txt"
+    victim.write_text("original")
+    (root / "link.txt").symlink_to(victim)
+    (root / "dangling.txt").symlink_to(outside / "new.txt")
+
+    with pytest.raises(PathOutsideWorkspaceError):
+        ws.write_text("link.txt", "pwned")
+    with pytest.raises(PathOutsideWorkspaceError):
+        ws.read_text("link.txt")
+    with pytest.raises(PathOutsideWorkspaceError):
+        ws.write_text("dangling.txt", "pwned")
+    assert victim.read_text() == "original"
+    assert tree(outside) == ["victim.txt"]
+    assert (root / "link.txt").is_symlink()
+    assert ws.writes == ()
+
+
+def test_file_under_symlinked_directory_pointing_outside_is_refused(
+    ws: Workspace, root: Path, outside: Path
+) -> None:
+    (root / "out").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(PathOutsideWorkspaceError):
+        ws.write_text("out/new.txt", "pwned")
+    with pytest.raises(PathOutsideWorkspaceError):
+        ws.write_text("out/deeper/new.txt", "pwned")
+    assert tree(outside) == []
+
+
+def test_symlink_to_etc_is_refused(ws: Workspace, root: Path) -> None:
+    (root / "etc").symlink_to("/etc", target_is_directory=True)
+    (root / "hosts").symlink_to("/etc/hosts")
+    with pytest.raises(PathOutsideWorkspaceError):
+        ws.write_text("etc/autogpt-test-should-not-exist", "pwned")
+    with pytest.raises(PathOutsideWorkspaceError):
+        ws.write_text("hosts", "pwned")
+    with pytest.raises(PathOutsideWorkspaceError):
+        ws.read_text("etc/hostname")
+    assert not Path("/etc/autogpt-test-should-not-exist").exists()
+
+
+def test_symlink_pointing_inside_is_allowed(ws: Workspace, root: Path) -> None:
+    ws.write_text("real/data.txt", "v1")
+    (root / "alias").symlink_to(root / "real", target_is_directory=True)
+    (root / "shortcut.txt").symlink_to("real/data.txt")
+
+    record = ws.write_text("alias/data.txt", "v2", agent="coder")
+    assert record.path == "real/data.txt"
+    assert (root / "real" / "data.txt").read_text() == "v2"
+    ws.write_text("shortcut.txt", "v3")
+    assert (root / "real" / "data.txt").read_text() == "v3"
+    assert (root / "shortcut.txt").is_symlink()
+    assert ws.read_text("alias/data.txt") == "v3"
+
+
+def test_successful_writes_leave_no_temp_files(ws: Workspace, root: Path) -> None:
+    for i in range(3):
+        ws.write_text("dir/file.txt", f"version {i}")
+    assert tree(root) == ["dir", "dir/file.txt"]
+    assert not any(name.endswith(".tmp") for name in os.listdir(root / "dir"))
+
+
+def test_failed_write_keeps_old_content_and_leaves_no_temp_file(
+    ws: Workspace, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws.write_text("state.json", '{"v": 1}', agent="coder")
+
+    def broken_replace(src: object, dst: object) -> None:
+        assert Path(str(src)).read_text() == '{"v": 2}'  # the temp file was fully written
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(workspace_module.os, "replace", broken_replace)
+    with pytest.raises(OSError, match="disk gone"):
+        ws.write_text("state.json", '{"v": 2}', agent="coder")
+    monkeypatch.undo()
+
+    assert (root / "state.json").read_text() == '{"v": 1}'
+    assert tree(root) == ["state.json"]
+    assert len(ws.writes) == 1
+
+
+def test_failed_first_write_creates_nothing(ws: Workspace, root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken_fsync(fd: int) -> None:
+        raise OSError("io error")
+
+    monkeypatch.setattr(workspace_module.os, "fsync", broken_fsync)
+    with pytest.raises(OSError, match="io error"):
+        ws.write_text("new.txt", "data")
+    monkeypatch.undo()
+    assert tree(root) == []
+    assert ws.writes == ()
+
+
+def test_size_limit(root: Path) -> None:
+    small = Workspace(root, max_file_bytes=10).ensure()
+    assert small.write_bytes("ok.bin", b"x" * 10).size == 10
+    with pytest.raises(WorkspaceError, match="limit"):
+        small.write_bytes("big.bin", b"x" * 11)
+    with pytest.raises(WorkspaceError):
+        small.write_text("big.txt", "é" * 6)  # 12 bytes in UTF-8, though only 6 characters
+    assert tree(root) == ["ok.bin"]
+
+
+def test_read_missing_file(ws: Workspace) -> None:
+    with pytest.raises(WorkspaceError, match="does not exist"):
+        ws.read_text("nope.txt")
+    assert not ws.exists("nope.txt")
+
+
+def test_writing_onto_a_directory_is_refused(ws: Workspace) -> None:
+    ws.write_text("pkg/mod.py", "x = 1\n")
+    with pytest.raises(WorkspaceError, match="directory"):
+        ws.write_text("pkg", "oops")
+
+
+def test_files_lists_written_files(ws: Workspace) -> None:
+    assert ws.files() == []
+    ws.write_text("b.txt", "b")
+    ws.write_text("a/deep/c.py", "c")
+    ws.write_text("a/x.md", "x")
+    assert ws.files() == ["a/deep/c.py", "a/x.md", "b.txt"]
+
+
+def test_files_of_missing_root_is_empty(tmp_path: Path) -> None:
+    assert Workspace(tmp_path / "never-created").files() == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Workspace.resolve lets Path.resolve()'s RuntimeError('Symlink loop') escape instead of a WorkspaceError",
+)
+def test_symlink_loop_raises_a_typed_error(ws: Workspace, root: Path) -> None:
+    (root / "loop").symlink_to("loop")
+    with pytest.raises(WorkspaceError):
+        ws.write_text("loop/a.txt", "x")
