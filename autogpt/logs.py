@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Literal
+from typing import Literal, TextIO
 
 import structlog
 
@@ -12,7 +12,7 @@ _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARN
 
 
 def configure_logging(
-    level: str = "warning", fmt: Literal["auto", "console", "json"] = "auto", *, stream: object = None
+    level: str = "warning", fmt: Literal["auto", "console", "json"] = "auto", *, stream: TextIO | None = None
 ) -> None:
     """Route structlog to stderr at ``level``; ``auto`` picks console output on a TTY."""
     out = stream if stream is not None else sys.stderr
@@ -29,9 +29,14 @@ def configure_logging(
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level, logging.WARNING)),
-        logger_factory=structlog.PrintLoggerFactory(file=out),  # type: ignore[arg-type]
+        # Look the stream up at each use: sys.stderr may be swapped (tests, daemons).
+        logger_factory=(lambda *_: structlog.PrintLogger(stream)) if stream is not None else _stderr_logger,
         cache_logger_on_first_use=False,
     )
+
+
+def _stderr_logger(*_: object) -> structlog.PrintLogger:
+    return structlog.PrintLogger(sys.stderr)
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:

@@ -10,6 +10,7 @@ An agent never knows whether its Bus is in memory or a gRPC stream.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, ClassVar, TypeVar
@@ -81,6 +82,7 @@ class Agent:
         max_concurrency: int = 4,
         retry_delay: float = 0.5,
         reply_tokens: int = 1024,
+        stop_grace: float = 10.0,
     ) -> None:
         self.meter = meter if meter is not None else UsageMeter()
         self.llm: LLM = llm if isinstance(llm, MeteredLLM) else MeteredLLM(llm, self.meter, self.name)
@@ -89,6 +91,7 @@ class Agent:
         self.max_attempts = max(1, max_attempts)
         self.retry_delay = retry_delay
         self.reply_tokens = reply_tokens
+        self.stop_grace = stop_grace
         self._conversations: dict[str, Conversation] = {}
         self._slots = asyncio.Semaphore(max_concurrency)
         self._running: dict[str, tuple[asyncio.Task[None], Envelope]] = {}
@@ -187,11 +190,14 @@ class Agent:
         if ctx is None:
             return await self.llm.complete(messages, options)
         completion: Completion | None = None
-        async for item in self.llm.stream(messages, options):
-            if isinstance(item, Completion):
-                completion = item
-            else:
-                await ctx.emit(item)
+        # aclosing: if we are cancelled while emitting, the stream is still closed at
+        # once, which is what stops a local model generating.
+        async with contextlib.aclosing(self.llm.stream(messages, options)) as stream:
+            async for item in stream:
+                if isinstance(item, Completion):
+                    completion = item
+                else:
+                    await ctx.emit(item)
         assert completion is not None, "an LLM stream must end with a Completion"
         return completion
 
@@ -231,7 +237,7 @@ class Agent:
     @action("terminate", help="stop running work (all of this session's, or one request id)")
     async def _terminate(self, command: Command, ctx: Context) -> Result:
         target = command.input.strip()
-        stopped = 0
+        stopped: list[asyncio.Task[None]] = []
         for request_id, (task, env) in list(self._running.items()):
             if request_id == ctx.request.id:
                 continue
@@ -240,7 +246,9 @@ class Agent:
             if not target and (env.session_id, env.sender) != (ctx.request.session_id, ctx.request.sender):
                 continue
             task.cancel()
-            stopped += 1
+            stopped.append(task)
         if target and not stopped:
             raise WorkCancelledError(f"no running request {target!r}")
-        return Result(output=f"stopped {stopped} request(s)", data={"stopped": stopped})
+        if stopped:  # report only once the work has really wound down
+            await asyncio.wait(stopped, timeout=self.stop_grace)
+        return Result(output=f"stopped {len(stopped)} request(s)", data={"stopped": len(stopped)})

@@ -13,7 +13,7 @@ the project's errors at one boundary, :func:`_translate`.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncGenerator, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Literal, TypedDict
 
@@ -312,7 +312,7 @@ class AnthropicLLM(LLM):
 
     async def stream(
         self, messages: Sequence[Message], options: Options = DEFAULT_OPTIONS
-    ) -> AsyncIterator[StreamItem]:
+    ) -> AsyncGenerator[StreamItem, None]:
         """Structured calls stream the tool's JSON arguments as they are generated."""
         request = self._request(messages, options)
         state = _StreamState(self.model, structured=options.json_schema is not None)

@@ -8,7 +8,7 @@ retries at the agent level) is built on top of these two methods, never inside t
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -85,7 +85,7 @@ class LLM(ABC):
 
     async def stream(
         self, messages: Sequence[Message], options: Options = DEFAULT_OPTIONS
-    ) -> AsyncIterator[StreamItem]:
+    ) -> AsyncGenerator[StreamItem, None]:
         """Yield text as it is generated, then the final :class:`Completion`."""
         completion = await self.complete(messages, options)
         if completion.text:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from autogpt.errors import AutoGPTError, LLMError
@@ -36,7 +36,7 @@ def _as_completion(reply: Reply, messages: Sequence[Message], model: str) -> Com
     return Completion(text=reply, finish_reason="stop", model=model, usage=Usage(prompt, _count(reply)))
 
 
-async def _stream_words(completion: Completion) -> AsyncIterator[StreamItem]:
+async def _stream_words(completion: Completion) -> AsyncGenerator[StreamItem, None]:
     words = completion.text.split(" ")
     for i, word in enumerate(words):
         yield word if i == 0 else " " + word
@@ -75,7 +75,7 @@ class FunctionLLM(LLM):
 
     async def stream(
         self, messages: Sequence[Message], options: Options = DEFAULT_OPTIONS
-    ) -> AsyncIterator[StreamItem]:
+    ) -> AsyncGenerator[StreamItem, None]:
         async for item in _stream_words(await self.complete(messages, options)):
             yield item
 
@@ -118,6 +118,6 @@ class ScriptedLLM(LLM):
 
     async def stream(
         self, messages: Sequence[Message], options: Options = DEFAULT_OPTIONS
-    ) -> AsyncIterator[StreamItem]:
+    ) -> AsyncGenerator[StreamItem, None]:
         async for item in _stream_words(await self.complete(messages, options)):
             yield item

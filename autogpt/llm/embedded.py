@@ -15,7 +15,7 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 from autogpt.config import Settings
@@ -177,7 +177,7 @@ class EmbeddedLLM(LLM):
 
     async def stream(
         self, messages: Sequence[Message], options: Options = DEFAULT_OPTIONS
-    ) -> AsyncIterator[StreamItem]:
+    ) -> AsyncGenerator[StreamItem, None]:
         req = self._request(messages, options, stream=True)
         await self.load()
         loop = asyncio.get_running_loop()

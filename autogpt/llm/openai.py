@@ -10,7 +10,7 @@ turns what is left after them into the project's errors, at one boundary
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncGenerator, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TypedDict
 
@@ -233,7 +233,7 @@ class OpenAILLM(LLM):
 
     async def stream(
         self, messages: Sequence[Message], options: Options = DEFAULT_OPTIONS
-    ) -> AsyncIterator[StreamItem]:
+    ) -> AsyncGenerator[StreamItem, None]:
         request = self._request(messages, options)
         parts: list[str] = []
         finish: object = None

@@ -22,6 +22,7 @@ from autogpt.llm.base import DEFAULT_OPTIONS, LLM, Completion, Message, Options,
 
 M = TypeVar("M", bound=BaseModel)
 
+_DECODER = json.JSONDecoder()
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 
 
@@ -34,16 +35,18 @@ class Structured(Generic[M]):
 
 
 def extract_json(text: str) -> str:
-    """The JSON object in ``text``: bare, fenced in markdown, or embedded in prose."""
+    """The JSON value in ``text``: bare, fenced in markdown, or with prose before or after."""
     stripped = text.strip()
-    if stripped.startswith(("{", "[")):
-        return stripped
     fenced = _FENCE.search(stripped)
-    if fenced:
-        return fenced.group(1).strip()
-    start, end = stripped.find("{"), stripped.rfind("}")
-    if start != -1 and end > start:
-        return stripped[start : end + 1]
+    if fenced and not stripped.startswith(("{", "[")):
+        stripped = fenced.group(1).strip()
+    for i, ch in enumerate(stripped):
+        if ch in "{[":
+            try:
+                _, end = _DECODER.raw_decode(stripped, i)
+            except ValueError:
+                continue
+            return stripped[i:end]
     return stripped
 
 

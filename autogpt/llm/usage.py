@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 
 from autogpt.llm.base import DEFAULT_OPTIONS, LLM, Completion, Message, Options, StreamItem, Usage
@@ -68,12 +69,13 @@ class MeteredLLM(LLM):
 
     async def stream(
         self, messages: Sequence[Message], options: Options = DEFAULT_OPTIONS
-    ) -> AsyncIterator[StreamItem]:
+    ) -> AsyncGenerator[StreamItem, None]:
         started = time.perf_counter()
-        async for item in self.inner.stream(messages, options):
-            if isinstance(item, Completion):
-                self._record(item, time.perf_counter() - started)
-            yield item
+        async with contextlib.aclosing(self.inner.stream(messages, options)) as stream:
+            async for item in stream:
+                if isinstance(item, Completion):
+                    self._record(item, time.perf_counter() - started)
+                yield item
 
     async def aclose(self) -> None:
         await self.inner.aclose()

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from autogpt.llm.base import Message
 
 CHARS_PER_TOKEN = 4
+TRUNCATION_MARK = "\n[... truncated to fit the context window ...]\n"
 
 
 def estimate_tokens(text: str) -> int:
@@ -34,11 +35,11 @@ def fit(messages: Sequence[Message], window: int, reserve: int) -> list[Message]
     if turns and estimate_messages(system + turns) > budget:
         # Even the newest message alone is too long: keep its head and tail.
         last = turns[-1]
-        room = max((budget - estimate_messages(system)) * CHARS_PER_TOKEN, 200)
-        if len(last.content) > room:
-            half = room // 2
-            cut = last.content[:half] + "\n[... truncated to fit the context window ...]\n" + last.content[-half:]
-            turns[-1] = Message(last.role, cut)
+        overhead = estimate_messages([*system, Message(last.role, TRUNCATION_MARK)])
+        room = max((budget - overhead) * CHARS_PER_TOKEN, 0)
+        half = room // 2
+        cut = last.content[:half] + TRUNCATION_MARK + (last.content[-half:] if half else "")
+        turns[-1] = Message(last.role, cut)
     return system + turns
 
 

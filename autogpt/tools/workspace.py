@@ -51,7 +51,10 @@ class Workspace:
         candidate = self.root.joinpath(*pure.parts)
         # resolve() follows every symlink on the way, existing or not, so a link that
         # points outside is caught even when the file itself does not exist yet.
-        real = candidate.resolve()
+        try:
+            real = candidate.resolve()
+        except (RuntimeError, OSError) as exc:  # a symlink loop, or a name the OS refuses
+            raise WorkspaceError(f"cannot resolve {text!r} in the workspace: {exc}") from None
         if real != self.root and self.root not in real.parents:
             raise PathOutsideWorkspaceError(f"{text!r} leads outside the workspace (symlink)")
         return real

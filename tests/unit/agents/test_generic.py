@@ -138,9 +138,7 @@ async def test_help_and_status(team: Team) -> None:
     assert result.data["model"] == "scripted:scripted"  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize(
-    "team", [ScriptedLLM([ProviderUnavailableError("503"), "recovered"])], indirect=True
-)
+@pytest.mark.parametrize("team", [ScriptedLLM([ProviderUnavailableError("503"), "recovered"])], indirect=True)
 async def test_transient_llm_failure_is_retried_once(team: Team) -> None:
     result, seen = await team.ask("run", "hello")
     assert result.output == "recovered"  # type: ignore[attr-defined]
@@ -157,20 +155,24 @@ async def test_retries_are_bounded(team: Team) -> None:
         await team.ask("run", "hello")
 
 
+_started = asyncio.Event()
 _release = asyncio.Event()
 
 
 async def _blocking(messages: object, options: object) -> str:
+    _started.set()
     await _release.wait()
     return "late"
 
 
 @pytest.mark.parametrize("team", [FunctionLLM(_blocking)], indirect=True)
 async def test_terminate_stops_running_work(team: Team) -> None:
+    _started.clear()
     _release.clear()
     running = asyncio.create_task(team.ask("run", "long job"))
-    while (await team.ask("status"))[0].data["running"] < 1:  # type: ignore[attr-defined]
-        await asyncio.sleep(0)  # yield until the agent has taken the job
+    await _started.wait()
+    status, _ = await team.ask("status")
+    assert status.data["running"] == 1  # type: ignore[attr-defined]
     result, _ = await team.ask("terminate")
     assert result.data["stopped"] == 1  # type: ignore[attr-defined]
     with pytest.raises(WorkCancelledError):

@@ -7,6 +7,17 @@ import socket
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from fakes.llm_server import (
+    RETRY_NOW,
+    FakeLLMServer,
+    anthropic_error,
+    anthropic_message,
+    anthropic_stream,
+    json_reply,
+    raw_reply,
+    remote_requests_blocked,
+    sse_reply,
+)
 
 from autogpt.config import Settings
 from autogpt.errors import (
@@ -21,17 +32,6 @@ from autogpt.errors import (
 from autogpt.llm import guard
 from autogpt.llm.anthropic import AnthropicLLM
 from autogpt.llm.base import Completion, Message, Options, Usage
-from tests.fakes.llm_server import (
-    RETRY_NOW,
-    FakeLLMServer,
-    anthropic_error,
-    anthropic_message,
-    anthropic_stream,
-    json_reply,
-    raw_reply,
-    remote_requests_blocked,
-    sse_reply,
-)
 
 KEY = "sk-ant-test-7c2e90aabbccdd"
 MESSAGES = [
@@ -251,6 +251,14 @@ async def test_structured_stream_yields_the_tool_json(llm: AnthropicLLM, server:
     assert json.loads(final.text) == {"name": "Ada"}
     assert final.finish_reason == "stop"
     assert server.requests[0].body["tool_choice"] == {"type": "tool", "name": "person"}
+
+
+async def test_stream_that_is_not_server_sent_events_is_malformed(llm: AnthropicLLM, server: FakeLLMServer) -> None:
+    server.script(json_reply(anthropic_message("not streamed")))
+
+    with pytest.raises(MalformedReplyError, match="never started"):
+        async for _ in llm.stream(MESSAGES):
+            pass
 
 
 async def test_error_event_inside_a_stream_is_provider_unavailable(llm: AnthropicLLM, server: FakeLLMServer) -> None:

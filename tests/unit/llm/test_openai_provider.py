@@ -6,6 +6,16 @@ import socket
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from fakes.llm_server import (
+    RETRY_NOW,
+    FakeLLMServer,
+    json_reply,
+    openai_completion,
+    openai_error,
+    openai_stream,
+    raw_reply,
+    remote_requests_blocked,
+)
 
 from autogpt.config import Settings
 from autogpt.errors import (
@@ -20,16 +30,6 @@ from autogpt.errors import (
 from autogpt.llm import guard
 from autogpt.llm.base import Completion, Message, Options, Usage
 from autogpt.llm.openai import OpenAILLM
-from tests.fakes.llm_server import (
-    RETRY_NOW,
-    FakeLLMServer,
-    json_reply,
-    openai_completion,
-    openai_error,
-    openai_stream,
-    raw_reply,
-    remote_requests_blocked,
-)
 
 KEY = "sk-test-3f9a1c0ddeadbeef"
 MESSAGES = [Message.system("Be brief."), Message.user("Say hello."), Message.assistant("Hi."), Message.user("Again")]
@@ -219,6 +219,14 @@ async def test_stream_yields_deltas_then_a_completion_with_usage(llm: OpenAILLM,
     assert body["stream"] is True
     assert body["stream_options"] == {"include_usage": True}
     assert body["model"] == "gpt-test"
+
+
+async def test_stream_that_is_not_server_sent_events_is_malformed(llm: OpenAILLM, server: FakeLLMServer) -> None:
+    server.script(json_reply(openai_completion("not streamed")))
+
+    with pytest.raises(MalformedReplyError, match="no chunks"):
+        async for _ in llm.stream(MESSAGES):
+            pass
 
 
 async def test_stream_errors_are_translated_too(llm: OpenAILLM, server: FakeLLMServer) -> None:
