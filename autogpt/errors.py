@@ -30,7 +30,8 @@ and is raised again, as the same class, in the agent that asked (:func:`from_cod
     │   ├── InvalidEnvelopeError        malformed, oversized or unsupported envelope
     │   ├── SignatureError              missing or bad Ed25519 signature
     │   ├── PermissionDeniedError       identity not allowed to do that
-    │   └── AgentGoneError              the agent disconnected before replying (retryable)
+    │   ├── AgentGoneError              the agent disconnected before replying (retryable)
+    │   └── UnreachableError            the orchestrator cannot be reached (retryable)
     ├── AgentError                      an agent could not finish its work
     │   └── WorkCancelledError          the work was stopped on request
     └── WorkspaceError                  file access outside or against the workspace rules
@@ -178,6 +179,11 @@ class PermissionDeniedError(IACError):
 
 
 class AgentGoneError(IACError):
+    code = ErrorCode.AGENT_GONE
+    retryable = True
+
+
+class UnreachableError(IACError):
     code = ErrorCode.AGENT_GONE
     retryable = True
 

@@ -14,6 +14,8 @@ from typing import Any, Literal
 from autogpt.errors import AutoGPTError, ErrorCode
 
 PROTOCOL_VERSION = 1
+ROUTER_ID = "router"
+"""The router's own address: heartbeats and the ``agents`` listing go here."""
 
 
 class Kind(IntEnum):

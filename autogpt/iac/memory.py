@@ -11,11 +11,9 @@ import itertools
 
 from autogpt.errors import AgentGoneError, AutoGPTError, ErrorCode
 from autogpt.iac.bus import Bus, Link
-from autogpt.iac.envelope import Address, Envelope, ErrorInfo, Kind
+from autogpt.iac.envelope import ROUTER_ID, Address, Envelope, ErrorInfo, Kind
 from autogpt.iac.router import AgentRecord, Router
 from autogpt.logs import get_logger
-
-ROUTER_ID = "router"
 
 log = get_logger(__name__)
 

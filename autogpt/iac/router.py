@@ -128,11 +128,31 @@ class Router:
 
     def route(self, envelope: Envelope) -> tuple[str, ...]:
         """Where ``envelope`` goes; requests are remembered until their reply passes."""
-        if envelope.kind == Kind.REPLY:
-            self._inflight.pop(envelope.correlation_id, None)
-        targets = self.resolve(envelope.recipient)
-        if envelope.kind == Kind.REQUEST and len(targets) == 1:
-            self._inflight[envelope.id] = InFlight(envelope.id, envelope.sender, targets[0], envelope.session_id)
+        return self.route_header(
+            envelope.kind,
+            envelope.recipient,
+            envelope_id=envelope.id,
+            sender=envelope.sender,
+            correlation_id=envelope.correlation_id,
+            session_id=envelope.session_id,
+        )
+
+    def route_header(
+        self,
+        kind: Kind,
+        recipient: Address,
+        *,
+        envelope_id: str,
+        sender: str,
+        correlation_id: str = "",
+        session_id: str = "",
+    ) -> tuple[str, ...]:
+        """:meth:`route` from header fields alone, for relays that never decode payloads."""
+        if kind == Kind.REPLY:
+            self._inflight.pop(correlation_id, None)
+        targets = self.resolve(recipient)
+        if kind == Kind.REQUEST and len(targets) == 1:
+            self._inflight[envelope_id] = InFlight(envelope_id, sender, targets[0], session_id)
         return targets
 
     def inflight(self) -> tuple[InFlight, ...]:

@@ -1,0 +1,1 @@
+"""Networked mode, client side: a gRPC link to orchgpt behind the ordinary Bus."""

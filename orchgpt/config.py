@@ -1,0 +1,33 @@
+"""orchgpt's settings (env prefix ``ORCHGPT_``); documented in the README's table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from autogpt.errors import ConfigError
+
+
+class OrchSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ORCHGPT_", env_file=".env", extra="ignore")
+
+    listen: str = Field("0.0.0.0:8443", description="host:port to listen on (port 0 picks a free one).")
+    certs: Path = Field(Path("certs"), description="Folder with ca.pem, server.pem, server.key.")
+    heartbeat_timeout: float = Field(30.0, gt=0, description="Seconds of silence before a peer is dropped.")
+    handshake_timeout: float = Field(10.0, gt=0, description="Seconds a new stream has to register.")
+    max_envelope_bytes: int = Field(1 << 20, ge=1024, description="Largest envelope accepted (bytes).")
+    max_frame_bytes: int = Field(8 << 20, ge=4096, description="Largest gRPC message accepted (bytes).")
+    queue_size: int = Field(4096, ge=16, description="Outbound envelopes buffered per connection.")
+    grace: float = Field(5.0, ge=0, description="Seconds in-flight streams get to finish on shutdown.")
+    log_level: str = Field("info", description="debug, info, warning, error.")
+
+
+def load_orch_settings(**overrides: object) -> OrchSettings:
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return OrchSettings(**clean)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"invalid orchgpt settings: {problems}") from None

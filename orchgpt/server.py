@@ -1,0 +1,133 @@
+"""The orchestrator's lifecycle: a grpc.aio server over mutual TLS, with the standard
+health and reflection services, a heartbeat sweeper, and a graceful stop (health goes
+NOT_SERVING first, then in-flight streams get ``grace`` seconds)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import signal
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from autogpt.errors import ConfigError
+from autogpt.iac._gen import iac_pb2 as pb
+from autogpt.iac._gen import iac_pb2_grpc as pb_grpc
+from autogpt.logs import get_logger
+from orchgpt.config import OrchSettings
+from orchgpt.servicer import IacServicer
+from orchgpt.switchboard import Switchboard
+
+log = get_logger("orchgpt")
+
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["Iac"].full_name
+
+
+class State(enum.Enum):
+    NEW = "new"
+    SERVING = "serving"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+
+
+def server_credentials(certs: Path) -> grpc.ServerCredentials:
+    """mTLS: the server proves itself with server.pem and requires a client cert from ca.pem."""
+    files = {name: certs / name for name in ("ca.pem", "server.pem", "server.key")}
+    missing = [str(p) for p in files.values() if not p.is_file()]
+    if missing:
+        raise ConfigError(f"TLS files missing: {', '.join(missing)}", hint=f"run `orchgpt certs init --dir {certs}`")
+    return grpc.ssl_server_credentials(
+        [(files["server.key"].read_bytes(), files["server.pem"].read_bytes())],
+        root_certificates=files["ca.pem"].read_bytes(),
+        require_client_auth=True,
+    )
+
+
+class Orchestrator:
+    def __init__(self, settings: OrchSettings) -> None:
+        self.settings = settings
+        self.state = State.NEW
+        self.board = Switchboard(max_envelope_bytes=settings.max_envelope_bytes, queue_size=settings.queue_size)
+        self.health = health.HealthServicer()
+        self.port = 0
+        self._server: grpc.aio.Server | None = None
+        self._sweeper: asyncio.Task[None] | None = None
+        self._stopped = asyncio.Event()
+        self._stopping: asyncio.Task[None] | None = None
+
+    async def start(self) -> int:
+        if self.state is not State.NEW:
+            raise RuntimeError(f"orchestrator already {self.state.value}")
+        creds = server_credentials(self.settings.certs)
+        server = grpc.aio.server(
+            options=[
+                ("grpc.max_receive_message_length", self.settings.max_frame_bytes),
+                ("grpc.max_send_message_length", self.settings.max_frame_bytes),
+                ("grpc.keepalive_time_ms", 20_000),
+                ("grpc.keepalive_timeout_ms", 10_000),
+                ("grpc.http2.min_ping_interval_without_data_ms", 5_000),
+                ("grpc.keepalive_permit_without_calls", 1),
+            ]
+        )
+        pb_grpc.add_IacServicer_to_server(  # type: ignore[no-untyped-call]
+            IacServicer(self.board, handshake_timeout=self.settings.handshake_timeout), server
+        )
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
+        reflection.enable_server_reflection(
+            [SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME],
+            server,
+        )
+        try:
+            self.port = server.add_secure_port(self.settings.listen, creds)
+        except RuntimeError as exc:
+            raise ConfigError(f"cannot listen on {self.settings.listen}: {exc}") from None
+        await server.start()
+        self._server = server
+        for name in ("", SERVICE_NAME):
+            self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        self._sweeper = asyncio.create_task(self._sweep(), name="heartbeat-sweeper")
+        self.state = State.SERVING
+        log.info("serving", listen=self.settings.listen, port=self.port)
+        return self.port
+
+    async def _sweep(self) -> None:
+        interval = max(self.settings.heartbeat_timeout / 4, 0.05)
+        while True:
+            await asyncio.sleep(interval)
+            self.board.sweep(self.settings.heartbeat_timeout)
+
+    async def stop(self, grace: float | None = None) -> None:
+        if self.state is not State.SERVING:
+            return
+        self.state = State.STOPPING
+        self.health.enter_graceful_shutdown()  # every service reports NOT_SERVING from now on
+        log.info("draining", grace=self.settings.grace if grace is None else grace)
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+        for conn in list(self.board.connections.values()):
+            conn.close()
+        assert self._server is not None
+        await self._server.stop(self.settings.grace if grace is None else grace)
+        self.state = State.STOPPED
+        self._stopped.set()
+        log.info("stopped")
+
+    async def serve_forever(self) -> None:
+        """Run until SIGTERM or SIGINT, then stop gracefully."""
+        await self.start()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._on_signal)
+        await self._stopped.wait()
+        if self._stopping is not None:
+            await self._stopping
+
+    def _on_signal(self) -> None:
+        if self._stopping is None:
+            self._stopping = asyncio.create_task(self.stop(), name="graceful-stop")
