@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(default_factory=_default_cache_dir, description="Where the assembled model file is kept.")
     data_dir: Path = Field(default_factory=_default_data_dir, description="Histories and local state.")
     workspace: Path = Field(Path("workspace"), description="Folder agents may write into.")
+    orchestrator: str = Field("localhost:8443", description="host:port of orchgpt, for --net.")
+    certs: Path = Field(Path("certs"), description="Folder with ca.pem and this client's NAME.pem / NAME.key.")
+    cert_name: str | None = Field(None, description="Certificate name to use (default: the role, or 'user').")
+    heartbeat: float = Field(10.0, gt=0, description="Seconds between heartbeats to orchgpt.")
+    reconnect_max: float = Field(10.0, gt=0, description="Longest wait between reconnection attempts (s).")
     log_level: Literal["debug", "info", "warning", "error"] = Field("warning", description="Log level.")
     log_format: Literal["auto", "console", "json"] = Field(
         "auto", description="auto: readable on a terminal, JSON lines otherwise."

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import click
 
+from orchgpt.certs_cli import certs
+from orchgpt.serve_cli import serve
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="autogpt-team", prog_name="orchgpt")
 def cli() -> None:
     """The orchestrator: routes IAC envelopes between agent processes over mutual TLS."""
+
+
+cli.add_command(certs)
+cli.add_command(serve)
 
 
 def main() -> None:

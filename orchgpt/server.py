@@ -119,8 +119,9 @@ class Orchestrator:
         log.info("stopped")
 
     async def serve_forever(self) -> None:
-        """Run until SIGTERM or SIGINT, then stop gracefully."""
-        await self.start()
+        """Run until SIGTERM or SIGINT, then stop gracefully (starts the server if needed)."""
+        if self.state is State.NEW:
+            await self.start()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._on_signal)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -19,6 +18,7 @@ import click
 
 from autogpt.agents.base import Agent
 from autogpt.cli.errors import report
+from autogpt.cli.lines import tokenize
 from autogpt.cli.runtime import Standalone, settings_from, summary_line
 from autogpt.errors import AutoGPTError, InvalidInputError
 from autogpt.iac.envelope import Command, Result, State, Status
@@ -29,23 +29,12 @@ EXIT_WORDS = {"/exit", "/quit", ":q"}
 def parse_line(line: str) -> Command:
     """``text`` -> run; ``/action rest [| language]`` -> that action."""
     text = line.strip()
-    language = ""
     if not text.startswith("/"):
         return Command("run", text)
-    head, _, rest = text[1:].partition(" ")
-    if not head:
+    parsed = tokenize(text[1:], leading=1)
+    if not parsed.words:
         raise InvalidInputError("an action name must follow '/'", hint="try /help")
-    if "|" in rest:
-        rest, _, language = rest.rpartition("|")
-        language = language.strip()
-    rest = rest.strip()
-    if rest[:1] in {'"', "'"}:
-        try:
-            parts = shlex.split(rest)
-        except ValueError as exc:
-            raise InvalidInputError(f"malformed input: {exc}") from None
-        rest = " ".join(parts)
-    return Command(head.lower(), rest, language)
+    return Command(parsed.words[0], parsed.input, parsed.language)
 
 
 class _Printer:

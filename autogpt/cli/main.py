@@ -51,9 +51,23 @@ class LazyGroup(click.Group):
 @click.option(
     "--log-level", type=click.Choice(["debug", "info", "warning", "error"]), help="Log level [default: warning]."
 )
+@click.option("--net", is_flag=True, help="Networked mode: talk to agents through orchgpt.")
+@click.option("--agent", "net_agent", metavar="ROLE", help="With --net: serve this role (e.g. backend) for orchgpt.")
+@click.option("--orchestrator", metavar="HOST:PORT", help="orchgpt address [default: localhost:8443].")
+@click.option("--certs", type=click.Path(file_okay=False), help="Folder with ca.pem and NAME.pem/NAME.key.")
+@click.option("--cert-name", metavar="NAME", help="Certificate to use [default: the role, or user].")
+@click.option("-c", "--command", "net_commands", multiple=True, metavar="LINE", help="With --net: run LINE and exit.")
 @click.version_option(package_name="autogpt-team", prog_name="autogpt")
 @click.pass_context
-def cli(ctx: click.Context, /, prompt: str | None, **overrides: Any) -> None:
+def cli(
+    ctx: click.Context,
+    /,
+    prompt: str | None,
+    net: bool,
+    net_agent: str | None,
+    net_commands: tuple[str, ...],
+    **overrides: Any,
+) -> None:
     """A team of specialist LLM agents that turns an idea into working software.
 
     With no API key the embedded local model answers, offline. Examples:
@@ -62,10 +76,18 @@ def cli(ctx: click.Context, /, prompt: str | None, **overrides: Any) -> None:
       autogpt -p "write a function that parses ISO dates"
       autogpt gen
       autogpt --provider openai --model gpt-4o-mini -p "hello"
+      autogpt --net --agent backend --orchestrator host:8443
+      autogpt --net -c '/architect create "fastapi app" | python'
     """
     ctx.obj = {k: v for k, v in overrides.items() if v is not None}
     if ctx.invoked_subcommand is not None:
         return
+    if net or net_agent or net_commands:
+        if not net:
+            raise click.UsageError("--agent and -c belong to networked mode: add --net")
+        from autogpt.cli.netmode import run_net
+
+        ctx.exit(run_net(ctx.obj, net_agent, net_commands))
     if prompt is None:
         click.echo(ctx.get_help())
         return

@@ -17,6 +17,15 @@ from dataclasses import dataclass
 from autogpt.errors import AutoGPTError, LLMError
 from autogpt.llm.base import DEFAULT_OPTIONS, LLM, Completion, Message, Options, StreamItem, Usage
 
+
+@dataclass(frozen=True, slots=True)
+class SlowReply:
+    """A reply that takes ``seconds`` to arrive: simulates a slow model in demos and tests."""
+
+    text: str
+    seconds: float
+
+
 Reply = str | Completion
 ReplyFn = Callable[[Sequence[Message], Options], Reply | Awaitable[Reply]]
 
@@ -87,12 +96,12 @@ class ScriptedLLM(LLM):
 
     def __init__(
         self,
-        replies: Iterable[Reply | AutoGPTError],
+        replies: Iterable[Reply | SlowReply | AutoGPTError],
         *,
         model: str = "scripted",
         context_window: int = 8192,
     ) -> None:
-        self._replies = list(replies)
+        self._replies: list[Reply | SlowReply | AutoGPTError] = list(replies)
         self.model = model
         self.context_window = context_window
         self.calls: list[Call] = []
@@ -101,7 +110,7 @@ class ScriptedLLM(LLM):
     def remaining(self) -> int:
         return len(self._replies)
 
-    def add(self, *replies: Reply | AutoGPTError) -> None:
+    def add(self, *replies: Reply | SlowReply | AutoGPTError) -> None:
         self._replies.extend(replies)
 
     async def complete(self, messages: Sequence[Message], options: Options = DEFAULT_OPTIONS) -> Completion:
@@ -114,6 +123,9 @@ class ScriptedLLM(LLM):
         reply = self._replies.pop(0)
         if isinstance(reply, AutoGPTError):
             raise reply
+        if isinstance(reply, SlowReply):
+            await asyncio.sleep(reply.seconds)
+            reply = reply.text
         return _as_completion(reply, messages, self.model)
 
     async def stream(

@@ -7,7 +7,7 @@ import json
 from autogpt.config import PROVIDERS, Settings
 from autogpt.errors import ConfigError
 from autogpt.llm.base import LLM
-from autogpt.llm.doubles import ScriptedLLM
+from autogpt.llm.doubles import ScriptedLLM, SlowReply
 
 
 def make_llm(settings: Settings) -> LLM:
@@ -38,6 +38,16 @@ def _scripted(settings: Settings) -> LLM:
         replies = json.loads(settings.script.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot read the LLM script {settings.script}: {exc}") from None
-    if not isinstance(replies, list) or not all(isinstance(r, str) for r in replies):
+    if not isinstance(replies, list):
         raise ConfigError(f"{settings.script} must hold a JSON list of strings")
-    return ScriptedLLM(replies)
+    script: list[str | SlowReply] = []
+    for reply in replies:
+        if isinstance(reply, str):
+            script.append(reply)
+        elif isinstance(reply, dict) and isinstance(reply.get("text"), str):
+            script.append(SlowReply(reply["text"], float(reply.get("delay", 0))))
+        else:
+            raise ConfigError(
+                f"{settings.script} must hold a JSON list of strings (or {{'text': ..., 'delay': seconds}})"
+            )
+    return ScriptedLLM(script)

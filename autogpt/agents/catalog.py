@@ -1,0 +1,58 @@
+"""Every role the product knows, its agent's name, its short forms, and where it lives.
+
+Agent classes are imported only when asked for, so listing roles stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+from autogpt.agents.base import Agent
+from autogpt.errors import ConfigError, InvalidInputError
+
+
+@dataclass(frozen=True, slots=True)
+class RoleSpec:
+    role: str
+    name: str
+    short: str
+    summary: str
+    impl: str | None = None  # "module:Class", or None while the agent is not built yet
+
+    def names(self) -> tuple[str, ...]:
+        return (self.role, self.short, self.name.lower())
+
+
+ROLES: tuple[RoleSpec, ...] = (
+    RoleSpec("generic", "GenericGPT", "gen", "general assistant", "autogpt.agents.generic:GenericGPT"),
+    RoleSpec("manager", "ManagerGPT", "man", "plans the work and runs the team"),
+    RoleSpec("architect", "ArchitectGPT", "arch", "architecture, diagrams, API contract"),
+    RoleSpec("backend", "BackendGPT", "back", "server code, started and probed"),
+    RoleSpec("frontend", "FrontendGPT", "front", "web page checked in a browser"),
+    RoleSpec("designer", "DesignerGPT", "design", "design spec and wireframes"),
+    RoleSpec("git", "GitGPT", "git", "repository and commits"),
+    RoleSpec("mailer", "MailerGPT", "mail", "notifications"),
+    RoleSpec("optimizer", "OptimizerGPT", "opt", "refactors that keep checks passing"),
+)
+USER_ROLE = "user"
+
+
+def find_role(text: str) -> RoleSpec:
+    """``arch``, ``architect`` and ``ArchitectGPT`` (any case) all name the architect."""
+    wanted = text.strip().lower()
+    for spec in ROLES:
+        if wanted in spec.names():
+            return spec
+    known = ", ".join(f"{s.short}/{s.role}" for s in ROLES)
+    raise InvalidInputError(f"unknown agent {text!r}", hint=f"agents: {known}")
+
+
+def agent_class(spec: RoleSpec) -> type[Agent]:
+    if spec.impl is None:
+        raise ConfigError(f"{spec.name} ({spec.role}) is not available in this version", hint="try: generic")
+    module, _, attr = spec.impl.partition(":")
+    cls = getattr(importlib.import_module(module), attr)
+    assert isinstance(cls, type)
+    assert issubclass(cls, Agent)
+    return cls

@@ -1,0 +1,144 @@
+"""``autogpt --net``: drive networked agents with ``/agent action input [| language]``.
+
+``/architect create "fastapi app" | python`` sends a ``create`` command to the next live
+architect; status streams while it works and the result prints at the end. ``/agents``
+lists who is connected. With ``-c LINE`` (repeatable) it runs lines and exits with 0 only
+if every one succeeded, for scripts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import uuid
+from dataclasses import dataclass
+
+import click
+
+from autogpt.agents.catalog import USER_ROLE, find_role
+from autogpt.cli.errors import report
+from autogpt.cli.lines import tokenize
+from autogpt.config import Settings
+from autogpt.errors import AutoGPTError, InvalidInputError
+from autogpt.iac.envelope import ROUTER_ID, Address, Command, Register, Result, Status
+from autogpt.net.link import NetSession, TlsFiles, connect
+
+HELP = """\
+/<agent> <action> <input> [| <language>]   e.g. /architect create "fastapi app" | python
+    agents: gen, man, arch, back, front, design, git, mail, opt (or their long names)
+    actions: create, run, status, terminate, help (each agent lists its own with: /<agent> help)
+/agents     who is connected
+/help       this text
+/quit       leave (or Ctrl-D)"""
+
+
+@dataclass(frozen=True, slots=True)
+class NetLine:
+    to: Address
+    command: Command
+    label: str
+
+
+def parse_net_line(line: str) -> NetLine | str:
+    """A routed command, or a console word (``agents``, ``help``, ``quit``)."""
+    text = line.strip()
+    if not text.startswith("/"):
+        raise InvalidInputError("lines start with /<agent> <action>", hint="try /help")
+    parsed = tokenize(text[1:], leading=2)
+    if not parsed.words:
+        raise InvalidInputError("an agent name must follow '/'", hint="try /help")
+    head = parsed.words[0]
+    if head in ("agents", "help", "quit", "exit") and len(parsed.words) == 1 and not parsed.input:
+        return head
+    spec = find_role(head)
+    if len(parsed.words) < 2:
+        raise InvalidInputError(f"what should {spec.name} do?", hint=f"/{spec.short} help")
+    return NetLine(Address.role(spec.role), Command(parsed.words[1], parsed.input, parsed.language), spec.name)
+
+
+def _on_status(status: Status) -> None:
+    if status.delta:
+        sys.stdout.write(status.delta)
+        sys.stdout.flush()
+    elif status.message:
+        click.echo(click.style(f"  · {status.message}", dim=True), err=True)
+
+
+async def _run_line(session: NetSession, line: str, session_id: str) -> bool | None:
+    """True/False for success, None to quit."""
+    try:
+        parsed = parse_net_line(line)
+        if parsed == "help":
+            click.echo(HELP)
+            return True
+        if parsed in ("quit", "exit"):
+            return None
+        if parsed == "agents":
+            result = await session.bus.call(Address.agent(ROUTER_ID), Command("agents"), timeout=30)
+            click.echo(result.output or "(no agents connected)")
+            return True
+        assert isinstance(parsed, NetLine)
+        streamed: list[bool] = []
+
+        def on_status(status: Status) -> None:
+            streamed.append(bool(status.delta))
+            _on_status(status)
+
+        result = await session.bus.call(
+            parsed.to, parsed.command, on_status=on_status, session_id=session_id, timeout=None
+        )
+    except AutoGPTError as exc:
+        report(exc)
+        return False
+    _show(result, streamed=any(streamed))
+    return result.ok
+
+
+def _show(result: Result, *, streamed: bool) -> None:
+    if streamed:
+        if not result.output.endswith("\n"):
+            click.echo("")
+    elif result.output:
+        click.echo(result.output)
+    for artifact in result.artifacts:
+        click.echo(click.style(f"  + {artifact.path} ({artifact.size} bytes)", dim=True))
+
+
+async def run_net_console(settings: Settings, commands: tuple[str, ...]) -> int:
+    tls = TlsFiles.from_dir(settings.certs, settings.cert_name or USER_ROLE)
+    session = await connect(settings.orchestrator, tls, Register(role=USER_ROLE), heartbeat=settings.heartbeat)
+    session_id = uuid.uuid4().hex
+    try:
+        if commands:
+            ok = True
+            for line in commands:
+                outcome = await _run_line(session, line, session_id)
+                if outcome is None:
+                    break
+                ok = ok and outcome
+            return 0 if ok else 1
+        return await _interactive(session, session_id, settings)
+    finally:
+        await session.close()
+
+
+async def _interactive(session: NetSession, session_id: str, settings: Settings) -> int:
+    interactive = sys.stdin.isatty()
+    if interactive:
+        click.echo(f"connected to {settings.orchestrator} as {session.bus.agent_id}. /help for help, Ctrl-D leaves.")
+    failures = 0
+    while True:
+        try:
+            line = await asyncio.to_thread(input, "net> " if interactive else "")
+        except EOFError:
+            break
+        if not line.strip():
+            continue
+        if session.lost.is_set():
+            click.echo("error: the connection to the orchestrator was lost", err=True)
+            return 1
+        outcome = await _run_line(session, line, session_id)
+        if outcome is None:
+            break
+        failures += 0 if outcome else 1
+    return 1 if failures and not interactive else 0

@@ -1,0 +1,3 @@
+from orchgpt.cli import main
+
+main()

@@ -1,0 +1,41 @@
+"""``orchgpt serve``: run the orchestrator until SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.command("serve")
+@click.option("--listen", metavar="HOST:PORT", help="Address to listen on [default: 0.0.0.0:8443; env ORCHGPT_LISTEN].")
+@click.option("--certs", type=click.Path(file_okay=False, path_type=Path), help="TLS folder [default: certs].")
+@click.option("--heartbeat-timeout", type=float, help="Seconds of silence before a peer is dropped [default: 30].")
+@click.option("--grace", type=float, help="Seconds in-flight streams get on shutdown [default: 5].")
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), help="[default: info]")
+def serve(**overrides: object) -> None:
+    """Serve IAC over mutual TLS: route envelopes between agent processes."""
+    from autogpt.cli.errors import exit_code_for, report
+    from autogpt.errors import AutoGPTError
+    from autogpt.logs import configure_logging
+    from orchgpt.config import load_orch_settings
+    from orchgpt.server import Orchestrator
+
+    try:
+        settings = load_orch_settings(**overrides)
+        configure_logging(settings.log_level)  # type: ignore[arg-type]
+        orchestrator = Orchestrator(settings)
+
+        async def run() -> None:
+            await orchestrator.start()
+            host = settings.listen.rsplit(":", 1)[0]
+            # The bound port on stdout: scripts and tests start us on port 0 and read it.
+            print(f"orchgpt listening on {host}:{orchestrator.port}", flush=True)
+            await orchestrator.serve_forever()
+
+        asyncio.run(run())
+    except AutoGPTError as exc:
+        report(exc)
+        sys.exit(exit_code_for(exc))

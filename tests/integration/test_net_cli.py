@@ -1,0 +1,199 @@
+"""Networked mode as people run it: `orchgpt serve`, `autogpt --net --agent`, `autogpt --net -c`,
+each a real process, talking mutual TLS with certificates made for this test."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import sys
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from orchgpt.pki import make_test_pki
+
+CLIENTS = {"gen1": ["generic"], "gen2": ["generic"], "alice": ["user"], "back1": ["backend"]}
+
+
+def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTOGPT_", "ORCHGPT_", "OPENAI_", "ANTHROPIC_"))}
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra or {})
+    return env
+
+
+class Proc:
+    """A child process whose stdout lines we can wait for."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+        self.lines: list[str] = []
+
+    @classmethod
+    async def start(cls, args: Sequence[str], env: dict[str, str]) -> Proc:
+        proc = await asyncio.create_subprocess_exec(
+            *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env=env
+        )
+        return cls(proc)
+
+    async def expect(self, pattern: str, timeout: float = 30) -> re.Match[str]:
+        assert self.proc.stdout is not None
+        async with asyncio.timeout(timeout):
+            while True:
+                raw = await self.proc.stdout.readline()
+                if not raw:
+                    raise AssertionError(f"process ended before {pattern!r}; output: {self.lines[-20:]}")
+                line = raw.decode(errors="replace").rstrip()
+                self.lines.append(line)
+                match = re.search(pattern, line)
+                if match:
+                    return match
+
+    async def stop(self, sig: int = signal.SIGTERM) -> int:
+        if self.proc.returncode is None:
+            self.proc.send_signal(sig)
+        async with asyncio.timeout(30):
+            await self.proc.communicate()
+        assert self.proc.returncode is not None
+        return self.proc.returncode
+
+
+class Deployment:
+    def __init__(self, certs: Path, tmp: Path) -> None:
+        self.certs = certs
+        self.tmp = tmp
+        self.port = 0
+        self.procs: list[Proc] = []
+
+    @property
+    def target(self) -> str:
+        return f"localhost:{self.port}"
+
+    async def orchestrator(self, port: int = 0) -> Proc:
+        proc = await Proc.start(
+            [sys.executable, "-m", "orchgpt", "serve", "--listen", f"127.0.0.1:{port}", "--certs", str(self.certs)],
+            _env({"ORCHGPT_HEARTBEAT_TIMEOUT": "5", "ORCHGPT_GRACE": "1"}),
+        )
+        self.procs.append(proc)
+        self.port = int((await proc.expect(r"orchgpt listening on [\d.]+:(\d+)")).group(1))
+        return proc
+
+    async def agent(self, name: str, role: str, replies: list[object]) -> Proc:
+        script = self.tmp / f"{name}-script.json"
+        script.write_text(json.dumps(replies))
+        env = _env(
+            {
+                "AUTOGPT_PROVIDER": "scripted",
+                "AUTOGPT_SCRIPT": str(script),
+                "AUTOGPT_RECONNECT_MAX": "0.5",
+                "AUTOGPT_HEARTBEAT": "1",
+            }
+        )
+        args = [sys.executable, "-m", "autogpt", "--net", "--agent", role, "--orchestrator", self.target]
+        proc = await Proc.start([*args, "--certs", str(self.certs), "--cert-name", name], env)
+        self.procs.append(proc)
+        await proc.expect(r"serving as")
+        return proc
+
+    async def console(self, *lines: str, cert: str = "alice", target: str | None = None) -> tuple[int, str, str]:
+        args = [sys.executable, "-m", "autogpt", "--net", "--orchestrator", target or self.target]
+        args += ["--certs", str(self.certs), "--cert-name", cert]
+        for line in lines:
+            args += ["-c", line]
+        proc = await asyncio.create_subprocess_exec(
+            *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=_env()
+        )
+        async with asyncio.timeout(60):
+            out, err = await proc.communicate()
+        assert proc.returncode is not None
+        return proc.returncode, out.decode(), err.decode()
+
+
+@pytest.fixture
+async def deployment(tmp_path: Path) -> AsyncIterator[Deployment]:
+    dep = Deployment(make_test_pki(tmp_path / "certs", CLIENTS), tmp_path)
+    yield dep
+    for proc in reversed(dep.procs):
+        if proc.proc.returncode is None:
+            proc.proc.kill()
+            await proc.proc.wait()
+
+
+async def test_console_to_agent_through_the_orchestrator(deployment: Deployment) -> None:
+    await deployment.orchestrator()
+    await deployment.agent("gen1", "generic", ["Hello over mutual TLS."])
+    code, out, err = await deployment.console('/gen run "say hello"', "/agents")
+    assert code == 0, err
+    assert "Hello over mutual TLS." in out
+    assert re.search(r"gen1\s+generic", out)
+    assert re.search(r"alice\s+user", out)
+
+
+async def test_two_instances_of_a_role_share_the_work(deployment: Deployment) -> None:
+    await deployment.orchestrator()
+    await deployment.agent("gen1", "generic", ["from-one"] * 4)
+    await deployment.agent("gen2", "generic", ["from-two"] * 4)
+    code, out, err = await deployment.console(*['/GenericGPT run "who are you"'] * 4)
+    assert code == 0, err
+    assert out.count("from-one") == 2
+    assert out.count("from-two") == 2
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('/arch create "fastapi app" | python', "no live agent serves role 'architect'"),
+        ("/wizard run x", "unknown agent 'wizard'"),
+        ("/gen deploy x", "has no action 'deploy'"),
+        ('/gen run "unclosed', "malformed line"),
+        ("hello", "lines start with /<agent>"),
+    ],
+)
+async def test_console_errors_are_one_line(deployment: Deployment, line: str, message: str) -> None:
+    await deployment.orchestrator()
+    await deployment.agent("gen1", "generic", [])
+    code, _, err = await deployment.console(line)
+    assert code == 1
+    assert message in err
+    assert "Traceback" not in err
+
+
+async def test_unreachable_orchestrator_is_a_clear_error(deployment: Deployment) -> None:
+    orch = await deployment.orchestrator()
+    target = deployment.target
+    await orch.stop()
+    code, _, err = await deployment.console("/agents", target=target)
+    assert code == 1
+    assert "cannot reach the orchestrator" in err
+    assert "Traceback" not in err
+
+
+async def test_agent_killed_mid_request_gives_a_typed_error(deployment: Deployment) -> None:
+    await deployment.orchestrator()
+    agent = await deployment.agent("gen1", "generic", [{"text": "too late", "delay": 60}])
+    args = [sys.executable, "-m", "autogpt", "--net", "--orchestrator", deployment.target, "--certs"]
+    args += [str(deployment.certs), "--cert-name", "alice", "-c", '/gen run "take your time"']
+    console = await Proc.start(args, _env())
+    await console.expect("accepted")  # the agent holds the request now
+    agent.proc.kill()
+    await console.expect("disconnected before answering", timeout=30)
+    async with asyncio.timeout(30):
+        assert await console.proc.wait() == 1
+
+
+async def test_agents_reconnect_after_the_orchestrator_restarts(deployment: Deployment) -> None:
+    orch = await deployment.orchestrator()
+    port = deployment.port
+    agent = await deployment.agent("gen1", "generic", ["before restart", "after restart"])
+    code, out, _ = await deployment.console('/gen run "one"')
+    assert (code, "before restart" in out) == (0, True)
+    assert await orch.stop() == 0  # SIGTERM: graceful
+    await deployment.orchestrator(port=port)
+    await agent.expect(r"serving as", timeout=30)  # it came back on its own
+    code, out, err = await deployment.console('/gen run "two"')
+    assert code == 0, err
+    assert "after restart" in out
