@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     certs: Path = Field(Path("certs"), description="Folder with ca.pem and this client's NAME.pem / NAME.key.")
     cert_name: str | None = Field(None, description="Certificate name to use (default: the role, or 'user').")
     heartbeat: float = Field(10.0, gt=0, description="Seconds between heartbeats to orchgpt.")
+    require_signatures: bool = Field(
+        True, description="Networked agents act only on orders whose Ed25519 signature checks out."
+    )
     reconnect_max: float = Field(10.0, gt=0, description="Longest wait between reconnection attempts (s).")
     log_level: Literal["debug", "info", "warning", "error"] = Field("warning", description="Log level.")
     log_format: Literal["auto", "console", "json"] = Field(

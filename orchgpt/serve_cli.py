@@ -25,7 +25,7 @@ def serve(**overrides: object) -> None:
 
     try:
         settings = load_orch_settings(**overrides)
-        configure_logging(settings.log_level)  # type: ignore[arg-type]
+        configure_logging(settings.log_level)
         orchestrator = Orchestrator(settings)
 
         async def run() -> None:

@@ -196,7 +196,12 @@ class Switchboard:
             return
         if which == "command" and env.command.action == "agents":
             agents = [
-                {"agent_id": a.agent_id, "role": a.role, "capabilities": sorted(a.capabilities)}
+                {
+                    "agent_id": a.agent_id,
+                    "role": a.role,
+                    "capabilities": sorted(a.capabilities),
+                    "public_key": a.public_key.hex(),
+                }
                 for a in self.router.agents()
             ]
             reply = pb.Envelope(

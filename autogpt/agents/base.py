@@ -83,6 +83,7 @@ class Agent:
         retry_delay: float = 0.5,
         reply_tokens: int = 1024,
         stop_grace: float = 10.0,
+        verify: Callable[[Envelope], Awaitable[None]] | None = None,
     ) -> None:
         self.meter = meter if meter is not None else UsageMeter()
         self.llm: LLM = llm if isinstance(llm, MeteredLLM) else MeteredLLM(llm, self.meter, self.name)
@@ -92,6 +93,7 @@ class Agent:
         self.retry_delay = retry_delay
         self.reply_tokens = reply_tokens
         self.stop_grace = stop_grace
+        self.verify = verify
         self._conversations: dict[str, Conversation] = {}
         self._slots = asyncio.Semaphore(max_concurrency)
         self._running: dict[str, tuple[asyncio.Task[None], Envelope]] = {}
@@ -121,6 +123,8 @@ class Agent:
     async def _handle(self, env: Envelope) -> None:
         ctx = Context(self, env)
         try:
+            if self.verify is not None:
+                await self.verify(env)  # the author's signature, before anything is done
             async with self._slots:
                 await ctx.status("accepted", state=State.ACCEPTED)
                 result = await self._with_retries(env, ctx)

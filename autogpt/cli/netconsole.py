@@ -21,6 +21,7 @@ from autogpt.cli.lines import tokenize
 from autogpt.config import Settings
 from autogpt.errors import AutoGPTError, InvalidInputError
 from autogpt.iac.envelope import ROUTER_ID, Address, Command, Register, Result, Status
+from autogpt.iac.signing import Signer
 from autogpt.net.link import NetSession, TlsFiles, connect
 
 HELP = """\
@@ -106,7 +107,13 @@ def _show(result: Result, *, streamed: bool) -> None:
 
 async def run_net_console(settings: Settings, commands: tuple[str, ...]) -> int:
     tls = TlsFiles.from_dir(settings.certs, settings.cert_name or USER_ROLE)
-    session = await connect(settings.orchestrator, tls, Register(role=USER_ROLE), heartbeat=settings.heartbeat)
+    session = await connect(
+        settings.orchestrator,
+        tls,
+        Register(role=USER_ROLE),
+        heartbeat=settings.heartbeat,
+        signer=Signer.generate(),  # every order this console gives is signed
+    )
     session_id = uuid.uuid4().hex
     try:
         if commands:

@@ -15,7 +15,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from autogpt.errors import AgentGoneError, AutoGPTError, InvalidEnvelopeError, RequestTimeoutError, from_code
-from autogpt.iac.envelope import Address, Envelope, ErrorInfo, Kind, Payload, Result, State, Status
+from autogpt.iac.envelope import Address, Command, Envelope, ErrorInfo, Kind, Payload, Result, State, Status, Task
+from autogpt.iac.signing import Signer
 
 StatusHandler = Callable[[Status], None]
 
@@ -39,8 +40,9 @@ class _Pending:
 
 
 class Bus:
-    def __init__(self, agent_id: str, link: Link, *, inbox_size: int = 1024) -> None:
+    def __init__(self, agent_id: str, link: Link, *, inbox_size: int = 1024, signer: Signer | None = None) -> None:
         self.agent_id = agent_id
+        self.signer = signer
         self._link = link
         self._inbox: asyncio.Queue[Envelope | None] = asyncio.Queue(inbox_size)
         self._pending: dict[str, _Pending] = {}
@@ -77,7 +79,10 @@ class Bus:
     async def send(self, envelope: Envelope) -> None:
         if self._closed:
             raise AgentGoneError(f"bus of {self.agent_id} is closed")
-        await self._link.transmit(envelope.with_sender(self.agent_id))
+        envelope = envelope.with_sender(self.agent_id)
+        if self.signer is not None and isinstance(envelope.payload, Command | Task):
+            envelope = self.signer.sign(envelope)  # orders are signed so their target can check the author
+        await self._link.transmit(envelope)
 
     async def request(
         self,

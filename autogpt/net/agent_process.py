@@ -16,10 +16,12 @@ from autogpt.agents.base import Agent
 from autogpt.config import Settings
 from autogpt.errors import UnreachableError
 from autogpt.iac.envelope import Register
+from autogpt.iac.signing import Signer
 from autogpt.llm.base import LLM
 from autogpt.llm.usage import UsageMeter
 from autogpt.logs import get_logger
 from autogpt.net.link import TlsFiles, connect
+from autogpt.net.trust import KeyBook
 from autogpt.tools.workspace import Workspace
 
 log = get_logger(__name__)
@@ -38,10 +40,11 @@ async def serve_role(
     tls = TlsFiles.from_dir(settings.certs, settings.cert_name or agent_cls.role)
     meter = UsageMeter()
     register = Register(role=agent_cls.role, capabilities=tuple(sorted(agent_cls.capabilities)), name=agent_cls.name)
+    signer = Signer.generate()
     attempt = 0
     while not stop.is_set():
         try:
-            session = await connect(settings.orchestrator, tls, register, heartbeat=settings.heartbeat)
+            session = await connect(settings.orchestrator, tls, register, heartbeat=settings.heartbeat, signer=signer)
         except UnreachableError as exc:
             delay = backoff(attempt, cap=settings.reconnect_max)
             attempt += 1
@@ -50,7 +53,13 @@ async def serve_role(
                 await asyncio.wait_for(stop.wait(), delay)
             continue
         attempt = 0
-        agent = agent_cls(llm, session.bus, workspace=Workspace(Path(settings.workspace)), meter=meter)
+        agent = agent_cls(
+            llm,
+            session.bus,
+            workspace=Workspace(Path(settings.workspace)),
+            meter=meter,
+            verify=KeyBook(session.bus).check if settings.require_signatures else None,
+        )
         print(f"{agent_cls.name} serving as {session.bus.agent_id} via {settings.orchestrator}", flush=True)
         serving = asyncio.create_task(agent.serve(), name="agent-serve")
         stopping = asyncio.create_task(stop.wait(), name="stop-wait")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import grpc
@@ -31,6 +31,7 @@ from autogpt.iac.envelope import (
     Register,
     Registered,
 )
+from autogpt.iac.signing import Signer
 from autogpt.logs import get_logger
 from autogpt.net.rpc_errors import from_rpc_error, translate_rpc_errors
 
@@ -133,6 +134,7 @@ async def connect(
     timeout: float = 10.0,
     heartbeat: float = 10.0,
     server_name: str | None = None,
+    signer: Signer | None = None,
 ) -> NetSession:
     """Open a stream to ``target`` and register; typed errors for every refusal."""
     options: list[tuple[str, int | str]] = [
@@ -144,6 +146,8 @@ async def connect(
         options.append(("grpc.ssl_target_name_override", server_name))
     channel = grpc.aio.secure_channel(target, tls.credentials(), options=options)
     call = pb_grpc.IacStub(channel).Connect()  # type: ignore[no-untyped-call]
+    if signer is not None:
+        register = replace(register, public_key=signer.public_key)
     hello = Envelope.new(Address.agent(ROUTER_ID), register, kind=Kind.CONTROL)
     try:
         with translate_rpc_errors(target):
@@ -166,7 +170,7 @@ async def connect(
         await channel.close(None)
         raise InvalidEnvelopeError(f"expected Registered, got {type(first.payload).__name__}")
     link = GrpcLink(channel, call)
-    bus = Bus(first.payload.agent_id, link)
+    bus = Bus(first.payload.agent_id, link, signer=signer)
     session = NetSession(bus, first.payload, target, link)
     session._tasks = [
         asyncio.create_task(_writer(session), name="net-writer"),

@@ -1,0 +1,47 @@
+"""Checking who really gave an order: Ed25519 signatures verified by the agent that acts.
+
+Each peer announces its signing key when it registers; the router hands the keys out
+(the ``agents`` listing) and the acting agent checks every command's signature against
+its sender's key. The router cannot alter an order in transit or pass one off as another
+peer's without the check failing. Known limit: the keys themselves come from the
+router, so a compromised router could announce a key of its own for a peer that has not
+been seen yet; binding keys into the client certificates would close that.
+"""
+
+from __future__ import annotations
+
+from autogpt.errors import SignatureError
+from autogpt.iac.bus import Bus
+from autogpt.iac.envelope import ROUTER_ID, Address, Command, Envelope
+from autogpt.iac.signing import verify
+
+
+class KeyBook:
+    """Signing keys of the peers, fetched from the router on first need and cached."""
+
+    def __init__(self, bus: Bus) -> None:
+        self.bus = bus
+        self._keys: dict[str, bytes] = {}
+
+    async def refresh(self) -> None:
+        listing = await self.bus.call(Address.agent(ROUTER_ID), Command("agents"), timeout=30)
+        for agent in listing.data.get("agents", []):
+            key = bytes.fromhex(agent.get("public_key", ""))
+            if key:
+                self._keys[agent["agent_id"]] = key
+
+    async def key_of(self, agent_id: str) -> bytes:
+        if agent_id not in self._keys:
+            await self.refresh()
+        key = self._keys.get(agent_id)
+        if key is None:
+            raise SignatureError(f"{agent_id} announced no signing key; its orders cannot be checked")
+        return key
+
+    async def check(self, envelope: Envelope) -> None:
+        try:
+            verify(envelope, await self.key_of(envelope.sender))
+        except SignatureError:
+            # The peer may have reconnected under the same name with a new key: look again once.
+            await self.refresh()
+            verify(envelope, await self.key_of(envelope.sender))
