@@ -181,7 +181,15 @@ SUITES: dict[str, Callable[[], None]] = {
     "model": lambda: asyncio.run(_model()),
     "iac": bench_iac,
     "install": bench_install,
+    "orch": lambda: asyncio.run(_orch()),
 }
+
+
+async def _orch() -> None:
+    sys.path.insert(0, str(Path(__file__).parent))
+    from orch import run
+
+    await run()
 
 
 def main() -> None:

@@ -52,3 +52,11 @@ def test_invalid_settings_are_one_config_error(monkeypatch: pytest.MonkeyPatch) 
         load_settings()
     assert "temperature" in str(caught.value)
     assert "provider" in str(caught.value)
+
+
+def test_every_orchgpt_setting_is_documented() -> None:
+    from orchgpt.config import OrchSettings
+
+    table = README.read_text(encoding="utf-8").split("| orchgpt setting |", 1)[1].split("\n\n", 1)[0]
+    documented = set(re.findall(r"^\| `(ORCHGPT_[A-Z_]+)`", table, flags=re.MULTILINE))
+    assert documented == {f"ORCHGPT_{name.upper()}" for name in OrchSettings.model_fields}
