@@ -27,11 +27,15 @@ class Peer:
 
 
 class Connection:
-    def __init__(self, agent_id: str, peer: Peer, role: str, *, queue_size: int, batch: int = 64) -> None:
+    def __init__(
+        self, agent_id: str, peer: Peer, role: str, *, queue_size: int, batch: int = 64, frame_bytes: int = 4 << 20
+    ) -> None:
         self.agent_id = agent_id
         self.peer = peer
         self.role = role
         self.batch = batch
+        self.frame_bytes = frame_bytes
+        self.fault = ""  # why the stream must end with an error status, if it must
         self.last_seen = time.monotonic()
         self.closed = asyncio.Event()
         self._queue: asyncio.Queue[pb.Envelope | None] = asyncio.Queue(queue_size)
@@ -68,12 +72,18 @@ class Connection:
                 return
             frame = pb.Frame()
             frame.envelopes.append(first)
+            size = first.ByteSize()
             done = False
+            # Coalesce by count and by bytes, so a frame never outgrows the peer's limit.
             while len(frame.envelopes) < self.batch and not self._queue.empty():
+                nxt = self._queue._queue[0]  # type: ignore[attr-defined]  # peek: deque of the queue
+                if nxt is not _CLOSE and size + nxt.ByteSize() > self.frame_bytes:
+                    break
                 more = self._queue.get_nowait()
                 if more is _CLOSE:
                     done = True
                     break
+                size += more.ByteSize()
                 frame.envelopes.append(more)
             yield frame
             if done:

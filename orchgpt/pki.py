@@ -44,7 +44,7 @@ CA_NAME = "autogpt deployment CA"
 SERVER_NAME = "orchgpt"
 ROLE_URI_PREFIX = "urn:autogpt:role:"
 AGENT_URI_PREFIX = "urn:autogpt:agent:"
-RESERVED_NAMES = frozenset({"ca", "server"})
+RESERVED_NAMES = frozenset({"ca", "server", "router"})
 CLOCK_SKEW = dt.timedelta(minutes=5)
 
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")

@@ -76,6 +76,8 @@ class IacServicer(pb_grpc.IacServicer):
             with contextlib.suppress(asyncio.CancelledError):
                 await reader
             self.board.leave(conn)
+        if conn.fault:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, conn.fault)
 
     async def _read(self, conn: Connection, frames: AsyncIterator[pb.Frame]) -> None:
         try:
@@ -83,8 +85,9 @@ class IacServicer(pb_grpc.IacServicer):
                 self.board.handle_frame(conn, frame.envelopes)
         except grpc.aio.AioRpcError as exc:
             log.info("stream_broken", agent=conn.agent_id, code=exc.code().name)
-        except Exception:
-            log.exception("reader_failed", agent=conn.agent_id)
+        except Exception as exc:  # an undecodable frame surfaces here, from the request iterator
+            conn.fault = f"undecodable frame: {type(exc).__name__}"
+            log.warning("bad_frame", agent=conn.agent_id, error=conn.fault)
         finally:
             conn.close()
 

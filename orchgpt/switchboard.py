@@ -64,6 +64,8 @@ class Switchboard:
                 f"protocol version {register.protocol_version} is not supported; this orchestrator speaks "
                 f"{PROTOCOL_VERSION}",
             )
+        if peer.name == ROUTER_ID:
+            raise AdmissionError(ErrorCode.PERMISSION_DENIED, f"the name {ROUTER_ID!r} is reserved for the router")
         role = register.role.strip().lower()
         if not role:
             raise AdmissionError(ErrorCode.INVALID_ENVELOPE, "register names no role")
@@ -173,6 +175,8 @@ class Switchboard:
         for agent_id in targets:
             peer = self.connections.get(agent_id)
             if peer is None or not peer.offer(env):
+                if int(env.kind) == Kind.REQUEST:
+                    self.router.forget(conn.agent_id, env.id)  # answered here: no AGENT_GONE later
                 self._bounce(conn, env, ErrorCode.OVERLOADED, f"{agent_id} cannot take more work now", retryable=True)
 
     @staticmethod

@@ -117,6 +117,11 @@ class Agent:
             async for env in self.bus:
                 if env.kind == Kind.REQUEST and isinstance(env.payload, Command | Task):
                     self._running[env.id] = (tasks.create_task(self._handle(env)), env)
+                elif env.kind == Kind.REQUEST:  # every request gets exactly one answer
+                    kind = type(env.payload).__name__
+                    await self._reply_quietly(
+                        env, ErrorInfo(ErrorCode.UNKNOWN_ACTION, f"{self.name} cannot act on {kind}")
+                    )
                 elif isinstance(env.payload, ErrorInfo):
                     log.warning("agent_notice", agent=self.bus.agent_id, error=env.payload.message)
 

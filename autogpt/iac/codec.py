@@ -257,7 +257,12 @@ def from_proto(msg: pb.Envelope) -> Envelope:
         kind = Kind(msg.kind)
     except ValueError:
         raise InvalidEnvelopeError(f"unknown envelope kind {msg.kind}") from None
+    canonical = pb.Envelope()
+    canonical.CopyFrom(msg)
+    canonical.signature = b""
+    canonical.sender = ""
     return Envelope(
+        wire=canonical.SerializeToString(deterministic=True),
         id=msg.id,
         sender=msg.sender,
         recipient=_address_from_proto(msg.recipient),
@@ -274,6 +279,8 @@ def canonical_bytes(env: Envelope) -> bytes:
     """What a signature covers: the envelope's deterministic protobuf encoding, with an
     empty ``signature`` and an empty ``sender`` (the router fills the sender in from the
     connection's identity, so it cannot be part of what the author signed)."""
+    if env.wire:
+        return env.wire
     msg = to_proto(env)
     msg.signature = b""
     msg.sender = ""

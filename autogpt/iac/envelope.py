@@ -176,6 +176,9 @@ class Envelope:
     session_id: str = ""
     timestamp_us: int = 0
     signature: bytes = b""
+    wire: bytes = field(default=b"", compare=False, repr=False)
+    """Canonical bytes as received (set by the codec), so a signature made by any
+    implementation is checked against exactly what it signed, not a re-encoding."""
 
     @classmethod
     def new(
@@ -211,4 +214,5 @@ class Envelope:
         )
 
     def with_sender(self, sender: str) -> Envelope:
+        # The canonical bytes leave out the sender, so ``wire`` stays valid.
         return self if self.sender == sender else replace(self, sender=sender)

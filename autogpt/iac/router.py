@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from autogpt.errors import InvalidInputError, NoLiveAgentError, UnknownRecipientError
+from autogpt.errors import InvalidEnvelopeError, InvalidInputError, NoLiveAgentError, UnknownRecipientError
 from autogpt.iac.envelope import Address, AgentInfo, Envelope, Kind
 
 
@@ -66,7 +66,7 @@ class Router:
         self._agents: dict[str, AgentRecord] = {}
         self._roles: dict[str, _RoleRing] = {}
         self._topics: dict[str, set[str]] = {}
-        self._inflight: dict[str, InFlight] = {}
+        self._inflight: dict[tuple[str, str], InFlight] = {}  # (requester, request id)
 
     # -- registration ----------------------------------------------------------------
 
@@ -91,8 +91,8 @@ class Router:
         for topic in list(self._topics):
             self._unsubscribe(agent_id, topic)
         orphaned = tuple(f for f in self._inflight.values() if f.target == agent_id)
-        for f in [f for f in self._inflight.values() if agent_id in (f.target, f.requester)]:
-            del self._inflight[f.request_id]
+        for key in [k for k, f in self._inflight.items() if agent_id in (f.target, f.requester)]:
+            del self._inflight[key]
         return Departure(record, orphaned)
 
     def subscribe(self, agent_id: str, topic: str) -> None:
@@ -148,12 +148,20 @@ class Router:
         session_id: str = "",
     ) -> tuple[str, ...]:
         """:meth:`route` from header fields alone, for relays that never decode payloads."""
-        if kind == Kind.REPLY:
-            self._inflight.pop(correlation_id, None)
+        if kind == Kind.REQUEST and recipient.kind == "topic":
+            raise InvalidEnvelopeError("a request needs exactly one answerer: address an agent or a role")
+        if kind == Kind.REPLY and recipient.kind == "agent":
+            pending = self._inflight.get((recipient.value, correlation_id))
+            if pending is not None and pending.target == sender:  # only the asked agent settles it
+                del self._inflight[(recipient.value, correlation_id)]
         targets = self.resolve(recipient)
-        if kind == Kind.REQUEST and len(targets) == 1:
-            self._inflight[envelope_id] = InFlight(envelope_id, sender, targets[0], session_id)
+        if kind == Kind.REQUEST:
+            self._inflight[(sender, envelope_id)] = InFlight(envelope_id, sender, targets[0], session_id)
         return targets
+
+    def forget(self, requester: str, request_id: str) -> None:
+        """Drop a request that was answered by someone else (e.g. bounced as overloaded)."""
+        self._inflight.pop((requester, request_id), None)
 
     def inflight(self) -> tuple[InFlight, ...]:
         return tuple(self._inflight.values())

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from autogpt.errors import SignatureError
-from autogpt.iac.codec import canonical_bytes
+from autogpt.iac.codec import canonical_bytes, decode
 from autogpt.iac.envelope import Envelope
 
 
@@ -33,7 +33,8 @@ class Signer:
         return cls(Ed25519PrivateKey.from_private_bytes(raw))
 
     def sign(self, env: Envelope) -> Envelope:
-        return replace(env, signature=self._key.sign(canonical_bytes(env)))
+        fresh = replace(env, wire=b"")  # sign what the envelope is now, never stale received bytes
+        return replace(fresh, signature=self._key.sign(canonical_bytes(fresh)))
 
 
 def verify(env: Envelope, public_key: bytes) -> None:
@@ -44,6 +45,11 @@ def verify(env: Envelope, public_key: bytes) -> None:
         key = Ed25519PublicKey.from_public_bytes(public_key)
     except ValueError:
         raise SignatureError("the sender's public key is not a valid Ed25519 key") from None
+    if env.wire:
+        # The received bytes are what was signed; they must still describe this envelope.
+        again = decode(env.wire)
+        if replace(again, sender=env.sender, signature=env.signature) != env:
+            raise SignatureError(f"envelope {env.id} was changed after it was received")
     try:
         key.verify(env.signature, canonical_bytes(env))
     except InvalidSignature:

@@ -142,3 +142,26 @@ def test_generated_code_is_not_stale(tmp_path: Path) -> None:
         fresh = (out / "iac/v1" / name).read_text()
         committed = (ROOT / "autogpt/iac/_gen" / name).read_text()
         assert fresh == committed, f"autogpt/iac/_gen/{name} is stale: run `make proto`"
+
+
+def test_received_envelopes_are_checked_against_the_bytes_that_were_signed() -> None:
+    signer = Signer.generate()
+    sent = signer.sign(Envelope.new(Address.role("backend"), Command("run", "ls", args={"b": 1, "a": 2})))
+    received = codec.decode(codec.encode(sent))
+    assert received.wire
+    verify(received.with_sender("alice"), signer.public_key)
+    with pytest.raises(SignatureError, match="changed after it was received"):
+        verify(replace(received, payload=Command("run", "rm -rf /")), signer.public_key)
+
+
+def test_foreign_json_formatting_still_verifies() -> None:
+    """Another implementation may format its JSON fields differently; what it signed is what counts."""
+    signer = Signer.generate()
+    msg = codec.to_proto(Envelope.new(Address.role("backend"), Command("run", "x")))
+    msg.command.args_json = '{ "b" : 1,  "a":2 }'  # not our compact, sorted form
+    msg.signature = b""
+    unsigned = msg.SerializeToString(deterministic=True)
+    msg.signature = signer._key.sign(unsigned)
+    received = codec.decode(msg.SerializeToString())
+    verify(received, signer.public_key)
+    assert received.payload == Command("run", "x", args={"a": 2, "b": 1})

@@ -107,3 +107,17 @@ def test_requests_of_a_departed_requester_are_forgotten() -> None:
     assert departure is not None
     assert departure.orphaned == ()
     assert router.inflight() == ()
+
+
+def test_requests_to_topics_are_refused_and_replies_only_settle_from_the_target() -> None:
+    from autogpt.errors import InvalidEnvelopeError
+
+    router = _router(("u", "user"), ("b1", "backend"), ("m", "user"))
+    with pytest.raises(InvalidEnvelopeError, match="exactly one answerer"):
+        router.route(Envelope.new(Address.topic("news"), Command("run"), kind=Kind.REQUEST, sender="u"))
+    req = Envelope.new(Address.agent("b1"), Command("run"), kind=Kind.REQUEST, sender="u")
+    router.route(req)
+    router.route(req.answer(Result(output="forged"), sender="m"))  # not the asked agent
+    assert [f.request_id for f in router.inflight()] == [req.id]
+    router.forget("u", req.id)
+    assert router.inflight() == ()
