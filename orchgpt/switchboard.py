@@ -229,9 +229,24 @@ class Switchboard:
     def _bounce(
         self, conn: Connection, env: pb.Envelope, code: ErrorCode, message: str, *, retryable: bool = False
     ) -> None:
-        """Tell the sender its envelope went nowhere: a reply for requests, else a notice."""
+        """Tell the sender its envelope went nowhere: a reply for requests, else a notice.
+
+        A rejected reply cannot be answered (that could loop), but whoever waits for it must
+        not wait in vain: the request it answered fails at once with the same error."""
         if int(env.kind) == Kind.REPLY:
             log.info("reply_dropped", agent=conn.agent_id, error=message)
+            requester = env.recipient.agent_id if env.recipient.WhichOneof("target") == "agent_id" else ""
+            pending = self.router.pending(requester, env.correlation_id) if requester else None
+            if pending is not None and pending.target == conn.agent_id:
+                self.router.forget(requester, env.correlation_id)
+                waiting = self.connections.get(requester)
+                if waiting is not None:
+                    waiting.offer(
+                        error_envelope(
+                            requester, code, f"the reply from {conn.agent_id} was refused: {message}",
+                            kind=Kind.REPLY, correlation_id=env.correlation_id,
+                        )
+                    )  # fmt: skip
             return
         kind = Kind.REPLY if int(env.kind) == Kind.REQUEST else Kind.CONTROL
         conn.offer(error_envelope(conn.agent_id, code, message, kind=kind, correlation_id=env.id, retryable=retryable))

@@ -159,6 +159,9 @@ class Router:
             self._inflight[(sender, envelope_id)] = InFlight(envelope_id, sender, targets[0], session_id)
         return targets
 
+    def pending(self, requester: str, request_id: str) -> InFlight | None:
+        return self._inflight.get((requester, request_id))
+
     def forget(self, requester: str, request_id: str) -> None:
         """Drop a request that was answered by someone else (e.g. bounced as overloaded)."""
         self._inflight.pop((requester, request_id), None)

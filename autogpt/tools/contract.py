@@ -1,0 +1,120 @@
+"""The API contract: the one machine-readable description of a server that the architect
+writes and the backend, the frontend and the tests all use.
+
+It is deliberately small (method, path, example body, expected status, response shape)
+so that a small model can fill it in reliably and a probe can check every route.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from autogpt.errors import InvalidInputError
+
+Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+_PARAM = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}")
+_ORDER = {"POST": 0, "GET": 1, "PUT": 2, "PATCH": 2, "DELETE": 3}
+
+
+class Route(BaseModel):
+    method: Method
+    path: str = Field(description="starts with /, path parameters in braces, e.g. /todos/{id}")
+    summary: str = Field(description="what the route does, a few words")
+    request_example: dict[str, Any] | None = Field(None, description="JSON body for POST/PUT/PATCH, else null")
+    expected_status: int = Field(200, ge=100, le=599)
+    response_type: Literal["object", "array", "none"] = "object"
+    response_keys: list[str] = Field(
+        default_factory=list, description="keys the JSON object (or each array item) must have"
+    )
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        value = value.strip()
+        if not value.startswith("/"):
+            value = "/" + value
+        if " " in value:
+            raise ValueError("a path has no spaces")
+        return value
+
+    @property
+    def key(self) -> str:
+        return f"{self.method} {self.path}"
+
+    @property
+    def params(self) -> list[str]:
+        return _PARAM.findall(self.path)
+
+
+class ApiContract(BaseModel):
+    name: str
+    routes: list[Route] = Field(min_length=1, max_length=12)
+
+    def ordered(self) -> list[Route]:
+        """Probe order: create before read, collections before items, delete last."""
+        return sorted(self.routes, key=lambda r: (_ORDER.get(r.method, 9), len(r.params), r.path))
+
+    def dump(self) -> str:
+        return json.dumps(self.model_dump(), indent=2) + "\n"
+
+
+def validate_contract(contract: ApiContract) -> ApiContract:
+    seen: set[str] = set()
+    problems = []
+    for route in contract.routes:
+        if route.key in seen:
+            problems.append(f"{route.key} appears twice")
+        seen.add(route.key)
+        if route.method in ("POST", "PUT", "PATCH") and route.request_example is None:
+            problems.append(f"{route.key} needs a request_example")
+    if problems:
+        raise InvalidInputError("invalid API contract: " + "; ".join(problems))
+    return contract
+
+
+def fill_path(route: Route, known: dict[str, Any]) -> str:
+    """``route.path`` with each ``{param}`` replaced by a value seen earlier (or 1)."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        for key in (name, "id"):
+            if key in known:
+                return str(known[key])
+        return "1"
+
+    return _PARAM.sub(value, route.path)
+
+
+def check_response(route: Route, status: int, body: bytes) -> list[str]:
+    """What is wrong with this response for ``route`` (empty when it conforms)."""
+    problems: list[str] = []
+    if status != route.expected_status:
+        problems.append(f"status {status}, expected {route.expected_status}")
+    if route.response_type == "none" or not (200 <= status < 300):
+        return problems
+    try:
+        data = json.loads(body or b"null")
+    except ValueError:
+        return [*problems, f"body is not JSON: {body[:120]!r}"]
+    items: list[Any]
+    if route.response_type == "array":
+        if not isinstance(data, list):
+            return [*problems, f"expected a JSON array, got {type(data).__name__}"]
+        items = data[:3]
+    else:
+        if not isinstance(data, dict):
+            return [*problems, f"expected a JSON object, got {type(data).__name__}"]
+        items = [data]
+    for item in items:
+        if not isinstance(item, dict):
+            problems.append(f"expected objects in the array, got {type(item).__name__}")
+            break
+        missing = [k for k in route.response_keys if k not in item]
+        if missing:
+            problems.append(f"response lacks keys {missing}")
+            break
+    return problems
