@@ -42,6 +42,9 @@ def bench_cli() -> None:
 
 async def _model() -> None:
     from autogpt.config import load_settings
+    from autogpt.logs import configure_logging
+
+    configure_logging("warning")
     from autogpt.llm.base import Completion, Message, Options
     from autogpt.llm.embedded import EmbeddedLLM
     from autogpt.llm.model_files import SMALL, ensure_model_file
@@ -58,9 +61,11 @@ async def _model() -> None:
     t = time.perf_counter()
     await llm.load()
     line("model load", f"{time.perf_counter() - t:.2f} s (threads={llm.threads}, n_ctx={llm.context_window})")
-    prompt = [Message.user("Write a Python class for a bank account with deposit, withdraw and tests.")]
+    subjects = ["a bank account", "a shopping cart", "a library loan", "a parking meter"]
     firsts, rates = [], []
-    for _ in range(3):
+    for i in range(3):
+        # a different prompt each time: llama.cpp's prompt cache would flatter a repeated one
+        prompt = [Message.user(f"Write a Python class for {subjects[i]} with methods and tests.")]
         t = time.perf_counter()
         first = None
         final: Completion | None = None
