@@ -26,9 +26,15 @@ class RoleSpec:
 
 ROLES: tuple[RoleSpec, ...] = (
     RoleSpec("generic", "GenericGPT", "gen", "general assistant", "autogpt.agents.generic:GenericGPT"),
-    RoleSpec("manager", "ManagerGPT", "man", "plans the work and runs the team"),
-    RoleSpec("architect", "ArchitectGPT", "arch", "architecture, diagrams, API contract"),
-    RoleSpec("backend", "BackendGPT", "back", "server code, started and probed"),
+    RoleSpec("manager", "ManagerGPT", "man", "plans the work and runs the team", "autogpt.agents.manager:ManagerGPT"),
+    RoleSpec(
+        "architect",
+        "ArchitectGPT",
+        "arch",
+        "architecture, diagrams, API contract",
+        "autogpt.agents.architect:ArchitectGPT",
+    ),
+    RoleSpec("backend", "BackendGPT", "back", "server code, started and probed", "autogpt.agents.backend:BackendGPT"),
     RoleSpec("frontend", "FrontendGPT", "front", "web page checked in a browser"),
     RoleSpec("designer", "DesignerGPT", "design", "design spec and wireframes"),
     RoleSpec("git", "GitGPT", "git", "repository and commits"),

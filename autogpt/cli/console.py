@@ -80,10 +80,10 @@ def _setup_readline(path: Path | None) -> None:
         atexit.register(save)
 
 
-def run_console(agent_cls: type[Agent], overrides: dict[str, Any]) -> int:
+def run_console(agent_cls: type[Agent], overrides: dict[str, Any], helpers: tuple[type[Agent], ...] = ()) -> int:
     settings = settings_from(overrides)
     interactive = sys.stdin.isatty()
-    team = Standalone(settings, agent_cls)
+    team = Standalone(settings, agent_cls, helpers=helpers)
     with asyncio.Runner() as runner:
         runner.run(team.start())
         assert team.agent is not None
@@ -146,3 +146,32 @@ def gen(ctx: click.Context) -> None:
     from autogpt.agents.generic import GenericGPT
 
     ctx.exit(run_console(GenericGPT, ctx.obj or {}))
+
+
+@click.command("man")
+@click.pass_context
+def man(ctx: click.Context) -> None:
+    """Open a console with ManagerGPT (the whole team behind it)."""
+    from autogpt.agents.architect import ArchitectGPT
+    from autogpt.agents.backend import BackendGPT
+    from autogpt.agents.manager import ManagerGPT
+
+    ctx.exit(run_console(ManagerGPT, ctx.obj or {}, helpers=(ArchitectGPT, BackendGPT)))
+
+
+@click.command("arch")
+@click.pass_context
+def arch(ctx: click.Context) -> None:
+    """Open a console with ArchitectGPT."""
+    from autogpt.agents.architect import ArchitectGPT
+
+    ctx.exit(run_console(ArchitectGPT, ctx.obj or {}))
+
+
+@click.command("back")
+@click.pass_context
+def back(ctx: click.Context) -> None:
+    """Open a console with BackendGPT."""
+    from autogpt.agents.backend import BackendGPT
+
+    ctx.exit(run_console(BackendGPT, ctx.obj or {}))

@@ -12,7 +12,11 @@ import click
 # name -> (module:function, one-line help). Help text lives here so listing commands
 # does not import them.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "build": ("autogpt.cli.build:build", "Build a working project from an idea with the whole team."),
     "gen": ("autogpt.cli.console:gen", "Open a console with GenericGPT, the general assistant."),
+    "man": ("autogpt.cli.console:man", "Open a console with ManagerGPT (the whole team behind it)."),
+    "arch": ("autogpt.cli.console:arch", "Open a console with ArchitectGPT."),
+    "back": ("autogpt.cli.console:back", "Open a console with BackendGPT."),
 }
 
 PROVIDER_CHOICES = ("auto", "embedded", "openai", "anthropic", "scripted")

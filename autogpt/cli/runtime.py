@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from autogpt.agents.base import Agent
+from autogpt.agents.manager import ManagerGPT
 from autogpt.config import Settings, load_settings
 from autogpt.iac.bus import Bus
 from autogpt.iac.envelope import Address, Command, Result, Status
@@ -46,17 +47,29 @@ def build_llm(settings: Settings) -> LLM:
 
 
 class Standalone:
-    """One agent served on an in-memory hub, plus a user endpoint to talk to it."""
+    """Agents served on an in-memory hub, plus a user endpoint to talk to ``agent_cls``.
 
-    def __init__(self, settings: Settings, agent_cls: type[Agent], llm: LLM | None = None) -> None:
+    ``helpers`` are the rest of the team (e.g. the architect and backend a manager needs);
+    all share one model, one usage meter and one workspace."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        agent_cls: type[Agent],
+        llm: LLM | None = None,
+        *,
+        helpers: tuple[type[Agent], ...] = (),
+    ) -> None:
         self.settings = settings
         self.agent_cls = agent_cls
+        self.helpers = helpers
         self.meter = UsageMeter()
         self.session_id = uuid.uuid4().hex
         self._llm = llm
-        self._serve: asyncio.Task[None] | None = None
+        self._serving: list[asyncio.Task[None]] = []
         self.user: Bus | None = None
         self.agent: Agent | None = None
+        self.team: list[Agent] = []
 
     async def start(self) -> None:
         llm: LLM = self._llm if self._llm is not None else await asyncio.to_thread(build_llm, self.settings)
@@ -64,10 +77,15 @@ class Standalone:
         if load is not None:
             await load()
         hub = InMemoryHub()
-        bus = hub.connect(self.agent_cls.role, agent_id=self.agent_cls.role)
-        self.agent = self.agent_cls(llm, bus, workspace=Workspace(Path(self.settings.workspace)), meter=self.meter)
+        workspace = Workspace(Path(self.settings.workspace))
+        for cls in (self.agent_cls, *self.helpers):
+            agent = cls(llm, hub.connect(cls.role, agent_id=cls.role), workspace=workspace, meter=self.meter)
+            self.team.append(agent)
+            self._serving.append(asyncio.create_task(agent.serve(), name=f"serve-{cls.role}"))
+        self.agent = self.team[0]
+        if isinstance(self.agent, ManagerGPT):
+            self.agent.team_roles = tuple(c.role for c in self.helpers)
         self.user = hub.connect("user", agent_id="user")
-        self._serve = asyncio.create_task(self.agent.serve(), name=f"serve-{self.agent_cls.role}")
 
     async def ask(self, command: Command, on_status: Callable[[Status], None] | None = None) -> Result:
         assert self.user is not None, "start() first"
@@ -80,10 +98,10 @@ class Standalone:
         )
 
     async def stop(self) -> None:
-        if self.agent is not None:
-            await self.agent.bus.close()
-        if self._serve is not None:
-            await self._serve
+        for agent in self.team:
+            await agent.bus.close()
+        for task in self._serving:
+            await task
         if self.agent is not None:
             await self.agent.llm.aclose()
 

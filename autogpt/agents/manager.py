@@ -1,0 +1,228 @@
+"""ManagerGPT: turns an idea into a task graph, runs it over the Bus, and reports honestly.
+
+Planning is a structured call checked by :func:`validate_graph`; an invalid plan is shown
+back to the model once with its errors, and if it is still unusable the standard plan
+(architect, then backend) is used and the report says so. Independent tasks run at the
+same time. A failed task is tried once more with its failure as evidence. Progress goes
+to the requester as status lines ``[t2 backend running] ...`` that a live view can follow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any, ClassVar
+
+from autogpt.agents.base import Agent, Context, action
+from autogpt.errors import AutoGPTError, ConfigError, InvalidInputError
+from autogpt.iac.envelope import Address, Command, Result, Status, Task
+from autogpt.llm.base import Message
+from autogpt.mind.planner import PlanError, PlannedTask, TaskGraph, validate_graph
+from autogpt.mind.scheduler import GraphRun, TaskState, run_graph
+
+LANGUAGES = ("python", "javascript")
+
+
+def standard_plan(idea: str, roles: tuple[str, ...]) -> TaskGraph:
+    tasks = [
+        PlannedTask(id="t1", role="architect", description=f"Design the API for: {idea}"),
+        PlannedTask(
+            id="t2", role="backend", description=f"Implement and verify the server for: {idea}", depends_on=["t1"]
+        ),
+    ]
+    return TaskGraph(goal=idea, tasks=[t for t in tasks if t.role in roles])
+
+
+class ManagerGPT(Agent):
+    name = "ManagerGPT"
+    role = "manager"
+    aliases: ClassVar[tuple[str, ...]] = ("man", "manager", "managergpt")
+    persona = (
+        "You are ManagerGPT. You split a software idea into a few concrete tasks for your team "
+        "and decide which can run at the same time."
+    )
+    capabilities = frozenset({"llm.chat", "fs.write"})
+    team_roles: tuple[str, ...] = ("architect", "backend")
+    task_timeout: ClassVar[float] = 1800.0
+
+    async def handle_task(self, task: Task, ctx: Context) -> Result:
+        return await self.create(Command("create", task.description, str(task.input.get("language", ""))), ctx)
+
+    @action("create", help="build a project from an idea with the whole team", aliases=("build",))
+    async def create(self, command: Command, ctx: Context) -> Result:
+        if self.workspace is None:
+            raise ConfigError("ManagerGPT needs a workspace")
+        idea = command.input.strip()
+        if not idea:
+            raise InvalidInputError("the idea is empty", hint='autogpt build "a todo API with FastAPI"')
+        language = (command.language or "python").lower()
+        if language not in LANGUAGES:
+            raise InvalidInputError(f"unknown language {language!r}", hint=f"choose {' or '.join(LANGUAGES)}")
+        started = time.monotonic()
+        graph, plan_note = await self._plan(idea, ctx)
+        await ctx.status(
+            "plan: "
+            + ", ".join(
+                f"{t.id}={t.role}" + (f"<-{'+'.join(t.depends_on)}" if t.depends_on else "") for t in graph.tasks
+            )
+        )
+
+        async def execute(task: PlannedTask, deps: dict[str, Result]) -> Result:
+            return await self._execute(task, deps, idea, language, ctx)
+
+        run = await run_graph(graph, execute)
+        report = self._report(idea, language, run, plan_note, time.monotonic() - started)
+        self.workspace.ensure().write_text("REPORT.md", report, agent=self.name)
+        backend = next((o.result for o in run.outcomes.values() if o.task.role == "backend" and o.result), None)
+        verified = bool(backend and backend.data.get("verification", {}).get("ok"))
+        usage = self.meter.total
+        return Result(
+            ok=run.ok and verified,
+            output=report,
+            data={
+                "verified": verified,
+                "tasks": {i: o.state.value for i, o in run.outcomes.items()},
+                "plan_note": plan_note,
+                "seconds": round(time.monotonic() - started, 1),
+                "tokens": usage.total_tokens,
+            },
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+        )
+
+    async def _plan(self, idea: str, ctx: Context) -> tuple[TaskGraph, str]:
+        await ctx.status("planning")
+        roles = self.team_roles
+        example = standard_plan("a notes API", roles).model_dump()
+        messages = [
+            Message.system(self.persona),
+            Message.user(
+                f"Idea: {idea}\nTeam roles: {', '.join(roles)}. Make a plan of 2 to 5 tasks. Each task has an "
+                "id (t1, t2, ...), a role from the team, a description, and depends_on listing ids that must "
+                f"finish first. The architect designs the API before the backend builds it.\n"
+                f"Example: {json.dumps(example)}"
+            ),
+        ]
+        problem = ""
+        for _ in range(2):
+            ask = messages if not problem else [*messages, Message.user(f"That plan is invalid: {problem}. Fix it.")]
+            try:
+                graph = (await self.think_structured(ask, TaskGraph, repairs=1)).value
+                validate_graph(graph, roles)
+                needed = {"architect", "backend"} & set(roles)
+                if not needed <= {t.role for t in graph.tasks}:
+                    raise PlanError(f"the plan needs a task for each of: {', '.join(sorted(needed))}")
+                return graph, ""
+            except AutoGPTError as exc:
+                problem = str(exc)
+                await ctx.status(f"re-planning: {problem[:120]}")
+        return standard_plan(idea, roles), f"the model's plan was unusable ({problem[:200]}); used the standard plan"
+
+    async def _execute(
+        self, task: PlannedTask, deps: dict[str, Result], idea: str, language: str, ctx: Context
+    ) -> Result:
+        payload: dict[str, Any] = {
+            "idea": idea,
+            "language": language,
+            "dependencies": {k: v.data for k, v in deps.items()},
+        }
+        error = ""
+        result = Result(ok=False)
+        for attempt in (1, 2):
+            if error:
+                payload["previous_error"] = error
+            await ctx.status(f"[{task.id} {task.role} running] attempt {attempt}: {task.description[:80]}")
+            result = await self._call(task, payload, ctx)
+            if result.ok:
+                first = result.output.splitlines()[0][:100] if result.output else ""
+                await ctx.status(f"[{task.id} {task.role} done] {first}")
+                return result
+            error = result.output[:1500]
+            await ctx.status(f"[{task.id} {task.role} failed] {error.splitlines()[0][:100] if error else ''}")
+        return result
+
+    async def _call(self, task: PlannedTask, payload: dict[str, Any], ctx: Context) -> Result:
+        """One task on the Bus; its status lines are relayed to our requester as they come."""
+        lines: asyncio.Queue[str | None] = asyncio.Queue()
+
+        async def relay() -> None:
+            while (line := await lines.get()) is not None:
+                await ctx.status(line)
+
+        def forward(status: Status) -> None:
+            if status.message and not status.delta:
+                lines.put_nowait(f"[{task.id} {task.role} running] {status.message}")
+
+        async with asyncio.TaskGroup() as group:
+            group.create_task(relay())
+            try:
+                return await self.bus.call(
+                    Address.role(task.role),
+                    Task(task.id, task.role, task.description, tuple(task.depends_on), tuple(task.acceptance), payload),
+                    on_status=forward,
+                    timeout=self.task_timeout,
+                    session_id=ctx.session_id,
+                )
+            except AutoGPTError as exc:
+                return Result(ok=False, output=f"{type(exc).__name__}: {exc}")
+            finally:
+                lines.put_nowait(None)
+
+    def _report(self, idea: str, language: str, run: GraphRun, note: str, seconds: float) -> str:
+        assert self.workspace is not None
+        lines = [f"# Build report: {idea}", "", f"Language: {language}. Workspace: `{self.workspace.root}`.", ""]
+        if note:
+            lines += [f"Note: {note}.", ""]
+        lines += ["## Tasks", "", "| Task | Role | State | Attempts | Seconds | Outcome |", "|---|---|---|---|---|---|"]
+        for o in run.outcomes.values():
+            text = (o.result.output if o.result else o.error).splitlines()
+            lines.append(
+                f"| {o.task.id} | {o.task.role} | {o.state.value} | {o.attempts} | {o.seconds:.1f} | "
+                f"{(text[0] if text else '').replace('|', '/')[:100]} |"
+            )
+        backend = next((o for o in run.outcomes.values() if o.task.role == "backend"), None)
+        verification = backend.result.data.get("verification") if backend and backend.result else None
+        lines += ["", "## Verification", ""]
+        if verification:
+            verdict = "yes" if verification["ok"] else "no"
+            lines.append(f"Server verified: **{verdict}** after {verification['fix_rounds']} fix round(s).")
+            lines += ["", "| Route | Status | Passed | Problems |", "|---|---|---|---|"]
+            for r in verification["routes"]:
+                problems = "; ".join(r["problems"])[:120]
+                lines.append(f"| `{r['route']}` | {r['status']} | {'yes' if r['ok'] else 'no'} | {problems} |")
+        else:
+            lines.append("The server was not verified: the backend task did not produce a verification.")
+        failed = [o for o in run.outcomes.values() if o.state is not TaskState.DONE]
+        lines += ["", "## What failed", ""]
+        lines += [f"- {o.task.id} ({o.task.role}): {o.state.value}: {(o.error or '')[:300]}" for o in failed] or [
+            "- nothing"
+        ]
+        lines += [
+            "",
+            "## How to run it",
+            "",
+            "```sh",
+            f"cd {self.workspace.root}",
+            "pip install -r requirements.txt",
+            "uvicorn app.main:app --port 8000",
+            "python -m pytest -q tests   # the contract tests",
+            "```",
+            "",
+            "## Files",
+            "",
+        ]
+        lines += [f"- `{w.path}` by {w.agent}" for w in self.workspace.writes] or ["- (none)"]
+        usage = self.meter.by_agent()
+        total = self.meter.total
+        lines += [
+            "",
+            "## Cost",
+            "",
+            f"Wall time {seconds:.1f}s; {total.total_tokens} tokens in {self.meter.calls()} LLM calls.",
+        ]
+        lines += [
+            f"- {agent}: {u.prompt_tokens} prompt + {u.completion_tokens} completion tokens"
+            for agent, u in sorted(usage.items())
+        ]
+        return "\n".join(lines) + "\n"

@@ -1,0 +1,143 @@
+"""``autogpt build IDEA``: the whole team in one process, with a live view of the work."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+from rich.console import Console, Group
+from rich.live import Live
+from rich.markdown import Markdown
+from rich.table import Table
+from rich.text import Text
+
+from autogpt.cli.errors import exit_code_for, report
+from autogpt.errors import AutoGPTError, InvalidInputError
+from autogpt.iac.envelope import Command, Status
+from autogpt.llm.usage import UsageMeter
+
+_TASK_LINE = re.compile(r"^\[(\S+) (\S+) (\w+)\] (.*)$")
+_PLAN_LINE = re.compile(r"^plan: (.*)$")
+_STYLE = {"pending": "dim", "running": "yellow", "done": "green", "failed": "red"}
+
+
+@dataclass
+class Row:
+    role: str
+    state: str = "pending"
+    step: str = ""
+    started: float = 0.0
+    ended: float = 0.0
+
+
+@dataclass
+class BuildView:
+    """Follows ManagerGPT's status lines: the plan, then ``[id role state] step`` per task."""
+
+    meter: UsageMeter
+    started: float = field(default_factory=time.monotonic)
+    rows: dict[str, Row] = field(default_factory=dict)
+    step: str = "starting"
+
+    def update(self, status: Status) -> None:
+        text = status.message
+        if not text:
+            return
+        now = time.monotonic()
+        if plan := _PLAN_LINE.match(text):
+            for item in plan.group(1).split(", "):
+                task_id, _, rest = item.partition("=")
+                self.rows.setdefault(task_id, Row(role=rest.split("<-")[0]))
+        elif line := _TASK_LINE.match(text):
+            task_id, role, state, step = line.groups()
+            row = self.rows.setdefault(task_id, Row(role=role))
+            if state == "running" and not row.started:
+                row.started = now
+            if state in ("done", "failed"):
+                row.ended = now
+            row.state, row.step = state, step
+        else:
+            self.step = text
+
+    def render(self) -> Group:
+        table = Table(title="autogpt build", expand=True, title_justify="left")
+        for name in ("Task", "Role", "State", "Current step", "Time"):
+            table.add_column(name, no_wrap=name != "Current step")
+        now = time.monotonic()
+        for task_id, row in self.rows.items():
+            elapsed = (row.ended or now) - row.started if row.started else 0.0
+            table.add_row(
+                task_id, row.role, Text(row.state, style=_STYLE.get(row.state, "")), row.step[:90], f"{elapsed:.0f}s"
+            )
+        usage = self.meter.total
+        footer = Text(
+            f"{self.step[:100]}  ·  {usage.total_tokens} tokens  ·  {now - self.started:.0f}s elapsed", style="dim"
+        )
+        return Group(table, footer)
+
+    def plain(self, status: Status) -> None:
+        if status.message:
+            print(f"[{time.monotonic() - self.started:6.1f}s] {status.message}", file=sys.stderr, flush=True)
+
+
+async def _build(idea: str, language: str, overrides: dict[str, Any]) -> int:
+    from autogpt.agents.architect import ArchitectGPT
+    from autogpt.agents.backend import BackendGPT
+    from autogpt.agents.manager import ManagerGPT
+    from autogpt.cli.runtime import Standalone, settings_from
+
+    settings = settings_from(overrides)
+    team = Standalone(settings, ManagerGPT, helpers=(ArchitectGPT, BackendGPT))
+    view = BuildView(team.meter)
+    await team.start()
+    live_ok = sys.stderr.isatty()
+    try:
+        if live_ok:
+            console = Console(stderr=True)
+            with Live(view.render(), console=console, refresh_per_second=4, transient=False) as live:
+
+                def on_status(status: Status) -> None:
+                    view.update(status)
+                    live.update(view.render())
+
+                result = await team.ask(Command("create", idea, language), on_status=on_status)
+        else:
+
+            def on_status(status: Status) -> None:
+                view.update(status)
+                view.plain(status)
+
+            result = await team.ask(Command("create", idea, language), on_status=on_status)
+    finally:
+        await team.stop()
+    if sys.stdout.isatty():
+        Console().print(Markdown(result.output))
+    else:
+        print(result.output)
+    return 0 if result.ok else 1
+
+
+@click.command("build")
+@click.argument("idea")
+@click.option("--lang", "language", type=click.Choice(["python", "javascript"]), default="python", show_default=True)
+@click.option(
+    "--workspace", type=click.Path(file_okay=False), help="Where the project is written [default: ./workspace]."
+)
+@click.option("--provider", type=click.Choice(["auto", "embedded", "openai", "anthropic", "scripted"]))
+@click.option("--model", metavar="NAME", help="Model name, or a .gguf path for the embedded provider.")
+@click.pass_context
+def build(ctx: click.Context, /, idea: str, language: str, **overrides: Any) -> None:
+    """Build a working project from an idea with the whole team; exit 1 if verification failed."""
+    merged = {**(ctx.obj or {}), **{k: v for k, v in overrides.items() if v is not None}}
+    try:
+        if not idea.strip():
+            raise InvalidInputError("the idea is empty", hint='autogpt build "a todo API with FastAPI"')
+        ctx.exit(asyncio.run(_build(idea, language, merged)))
+    except AutoGPTError as exc:
+        report(exc)
+        ctx.exit(exit_code_for(exc))
