@@ -41,3 +41,9 @@ def _stderr_logger(*_: object) -> structlog.PrintLogger:
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
     return structlog.get_logger(name)  # type: ignore[no-any-return]
+
+
+if not structlog.is_configured():
+    # A library must not print to stdout: until the program configures logging, warnings
+    # and worse go to stderr.
+    configure_logging()

@@ -68,10 +68,14 @@ class ManagerGPT(Agent):
             )
         )
 
+        attempts: dict[str, int] = {}
+
         async def execute(task: PlannedTask, deps: dict[str, Result]) -> Result:
-            return await self._execute(task, deps, idea, language, ctx)
+            return await self._execute(task, deps, idea, language, ctx, attempts)
 
         run = await run_graph(graph, execute)
+        for task_id, count in attempts.items():
+            run.outcomes[task_id].attempts = count
         report = self._report(idea, language, run, plan_note, time.monotonic() - started)
         self.workspace.ensure().write_text("REPORT.md", report, agent=self.name)
         backend = next((o.result for o in run.outcomes.values() if o.task.role == "backend" and o.result), None)
@@ -120,7 +124,13 @@ class ManagerGPT(Agent):
         return standard_plan(idea, roles), f"the model's plan was unusable ({problem[:200]}); used the standard plan"
 
     async def _execute(
-        self, task: PlannedTask, deps: dict[str, Result], idea: str, language: str, ctx: Context
+        self,
+        task: PlannedTask,
+        deps: dict[str, Result],
+        idea: str,
+        language: str,
+        ctx: Context,
+        attempts: dict[str, int],
     ) -> Result:
         payload: dict[str, Any] = {
             "idea": idea,
@@ -130,6 +140,7 @@ class ManagerGPT(Agent):
         error = ""
         result = Result(ok=False)
         for attempt in (1, 2):
+            attempts[task.id] = attempt
             if error:
                 payload["previous_error"] = error
             await ctx.status(f"[{task.id} {task.role} running] attempt {attempt}: {task.description[:80]}")

@@ -1,0 +1,184 @@
+"""The team builds a small API with scripted models: real files, a real server started in
+the Sandbox, real HTTP probes of every contract route."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from autogpt.agents.architect import ArchitectGPT
+from autogpt.agents.backend import BackendGPT
+from autogpt.agents.manager import ManagerGPT
+from autogpt.cli.runtime import Standalone
+from autogpt.config import load_settings
+from autogpt.errors import InvalidInputError
+from autogpt.iac.envelope import Command, Result, Status
+from autogpt.llm.base import LLM, Message, Options
+from autogpt.llm.doubles import FunctionLLM, ScriptedLLM
+
+PLAN = {
+    "goal": "todos",
+    "tasks": [
+        {"id": "t1", "role": "architect", "description": "design", "depends_on": []},
+        {"id": "t2", "role": "backend", "description": "build", "depends_on": ["t1"]},
+    ],
+}
+ROUTES = [
+    {"method": "POST", "path": "/todos", "summary": "create", "request_example": {"title": "milk"},
+     "expected_status": 201, "response_type": "object", "response_keys": ["id", "title"]},
+    {"method": "GET", "path": "/todos", "summary": "list", "request_example": None,
+     "expected_status": 200, "response_type": "array", "response_keys": ["id", "title"]},
+    {"method": "GET", "path": "/todos/{id}", "summary": "one", "request_example": None,
+     "expected_status": 200, "response_type": "object", "response_keys": ["id", "title"]},
+]  # fmt: skip
+DESIGN = {"name": "todo-api", "overview": "Todos in memory.", "components": ["FastAPI app"], "routes": ROUTES}
+GOOD = """```python
+from fastapi import FastAPI, HTTPException
+
+app = FastAPI()
+todos = {}
+
+
+@app.post("/todos", status_code=201)
+def create(body: dict):
+    i = len(todos) + 1
+    todos[i] = {"id": i, "title": body.get("title", "")}
+    return todos[i]
+
+
+@app.get("/todos")
+def list_todos():
+    return list(todos.values())
+
+
+@app.get("/todos/{id}")
+def one(id: int):
+    if id not in todos:
+        raise HTTPException(404)
+    return todos[id]
+```"""
+BROKEN = GOOD.replace("return list(todos.values())", "return {'items': list(todos.values())}").replace(
+    '@app.get("/todos/{id}")', '@app.get("/todo/{id}")'
+)
+
+
+async def build(
+    tmp_path: Path, llm: LLM, idea: str = "a todo API", language: str = "python"
+) -> tuple[Result, list[str]]:
+    settings = load_settings(workspace=tmp_path / "ws", cache_dir=tmp_path / "cache")
+    team = Standalone(settings, ManagerGPT, llm, helpers=(ArchitectGPT, BackendGPT))
+    seen: list[str] = []
+    await team.start()
+    try:
+
+        def on_status(status: Status) -> None:
+            seen.append(status.message)
+
+        result = await team.ask(Command("create", idea, language), on_status=on_status)
+    finally:
+        await team.stop()
+    return result, seen
+
+
+async def test_the_team_builds_a_server_that_answers_every_route(tmp_path: Path) -> None:
+    llm = ScriptedLLM([json.dumps(PLAN), json.dumps(DESIGN), GOOD])
+    result, seen = await build(tmp_path, llm)
+    ws = tmp_path / "ws"
+    assert result.ok, result.output
+    verification = json.loads((ws / "verification.json").read_text())
+    assert verification["ok"]
+    assert [r["route"] for r in verification["routes"]] == ["POST /todos", "GET /todos", "GET /todos/1"]
+    assert all(r["ok"] for r in verification["routes"])
+    assert json.loads((ws / "contract.json").read_text())["routes"][0]["path"] == "/todos"
+    assert "```mermaid" in (ws / "ARCHITECTURE.md").read_text()
+    report = (ws / "REPORT.md").read_text()
+    assert "Server verified: **yes**" in report
+    assert "uvicorn app.main:app" in report
+    assert any("[t2 backend done]" in line for line in seen)
+    assert result.data["tokens"] > 0
+
+
+async def test_a_broken_first_draft_is_repaired_by_the_fix_loop(tmp_path: Path) -> None:
+    llm = ScriptedLLM([json.dumps(PLAN), json.dumps(DESIGN), BROKEN, GOOD])
+    result, _ = await build(tmp_path, llm)
+    assert result.ok, result.output
+    verification = json.loads((tmp_path / "ws/verification.json").read_text())
+    assert verification["fix_rounds"] == 1
+    fix_prompt = llm.calls[3].prompt
+    assert "expected a JSON array" in fix_prompt  # the exact evidence went back to the model
+    assert "status 404" in fix_prompt
+
+
+async def test_independent_tasks_run_at_the_same_time(tmp_path: Path) -> None:
+    plan = {
+        "goal": "two designs",
+        "tasks": [
+            {"id": "t1", "role": "architect", "description": "design A", "depends_on": []},
+            {"id": "t2", "role": "architect", "description": "design B", "depends_on": []},
+            {"id": "t3", "role": "backend", "description": "build", "depends_on": ["t1"]},
+        ],
+    }
+    in_design = 0
+    peak = 0
+    both = asyncio.Event()
+
+    async def answer(messages: Sequence[Message], options: Options) -> str:
+        nonlocal in_design, peak
+        prompt = messages[-1].content
+        if "Team roles" in prompt:
+            return json.dumps(plan)
+        if "Design the HTTP JSON API" in prompt:
+            in_design += 1
+            peak = max(peak, in_design)
+            if in_design == 2:
+                both.set()
+            await asyncio.wait_for(both.wait(), 10)  # returns only if the other design runs too
+            in_design -= 1
+            return json.dumps(DESIGN)
+        return GOOD
+
+    result, _ = await build(tmp_path, FunctionLLM(answer))
+    assert result.ok, result.output
+    assert peak == 2
+
+
+async def test_an_unusable_plan_falls_back_and_the_report_says_so(tmp_path: Path) -> None:
+    bad_role = {**PLAN, "tasks": [{**PLAN["tasks"][0], "role": "wizard"}]}  # type: ignore[dict-item]
+    cycle = {
+        "goal": "x",
+        "tasks": [
+            {"id": "t1", "role": "architect", "description": "a", "depends_on": ["t2"]},
+            {"id": "t2", "role": "backend", "description": "b", "depends_on": ["t1"]},
+        ],
+    }
+    llm = ScriptedLLM([json.dumps(bad_role), json.dumps(cycle), json.dumps(DESIGN), GOOD])
+    result, seen = await build(tmp_path, llm)
+    assert result.ok, result.output
+    assert any("re-planning" in line and "wizard" in line for line in seen)
+    assert "cycle" in result.data["plan_note"]
+    assert "used the standard plan" in (tmp_path / "ws/REPORT.md").read_text()
+
+
+async def test_replies_that_are_not_code_end_in_an_honest_report(tmp_path: Path) -> None:
+    prose = "I would write a server with FastAPI, it is a great framework."
+    llm = ScriptedLLM([json.dumps(PLAN), json.dumps(DESIGN), prose, prose, prose, prose])
+    result, _ = await build(tmp_path, llm)
+    assert not result.ok
+    report = (tmp_path / "ws/REPORT.md").read_text()
+    assert "| t2 | backend | failed | 2 |" in report
+    assert "no usable code" in report
+    assert "Server verified" not in report
+    assert (tmp_path / "ws/contract.json").exists()  # what was done is kept
+
+
+@pytest.mark.parametrize(
+    ("idea", "language", "message"),
+    [("   ", "python", "the idea is empty"), ("a todo API", "cobol", "unknown language 'cobol'")],
+)
+async def test_bad_input_is_a_typed_error(tmp_path: Path, idea: str, language: str, message: str) -> None:
+    with pytest.raises(InvalidInputError, match=message):
+        await build(tmp_path, ScriptedLLM([]), idea, language)
