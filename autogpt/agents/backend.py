@@ -27,6 +27,44 @@ from autogpt.tools.pyenv import PYTHON_REQUIREMENTS, ensure_python_env
 from autogpt.tools.sandbox import Limits, Sandbox, free_port
 
 SERVER_FILE = "app/main.py"
+
+# A complete server for a different resource: small models copy a shape far more
+# reliably than they follow a list of rules.
+EXAMPLE_CONTRACT = """- POST /notes: body like {"text": "buy milk"} -> status 201, a JSON object with keys id, text.
+- GET /notes: -> status 200, a JSON array of objects with keys id, text.
+- GET /notes/{id}: -> status 200, a JSON object with keys id, text.
+- DELETE /notes/{id}: -> status 204, no body."""
+EXAMPLE_SERVER = '''from fastapi import FastAPI, HTTPException, Response
+
+app = FastAPI()
+notes: dict[int, dict] = {}
+
+
+@app.post("/notes", status_code=201)
+def create_note(body: dict):
+    note_id = len(notes) + 1
+    notes[note_id] = {"id": note_id, **body}
+    return notes[note_id]
+
+
+@app.get("/notes")
+def list_notes():
+    return list(notes.values())
+
+
+@app.get("/notes/{id}")
+def get_note(id: int):
+    if id not in notes:
+        raise HTTPException(status_code=404, detail="not found")
+    return notes[id]
+
+
+@app.delete("/notes/{id}", status_code=204)
+def delete_note(id: int):
+    notes.pop(id, None)
+    return Response(status_code=204)
+'''
+
 _FENCE = re.compile(r"```(?:python|py)?\s*\n(.*?)```", re.DOTALL)
 
 
@@ -224,9 +262,10 @@ class BackendGPT(Agent):
 
     async def _fix(self, contract: ApiContract, code: str, report: Verification, ctx: Context) -> str:
         return await self._ask_code(
+            f"A correct server in the expected style, for other routes:\n```python\n{EXAMPLE_SERVER}```\n\n"
             f"This FastAPI server ({SERVER_FILE}) must implement these routes:\n{describe_routes(contract)}\n\n"
             f"Current code:\n```python\n{code}```\n\nIt fails:\n{report.evidence()}\n\n"
-            "Return the complete corrected file in one ```python block.",
+            "Return the complete corrected file in one ```python block, with no example usage and no prints.",
             ctx,
         )
 

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from autogpt.agents.backend import extract_code, render_tests
+from autogpt.errors import InvalidInputError
+from autogpt.tools.contract import ApiContract, Route, check_response, fill_path, validate_contract
+
+ITEM = Route(method="GET", path="/todos/{id}", summary="one", response_keys=["id", "title"])
+LIST = Route(method="GET", path="todos", summary="all", response_type="array", response_keys=["id"])
+CREATE = Route(method="POST", path="/todos", summary="new", request_example={"title": "x"}, expected_status=201)
+DELETE = Route(method="DELETE", path="/todos/{id}", summary="gone", expected_status=204, response_type="none")
+
+
+def test_paths_are_normalised_and_probe_order_is_create_read_delete() -> None:
+    contract = ApiContract(name="t", routes=[DELETE, ITEM, LIST, CREATE])
+    assert LIST.path == "/todos"
+    assert [r.key for r in contract.ordered()] == ["POST /todos", "GET /todos", "GET /todos/{id}", "DELETE /todos/{id}"]
+    assert ITEM.params == ["id"]
+
+
+def test_contract_validation() -> None:
+    with pytest.raises(InvalidInputError, match="appears twice"):
+        validate_contract(ApiContract(name="t", routes=[LIST, LIST]))
+    with pytest.raises(InvalidInputError, match="needs a request_example"):
+        validate_contract(ApiContract(name="t", routes=[CREATE.model_copy(update={"request_example": None})]))
+    with pytest.raises(ValueError, match="no spaces"):
+        Route(method="GET", path="/a b", summary="x")
+
+
+def test_fill_path_uses_known_values() -> None:
+    assert fill_path(ITEM, {"id": 7}) == "/todos/7"
+    assert fill_path(ITEM, {}) == "/todos/1"
+
+
+@pytest.mark.parametrize(
+    ("route", "status", "body", "problems"),
+    [
+        (ITEM, 200, {"id": 1, "title": "a"}, []),
+        (ITEM, 404, {"detail": "x"}, ["status 404, expected 200"]),
+        (ITEM, 200, {"id": 1}, ["response lacks keys ['title']"]),
+        (ITEM, 200, [1], ["expected a JSON object, got list"]),
+        (LIST, 200, {"items": []}, ["expected a JSON array, got dict"]),
+        (LIST, 200, [{"id": 1}, 3], ["expected objects in the array, got int"]),
+        (DELETE, 204, None, []),
+    ],
+)
+def test_check_response(route: Route, status: int, body: object, problems: list[str]) -> None:
+    assert check_response(route, status, json.dumps(body).encode() if body is not None else b"") == problems
+
+
+def test_non_json_bodies_are_reported() -> None:
+    assert check_response(ITEM, 200, b"<html>") == ["body is not JSON: b'<html>'"]
+
+
+def test_extract_code() -> None:
+    assert extract_code("Sure:\n```python\nimport os\nx = 1\n```\nDone.") == "import os\nx = 1\n"
+    assert extract_code("import os\n") == "import os\n"
+    with pytest.raises(InvalidInputError, match="no Python code"):
+        extract_code("FastAPI is a great framework.")
+    with pytest.raises(InvalidInputError, match="does not compile: line 1"):
+        extract_code("```python\ndef broken(:\n```")
+
+
+def test_rendered_tests_are_valid_python() -> None:
+    source = render_tests(ApiContract(name="t", routes=[CREATE, LIST, ITEM, DELETE]))
+    compile(source, "tests/test_api.py", "exec")
+    assert "client.post(f\"/todos\", json={'title': 'x'})" in source
+    assert "known.get('id', known.get('id', 1))" in source
