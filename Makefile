@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_PROMPT ?= Write a Python function that checks whether a string is a palindrome, with a one-line explanation.
 
-.PHONY: setup demo test lint typecheck unit proto bench clean
+.PHONY: setup demo ask test lint typecheck unit proto bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,16 +15,26 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-# The main job, offline: the embedded model answers with networking switched off
-# where the machine allows a private network namespace.
+# The main job, offline: the team builds a small API on the embedded model and the report
+# shows whether its server answered every declared route. Networking is switched off
+# where the machine allows a private network namespace. Exit 1 (built, but not verified)
+# still shows the report; anything worse fails the target.
+DEMO_IDEA ?= a todo list API where I can add todos, list them and get one by id
+DEMO_WORKSPACE ?= demo-workspace
 demo: setup
+	@rm -rf $(DEMO_WORKSPACE)
 	@if unshare -n true 2>/dev/null; then \
-		echo "== autogpt -p (embedded model, no network: unshare -n)"; \
-		unshare -n $(BIN)/autogpt -p "$(DEMO_PROMPT)"; \
+		echo "== autogpt build (embedded model, no network: unshare -n)"; run="unshare -n"; \
 	else \
-		echo "== autogpt -p (embedded model; unshare unavailable, network left on)"; \
-		$(BIN)/autogpt -p "$(DEMO_PROMPT)"; \
-	fi
+		echo "== autogpt build (embedded model; unshare unavailable, network left on)"; run=""; \
+	fi; \
+	$$run $(BIN)/autogpt build "$(DEMO_IDEA)" --workspace $(DEMO_WORKSPACE); status=$$?; \
+	echo "== exit $$status; project and REPORT.md in $(DEMO_WORKSPACE)/"; \
+	[ $$status -le 1 ]
+
+# A one-line answer from GenericGPT, offline.
+ask: setup
+	@unshare -n $(BIN)/autogpt -p "$(DEMO_PROMPT)" 2>/dev/null || $(BIN)/autogpt -p "$(DEMO_PROMPT)"
 
 lint: setup
 	$(BIN)/ruff check .

@@ -34,7 +34,7 @@ EXAMPLE_CONTRACT = """- POST /notes: body like {"text": "buy milk"} -> status 20
 - GET /notes: -> status 200, a JSON array of objects with keys id, text.
 - GET /notes/{id}: -> status 200, a JSON object with keys id, text.
 - DELETE /notes/{id}: -> status 204, no body."""
-EXAMPLE_SERVER = '''from fastapi import FastAPI, HTTPException, Response
+EXAMPLE_SERVER = """from fastapi import FastAPI, HTTPException, Response
 
 app = FastAPI()
 notes: dict[int, dict] = {}
@@ -63,7 +63,7 @@ def get_note(id: int):
 def delete_note(id: int):
     notes.pop(id, None)
     return Response(status_code=204)
-'''
+"""
 
 _FENCE = re.compile(r"```(?:python|py)?\s*\n(.*?)```", re.DOTALL)
 

@@ -24,7 +24,7 @@ from autogpt.llm.base import DEFAULT_OPTIONS, LLM, Completion, Message, Options
 from autogpt.llm.structured import Structured, complete_structured
 from autogpt.llm.usage import MeteredLLM, UsageMeter
 from autogpt.logs import get_logger
-from autogpt.mind.context import Conversation
+from autogpt.mind.context import Conversation, fit
 from autogpt.tools.workspace import Workspace
 
 log = get_logger(__name__)
@@ -195,7 +195,11 @@ class Agent:
     async def think(
         self, messages: Sequence[Message], ctx: Context | None = None, options: Options = DEFAULT_OPTIONS
     ) -> Completion:
-        """One LLM call; when ``ctx`` is given the text streams to the requester as it comes."""
+        """One LLM call; when ``ctx`` is given the text streams to the requester as it comes.
+
+        Every prompt is fitted to the model's context window first (see
+        :mod:`autogpt.mind.context` for the policy), however long the session has run."""
+        messages = self.fit(messages, options.max_tokens)
         if ctx is None:
             return await self.llm.complete(messages, options)
         completion: Completion | None = None
@@ -211,7 +215,10 @@ class Agent:
         return completion
 
     async def think_structured(self, messages: Sequence[Message], output: type[M], repairs: int = 2) -> Structured[M]:
-        return await complete_structured(self.llm, messages, output, repairs=repairs)
+        return await complete_structured(self.llm, self.fit(messages, None), output, repairs=repairs)
+
+    def fit(self, messages: Sequence[Message], reply_tokens: int | None) -> list[Message]:
+        return fit(messages, self.llm.context_window, reply_tokens or self.reply_tokens)
 
     def usage_result(self, output: str, **fields: Any) -> Result:
         """A successful :class:`Result` carrying this agent's token use so far."""

@@ -191,3 +191,21 @@ async def test_tasks_are_handled_like_run(team: Team) -> None:
 
 def test_messages_helpers() -> None:
     assert Message.user("x") == Message("user", "x")
+
+
+async def test_every_prompt_is_fitted_to_the_context_window(tmp_path: Path) -> None:
+    llm = ScriptedLLM([], context_window=600)
+    hub = InMemoryHub()
+    agent = GenericGPT(llm, hub.connect("generic"), reply_tokens=100)
+    serving = asyncio.create_task(agent.serve())
+    user = hub.connect("user")
+    for i in range(12):  # a long session: far more history than 600 tokens
+        llm.add(f"answer {i} " + "word " * 80)
+        await user.call(Address.role("generic"), Command("run", f"question {i} " + "detail " * 80), session_id="s")
+    await agent.bus.close()
+    await serving
+    from autogpt.mind.context import estimate_messages
+
+    assert all(estimate_messages(call.messages) <= 600 - 100 for call in llm.calls)
+    assert llm.calls[-1].messages[0].role == "system"
+    assert llm.calls[-1].prompt.startswith("question 11")
