@@ -211,7 +211,11 @@ class BackendGPT(Agent):
         for rounds in range(self.fix_rounds + 1):
             if rounds:
                 await ctx.status(f"fix round {rounds}: {report.evidence().splitlines()[0][:100]}")
-                code = await self._fix(contract, code, report, ctx)
+                fixed = await self._fix(contract, code, report, ctx, temperature=0.2 * rounds)
+                if fixed == code:  # the model is stuck on this draft: start over, more freely
+                    await ctx.status("the fix changed nothing; writing a fresh draft")
+                    fixed = await self._draft(contract, ctx, report.evidence(), temperature=0.7)
+                code = fixed
             ws.write_text(SERVER_FILE, code, agent=self.name)
             report = await self._verify(contract, bin_dir, ctx)
             if report.ok:
@@ -235,12 +239,12 @@ class BackendGPT(Agent):
             artifacts=tuple(Artifact(w.path, "file", w.size, w.sha256) for w in files),
         )
 
-    async def _ask_code(self, prompt: str, ctx: Context) -> str:
+    async def _ask_code(self, prompt: str, ctx: Context, temperature: float = 0.1) -> str:
         messages = [Message.system(self.persona), Message.user(prompt)]
         problem = ""
         for _ in range(2):
             ask = messages if not problem else [*messages, Message.user(f"{problem}. Reply with only the code.")]
-            completion = await self.think(ask, options=Options(max_tokens=1500, temperature=0.1))
+            completion = await self.think(ask, options=Options(max_tokens=1500, temperature=temperature))
             try:
                 return extract_code(completion.text)
             except InvalidInputError as exc:
@@ -248,7 +252,7 @@ class BackendGPT(Agent):
                 await ctx.status(f"reply was not usable code ({problem}); asking again")
         raise InvalidInputError(f"BackendGPT got no usable code from the model: {problem}")
 
-    async def _draft(self, contract: ApiContract, ctx: Context, hint: str) -> str:
+    async def _draft(self, contract: ApiContract, ctx: Context, hint: str, temperature: float = 0.1) -> str:
         await ctx.status("writing app/main.py")
         extra = f"\nAn earlier attempt failed with: {hint[:800]}" if hint else ""
         return await self._ask_code(
@@ -260,13 +264,16 @@ class BackendGPT(Agent):
             ctx,
         )
 
-    async def _fix(self, contract: ApiContract, code: str, report: Verification, ctx: Context) -> str:
+    async def _fix(
+        self, contract: ApiContract, code: str, report: Verification, ctx: Context, temperature: float
+    ) -> str:
         return await self._ask_code(
             f"A correct server in the expected style, for other routes:\n```python\n{EXAMPLE_SERVER}```\n\n"
             f"This FastAPI server ({SERVER_FILE}) must implement these routes:\n{describe_routes(contract)}\n\n"
             f"Current code:\n```python\n{code}```\n\nIt fails:\n{report.evidence()}\n\n"
             "Return the complete corrected file in one ```python block, with no example usage and no prints.",
             ctx,
+            temperature,
         )
 
     async def _verify(self, contract: ApiContract, bin_dir: Path, ctx: Context) -> Verification:

@@ -182,3 +182,11 @@ async def test_replies_that_are_not_code_end_in_an_honest_report(tmp_path: Path)
 async def test_bad_input_is_a_typed_error(tmp_path: Path, idea: str, language: str, message: str) -> None:
     with pytest.raises(InvalidInputError, match=message):
         await build(tmp_path, ScriptedLLM([]), idea, language)
+
+
+async def test_a_fix_that_changes_nothing_leads_to_a_fresh_draft(tmp_path: Path) -> None:
+    llm = ScriptedLLM([json.dumps(PLAN), json.dumps(DESIGN), BROKEN, BROKEN, GOOD])
+    result, seen = await build(tmp_path, llm)
+    assert result.ok, result.output
+    assert any("writing a fresh draft" in line for line in seen)
+    assert llm.calls[4].options.temperature == 0.7

@@ -1,0 +1,53 @@
+"""`autogpt build` on the embedded model for five small API ideas: did the server start and
+answer every declared route? Tokens, wall time and fix rounds for each. Run from the repo
+root: `python bench/build_ideas.py [OUT_DIR]` (about two minutes an idea on 2 cores)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+IDEAS = [
+    "a todo list API where I can add todos, list them and get one by id",
+    "a bookmarks API to save a URL with a title and list saved bookmarks",
+    "a counter API with an endpoint to read the count and one to increment it",
+    "a notes API to create a note, list notes and delete a note",
+    "a contacts API to add a contact with name and email and look one up by id",
+]
+
+
+def main() -> None:
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "bench-builds")
+    out.mkdir(exist_ok=True)
+    exe = str(Path(sys.executable).parent / "autogpt")
+    wrap = ["unshare", "-n"] if subprocess.run(["unshare", "-n", "true"], check=False).returncode == 0 else []
+    rows = []
+    for i, idea in enumerate(IDEAS, 1):
+        ws = out / f"idea{i}"
+        shutil.rmtree(ws, ignore_errors=True)
+        started = time.monotonic()
+        proc = subprocess.run(
+            [*wrap, exe, "build", idea, "--workspace", str(ws)], capture_output=True, text=True, check=False
+        )
+        seconds = time.monotonic() - started
+        (out / f"idea{i}.log").write_text(proc.stderr + proc.stdout)
+        verification = json.loads((ws / "verification.json").read_text()) if (ws / "verification.json").exists() else {}
+        routes = verification.get("routes", [])
+        tokens = next((ln for ln in proc.stdout.splitlines() if "tokens in" in ln), "")
+        rows.append(
+            (i, proc.returncode, verification.get("ok", False), sum(r["ok"] for r in routes), len(routes),
+             verification.get("fix_rounds", "-"), tokens.strip(), seconds, idea)
+        )  # fmt: skip
+        print(f"idea {i}: exit {proc.returncode}, verified={verification.get('ok', False)}, {seconds:.0f}s", flush=True)
+    print("\n| # | verified | routes passing | fix rounds | wall | tokens | idea |")
+    print("|---|---|---|---|---|---|---|")
+    for i, _code, ok, passing, total, rounds, tokens, seconds, idea in rows:
+        print(f"| {i} | {'yes' if ok else 'no'} | {passing}/{total} | {rounds} | {seconds:.0f}s | {tokens} | {idea} |")
+
+
+if __name__ == "__main__":
+    main()
