@@ -256,12 +256,14 @@ class BackendGPT(Agent):
         await ctx.status("writing app/main.py")
         extra = f"\nAn earlier attempt failed with: {hint[:800]}" if hint else ""
         return await self._ask_code(
-            f"Write {SERVER_FILE}: a complete FastAPI application named `app` for '{contract.name}'. "
-            f"It must implement exactly these routes:\n{describe_routes(contract)}\n"
-            "Keep data in a module-level dict with integer ids starting at 1. Use `status_code=` in the "
-            "route decorator for non-200 statuses, pydantic models or dict bodies for input, and "
-            "HTTPException(404) for missing items. Reply with the whole file in one ```python block." + extra,
+            f"Example. For these routes:\n{EXAMPLE_CONTRACT}\nthis is a correct {SERVER_FILE}:\n"
+            f"```python\n{EXAMPLE_SERVER}```\n\n"
+            f"Now write {SERVER_FILE} for '{contract.name}' in the same style. It must implement exactly "
+            f"these routes:\n{describe_routes(contract)}\n"
+            "Keep data in a module-level dict. Take request bodies as `body: dict`. No example usage, no "
+            "prints, nothing but the app. Reply with the whole file in one ```python block." + extra,
             ctx,
+            temperature,
         )
 
     async def _fix(
