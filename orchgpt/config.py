@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from autogpt.errors import ConfigError
+from autogpt.config import config_error
 
 
 class OrchSettings(BaseSettings):
@@ -29,5 +29,4 @@ def load_orch_settings(**overrides: object) -> OrchSettings:
     try:
         return OrchSettings(**clean)  # type: ignore[arg-type]
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"invalid orchgpt settings: {problems}") from None
+        raise config_error(exc, "orchgpt settings") from None
