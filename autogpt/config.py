@@ -97,11 +97,16 @@ class Settings(BaseSettings):
         return "embedded"
 
 
+def config_error(exc: ValidationError, what: str = "settings") -> ConfigError:
+    """One readable :class:`ConfigError` for every problem pydantic found."""
+    problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or what}: {e['msg']}" for e in exc.errors())
+    return ConfigError(f"invalid {what}: {problems}", hint="see the settings tables in README.md")
+
+
 def load_settings(**overrides: object) -> Settings:
     """Build settings, turning validation failures into one clear :class:`ConfigError`."""
     clean = {k: v for k, v in overrides.items() if v is not None}
     try:
         return Settings(**clean)  # type: ignore[arg-type]
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"invalid settings: {problems}", hint="see the settings table in README.md") from None
+        raise config_error(exc) from None
