@@ -53,6 +53,12 @@ EXAMPLE = {
 }
 
 
+def copied_example(design: Design, idea: str) -> bool:
+    """Small models sometimes hand the worked example back: notes routes for a non-notes idea."""
+    example_paths = {r["path"] for r in EXAMPLE["routes"]}  # type: ignore[index]
+    return "note" not in idea.lower() and {r.path for r in design.routes} <= example_paths
+
+
 class Design(BaseModel):
     name: str = Field(description="short kebab-case project name")
     overview: str = Field(description="two sentences: what the service does")
@@ -131,6 +137,10 @@ class ArchitectGPT(Agent):
         for _ in range(2):
             ask = messages if not problem else [*messages, Message.user(f"Fix this and answer again: {problem}")]
             candidate = (await self.think_structured(ask, Design)).value
+            if copied_example(candidate, idea):
+                problem = f"that is the notes example, copied; design the routes for this idea instead: {idea}"
+                await ctx.status("the design copied the example; asking again")
+                continue
             try:
                 validate_contract(ApiContract(name=candidate.name, routes=candidate.routes))
             except InvalidInputError as exc:

@@ -190,3 +190,14 @@ async def test_a_fix_that_changes_nothing_leads_to_a_fresh_draft(tmp_path: Path)
     assert result.ok, result.output
     assert any("writing a fresh draft" in line for line in seen)
     assert llm.calls[4].options.temperature == 0.7
+
+
+async def test_a_design_that_copies_the_example_is_refused(tmp_path: Path) -> None:
+    from autogpt.agents.architect import EXAMPLE
+
+    copied = json.dumps(EXAMPLE)
+    llm = ScriptedLLM([json.dumps(PLAN), copied, json.dumps(DESIGN), GOOD])
+    result, seen = await build(tmp_path, llm, idea="a todo API")
+    assert result.ok, result.output
+    assert any("copied the example" in line for line in seen)
+    assert json.loads((tmp_path / "ws/contract.json").read_text())["name"] == "todo-api"
