@@ -1,48 +1,29 @@
-"""Run generated, untrusted programs confined to their workspace.
+"""Run generated, untrusted programs confined to their workspace. Findings behind the design (root, Debian 12, 6.x):
 
-Why each piece is there (measured on Debian 12, kernel 6.x, running as root):
-
-* **Network.** ``network=False`` puts the program in a fresh network namespace: no route
-  anywhere, only its own loopback (bwrap brings ``lo`` up; for ``unshare -n`` a tiny
-  ``sh`` step does). A server started that way is unreachable from the host's
-  127.0.0.1, so :meth:`Sandbox.request` and :meth:`Sandbox.open_connection` connect
-  *from inside* its namespace: a short-lived thread ``setns()`` into
-  ``/proc/<pid>/ns/net``, creates the socket, switches back; the socket stays in the
-  sandbox's namespace. Nothing from inside can reach the host's loopback services.
-* **Privileges.** bwrap started by root keeps every capability unless told otherwise,
-  so it gets ``--cap-drop ALL``; the unshare backend drops them with ``setpriv``
-  (bounding set cleared, no new privileges). A capability-less uid 0 cannot raise its
-  rlimits, mount, enter namespaces or write through a read-only mount, but owner bits
-  still let it *read* root-owned files (``/root``, ``/etc/shadow``): reads are not
-  confined, only writes (bwrap) and the network.
-* **Process count.** ``RLIMIT_NPROC`` is not enforced for uid 0 (the kernel exempts the
-  root user and ``CAP_SYS_RESOURCE``): 50 forks passed a limit of 5. bwrap's
-  ``--unshare-user --uid 65534`` does not help, the sandbox uid maps back to real uid 0
-  (also 50 of 5). ``setpriv --reuid 65534`` does enforce it, but the count is per uid
-  across the whole machine and a root-owned workspace is not writable for nobody. What
-  works here is a **pids cgroup** per run (``pids.max``; v1 hierarchy at
-  /sys/fs/cgroup/pids is writable by root): it counts every task (threads too) of that
-  run only, and it lists exactly which processes belong to the run, so the tree kill
-  finds even daemons that left the process group. Inside bwrap ``/sys`` is read-only,
-  so the program cannot leave its cgroup; under the unshare backend it could (root may
-  write cgroup.procs). ``RLIMIT_NPROC`` is still set for when we do not run as root.
-* **Tree kill.** Children start in a new session; stop and timeout send SIGTERM to every
-  process of the run (cgroup members, the process group, descendants), wait ``grace``,
-  then SIGKILL until none is left. bwrap adds ``--unshare-pid --die-with-parent``: when
-  its pid 1 dies the kernel kills the whole namespace. Whatever the program left running
-  when its main process exits is killed too.
-* **Filesystem.** bwrap: ``/`` read-only, a minimal ``/dev``, fresh ``/proc`` and
-  ``/tmp``, the workspace bound read-write at its own path. ``unshare`` and ``none``
-  do not confine writes at all.
-
-Backends: ``bwrap`` (all of the above), ``unshare`` (network, capabilities, limits;
-filesystem open), ``none`` (limits only; one loud warning per process).
+* Network: ``network=False`` gives the program its own network namespace with only a loopback (bwrap brings ``lo`` up;
+  for ``unshare -n`` an ``sh`` step does). Its servers are then unreachable from the host's 127.0.0.1, so
+  :meth:`Sandbox.request` connects from inside: a throw-away thread ``setns()`` into ``/proc/<pid>/ns/net``, makes the
+  socket and switches back; the socket stays in the sandbox's namespace. The program reaches nothing, host loopback
+  included.
+* Privileges: bwrap started by root keeps every capability unless told, hence ``--cap-drop ALL``; the unshare backend
+  drops them with ``setpriv``. A capability-less uid 0 cannot raise its rlimits, mount, or write through a read-only
+  mount, but owner bits still let it *read* root-owned files: reads are not confined, writes (bwrap) are.
+* Process count: ``RLIMIT_NPROC`` is not enforced for uid 0 (50 forks passed a limit of 5), and bwrap's ``--uid 65534``
+  maps back to real uid 0 (same result). ``setpriv --reuid`` enforces it, but per uid machine-wide, and nobody cannot
+  write a root-owned workspace. So each run gets its own pids cgroup (``pids.max``; threads count too; the v1 hierarchy
+  is writable here), which also names every process of the run, so the tree kill finds daemons that left the process
+  group. Inside bwrap ``/sys`` is read-only; under ``unshare`` root could leave its cgroup. ``RLIMIT_NPROC`` is still
+  set, for when we are not root.
+* Tree kill: a new session per run; stop and timeout SIGTERM every process of the run (cgroup, process group,
+  descendants), then SIGKILL after ``grace``. bwrap adds ``--unshare-pid --die-with-parent``: its pid 1 dying takes the
+  whole namespace down. Whatever a program leaves running when its main process exits is killed too.
+* Filesystem (bwrap only): ``/`` read-only, minimal ``/dev``, fresh ``/proc`` and ``/tmp``, the workspace read-write at
+  its own path. ``unshare`` confines network, capabilities and limits, not writes; ``none`` only limits (and warns).
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import ctypes
 import http.client
@@ -53,48 +34,39 @@ import shutil
 import signal
 import socket
 import subprocess
-import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from types import TracebackType
-from typing import Literal, TypeVar
+from typing import Literal
 
 from autogpt.errors import AgentError, ConfigError, InvalidInputError, WorkspaceError
 from autogpt.logs import get_logger
 from autogpt.tools.workspace import Workspace
 
 log = get_logger(__name__)
-_T = TypeVar("_T")
 Backend = Literal["bwrap", "unshare", "none"]
 SAFE_PATH = ("/usr/local/bin", "/usr/bin", "/bin")
-_TOOL_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _SECRET_ENV = re.compile(r"OPENAI_API_KEY|ANTHROPIC_API_KEY|AUTOGPT_.*")
-_CLONE_NEWNET = 0x40000000
-_TIMEOUT_GRACE = 1.0
-_MAX_BODY = 8 * 1024 * 1024
+_CLONE_NEWNET, _TIMEOUT_GRACE, _MAX_BODY = 0x40000000, 1.0, 8 * 1024 * 1024
 _serial = itertools.count()
 _warned_none = False
 
 
 class SandboxError(AgentError):
-    """The sandbox could not do what was asked (request to a sandboxed server failed)."""
+    """A request to a sandboxed server failed (not up yet, refused, timed out, bad HTTP)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    wall_seconds: float = 60
+    wall_seconds: float = 60  # applies to start() too: a forgotten server does not live forever
     cpu_seconds: int = 60
-    memory_mb: int = 1024  # RLIMIT_AS: address space, so runtimes that reserve a lot (V8, Go) need more
-    max_processes: int = 64  # tasks, threads included
+    memory_mb: int = 1024  # RLIMIT_AS (address space): V8 or Go reserve a lot and need more
+    max_processes: int = 64  # tasks, so threads count too
     file_size_mb: int = 50
     output_bytes: int = 64 * 1024  # kept per stream; the rest is read and dropped
-
-    def __post_init__(self) -> None:
-        if min(self.wall_seconds, self.cpu_seconds, self.memory_mb, self.max_processes, self.output_bytes) <= 0:
-            raise InvalidInputError(f"sandbox limits must be positive: {self}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,54 +90,46 @@ class RunResult:
 @dataclass(frozen=True, slots=True)
 class HttpResponse:
     status: int
-    headers: Mapping[str, str]  # lower-case names; repeated headers joined with ", "
+    headers: Mapping[str, str]  # lower-case names
     body: bytes
-    truncated: bool = False  # body cut at 8 MiB
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8", "replace")
+    truncated: bool = False  # the body is cut at 8 MiB
 
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that was free a moment ago (bind to 0, read it, close)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+    with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
 @cache
 def _tool(name: str) -> str | None:
-    return shutil.which(name, path=f"{_TOOL_PATH}:{os.environ.get('PATH', '')}")
+    return shutil.which(name, path=f"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:{os.defpath}")
 
 
-def _bwrap_prefix(network: bool) -> list[str]:
-    flags = ["--die-with-parent", "--new-session", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
-    flags += ["--unshare-cgroup-try", "--cap-drop", "ALL", *([] if network else ["--unshare-net"])]
-    return [_tool("bwrap") or "bwrap", *flags, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-
-
-def _unshare_prefix(network: bool) -> list[str]:
+def _prefix(backend: Backend, network: bool) -> list[str]:
+    """The isolating part of the command line; ``sh`` brings up the loopback of ``unshare -n``."""
+    if backend == "bwrap":
+        flags = ["--die-with-parent", "--new-session", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
+        flags += ["--unshare-cgroup-try", "--cap-drop", "ALL", *([] if network else ["--unshare-net"])]
+        return [_tool("bwrap") or "bwrap", *flags, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+    if backend == "none":
+        return []
     drop = [_tool("setpriv") or "setpriv", "--bounding-set=-all", "--inh-caps=-all", "--no-new-privs"]
     drop += ["--pdeathsig=SIGKILL", "--"]
-    if network:
-        return drop
     lo_up = f'{_tool("ip") or "ip"} link set lo up 2>/dev/null; exec "$@"'
-    user = ["-r"] if os.geteuid() else []  # unprivileged: a user namespace makes -n possible
-    return [_tool("unshare") or "unshare", *user, "-n", "--", "/bin/sh", "-c", lo_up, "sh", *drop]
+    user = ["-r"] if os.geteuid() else []  # not root: a user namespace makes -n possible
+    return drop if network else [_tool("unshare") or "unshare", *user, "-n", "/bin/sh", "-c", lo_up, "sh", *drop]
 
 
 @cache
 def backend_available(backend: Backend) -> bool:
-    """Probe once per process with the same flags a real run uses."""
-    if backend == "none":
-        return True
-    if backend == "bwrap":
-        probe = [*_bwrap_prefix(False), "true"] if _tool("bwrap") else []
-    else:
-        probe = [*_unshare_prefix(False), "true"] if _tool("unshare") and _tool("setpriv") and _tool("ip") else []
+    """Probed once per process, with the flags a real run uses."""
+    tools = {"bwrap": ("bwrap",), "unshare": ("unshare", "setpriv", "ip"), "none": ()}[backend]
+    if backend == "none" or not all(map(_tool, tools)):
+        return backend == "none"
     try:
-        return bool(probe) and subprocess.run(probe, capture_output=True, timeout=10, check=False).returncode == 0
+        return subprocess.run([*_prefix(backend, False), "true"], capture_output=True, timeout=10).returncode == 0
     except (OSError, subprocess.SubprocessError):
         return False
 
@@ -176,48 +140,31 @@ def available_backends() -> list[Backend]:
 
 @cache
 def _cgroup_base() -> Path | None:
-    """Where this process may create pids cgroups (v1 ``pids`` hierarchy or delegated v2), if anywhere."""
-    try:
-        mountinfo = Path("/proc/self/mountinfo").read_text().splitlines()
-        own = dict(line.split(":", 2)[1:] for line in Path("/proc/self/cgroup").read_text().splitlines())
-    except (OSError, ValueError):
-        return None
-    v1 = next((v for k, v in own.items() if "pids" in k.split(",")), None)
-    candidates: list[tuple[bool, Path]] = []
-    for line in mountinfo:
-        pre, _, post = line.partition(" - ")
-        fields, (fstype, _src, opts) = pre.split(), post.split()[:3]
-        rel = v1 if fstype == "cgroup" and "pids" in opts.split(",") else own.get("") if fstype == "cgroup2" else None
-        if rel is not None and rel.startswith(fields[3]):
-            candidates.append((fstype == "cgroup2", Path(fields[4]) / rel[len(fields[3]) :].lstrip("/")))
-    for _, base in sorted(candidates):
-        probe = base / f"autogpt-sbx-probe-{os.getpid()}"
-        try:
-            probe.mkdir()
-            usable = (probe / "pids.max").exists()
-            probe.rmdir()
-        except OSError:
-            continue
-        if usable:
-            for stale in base.glob("autogpt-sbx-*"):  # left by a crashed process; rmdir only frees empty ones
-                owner = stale.name.split("-")[2]
-                if owner.isdigit() and not Path(f"/proc/{owner}").exists():
-                    with contextlib.suppress(OSError):
-                        stale.rmdir()
-            return base
+    """Where we may create pids cgroups: our place in the v1 ``pids`` hierarchy, or in a delegated v2 one."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/cgroup").read_text().splitlines():
+            _, controllers, rel = line.split(":", 2)
+            if controllers and "pids" not in controllers.split(","):
+                continue
+            base = Path(f"/sys/fs/cgroup{'/pids' if controllers else ''}{rel}")
+            probe = base / f"autogpt-sbx-probe-{os.getpid()}"
+            with contextlib.suppress(OSError):
+                probe.mkdir()
+                usable = (probe / "pids.max").exists()
+                probe.rmdir()
+                if usable:
+                    return base
     return None
 
 
 def _new_cgroup(max_tasks: int) -> Path | None:
-    base = _cgroup_base()
-    if base is None:
+    if (base := _cgroup_base()) is None:
         return None
     path = base / f"autogpt-sbx-{os.getpid()}-{next(_serial)}"
     try:
         path.mkdir()
         (path / "pids.max").write_text(str(max_tasks))
-    except OSError as exc:
-        log.warning("sandbox.cgroup_failed", path=str(path), error=str(exc))
+    except OSError:
         with contextlib.suppress(OSError):
             path.rmdir()
         return None
@@ -227,40 +174,28 @@ def _new_cgroup(max_tasks: int) -> Path | None:
 def _proc_table() -> dict[int, tuple[int, int]]:
     """pid -> (ppid, pgrp) of every live, non-zombie process."""
     table: dict[int, tuple[int, int]] = {}
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                with open(f"/proc/{name}/stat", "rb") as fh:
-                    state, ppid, pgrp = fh.read().rpartition(b")")[2].split()[:3]
-            except (OSError, ValueError):
-                continue
-            if state not in (b"Z", b"X"):
-                table[int(name)] = (int(ppid), int(pgrp))
+    for name in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{name}/stat", "rb") as fh:
+                state, ppid, pgrp = fh.read().rpartition(b")")[2].split()[:3]
+        except (OSError, ValueError):
+            continue
+        if state not in (b"Z", b"X"):
+            table[int(name)] = (int(ppid), int(pgrp))
     return table
 
 
-def _exe(pid: int) -> str:
-    try:
-        return os.readlink(f"/proc/{pid}/exe")
-    except OSError:
-        return ""
-
-
 class _Capture:
-    """At most ``limit`` bytes: the head (evidence of a run) or the tail (a server's latest log)."""
+    """At most ``limit`` bytes: the head (a run's evidence) or the tail (a server's latest log)."""
 
     def __init__(self, limit: int, *, tail: bool = False) -> None:
         self.limit, self.tail, self.buf, self.truncated = limit, tail, bytearray(), False
 
     def feed(self, chunk: bytes) -> None:
         room = self.limit - len(self.buf)
-        if len(chunk) > room:
-            self.truncated = True
-        if self.tail:
-            self.buf += chunk[-self.limit :]
-            del self.buf[: max(0, len(self.buf) - self.limit)]
-        else:
-            self.buf += chunk[: max(0, room)]
+        self.truncated |= len(chunk) > room
+        self.buf += chunk[-self.limit :] if self.tail else chunk[: max(0, room)]
+        del self.buf[: max(0, len(self.buf) - self.limit)]
 
     def text(self) -> str:
         return self.buf.decode("utf-8", "replace")
@@ -274,17 +209,14 @@ class SandboxProcess:
         backend: Backend, net_isolated: bool, stdin: bytes | None,
     ) -> None:  # fmt: skip
         self._proc, self.pid, self.argv, self._cgroup = proc, proc.pid, tuple(argv), cgroup
-        self.backend, self._net_isolated = backend, net_isolated
-        self.timed_out = False
-        self.duration = 0.0
-        self._t0 = time.monotonic()
+        self.backend, self._net_isolated, self.timed_out = backend, net_isolated, False
+        self._t0, self.duration = time.monotonic(), 0.0
         self._out, self._err = _Capture(limits.output_bytes), _Capture(limits.output_bytes)
         self._tail = _Capture(2 * limits.output_bytes, tail=True)
-        assert proc.stdout is not None and proc.stderr is not None
-        self._pumps = [
-            asyncio.create_task(self._pump(s, c)) for s, c in ((proc.stdout, self._out), (proc.stderr, self._err))
-        ]
-        self._feeder = asyncio.create_task(self._feed(stdin)) if stdin is not None else None
+        streams = [(proc.stdout, self._out), (proc.stderr, self._err)]
+        self._tasks = [asyncio.create_task(self._pump(s, c)) for s, c in streams if s is not None]
+        if stdin is not None:
+            self._tasks.append(asyncio.create_task(self._feed(stdin)))
         self._watchdog = asyncio.create_task(self._watch(limits.wall_seconds))
 
     @property
@@ -293,43 +225,30 @@ class SandboxProcess:
 
     @property
     def killed_by(self) -> str | None:
-        rc = self._proc.returncode
-        if self.timed_out:
-            return "timeout"
-        if rc is not None and rc < 0:
-            return f"signal {-rc}"
-        if rc is not None and self.backend == "bwrap" and 128 < rc < 160:  # bwrap reports 128+N
-            return f"signal {rc - 128}"
-        return None
+        rc = self._proc.returncode or 0
+        if rc > 128 and self.backend == "bwrap":  # bwrap reports a signalled command as 128+N
+            rc = 128 - rc
+        return "timeout" if self.timed_out else f"signal {-rc}" if rc < 0 else None
 
     def output_tail(self) -> str:
-        """The latest stdout and stderr, interleaved as they arrived, bounded to twice ``output_bytes``."""
+        """The latest stdout and stderr, interleaved as they arrived, at most twice ``output_bytes``."""
         return self._tail.text()
 
     async def wait(self) -> int:
         await asyncio.shield(self._watchdog)
-        assert self._proc.returncode is not None
-        return self._proc.returncode
+        return self._proc.returncode if self._proc.returncode is not None else -1
 
     async def stop(self, grace: float = 2.0) -> int:
-        """SIGTERM the whole tree, SIGKILL what is left after ``grace`` seconds; the exit code."""
+        """SIGTERM every process of the run, SIGKILL what is left after ``grace`` seconds; the exit code."""
         if self._proc.returncode is None:
             await self._terminate(grace)
         return await self.wait()
 
-    async def __aenter__(self) -> SandboxProcess:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await asyncio.shield(self.stop())
-
     def result(self) -> RunResult:
-        rc = self._proc.returncode
+        rc, out, err = self._proc.returncode, self._out, self._err
         return RunResult(
-            self.argv, -1 if rc is None else rc, self._out.text(), self._err.text(), self.timed_out,
-            self.killed_by, self.duration, self._out.truncated, self._err.truncated, self.backend,
+            self.argv, -1 if rc is None else rc, out.text(), err.text(), self.timed_out, self.killed_by,
+            self.duration, out.truncated, err.truncated, self.backend,
         )  # fmt: skip
 
     async def _pump(self, stream: asyncio.StreamReader, capture: _Capture) -> None:
@@ -344,59 +263,64 @@ class SandboxProcess:
             await self._proc.stdin.drain()
         self._proc.stdin.close()
 
+    async def _main_exit(self) -> None:
+        """Until the main process exits (3.11's Process.wait() also waits for pipes leftovers hold)."""
+        try:
+            fd = os.pidfd_open(self.pid)
+        except ProcessLookupError:  # reaped already
+            return
+        exited, loop = asyncio.Event(), asyncio.get_running_loop()
+        loop.add_reader(fd, exited.set)
+        try:
+            await exited.wait()
+        finally:
+            loop.remove_reader(fd)
+            os.close(fd)
+
     async def _watch(self, wall: float) -> None:
         try:
-            await asyncio.wait_for(self._proc.wait(), wall)
+            await asyncio.wait_for(self._main_exit(), wall)
         except TimeoutError:
             self.timed_out = True
             await self._terminate(_TIMEOUT_GRACE)
-            await self._proc.wait()
         self.duration = time.monotonic() - self._t0
         await self._terminate(0)  # nothing the program started may outlive it
-        _, pending = await asyncio.wait(self._pumps, timeout=1.0)  # an escaped daemon may hold a pipe
-        for task in [*pending, *([self._feeder] if self._feeder else [])]:
+        reaped = asyncio.ensure_future(self._proc.wait())
+        _, pending = await asyncio.wait([*self._tasks, reaped], timeout=1.0)  # an escaped daemon may hold a pipe
+        for task in pending:
             task.cancel()
-        await asyncio.gather(*pending, *([self._feeder] if self._feeder else []), return_exceptions=True)
-        for _ in range(50):
-            if self._cgroup is None or not self._cgroup.exists():
+        await asyncio.gather(*pending, return_exceptions=True)
+        for _ in range(50 if self._cgroup else 0):  # the cgroup can go once its last zombie is reaped
+            with contextlib.suppress(OSError):
+                self._cgroup.rmdir()  # type: ignore[union-attr]
                 break
-            try:
-                self._cgroup.rmdir()
-            except OSError:
-                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.01)
 
     def _signal(self, sig: int, *, spare_bwrap: bool = False) -> bool:
         """Send ``sig`` to every process of this run; False when none is left."""
         table = _proc_table()
         members = {pid for pid, (_, pgrp) in table.items() if pgrp == self.pid}
-        if self._proc.returncode is None and self.pid in table:  # not reaped: its pid is still ours
+        if self._proc.returncode is None and self.pid in table:  # not reaped yet, so the pid is still ours
             members.add(self.pid)
-            kids: dict[int, list[int]] = {}
-            for pid, (ppid, _) in table.items():
-                kids.setdefault(ppid, []).append(pid)
-            stack = list(members)
-            while stack:
-                fresh = [k for k in kids.get(stack.pop(), []) if k not in members]
-                members.update(fresh)
-                stack += fresh
+            while fresh := {pid for pid, (ppid, _) in table.items() if ppid in members} - members:
+                members |= fresh
         if self._cgroup is not None:
             with contextlib.suppress(OSError, ValueError):
-                members.update(int(p) for p in (self._cgroup / "cgroup.procs").read_text().split())
+                members.update(map(int, (self._cgroup / "cgroup.procs").read_text().split()))
         members = {pid for pid in members if pid in table} - {os.getpid()}
-        bwrap = _tool("bwrap") if spare_bwrap else None
-        for pid in members:
-            if not (bwrap and _exe(pid) == bwrap):  # SIGTERM to bwrap would SIGKILL its sandbox at once
+        for pid in members:  # spare bwrap and its pid 1: SIGTERM to them SIGKILLs the sandbox at once
+            if not (spare_bwrap and self.pid in (pid, table[pid][0])):
                 with contextlib.suppress(OSError):
                     os.kill(pid, sig)
-        if sig == signal.SIGKILL and any(table[p][1] == self.pid for p in members):
+        if sig == signal.SIGKILL and any(table[pid][1] == self.pid for pid in members):
             with contextlib.suppress(OSError):
-                os.killpg(self.pid, sig)  # atomic for the group, which beats a fork bomb
+                os.killpg(self.pid, sig)  # atomic for the whole group, which beats a fork bomb
         return bool(members)
 
     async def _terminate(self, grace: float) -> None:
+        deadline = time.monotonic() + grace
         if grace > 0 and self._signal(signal.SIGTERM, spare_bwrap=self.backend == "bwrap"):
-            deadline = time.monotonic() + grace
-            while time.monotonic() < deadline and self._signal(0):
+            while time.monotonic() < deadline and self._signal(0):  # noqa: ASYNC110 - polling /proc
                 await asyncio.sleep(0.02)
         for _ in range(200):
             if not self._signal(signal.SIGKILL):
@@ -409,48 +333,31 @@ class SandboxProcess:
         if not self._net_isolated:
             return None
         table, own = _proc_table(), os.stat("/proc/self/ns/net").st_ino
-        for pid in [self.pid, *(p for p, (pp, _) in table.items() if pp == self.pid)]:
+        for pid in [self.pid, *(p for p, (ppid, _) in table.items() if ppid == self.pid)]:
             with contextlib.suppress(OSError):
                 if os.stat(f"/proc/{pid}/ns/net").st_ino != own:
                     return pid
-        raise SandboxError(f"the network namespace of sandboxed pid {self.pid} is not ready or gone")
+        raise SandboxError(f"the network namespace of sandboxed pid {self.pid} is not ready yet, or gone")
 
 
 def _connect(ns_pid: int | None, port: int, timeout: float) -> socket.socket:
-    """Connect to 127.0.0.1:port as seen from ``ns_pid``'s network namespace (root: setns works)."""
+    """Connect to 127.0.0.1:port as ``ns_pid``'s network namespace sees it (setns needs root)."""
     if ns_pid is None:
         return socket.create_connection(("127.0.0.1", port), timeout)
     setns = ctypes.CDLL(None, use_errno=True).setns
-    own = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+    fds = [os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)]
     try:
-        target = os.open(f"/proc/{ns_pid}/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+        fds.append(os.open(f"/proc/{ns_pid}/ns/net", os.O_RDONLY | os.O_CLOEXEC))
+        if setns(fds[1], _CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), "setns into the sandbox network namespace")
         try:
-            if setns(target, _CLONE_NEWNET) != 0:
-                raise OSError(ctypes.get_errno(), "setns into the sandbox network namespace")
-            try:
-                return socket.create_connection(("127.0.0.1", port), timeout)
-            finally:
-                if setns(own, _CLONE_NEWNET) != 0:  # the thread is discarded anyway
-                    raise OSError(ctypes.get_errno(), "setns back to the host network namespace")
+            return socket.create_connection(("127.0.0.1", port), timeout)
         finally:
-            os.close(target)
+            if setns(fds[0], _CLONE_NEWNET) != 0:  # the thread is thrown away right after anyway
+                raise OSError(ctypes.get_errno(), "setns back to the host network namespace")
     finally:
-        os.close(own)
-
-
-async def _in_fresh_thread(fn: Callable[[], _T], timeout: float) -> _T:
-    """Run ``fn`` in a thread of its own, so a namespace switch can never leak into a pool thread."""
-    fut: concurrent.futures.Future[_T] = concurrent.futures.Future()
-
-    def runner() -> None:
-        if fut.set_running_or_notify_cancel():
-            try:
-                fut.set_result(fn())
-            except BaseException as exc:
-                fut.set_exception(exc)
-
-    threading.Thread(target=runner, name="sandbox-netns", daemon=True).start()
-    return await asyncio.wait_for(asyncio.wrap_future(fut), timeout)
+        for fd in fds:
+            os.close(fd)
 
 
 class Sandbox:
@@ -467,11 +374,8 @@ class Sandbox:
             raise ConfigError(f"sandbox backend {backend!r} is not available here", hint="apt-get install bubblewrap")
         if self.backend == "none" and not _warned_none:
             _warned_none = True
-            log.warning(
-                "sandbox.NO_ISOLATION",
-                message="neither bwrap nor unshare -n works here: generated code runs with network access "
-                "and can write anywhere this process can; only rlimits apply. Install bubblewrap.",
-            )
+            msg = "NO SANDBOX: generated code runs WITH network access and can write anywhere; install bubblewrap"
+            log.warning("sandbox.no_isolation", message=msg)
 
     async def run(
         self, argv: Sequence[str], *, cwd: str = ".", limits: Limits | None = None,
@@ -482,7 +386,7 @@ class Sandbox:
         try:
             await proc.wait()
         finally:
-            if proc.returncode is None:  # cancelled: take the program down with us
+            if proc.returncode is None:  # cancelled: take the program down too
                 await asyncio.shield(proc.stop(grace=0.2))
         return proc.result()
 
@@ -490,35 +394,27 @@ class Sandbox:
         self, argv: Sequence[str], *, cwd: str = ".", limits: Limits | None = None,
         env: Mapping[str, str] | None = None, network: bool = False, stdin: bytes | None = None,
     ) -> SandboxProcess:  # fmt: skip
-        """Start a long-running program (a server); stop it with :meth:`SandboxProcess.stop`."""
+        """Start a long-running program (a server); end it with :meth:`SandboxProcess.stop`."""
         if isinstance(argv, str) or not argv or not all(isinstance(a, str) and a for a in argv):
             raise InvalidInputError(f"argv must be a non-empty list of non-empty strings, got {argv!r}")
         limits = limits or Limits()
         workdir = self.workspace.resolve(cwd)
         if not workdir.is_dir():
             raise WorkspaceError(f"{cwd!r} is not a directory in the workspace")
-        cgroup = _new_cgroup(limits.max_processes + 2)  # + bwrap and its pid 1
-        cmd = self._command(argv, workdir, limits, network, cgroup)
-        proc = await asyncio.create_subprocess_exec(
-            *cmd, cwd=workdir, env=self._env(env), start_new_session=True,
-            stdin=asyncio.subprocess.DEVNULL if stdin is None else asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
+        cgroup = _new_cgroup(limits.max_processes + 2 * (self.backend == "bwrap"))  # bwrap and its pid 1
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *self._command(argv, workdir, limits, network, cgroup), cwd=workdir, env=self._env(env),
+                stdin=asyncio.subprocess.DEVNULL if stdin is None else asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=True,
+            )  # fmt: skip
+        except BaseException:
+            if cgroup is not None:
+                cgroup.rmdir()
+            raise
         log.debug("sandbox.start", backend=self.backend, argv=list(argv), pid=proc.pid, cwd=str(workdir))
         isolated = not network and self.backend != "none"
         return SandboxProcess(proc, argv, limits, cgroup, backend=self.backend, net_isolated=isolated, stdin=stdin)
-
-    async def open_connection(
-        self, proc: SandboxProcess, port: int, timeout: float = 5
-    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        """A TCP stream to 127.0.0.1:``port`` as the sandboxed program sees it."""
-        ns_pid = proc.netns_pid()
-        try:
-            sock = await _in_fresh_thread(lambda: _connect(ns_pid, port, timeout), timeout)
-            sock.setblocking(False)
-            return await asyncio.open_connection(sock=sock)
-        except OSError as exc:
-            raise SandboxError(f"cannot connect to port {port} of sandboxed pid {proc.pid}: {exc}") from exc
 
     async def request(
         self, proc: SandboxProcess, method: str, port: int, path: str, body: bytes | None = None,
@@ -534,50 +430,43 @@ class Sandbox:
                 conn.request(method, path, body=body, headers=dict(headers or {}))
                 resp = conn.getresponse()
                 data = resp.read(_MAX_BODY + 1)
-                merged: dict[str, str] = {}
-                for name, value in resp.getheaders():
-                    key = name.lower()
-                    merged[key] = f"{merged[key]}, {value}" if key in merged else value
-                return HttpResponse(resp.status, merged, data[:_MAX_BODY], len(data) > _MAX_BODY)
+                names = {name.lower(): value for name, value in resp.getheaders()}
+                return HttpResponse(resp.status, names, data[:_MAX_BODY], len(data) > _MAX_BODY)
             finally:
                 conn.close()
 
+        pool = ThreadPoolExecutor(1, thread_name_prefix="sandbox-netns")  # fresh: setns never leaks into a pool
         try:
-            return await _in_fresh_thread(call, timeout)
+            return await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(pool, call), timeout)
         except (OSError, http.client.HTTPException) as exc:  # TimeoutError is an OSError
-            raise SandboxError(f"{method} {path} on port {port} of sandboxed pid {proc.pid} failed: {exc!r}") from exc
+            raise SandboxError(f"{method} {path} on port {port} of sandboxed pid {proc.pid}: {exc!r}") from exc
+        finally:
+            pool.shutdown(wait=False)
 
     def _env(self, extra: Mapping[str, str] | None) -> dict[str, str]:
         """Nothing from our own environment: API keys must never reach generated code."""
         home, tmp = self.workspace.root / ".home", self.workspace.root / ".tmp"
-        home.mkdir(exist_ok=True)
-        tmp.mkdir(exist_ok=True)
+        for folder in (home, tmp):
+            folder.mkdir(exist_ok=True)
+        if dropped := [name for name in extra or {} if _SECRET_ENV.fullmatch(name)]:
+            log.warning("sandbox.secret_env_dropped", names=dropped)
         env = {"HOME": str(home), "LANG": "C.UTF-8", "TMPDIR": str(tmp)}
-        path: list[str] = []
-        for name, value in (extra or {}).items():
-            if _SECRET_ENV.fullmatch(name):
-                log.warning("sandbox.secret_env_dropped", name=name)
-            elif name == "PATH":
-                path = [p for p in value.split(":") if p]
-            else:
-                env[name] = value
-        env["PATH"] = ":".join(dict.fromkeys([*path, *SAFE_PATH]))
+        env |= {name: value for name, value in (extra or {}).items() if name not in dropped}
+        env["PATH"] = ":".join(p for p in dict.fromkeys([*env.get("PATH", "").split(":"), *SAFE_PATH]) if p)
         return env
 
     def _command(self, argv: Sequence[str], cwd: Path, limits: Limits, network: bool, cgroup: Path | None) -> list[str]:
-        root = str(self.workspace.root)
+        root, mib = str(self.workspace.root), 1024 * 1024
         cmd = list(argv)
         if self.backend == "bwrap":  # /tmp first: a workspace under /tmp is then bound on top of it
-            scratch = ["--tmpfs", "/tmp", "--bind", root, root, "--chdir", str(cwd), "--"]  # noqa: S108
-            cmd = [*_bwrap_prefix(network), *scratch, *cmd]
-        elif self.backend == "unshare":
-            cmd = [*_unshare_prefix(network), *cmd]
-        if prlimit := _tool("prlimit"):
-            mib = 1024 * 1024
+            cmd = ["--tmpfs", "/tmp", "--bind", root, root, "--chdir", str(cwd), "--", *cmd]  # noqa: S108
+        cmd = [*_prefix(self.backend, network), *cmd]
+        if prlimit := _tool("prlimit"):  # util-linux, like unshare and setpriv; CPU: SIGXCPU first, SIGKILL 1 s later
+            cpu, fsize = limits.cpu_seconds, limits.file_size_mb * mib
             cmd = [
-                prlimit, f"--as={limits.memory_mb * mib}", f"--cpu={limits.cpu_seconds}", "--core=0",
-                f"--fsize={limits.file_size_mb * mib}", f"--nproc={limits.max_processes}", "--", *cmd,
+                prlimit, f"--as={limits.memory_mb * mib}", f"--cpu={cpu}:{cpu + 1}", f"--fsize={fsize}",
+                f"--nproc={limits.max_processes}", "--core=0", "--", *cmd,
             ]  # fmt: skip
-        # Join the cgroup before anything can fork, and exec so no extra process stays around.
+        # Join the cgroup before anything can fork; exec, so no extra process stays around.
         join = 'echo $$ > "$0" || exit 125; exec "$@"' if cgroup else 'exec "$@"'
         return ["/bin/sh", "-c", join, str(cgroup / "cgroup.procs") if cgroup else "sh", *cmd]
