@@ -95,10 +95,11 @@ def test_prompt_on_the_embedded_model_without_network(tmp_path: Path) -> None:
     unshare = shutil.which("unshare")
     if unshare and subprocess.run([unshare, "-n", "true"], check=False).returncode == 0:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTOGPT_", "OPENAI_", "ANTHROPIC_"))}
+        env["AUTOGPT_TEMPERATURE"] = "0"  # greedy decoding: the same answer on every run
         proc = subprocess.run(
             [unshare, "-n", *AUTOGPT, *args], capture_output=True, text=True, env=env, timeout=300, check=False
         )
     else:  # pragma: no cover - machines without user namespaces
-        proc = run(args, timeout=300)
+        proc = run(args, env={"AUTOGPT_TEMPERATURE": "0"}, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert "def add" in proc.stdout
