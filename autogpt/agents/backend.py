@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -203,9 +202,8 @@ class BackendGPT(Agent):
         ws.write_text("tests/test_api.py", render_tests(contract), agent=self.name)
         hint = str(command.args.get("previous_error", ""))
         code = await self._draft(contract, ctx, hint)
-        cache = Path(os.environ.get("AUTOGPT_CACHE_DIR") or Path.home() / ".cache" / "autogpt")
         await ctx.status("preparing the Python environment")
-        bin_dir = await ensure_python_env(PYTHON_REQUIREMENTS, cache)
+        bin_dir = await ensure_python_env(PYTHON_REQUIREMENTS, self.settings.cache_dir)
         report = Verification()
         rounds = 0
         for rounds in range(self.fix_rounds + 1):
@@ -281,7 +279,7 @@ class BackendGPT(Agent):
     async def _verify(self, contract: ApiContract, bin_dir: Path, ctx: Context) -> Verification:
         assert self.workspace is not None
         report = Verification()
-        sandbox = Sandbox(self.workspace)
+        sandbox = Sandbox(self.workspace, readable=(bin_dir.parent,))
         port = free_port()
         env = {"PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin"}
         argv = [str(bin_dir / "python"), "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port)]

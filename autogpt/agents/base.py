@@ -17,6 +17,7 @@ from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel
 
+from autogpt.config import Settings, load_settings
 from autogpt.errors import AutoGPTError, ErrorCode, UnknownActionError, WorkCancelledError
 from autogpt.iac.bus import Bus
 from autogpt.iac.envelope import Command, Envelope, ErrorInfo, Kind, Result, State, Status, Task
@@ -84,6 +85,7 @@ class Agent:
         reply_tokens: int = 1024,
         stop_grace: float = 10.0,
         verify: Callable[[Envelope], Awaitable[None]] | None = None,
+        settings: Settings | None = None,
     ) -> None:
         self.meter = meter if meter is not None else UsageMeter()
         self.llm: LLM = llm if isinstance(llm, MeteredLLM) else MeteredLLM(llm, self.meter, self.name)
@@ -94,6 +96,7 @@ class Agent:
         self.reply_tokens = reply_tokens
         self.stop_grace = stop_grace
         self.verify = verify
+        self._settings = settings
         self._conversations: dict[str, Conversation] = {}
         self._slots = asyncio.Semaphore(max_concurrency)
         self._running: dict[str, tuple[asyncio.Task[None], Envelope]] = {}
@@ -181,6 +184,13 @@ class Agent:
     async def handle_task(self, task: Task, ctx: Context) -> Result:
         """A planned task; by default the same as ``run`` with the task's description."""
         return await self.dispatch(Command("run", task.description, task.input.get("language", "")), ctx)
+
+    @property
+    def settings(self) -> Settings:
+        """The program's settings (read from the environment when none were passed)."""
+        if self._settings is None:
+            self._settings = load_settings()
+        return self._settings
 
     # -- thinking helpers ----------------------------------------------------------------
 

@@ -79,7 +79,8 @@ class Standalone:
         hub = InMemoryHub()
         workspace = Workspace(Path(self.settings.workspace))
         for cls in (self.agent_cls, *self.helpers):
-            agent = cls(llm, hub.connect(cls.role, agent_id=cls.role), workspace=workspace, meter=self.meter)
+            bus = hub.connect(cls.role, agent_id=cls.role)
+            agent = cls(llm, bus, workspace=workspace, meter=self.meter, settings=self.settings)
             self.team.append(agent)
             self._serving.append(asyncio.create_task(agent.serve(), name=f"serve-{cls.role}"))
         self.agent = self.team[0]

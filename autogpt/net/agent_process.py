@@ -59,6 +59,7 @@ async def serve_role(
             workspace=Workspace(Path(settings.workspace)),
             meter=meter,
             verify=KeyBook(session.bus).check if settings.require_signatures else None,
+            settings=settings,
         )
         print(f"{agent_cls.name} serving as {session.bus.agent_id} via {settings.orchestrator}", flush=True)
         serving = asyncio.create_task(agent.serve(), name="agent-serve")

@@ -363,9 +363,16 @@ def _connect(ns_pid: int | None, port: int, timeout: float) -> socket.socket:
 class Sandbox:
     """Runs programs in ``workspace`` with the strongest backend this machine offers."""
 
-    def __init__(self, workspace: Workspace, *, backend: Literal["auto", "bwrap", "unshare", "none"] = "auto") -> None:
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        backend: Literal["auto", "bwrap", "unshare", "none"] = "auto",
+        readable: Sequence[Path] = (),
+    ) -> None:
         global _warned_none
         self.workspace = workspace.ensure()
+        self.readable = tuple(Path(p).resolve() for p in readable)  # read-only extras, e.g. a toolchain
         if backend == "auto":
             self.backend: Backend = available_backends()[0]
         elif backend_available(backend):
@@ -458,8 +465,9 @@ class Sandbox:
     def _command(self, argv: Sequence[str], cwd: Path, limits: Limits, network: bool, cgroup: Path | None) -> list[str]:
         root, mib = str(self.workspace.root), 1024 * 1024
         cmd = list(argv)
-        if self.backend == "bwrap":  # /tmp first: a workspace under /tmp is then bound on top of it
-            cmd = ["--tmpfs", "/tmp", "--bind", root, root, "--chdir", str(cwd), "--", *cmd]  # noqa: S108
+        if self.backend == "bwrap":  # /tmp first: a workspace (or toolchain) under /tmp is then bound on top of it
+            shown = [arg for path in self.readable for arg in ("--ro-bind", str(path), str(path))]
+            cmd = ["--tmpfs", "/tmp", *shown, "--bind", root, root, "--chdir", str(cwd), "--", *cmd]  # noqa: S108
         cmd = [*_prefix(self.backend, network), *cmd]
         if prlimit := _tool("prlimit"):  # util-linux, like unshare and setpriv; CPU: SIGXCPU first, SIGKILL 1 s later
             cpu, fsize = limits.cpu_seconds, limits.file_size_mb * mib
