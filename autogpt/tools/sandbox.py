@@ -17,8 +17,9 @@
 * Tree kill: a new session per run; stop and timeout SIGTERM every process of the run (cgroup, process group,
   descendants), then SIGKILL after ``grace``. bwrap adds ``--unshare-pid --die-with-parent``: its pid 1 dying takes the
   whole namespace down. Whatever a program leaves running when its main process exits is killed too.
-* Filesystem (bwrap only): ``/`` read-only, minimal ``/dev``, fresh ``/proc`` and ``/tmp``, the workspace read-write at
-  its own path. ``unshare`` confines network, capabilities and limits, not writes; ``none`` only limits (and warns).
+* Filesystem (bwrap only): ``/`` read-only (``/tmp`` included), minimal ``/dev``, fresh ``/proc``, the workspace
+  read-write at its own path. ``unshare`` confines network, capabilities and limits, not writes; ``none`` only
+  limits (and warns).
 """
 
 from __future__ import annotations
@@ -465,9 +466,12 @@ class Sandbox:
     def _command(self, argv: Sequence[str], cwd: Path, limits: Limits, network: bool, cgroup: Path | None) -> list[str]:
         root, mib = str(self.workspace.root), 1024 * 1024
         cmd = list(argv)
-        if self.backend == "bwrap":  # /tmp first: a workspace (or toolchain) under /tmp is then bound on top of it
+        if self.backend == "bwrap":
+            # /tmp stays read-only like the rest of /, not a fresh tmpfs: the interpreter, its
+            # packages or a toolchain may live under /tmp (a checkout there, a test's cache), and
+            # TMPDIR points into the workspace anyway.
             shown = [arg for path in self.readable for arg in ("--ro-bind", str(path), str(path))]
-            cmd = ["--tmpfs", "/tmp", *shown, "--bind", root, root, "--chdir", str(cwd), "--", *cmd]  # noqa: S108
+            cmd = [*shown, "--bind", root, root, "--chdir", str(cwd), "--", *cmd]
         cmd = [*_prefix(self.backend, network), *cmd]
         if prlimit := _tool("prlimit"):  # util-linux, like unshare and setpriv; CPU: SIGXCPU first, SIGKILL 1 s later
             cpu, fsize = limits.cpu_seconds, limits.file_size_mb * mib

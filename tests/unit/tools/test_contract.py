@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from autogpt.agents.backend import extract_code, render_tests
+from autogpt.agents.stacks import extract_code, render_tests
 from autogpt.errors import InvalidInputError
 from autogpt.tools.contract import ApiContract, Route, check_response, fill_path, validate_contract
 

@@ -1,0 +1,244 @@
+"""What differs between the languages BackendGPT writes servers in.
+
+Each :class:`Stack` knows its worked example (small models copy a shape far more
+reliably than they follow a list of rules), how to pull code out of a reply and check
+its syntax, the files written without the model (dependencies, contract tests), and how
+to prepare an environment for and start the server.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autogpt.errors import InvalidInputError
+from autogpt.tools.contract import ApiContract
+from autogpt.tools.nodeenv import NODE_DEPENDENCIES, ensure_node_env, node_syntax_error
+from autogpt.tools.pyenv import PYTHON_REQUIREMENTS, ensure_python_env
+
+SERVER_FILE = "app/main.py"
+_FENCE = re.compile(r"```(?:python|py)?\s*\n(.*?)```", re.DOTALL)
+_JS_FENCE = re.compile(r"```(?:javascript|js|node)?\s*\n(.*?)```", re.DOTALL)
+
+# A complete server for a different resource: small models copy a shape far more
+# reliably than they follow a list of rules.
+EXAMPLE_CONTRACT = """- POST /notes: body like {"text": "buy milk"} -> status 201, a JSON object with keys id, text.
+- GET /notes: -> status 200, a JSON array of objects with keys id, text.
+- GET /notes/{id}: -> status 200, a JSON object with keys id, text.
+- DELETE /notes/{id}: -> status 204, no body."""
+EXAMPLE_SERVER = """from fastapi import FastAPI, HTTPException, Response
+
+app = FastAPI()
+notes: dict[int, dict] = {}
+
+
+@app.post("/notes", status_code=201)
+def create_note(body: dict):
+    note_id = len(notes) + 1
+    notes[note_id] = {"id": note_id, **body}
+    return notes[note_id]
+
+
+@app.get("/notes")
+def list_notes():
+    return list(notes.values())
+
+
+@app.get("/notes/{id}")
+def get_note(id: int):
+    if id not in notes:
+        raise HTTPException(status_code=404, detail="not found")
+    return notes[id]
+
+
+@app.delete("/notes/{id}", status_code=204)
+def delete_note(id: int):
+    notes.pop(id, None)
+    return Response(status_code=204)
+"""
+
+_FENCE = re.compile(r"```(?:python|py)?\s*\n(.*?)```", re.DOTALL)
+
+
+EXAMPLE_EXPRESS = """const express = require("express");
+
+const app = express();
+app.use(express.json());
+const notes = new Map();
+let nextId = 1;
+
+app.post("/notes", (req, res) => {
+  const note = { id: nextId++, ...req.body };
+  notes.set(note.id, note);
+  res.status(201).json(note);
+});
+
+app.get("/notes", (req, res) => {
+  res.json([...notes.values()]);
+});
+
+app.get("/notes/:id", (req, res) => {
+  const note = notes.get(Number(req.params.id));
+  if (!note) return res.status(404).json({ detail: "not found" });
+  res.json(note);
+});
+
+app.delete("/notes/:id", (req, res) => {
+  notes.delete(Number(req.params.id));
+  res.status(204).end();
+});
+
+app.listen(Number(process.env.PORT || 3000), "127.0.0.1");
+"""
+
+
+def extract_code(text: str) -> str:
+    """The Python code in a model's reply, or ``InvalidInputError`` if it holds none."""
+    blocks = _FENCE.findall(text)
+    code = max(blocks, key=len) if blocks else text
+    code = code.strip() + "\n"
+    if "import" not in code and "def " not in code:
+        raise InvalidInputError("the reply holds no Python code")
+    try:
+        compile(code, SERVER_FILE, "exec")
+    except SyntaxError as exc:
+        raise InvalidInputError(f"the code does not compile: line {exc.lineno}: {exc.msg}") from None
+    return code
+
+
+def render_tests(contract: ApiContract) -> str:
+    """Pytest tests for the contract, run against the app in-process with TestClient."""
+    out = [
+        '"""Contract tests, generated from contract.json: `python -m pytest -q tests`."""',
+        "",
+        "from fastapi.testclient import TestClient",
+        "",
+        "from app.main import app",
+        "",
+        "client = TestClient(app)",
+        "known: dict = {}",
+    ]
+    for i, r in enumerate(contract.ordered()):
+        path = re.sub(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}", r"{known.get('\1', known.get('id', 1))}", r.path)
+        body = f", json={r.request_example!r}" if r.request_example is not None else ""
+        out += [
+            "",
+            "",
+            f"def test_{i}_{r.method.lower()}_{re.sub(r'[^a-z0-9]+', '_', r.path.lower()).strip('_') or 'root'}():",
+            f'    response = client.{r.method.lower()}(f"{path}"{body})',
+            f"    assert response.status_code == {r.expected_status}, response.text",
+        ]
+        if r.response_type == "object" and r.expected_status < 300:
+            out += ["    data = response.json()", "    assert isinstance(data, dict)"]
+            out += [f"    assert {k!r} in data" for k in r.response_keys]
+            out += ["    known.update({k: v for k, v in data.items() if isinstance(v, (int, str))})"]
+        elif r.response_type == "array" and r.expected_status < 300:
+            out += ["    assert isinstance(response.json(), list)"]
+    return "\n".join(out) + "\n"
+
+
+def render_js_tests(contract: ApiContract) -> str:
+    """node:test contract tests against a running server: `PORT=3000 node --test tests/`."""
+    out = [
+        'const test = require("node:test");',
+        'const assert = require("node:assert");',
+        "const base = `http://127.0.0.1:${process.env.PORT || 3000}`;",
+        "const known = {};",
+    ]
+    for i, r in enumerate(contract.ordered()):
+        path = re.sub(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}", r"${known['\1'] ?? known.id ?? 1}", r.path)
+        body = (
+            f", headers: {{'content-type': 'application/json'}}, body: JSON.stringify({json.dumps(r.request_example)})"
+            if r.request_example is not None
+            else ""
+        )
+        out += [
+            "",
+            f'test("{i} {r.method} {r.path}", async () => {{',
+            f'  const res = await fetch(`${{base}}{path}`, {{ method: "{r.method}"{body} }});',
+            f"  assert.strictEqual(res.status, {r.expected_status});",
+        ]
+        if r.response_type == "object" and r.expected_status < 300:
+            out += ["  const data = await res.json();", "  Object.assign(known, data);"]
+            out += [f'  assert.ok("{k}" in data);' for k in r.response_keys]
+        out.append("});")
+    return "\n".join(out) + "\n"
+
+
+@dataclass(frozen=True)
+class Launch:
+    """How to start a prepared server on ``port`` inside the Sandbox."""
+
+    argv: list[str]
+    env: dict[str, str]
+    readable: tuple[Path, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Stack:
+    language: str
+    framework: str
+    server_file: str
+    fence: str
+    example: str
+    style: str
+    run_hint: str
+
+    def extract(self, text: str) -> str:
+        if self.language == "python":
+            return extract_code(text)
+        blocks = _JS_FENCE.findall(text)
+        code = (max(blocks, key=len) if blocks else text).strip() + "\n"
+        if "require(" not in code and "import " not in code and "express" not in code:
+            raise InvalidInputError("the reply holds no JavaScript code")
+        return code
+
+    async def syntax_error(self, code: str, scratch: Path) -> str:
+        return "" if self.language == "python" else await node_syntax_error(code, scratch)
+
+    def files(self, contract: ApiContract) -> dict[str, str]:
+        if self.language == "python":
+            return {
+                "requirements.txt": PYTHON_REQUIREMENTS,
+                "app/__init__.py": "",
+                "tests/test_api.py": render_tests(contract),
+            }
+        package = {
+            "name": contract.name,
+            "private": True,
+            "scripts": {"start": "node server.js", "test": "node --test tests/"},
+            "dependencies": NODE_DEPENDENCIES,
+        }
+        return {"package.json": json.dumps(package, indent=2) + "\n", "tests/api.test.js": render_js_tests(contract)}
+
+    async def launch(self, cache_dir: Path, port: int) -> Launch:
+        if self.language == "python":
+            bin_dir = await ensure_python_env(PYTHON_REQUIREMENTS, cache_dir)
+            argv = [
+                str(bin_dir / "python"),
+                "-m",
+                "uvicorn",
+                "app.main:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ]
+            return Launch(argv, {"PATH": str(bin_dir)}, (bin_dir.parent,))
+        modules = await ensure_node_env(NODE_DEPENDENCIES, cache_dir)
+        return Launch(["node", "server.js"], {"PORT": str(port), "NODE_PATH": str(modules)}, (modules.parent,))
+
+
+PYTHON = Stack(
+    "python", "FastAPI", SERVER_FILE, "python", EXAMPLE_SERVER,
+    "Keep data in a module-level dict. Take request bodies as `body: dict`.",
+    "pip install -r requirements.txt && uvicorn app.main:app --port 8000; python -m pytest -q tests",
+)  # fmt: skip
+JAVASCRIPT = Stack(
+    "javascript", "Express", "server.js", "javascript", EXAMPLE_EXPRESS,
+    "Use CommonJS require, express.json(), data in a Map, and listen on process.env.PORT at 127.0.0.1.",
+    "npm install && PORT=3000 npm start; PORT=3000 npm test (with the server running)",
+)  # fmt: skip
+STACKS = {s.language: s for s in (PYTHON, JAVASCRIPT)}
