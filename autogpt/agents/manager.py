@@ -204,6 +204,7 @@ class ManagerGPT(Agent):
                 lines.append(f"| `{r['route']}` | {r['status']} | {'yes' if r['ok'] else 'no'} | {problems} |")
         else:
             lines.append("The server was not verified: the backend task did not produce a verification.")
+        run_hint = str(backend.result.data.get("run", "")) if backend and backend.result else ""
         failed = [o for o in run.outcomes.values() if o.state is not TaskState.DONE]
         lines += ["", "## What failed", ""]
         lines += [f"- {o.task.id} ({o.task.role}): {o.state.value}: {(o.error or '')[:300]}" for o in failed] or [
@@ -215,9 +216,7 @@ class ManagerGPT(Agent):
             "",
             "```sh",
             f"cd {self.workspace.root}",
-            "pip install -r requirements.txt",
-            "uvicorn app.main:app --port 8000",
-            "python -m pytest -q tests   # the contract tests",
+            *run_hint.split("; "),
             "```",
             "",
             "## Files",

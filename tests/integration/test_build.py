@@ -97,7 +97,7 @@ async def test_the_team_builds_a_server_that_answers_every_route(tmp_path: Path)
     assert "```mermaid" in (ws / "ARCHITECTURE.md").read_text()
     report = (ws / "REPORT.md").read_text()
     assert "Server verified: **yes**" in report
-    assert "uvicorn app.main:app" in report
+    assert "uvicorn app.main:app --port 8000" in report
     assert any("[t2 backend done]" in line for line in seen)
     assert result.data["tokens"] > 0
 
@@ -201,3 +201,38 @@ async def test_a_design_that_copies_the_example_is_refused(tmp_path: Path) -> No
     assert result.ok, result.output
     assert any("copied the example" in line for line in seen)
     assert json.loads((tmp_path / "ws/contract.json").read_text())["name"] == "todo-api"
+
+
+EXPRESS = """```javascript
+const express = require("express");
+const app = express();
+app.use(express.json());
+const todos = new Map();
+let nextId = 1;
+app.post("/todos", (req, res) => {
+  const todo = { id: nextId++, title: req.body.title };
+  todos.set(todo.id, todo);
+  res.status(201).json(todo);
+});
+app.get("/todos", (req, res) => res.json([...todos.values()]));
+app.get("/todos/:id", (req, res) => {
+  const todo = todos.get(Number(req.params.id));
+  if (!todo) return res.status(404).json({ detail: "not found" });
+  res.json(todo);
+});
+app.listen(Number(process.env.PORT), "127.0.0.1");
+```"""
+
+
+async def test_javascript_builds_an_express_server_that_answers_every_route(tmp_path: Path) -> None:
+    """npm fetches express from the package registry once (allowed for installs); the server runs offline."""
+    broken = EXPRESS.replace("res.status(201).json(todo);", "res.status(201).json(todo)\n  }}}")
+    llm = ScriptedLLM([json.dumps(PLAN), json.dumps(DESIGN), broken, EXPRESS])
+    result, seen = await build(tmp_path, llm, language="javascript")
+    assert result.ok, result.output
+    ws = tmp_path / "ws"
+    assert json.loads((ws / "package.json").read_text())["dependencies"]["express"]
+    assert (ws / "server.js").read_text().startswith('const express = require("express");')
+    assert any("does not parse" in line for line in seen)  # node --check caught the broken draft
+    assert all(r["ok"] for r in json.loads((ws / "verification.json").read_text())["routes"])
+    assert "PORT=3000 npm start" in (ws / "REPORT.md").read_text()
