@@ -18,7 +18,7 @@ from autogpt.errors import AgentError, ConfigError
 NODE_DEPENDENCIES = {"express": "^4.19.0"}
 
 
-async def ensure_node_env(dependencies: dict[str, str], cache_dir: Path, *, timeout: float = 300) -> Path:
+async def ensure_node_env(dependencies: dict[str, str], cache_dir: Path, *, timeout: float = 120) -> Path:
     """The ``node_modules`` folder of a ready environment for ``dependencies``."""
     npm = shutil.which("npm")
     if npm is None or shutil.which("node") is None:
@@ -33,7 +33,9 @@ async def ensure_node_env(dependencies: dict[str, str], cache_dir: Path, *, time
     root.mkdir(parents=True, exist_ok=True)
     specs = [f"{name}@{version}" for name, version in sorted(dependencies.items())]
     proc = await asyncio.create_subprocess_exec(
-        npm, "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(root), *specs,
+        # short network timeouts: offline, npm would otherwise retry for minutes before failing
+        npm, "install", "--silent", "--no-audit", "--no-fund", "--fetch-retries=1", "--fetch-timeout=20000",
+        "--prefix", str(root), *specs,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
     try:
