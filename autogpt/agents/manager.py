@@ -10,6 +10,7 @@ to the requester as status lines ``[t2 backend running] ...`` that a live view c
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from typing import Any, ClassVar
@@ -17,7 +18,7 @@ from typing import Any, ClassVar
 from autogpt.agents.base import Agent, Context, action
 from autogpt.errors import AutoGPTError, ConfigError, InvalidInputError
 from autogpt.iac.envelope import Address, Command, Result, Status, Task
-from autogpt.llm.base import Message
+from autogpt.llm.base import Message, Usage
 from autogpt.mind.planner import PlanError, PlannedTask, TaskGraph, validate_graph
 from autogpt.mind.scheduler import GraphRun, TaskState, run_graph
 
@@ -32,6 +33,10 @@ def standard_plan(idea: str, roles: tuple[str, ...]) -> TaskGraph:
         ),
     ]
     return TaskGraph(goal=idea, tasks=[t for t in tasks if t.role in roles])
+
+
+def _since(now: Usage, before: Usage) -> Usage:
+    return Usage(now.prompt_tokens - before.prompt_tokens, now.completion_tokens - before.completion_tokens)
 
 
 class ManagerGPT(Agent):
@@ -60,6 +65,7 @@ class ManagerGPT(Agent):
         if language not in LANGUAGES:
             raise InvalidInputError(f"unknown language {language!r}", hint=f"choose {' or '.join(LANGUAGES)}")
         started = time.monotonic()
+        spent_before = self.meter.total
         graph, plan_note = await self._plan(idea, ctx)
         await ctx.status(
             "plan: "
@@ -76,11 +82,12 @@ class ManagerGPT(Agent):
         run = await run_graph(graph, execute)
         for task_id, count in attempts.items():
             run.outcomes[task_id].attempts = count
-        report = self._report(idea, language, run, plan_note, time.monotonic() - started)
-        self.workspace.ensure().write_text("REPORT.md", report, agent=self.name)
         backend = next((o.result for o in run.outcomes.values() if o.task.role == "backend" and o.result), None)
-        verified = bool(backend and backend.data.get("verification", {}).get("ok"))
-        usage = self.meter.total
+        verification = backend.data.get("verification") if backend else None
+        verified = bool(verification and verification.get("ok"))
+        usage = _since(self.meter.total, spent_before)
+        report = self._report(idea, language, run, plan_note, time.monotonic() - started, verification, usage)
+        self.workspace.ensure().write_text("REPORT.md", report, agent=self.name)
         return Result(
             ok=run.ok and verified,
             output=report,
@@ -102,9 +109,9 @@ class ManagerGPT(Agent):
         messages = [
             Message.system(self.persona),
             Message.user(
-                f"Idea: {idea}\nTeam roles: {', '.join(roles)}. Make a plan of 2 to 5 tasks. Each task has an "
-                "id (t1, t2, ...), a role from the team, a description, and depends_on listing ids that must "
-                f"finish first. The architect designs the API before the backend builds it.\n"
+                f"Idea: {idea}\nTeam roles: {', '.join(roles)}. Make a plan with exactly one task per role. "
+                "Each task has an id (t1, t2, ...), a role from the team, a description, and depends_on "
+                "listing ids that must finish first. The architect designs the API before the backend builds it.\n"
                 f"Example: {json.dumps(example)}"
             ),
         ]
@@ -114,6 +121,9 @@ class ManagerGPT(Agent):
             try:
                 graph = (await self.think_structured(ask, TaskGraph, repairs=1)).value
                 validate_graph(graph, roles)
+                repeated = sorted({t.role for t in graph.tasks if [u.role for u in graph.tasks].count(t.role) > 1})
+                if repeated:  # two tasks of one role would write the same files
+                    raise PlanError(f"one task per role: {', '.join(repeated)} appear more than once")
                 needed = {"architect", "backend"} & set(roles)
                 if not needed <= {t.role for t in graph.tasks}:
                     raise PlanError(f"the plan needs a task for each of: {', '.join(sorted(needed))}")
@@ -177,10 +187,27 @@ class ManagerGPT(Agent):
                 )
             except AutoGPTError as exc:
                 return Result(ok=False, output=f"{type(exc).__name__}: {exc}")
+            except asyncio.CancelledError:
+                # Stopping the build must stop the work it started, not just stop waiting for it.
+                with contextlib.suppress(AutoGPTError, TimeoutError):
+                    stop = Command("terminate")
+                    await asyncio.shield(
+                        self.bus.call(Address.role(task.role), stop, timeout=10, session_id=ctx.session_id)
+                    )
+                raise
             finally:
                 lines.put_nowait(None)
 
-    def _report(self, idea: str, language: str, run: GraphRun, note: str, seconds: float) -> str:
+    def _report(
+        self,
+        idea: str,
+        language: str,
+        run: GraphRun,
+        note: str,
+        seconds: float,
+        verification: dict[str, Any] | None,
+        usage: Usage,
+    ) -> str:
         assert self.workspace is not None
         lines = [f"# Build report: {idea}", "", f"Language: {language}. Workspace: `{self.workspace.root}`.", ""]
         if note:
@@ -193,7 +220,6 @@ class ManagerGPT(Agent):
                 f"{(text[0] if text else '').replace('|', '/')[:100]} |"
             )
         backend = next((o for o in run.outcomes.values() if o.task.role == "backend"), None)
-        verification = backend.result.data.get("verification") if backend and backend.result else None
         lines += ["", "## Verification", ""]
         if verification:
             verdict = "yes" if verification["ok"] else "no"
@@ -222,17 +248,13 @@ class ManagerGPT(Agent):
             "## Files",
             "",
         ]
-        lines += [f"- `{w.path}` by {w.agent}" for w in self.workspace.writes] or ["- (none)"]
-        usage = self.meter.by_agent()
-        total = self.meter.total
+        files = {a.path: o.task.role for o in run.outcomes.values() if o.result for a in o.result.artifacts}
+        lines += [f"- `{path}` ({role})" for path, role in sorted(files.items())] or ["- (none)"]
         lines += [
             "",
             "## Cost",
             "",
-            f"Wall time {seconds:.1f}s; {total.total_tokens} tokens in {self.meter.calls()} LLM calls.",
-        ]
-        lines += [
-            f"- {agent}: {u.prompt_tokens} prompt + {u.completion_tokens} completion tokens"
-            for agent, u in sorted(usage.items())
+            f"Wall time {seconds:.1f}s; {usage.total_tokens} tokens "
+            f"({usage.prompt_tokens} prompt + {usage.completion_tokens} completion).",
         ]
         return "\n".join(lines) + "\n"

@@ -12,6 +12,8 @@ import pytest
 
 from autogpt.agents.architect import ArchitectGPT
 from autogpt.agents.backend import BackendGPT
+from autogpt.agents.base import Agent
+from autogpt.agents.generic import GenericGPT
 from autogpt.agents.manager import ManagerGPT
 from autogpt.cli.runtime import Standalone
 from autogpt.config import load_settings
@@ -67,10 +69,14 @@ BROKEN = GOOD.replace("return list(todos.values())", "return {'items': list(todo
 
 
 async def build(
-    tmp_path: Path, llm: LLM, idea: str = "a todo API", language: str = "python"
+    tmp_path: Path,
+    llm: LLM,
+    idea: str = "a todo API",
+    language: str = "python",
+    helpers: tuple[type[Agent], ...] = (ArchitectGPT, BackendGPT),
 ) -> tuple[Result, list[str]]:
     settings = load_settings(workspace=tmp_path / "ws", cache_dir=tmp_path / "cache")
-    team = Standalone(settings, ManagerGPT, llm, helpers=(ArchitectGPT, BackendGPT))
+    team = Standalone(settings, ManagerGPT, llm, helpers=helpers)
     seen: list[str] = []
     await team.start()
     try:
@@ -115,35 +121,52 @@ async def test_a_broken_first_draft_is_repaired_by_the_fix_loop(tmp_path: Path) 
 
 async def test_independent_tasks_run_at_the_same_time(tmp_path: Path) -> None:
     plan = {
-        "goal": "two designs",
+        "goal": "api and notes",
         "tasks": [
-            {"id": "t1", "role": "architect", "description": "design A", "depends_on": []},
-            {"id": "t2", "role": "architect", "description": "design B", "depends_on": []},
+            {"id": "t1", "role": "architect", "description": "design", "depends_on": []},
+            {"id": "t2", "role": "generic", "description": "write release notes", "depends_on": []},
             {"id": "t3", "role": "backend", "description": "build", "depends_on": ["t1"]},
         ],
     }
-    in_design = 0
+    busy = 0
     peak = 0
     both = asyncio.Event()
 
+    async def overlapping(reply: str) -> str:
+        nonlocal busy, peak
+        busy += 1
+        peak = max(peak, busy)
+        if busy == 2:
+            both.set()
+        await asyncio.wait_for(both.wait(), 10)  # returns only if the other task runs at the same time
+        busy -= 1
+        return reply
+
     async def answer(messages: Sequence[Message], options: Options) -> str:
-        nonlocal in_design, peak
         prompt = messages[-1].content
         if "Team roles" in prompt:
             return json.dumps(plan)
         if "Design the HTTP JSON API" in prompt:
-            in_design += 1
-            peak = max(peak, in_design)
-            if in_design == 2:
-                both.set()
-            await asyncio.wait_for(both.wait(), 10)  # returns only if the other design runs too
-            in_design -= 1
-            return json.dumps(DESIGN)
+            return await overlapping(json.dumps(DESIGN))
+        if prompt == "write release notes":
+            return await overlapping("Version 1: a todo API.")
         return GOOD
 
-    result, _ = await build(tmp_path, FunctionLLM(answer))
+    result, _ = await build(tmp_path, FunctionLLM(answer), helpers=(ArchitectGPT, BackendGPT, GenericGPT))
     assert result.ok, result.output
     assert peak == 2
+
+
+async def test_a_plan_giving_one_role_two_tasks_is_replanned(tmp_path: Path) -> None:
+    twice = {
+        **PLAN,
+        "tasks": [*PLAN["tasks"], {"id": "t3", "role": "backend", "description": "more", "depends_on": ["t1"]}],
+    }
+    llm = ScriptedLLM([json.dumps(twice), json.dumps(PLAN), json.dumps(DESIGN), GOOD])
+    result, seen = await build(tmp_path, llm)
+    assert result.ok, result.output
+    assert any("one task per role: backend" in line for line in seen)
+    assert result.data["tasks"] == {"t1": "done", "t2": "done"}
 
 
 async def test_an_unusable_plan_falls_back_and_the_report_says_so(tmp_path: Path) -> None:
