@@ -15,12 +15,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from pydantic import ValidationError
+
 from autogpt.agents.base import Agent, Context, action
 from autogpt.agents.stacks import EXAMPLE_CONTRACT, STACKS, Stack
 from autogpt.errors import AutoGPTError, ConfigError, InvalidInputError
 from autogpt.iac.envelope import Artifact, Command, Result, Task
 from autogpt.llm.base import Message, Options
-from autogpt.tools.contract import ApiContract, Route, check_response, fill_path
+from autogpt.tools.contract import ApiContract, Route, check_response, fill_path, validate_contract
 from autogpt.tools.sandbox import Limits, Sandbox, free_port
 
 
@@ -85,11 +87,14 @@ class BackendGPT(Agent):
     startup_seconds: ClassVar[float] = 30.0
 
     def _contract(self, data: dict[str, Any]) -> ApiContract:
-        if "contract" in data:
-            return ApiContract.model_validate(data["contract"])
         assert self.workspace is not None
-        if self.workspace.exists("contract.json"):
-            return ApiContract.model_validate_json(self.workspace.read_text("contract.json"))
+        try:
+            if "contract" in data:
+                return validate_contract(ApiContract.model_validate(data["contract"]))
+            if self.workspace.exists("contract.json"):
+                return validate_contract(ApiContract.model_validate_json(self.workspace.read_text("contract.json")))
+        except ValidationError as exc:
+            raise InvalidInputError(f"the API contract is malformed: {exc.errors()[0]['msg']}") from None
         raise InvalidInputError("BackendGPT needs an API contract (run the architect first)")
 
     async def handle_task(self, task: Task, ctx: Context) -> Result:
@@ -108,6 +113,7 @@ class BackendGPT(Agent):
         stack = STACKS.get(language)
         if stack is None:
             raise InvalidInputError(f"BackendGPT writes python or javascript servers, not {language!r}")
+        stack.check()
         contract = self._contract(command.args)
         ws = self.workspace.ensure()
         for path, content in stack.files(contract).items():

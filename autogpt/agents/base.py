@@ -127,6 +127,9 @@ class Agent:
                     )
                 elif isinstance(env.payload, ErrorInfo):
                     log.warning("agent_notice", agent=self.bus.agent_id, error=env.payload.message)
+            # The bus closed: nobody can receive our answers any more, so stop the work.
+            for task, _ in list(self._running.values()):
+                task.cancel()
 
     async def _handle(self, env: Envelope) -> None:
         ctx = Context(self, env)

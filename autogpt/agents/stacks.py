@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autogpt.errors import InvalidInputError
+from autogpt.errors import ConfigError, InvalidInputError
 from autogpt.tools.contract import ApiContract
 from autogpt.tools.nodeenv import NODE_DEPENDENCIES, ensure_node_env, node_syntax_error
 from autogpt.tools.pyenv import PYTHON_REQUIREMENTS, ensure_python_env
@@ -58,8 +59,6 @@ def delete_note(id: int):
     notes.pop(id, None)
     return Response(status_code=204)
 """
-
-_FENCE = re.compile(r"```(?:python|py)?\s*\n(.*?)```", re.DOTALL)
 
 
 EXAMPLE_EXPRESS = """const express = require("express");
@@ -194,6 +193,11 @@ class Stack:
         if "require(" not in code and "import " not in code and "express" not in code:
             raise InvalidInputError("the reply holds no JavaScript code")
         return code
+
+    def check(self) -> None:
+        """Refuse early, before any model call, when the toolchain is missing."""
+        if self.language == "javascript" and (shutil.which("node") is None or shutil.which("npm") is None):
+            raise ConfigError("JavaScript projects need Node.js and npm", hint="install them, or use --lang python")
 
     async def syntax_error(self, code: str, scratch: Path) -> str:
         return "" if self.language == "python" else await node_syntax_error(code, scratch)

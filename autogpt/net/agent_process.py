@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import time
 from pathlib import Path
 
 from autogpt.agents.base import Agent
 from autogpt.config import Settings
-from autogpt.errors import UnreachableError
+from autogpt.errors import AutoGPTError
 from autogpt.iac.envelope import Register
 from autogpt.iac.signing import Signer
 from autogpt.llm.base import LLM
@@ -45,14 +46,16 @@ async def serve_role(
     while not stop.is_set():
         try:
             session = await connect(settings.orchestrator, tls, register, heartbeat=settings.heartbeat, signer=signer)
-        except UnreachableError as exc:
+        except AutoGPTError as exc:
+            if not exc.retryable:
+                raise
             delay = backoff(attempt, cap=settings.reconnect_max)
             attempt += 1
             log.warning("orchestrator_unreachable", error=str(exc), retry_in=round(delay, 2), attempt=attempt)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), delay)
             continue
-        attempt = 0
+        connected = time.monotonic()
         agent = agent_cls(
             llm,
             session.bus,
@@ -70,5 +73,11 @@ async def serve_role(
             stopping.cancel()
             await session.close()
             await serving
-        if not stop.is_set():
-            log.warning("reconnecting", agent=session.bus.agent_id)
+        if stop.is_set():
+            break
+        # A session that lasted is a fresh start; one dropped at once keeps backing off.
+        attempt = 0 if time.monotonic() - connected > 10 else attempt + 1
+        delay = backoff(attempt, cap=settings.reconnect_max) if attempt else 0.0
+        log.warning("reconnecting", agent=session.bus.agent_id, retry_in=round(delay, 2))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), delay)

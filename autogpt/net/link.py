@@ -16,7 +16,7 @@ from pathlib import Path
 
 import grpc
 
-from autogpt.errors import ConfigError, ErrorCode, InvalidEnvelopeError, UnreachableError, from_code
+from autogpt.errors import AutoGPTError, ConfigError, ErrorCode, InvalidEnvelopeError, UnreachableError, from_code
 from autogpt.iac import codec
 from autogpt.iac._gen import iac_pb2 as pb
 from autogpt.iac._gen import iac_pb2_grpc as pb_grpc
@@ -80,6 +80,8 @@ class GrpcLink(Link):
         if self._closed:
             raise UnreachableError("the connection to the orchestrator is closed")
         await self._queue.put(codec.to_proto(envelope))
+        if self._closed:  # closed while we waited for room: the envelope will not go out
+            raise UnreachableError("the connection to the orchestrator is closed")
 
     async def write_loop(self) -> None:
         while True:
@@ -99,8 +101,9 @@ class GrpcLink(Link):
         if self._closed:
             return
         self._closed = True
-        with contextlib.suppress(asyncio.QueueFull):
-            self._queue.put_nowait(_STOP)
+        while not self._queue.empty():  # make room for the stop marker and wake blocked senders
+            self._queue.get_nowait()
+        self._queue.put_nowait(_STOP)
         self._call.cancel()
         await self._channel.close(None)
 
@@ -162,7 +165,11 @@ async def connect(
     if answer is _EOF or not answer.envelopes:
         await channel.close(None)
         raise UnreachableError(f"the orchestrator at {target} closed the stream during the handshake")
-    first = codec.from_proto(answer.envelopes[0])
+    try:
+        first = codec.from_proto(answer.envelopes[0])
+    except InvalidEnvelopeError:
+        await channel.close(None)
+        raise
     if isinstance(first.payload, ErrorInfo):
         await channel.close(None)
         raise from_code(first.payload.code, first.payload.message)
@@ -221,9 +228,7 @@ async def _heartbeat(session: NetSession, interval: float) -> None:
         seq += 1
         try:
             await session.bus.send(Envelope.new(Address.agent(ROUTER_ID), Heartbeat(seq), kind=Kind.CONTROL))
-        except UnreachableError:
-            return
-        except Exception:  # the bus closed under us
+        except AutoGPTError:  # the connection is gone; the reader reports it
             return
 
 

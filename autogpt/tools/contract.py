@@ -17,6 +17,7 @@ from autogpt.errors import InvalidInputError
 
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 _PARAM = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}")
+_SAFE_PATH = re.compile(r"/[A-Za-z0-9_./{}-]*")
 _ORDER = {"POST": 0, "GET": 1, "PUT": 2, "PATCH": 2, "DELETE": 3}
 
 
@@ -37,8 +38,9 @@ class Route(BaseModel):
         value = value.strip()
         if not value.startswith("/"):
             value = "/" + value
-        if " " in value:
-            raise ValueError("a path has no spaces")
+        stray = _PARAM.sub("", value)  # braces left over are not well-formed {name} parameters
+        if not _SAFE_PATH.fullmatch(value) or "{" in stray or "}" in stray:
+            raise ValueError("a path uses letters, digits, '/', '-', '_', '.' and {name} parameters only")
         return value
 
     @property

@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 from autogpt.errors import AgentError, ConfigError
@@ -18,7 +20,16 @@ from autogpt.errors import AgentError, ConfigError
 NODE_DEPENDENCIES = {"express": "^4.19.0"}
 
 
+_locks: dict[tuple[int, str], asyncio.Lock] = {}  # per event loop: a lock belongs to one loop
+
+
 async def ensure_node_env(dependencies: dict[str, str], cache_dir: Path, *, timeout: float = 120) -> Path:
+    """Ready environment; concurrent callers in this process wait for one build."""
+    async with _locks.setdefault((id(asyncio.get_running_loop()), str(cache_dir)), asyncio.Lock()):
+        return await _ensure_node_env(dependencies, cache_dir, timeout=timeout)
+
+
+async def _ensure_node_env(dependencies: dict[str, str], cache_dir: Path, *, timeout: float = 120) -> Path:
     """The ``node_modules`` folder of a ready environment for ``dependencies``."""
     npm = shutil.which("npm")
     if npm is None or shutil.which("node") is None:
@@ -63,6 +74,7 @@ async def node_syntax_error(code: str, scratch: Path) -> str:
 
 def _scratch_file(folder: Path, code: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "check.js"
-    path.write_text(code, encoding="utf-8")
-    return path
+    fd, name = tempfile.mkstemp(dir=folder, prefix="check-", suffix=".js")  # concurrent checks never collide
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(code)
+    return Path(name)

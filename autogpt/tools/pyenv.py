@@ -37,7 +37,16 @@ async def _run(*argv: str, timeout: float) -> tuple[int, str]:
     return proc.returncode or 0, out.decode(errors="replace")[-4000:]
 
 
+_locks: dict[tuple[int, str], asyncio.Lock] = {}  # per event loop: a lock belongs to one loop
+
+
 async def ensure_python_env(requirements: str, cache_dir: Path, *, timeout: float = 600) -> Path:
+    """Ready environment; concurrent callers in this process wait for one build."""
+    async with _locks.setdefault((id(asyncio.get_running_loop()), str(cache_dir)), asyncio.Lock()):
+        return await _ensure_python_env(requirements, cache_dir, timeout=timeout)
+
+
+async def _ensure_python_env(requirements: str, cache_dir: Path, *, timeout: float = 600) -> Path:
     """The ``bin`` folder of a ready environment for ``requirements``."""
     root = cache_dir / "envs" / env_key(requirements)
     ready = root / ".ready"

@@ -26,7 +26,7 @@ def test_contract_validation() -> None:
         validate_contract(ApiContract(name="t", routes=[LIST, LIST]))
     with pytest.raises(InvalidInputError, match="needs a request_example"):
         validate_contract(ApiContract(name="t", routes=[CREATE.model_copy(update={"request_example": None})]))
-    with pytest.raises(ValueError, match="no spaces"):
+    with pytest.raises(ValueError, match="letters, digits"):
         Route(method="GET", path="/a b", summary="x")
 
 
@@ -69,3 +69,9 @@ def test_rendered_tests_are_valid_python() -> None:
     compile(source, "tests/test_api.py", "exec")
     assert "client.post(f\"/todos\", json={'title': 'x'})" in source
     assert "known.get('id', known.get('id', 1))" in source
+
+
+@pytest.mark.parametrize("path", ['/todos/"x', "/todos/{item-id}", "/a}b", "/{id", "/ok/{id}/$"])
+def test_unsafe_paths_are_refused(path: str) -> None:
+    with pytest.raises(ValueError, match="letters, digits"):
+        Route(method="GET", path=path, summary="x")
