@@ -37,7 +37,7 @@ ROLES: tuple[RoleSpec, ...] = (
     RoleSpec("backend", "BackendGPT", "back", "server code, started and probed", "autogpt.agents.backend:BackendGPT"),
     RoleSpec("frontend", "FrontendGPT", "front", "web page checked in a browser"),
     RoleSpec("designer", "DesignerGPT", "design", "design spec and wireframes"),
-    RoleSpec("git", "GitGPT", "git", "repository and commits"),
+    RoleSpec("git", "GitGPT", "git", "repository and commits", "autogpt.agents.git:GitGPT"),
     RoleSpec("mailer", "MailerGPT", "mail", "notifications"),
     RoleSpec("optimizer", "OptimizerGPT", "opt", "refactors that keep checks passing"),
 )

@@ -16,6 +16,7 @@ import time
 from typing import Any, ClassVar
 
 from autogpt.agents.base import Agent, Context, action
+from autogpt.agents.catalog import find_role
 from autogpt.errors import AutoGPTError, ConfigError, InvalidInputError
 from autogpt.iac.envelope import Address, Command, Result, Status, Task
 from autogpt.llm.base import Message, Usage
@@ -158,10 +159,29 @@ class ManagerGPT(Agent):
             if result.ok:
                 first = result.output.splitlines()[0][:100] if result.output else ""
                 await ctx.status(f"[{task.id} {task.role} done] {first}")
+                await self._commit(task, first, ctx)
                 return result
             error = result.output[:1500]
             await ctx.status(f"[{task.id} {task.role} failed] {error.splitlines()[0][:100] if error else ''}")
         return result
+
+    async def _commit(self, task: PlannedTask, summary: str, ctx: Context) -> None:
+        """One commit per finished task, authored as the agent that did it (when GitGPT is on the team)."""
+        if "git" not in self.team_roles or task.role == "git":
+            return
+        author = find_role(task.role).name
+        message = f"{task.role}: {summary or task.description}"[:72] + f"\n\nTask {task.id}: {task.description}"
+        try:
+            done = await self.bus.call(
+                Address.role("git"),
+                Command("commit", message, args={"author": author}),
+                timeout=120,
+                session_id=ctx.session_id,
+            )
+        except AutoGPTError as exc:  # history is a convenience: a failed commit does not fail the build
+            await ctx.status(f"[{task.id} {task.role} done] commit failed: {exc}")
+            return
+        await ctx.status(f"[{task.id} {task.role} done] {done.output[:100]}")
 
     async def _call(self, task: PlannedTask, payload: dict[str, Any], ctx: Context) -> Result:
         """One task on the Bus; its status lines are relayed to our requester as they come."""

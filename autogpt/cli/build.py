@@ -88,11 +88,12 @@ class BuildView:
 async def _build(idea: str, language: str, overrides: dict[str, Any]) -> int:
     from autogpt.agents.architect import ArchitectGPT
     from autogpt.agents.backend import BackendGPT
+    from autogpt.agents.git import GitGPT
     from autogpt.agents.manager import ManagerGPT
     from autogpt.cli.runtime import Standalone, settings_from
 
     settings = settings_from(overrides)
-    team = Standalone(settings, ManagerGPT, helpers=(ArchitectGPT, BackendGPT))
+    team = Standalone(settings, ManagerGPT, helpers=(ArchitectGPT, BackendGPT, GitGPT))
     view = BuildView(team.meter)
     await team.start()
     live_ok = sys.stderr.isatty()

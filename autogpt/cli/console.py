@@ -175,3 +175,12 @@ def back(ctx: click.Context) -> None:
     from autogpt.agents.backend import BackendGPT
 
     ctx.exit(run_console(BackendGPT, ctx.obj or {}))
+
+
+@click.command("git")
+@click.pass_context
+def git(ctx: click.Context) -> None:
+    """Open a console with GitGPT (init, commit, log)."""
+    from autogpt.agents.git import GitGPT
+
+    ctx.exit(run_console(GitGPT, ctx.obj or {}))

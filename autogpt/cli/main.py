@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "man": ("autogpt.cli.console:man", "Open a console with ManagerGPT (the whole team behind it)."),
     "arch": ("autogpt.cli.console:arch", "Open a console with ArchitectGPT."),
     "back": ("autogpt.cli.console:back", "Open a console with BackendGPT."),
+    "git": ("autogpt.cli.console:git", "Open a console with GitGPT (init, commit, log)."),
 }
 
 PROVIDER_CHOICES = ("auto", "embedded", "openai", "anthropic", "scripted")

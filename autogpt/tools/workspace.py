@@ -48,6 +48,8 @@ class Workspace:
             raise PathOutsideWorkspaceError(f"absolute paths are not allowed in the workspace: {text!r}")
         if ".." in pure.parts:
             raise PathOutsideWorkspaceError(f"'..' is not allowed in workspace paths: {text!r}")
+        if ".git" in pure.parts:  # generated files must never reach git's own folder (hooks, config)
+            raise PathOutsideWorkspaceError(f"{text!r} is inside .git, which agents may not write")
         candidate = self.root.joinpath(*pure.parts)
         # resolve() follows every symlink on the way, existing or not, so a link that
         # points outside is caught even when the file itself does not exist yet.

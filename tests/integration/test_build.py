@@ -259,3 +259,25 @@ async def test_javascript_builds_an_express_server_that_answers_every_route(tmp_
     assert any("does not parse" in line for line in seen)  # node --check caught the broken draft
     assert all(r["ok"] for r in json.loads((ws / "verification.json").read_text())["routes"])
     assert "PORT=3000 npm start" in (ws / "REPORT.md").read_text()
+
+
+def git_history(root: Path) -> str:
+    import subprocess
+
+    args = ["git", "log", "--format=%an|%s", "--name-only"]
+    return subprocess.run(args, cwd=root, capture_output=True, text=True, check=True).stdout
+
+
+async def test_git_history_has_one_commit_per_task_by_its_agent(tmp_path: Path) -> None:
+    from autogpt.agents.git import GitGPT
+
+    llm = ScriptedLLM([json.dumps(PLAN), json.dumps(DESIGN), GOOD])
+    result, _ = await build(tmp_path, llm, helpers=(ArchitectGPT, BackendGPT, GitGPT))
+    assert result.ok, result.output
+    log = git_history(tmp_path / "ws")
+    commits = [line for line in log.splitlines() if "|" in line]
+    assert [c.split("|")[0] for c in commits] == ["BackendGPT", "ArchitectGPT"]
+    assert commits[1].startswith("ArchitectGPT|architect: todo-api")
+    assert "app/main.py" in log
+    assert ".venv" not in log
+    assert "node_modules" not in log

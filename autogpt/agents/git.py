@@ -1,0 +1,65 @@
+"""GitGPT: keeps the project's history, one commit per finished task, authored as the agent
+that did the work."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import ClassVar
+
+from autogpt.agents.base import Agent, Context, action
+from autogpt.errors import ConfigError, InvalidInputError
+from autogpt.iac.envelope import Command, Result, Task
+from autogpt.tools.git import Repo
+
+
+class GitGPT(Agent):
+    name = "GitGPT"
+    role = "git"
+    aliases: ClassVar[tuple[str, ...]] = ("git", "gitgpt")
+    persona = "You are GitGPT. You keep a clean, honest history of the project."
+    capabilities = frozenset({"git.commit"})
+
+    def _repo(self) -> Repo:
+        if self.workspace is None:
+            raise ConfigError("GitGPT needs a workspace")
+        return Repo(self.workspace.ensure().root)
+
+    @property
+    def _lock(self) -> asyncio.Lock:
+        """Commits are serialized: git's index admits one writer at a time."""
+        if not hasattr(self, "_commit_lock"):
+            self._commit_lock = asyncio.Lock()
+        return self._commit_lock
+
+    async def handle_task(self, task: Task, ctx: Context) -> Result:
+        return await self.commit(Command("commit", task.description, args={"author": self.name}), ctx)
+
+    @action("init", help="create the repository and its .gitignore")
+    async def init(self, command: Command, ctx: Context) -> Result:
+        created = await self._repo().init()
+        return Result(output="repository created" if created else "repository already there")
+
+    @action("commit", help="commit every change, as args.author (default GitGPT), with the input as message")
+    async def commit(self, command: Command, ctx: Context) -> Result:
+        message = command.input.strip()
+        if not message:
+            raise InvalidInputError("a commit needs a message")
+        author = str(command.args.get("author") or self.name)
+        async with self._lock:
+            done = await self._repo().commit(message, author)
+        if done is None:
+            return Result(output="nothing to commit", data={"sha": ""})
+        note = f"; left out (look like secrets): {', '.join(done.withheld)}" if done.withheld else ""
+        return Result(
+            output=f"{done.sha[:10]} {message.splitlines()[0]} ({len(done.files)} files, by {author}){note}",
+            data={"sha": done.sha, "files": list(done.files), "withheld": list(done.withheld), "author": author},
+        )
+
+    @action("log", help="the project's history")
+    async def log(self, command: Command, ctx: Context) -> Result:
+        entries = await self._repo().log()
+        return Result(
+            output="\n".join(f"{sha[:10]} {author:<14} {subject}" for sha, author, subject in entries)
+            or "(no commits)",
+            data={"commits": [{"sha": s, "author": a, "subject": m} for s, a, m in entries]},
+        )

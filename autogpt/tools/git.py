@@ -1,0 +1,119 @@
+"""Git for generated projects: a repository, a sensible .gitignore, commits per agent.
+
+Git runs with hooks disabled and no reliance on the machine's git identity: each commit
+is authored as the agent that did the work. Nothing that looks like a secret is ever
+committed; such files are left out and named in the result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autogpt.errors import AgentError, ConfigError
+
+GITIGNORE = """\
+# environments and dependencies
+.venv/
+venv/
+node_modules/
+__pycache__/
+*.pyc
+# sandbox scratch space
+.home/
+.tmp/
+# secrets never belong in git
+.env
+.env.*
+*.key
+*.pem
+"""
+
+_SECRET = re.compile(
+    rb"(sk-ant-[A-Za-z0-9_-]{20,}|sk-[A-Za-z0-9]{20,}|AKIA[0-9A-Z]{16}|-----BEGIN [A-Z ]*PRIVATE KEY-----"
+    rb"|ghp_[A-Za-z0-9]{30,})"
+)
+_SAFE = ("-c", "core.hooksPath=/dev/null", "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main")
+
+
+@dataclass(frozen=True)
+class CommitResult:
+    sha: str
+    files: tuple[str, ...]
+    withheld: tuple[str, ...] = field(default=())  # files left out because they look like secrets
+
+
+def author_email(agent: str) -> str:
+    return f"{re.sub(r'[^a-z0-9]+', '-', agent.lower()).strip('-') or 'agent'}@agents.autogpt.invalid"
+
+
+class Repo:
+    def __init__(self, root: Path) -> None:
+        if shutil.which("git") is None:
+            raise ConfigError("git is not installed", hint="install git to keep a history of the project")
+        self.root = root
+
+    async def _git(self, *args: str, author: str = "autogpt") -> str:
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(self.root / ".home"),  # never the user's config or identity
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_AUTHOR_NAME": author,
+            "GIT_AUTHOR_EMAIL": author_email(author),
+            "GIT_COMMITTER_NAME": "GitGPT",
+            "GIT_COMMITTER_EMAIL": author_email("GitGPT"),
+            "LANG": "C.UTF-8",
+        }
+        proc = await asyncio.create_subprocess_exec(
+            "git", *_SAFE, *args, cwd=self.root, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await proc.communicate()
+        if proc.returncode != 0:
+            raise AgentError(f"git {args[0]} failed: {err.decode(errors='replace').strip()[-500:]}")
+        return out.decode(errors="replace")
+
+    async def init(self) -> bool:
+        """Make the repository and its .gitignore; ``False`` if it already existed."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        ignore = self.root / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text(GITIGNORE, encoding="utf-8")
+        if (self.root / ".git").exists():
+            return False
+        await self._git("init", "-q")
+        return True
+
+    async def commit(self, message: str, author: str) -> CommitResult | None:
+        """Commit everything changed, as ``author``; ``None`` when nothing changed."""
+        await self.init()
+        await self._git("add", "-A")
+        staged = [f for f in (await self._git("diff", "--cached", "--name-only", "-z")).split("\0") if f]
+        withheld = [f for f in staged if self._looks_secret(f)]
+        if withheld:
+            await self._git("rm", "--cached", "-q", "--", *withheld)
+        files = [f for f in staged if f not in withheld]
+        if not files:
+            return None
+        await self._git("commit", "-q", "-m", message, author=author)
+        sha = (await self._git("rev-parse", "HEAD")).strip()
+        return CommitResult(sha, tuple(files), tuple(withheld))
+
+    def _looks_secret(self, relative: str) -> bool:
+        path = self.root / relative
+        try:
+            head = path.read_bytes()[:1_000_000]
+        except OSError:
+            return False
+        return bool(_SECRET.search(head))
+
+    async def log(self) -> list[tuple[str, str, str]]:
+        """(sha, author, subject) of every commit, newest first."""
+        if not (self.root / ".git").exists():
+            return []
+        out = await self._git("log", "--format=%H%x1f%an%x1f%s")
+        return [tuple(line.split("\x1f", 2)) for line in out.splitlines() if line]  # type: ignore[misc]

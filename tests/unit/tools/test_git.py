@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from autogpt.errors import PathOutsideWorkspaceError
+from autogpt.tools.git import Repo, author_email
+from autogpt.tools.workspace import Workspace
+
+
+def git_log(root: Path) -> list[str]:
+    out = subprocess.run(
+        ["git", "log", "--format=%an|%ae|%s"], cwd=root, capture_output=True, text=True, check=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(root), "GIT_CONFIG_NOSYSTEM": "1"},
+    )  # fmt: skip
+    return out.stdout.splitlines()
+
+
+def tracked_files(root: Path) -> str:
+    return subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True, check=True).stdout
+
+
+async def test_commits_are_authored_by_the_agent_without_any_git_identity(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "empty-home"))  # no ~/.gitconfig, no identity
+    ws = Workspace(tmp_path / "p").ensure()
+    repo = Repo(ws.root)
+    assert await repo.init() is True
+    assert "node_modules/" in (ws.root / ".gitignore").read_text()
+    ws.write_text("app/main.py", "print('hi')\n", agent="BackendGPT")
+    ws.write_text("node_modules/x/index.js", "junk\n")
+    ws.write_text(".venv/bin/python", "junk\n")
+    first = await repo.commit("backend: server written", "BackendGPT")
+    assert first is not None
+    assert set(first.files) == {".gitignore", "app/main.py"}  # environments are ignored
+    assert await repo.commit("nothing new", "BackendGPT") is None
+    ws.write_text("ARCHITECTURE.md", "# x\n", agent="ArchitectGPT")
+    await repo.commit("architect: design", "ArchitectGPT")
+    assert git_log(ws.root) == [
+        f"ArchitectGPT|{author_email('ArchitectGPT')}|architect: design",
+        f"BackendGPT|{author_email('BackendGPT')}|backend: server written",
+    ]
+    assert [subject for _, _, subject in await repo.log()] == ["architect: design", "backend: server written"]
+
+
+async def test_secrets_are_never_committed(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path / "p").ensure()
+    repo = Repo(ws.root)
+    ws.write_text("config.py", "OPENAI_KEY = 'sk-" + "a" * 30 + "'\n")
+    ws.write_text(".env", "TOKEN=1\n")
+    ws.write_text("ok.py", "x = 1\n")
+    done = await repo.commit("add files", "BackendGPT")
+    assert done is not None
+    assert done.withheld == ("config.py",)
+    assert ".env" not in done.files  # ignored
+    assert "ok.py" in done.files
+    assert "config.py" not in tracked_files(ws.root)
+
+
+async def test_agents_cannot_write_into_git_and_hooks_never_run(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path / "p").ensure()
+    repo = Repo(ws.root)
+    await repo.init()
+    with pytest.raises(PathOutsideWorkspaceError, match=r"inside \.git"):
+        ws.write_text(".git/hooks/pre-commit", "#!/bin/sh\ntouch pwned\n")
+    hook = ws.root / ".git/hooks/pre-commit"  # even if one got there some other way
+    hook.write_text(f"#!/bin/sh\ntouch {tmp_path / 'pwned'}\n")
+    hook.chmod(0o755)
+    ws.write_text("a.py", "x = 1\n")
+    assert await repo.commit("add a", "BackendGPT") is not None
+    assert not (tmp_path / "pwned").exists()
