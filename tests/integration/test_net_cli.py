@@ -16,7 +16,14 @@ import pytest
 
 from orchgpt.pki import make_test_pki
 
-CLIENTS = {"gen1": ["generic"], "gen2": ["generic"], "alice": ["user"], "back1": ["backend"]}
+CLIENTS = {
+    "gen1": ["generic"],
+    "gen2": ["generic"],
+    "alice": ["user"],
+    "back1": ["backend"],
+    "man1": ["manager"],
+    "arch1": ["architect"],
+}
 
 
 def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -82,7 +89,7 @@ class Deployment:
         self.port = int((await proc.expect(r"orchgpt listening on [\d.]+:(\d+)")).group(1))
         return proc
 
-    async def agent(self, name: str, role: str, replies: list[object]) -> Proc:
+    async def agent(self, name: str, role: str, replies: list[object], workspace: Path | None = None) -> Proc:
         script = self.tmp / f"{name}-script.json"
         script.write_text(json.dumps(replies))
         env = _env(
@@ -91,6 +98,8 @@ class Deployment:
                 "AUTOGPT_SCRIPT": str(script),
                 "AUTOGPT_RECONNECT_MAX": "0.5",
                 "AUTOGPT_HEARTBEAT": "1",
+                "AUTOGPT_WORKSPACE": str(workspace or self.tmp / f"{name}-ws"),
+                "AUTOGPT_CACHE_DIR": str(self.tmp / "cache"),
             }
         )
         args = [sys.executable, "-m", "autogpt", "--net", "--agent", role, "--orchestrator", self.target]
@@ -197,3 +206,21 @@ async def test_agents_reconnect_after_the_orchestrator_restarts(deployment: Depl
     code, out, err = await deployment.console('/gen run "two"')
     assert code == 0, err
     assert "after restart" in out
+
+
+async def test_the_team_builds_a_project_as_separate_processes(deployment: Deployment) -> None:
+    """ManagerGPT, ArchitectGPT and BackendGPT each in their own process, through orchgpt over mTLS."""
+    from test_build import DESIGN, GOOD, PLAN
+
+    shared = deployment.tmp / "project"
+    await deployment.orchestrator()
+    await deployment.agent("arch1", "architect", [json.dumps(DESIGN)], workspace=shared)
+    await deployment.agent("back1", "backend", [GOOD], workspace=shared)
+    await deployment.agent("man1", "manager", [json.dumps(PLAN)], workspace=shared)
+    code, out, err = await deployment.console('/manager create "a todo API" | python')
+    assert code == 0, err + out
+    assert "Server verified: **yes**" in out
+    assert "[t2 backend done]" in err  # the manager relayed the backend's progress to the console
+    verification = json.loads((shared / "verification.json").read_text())
+    assert [r["route"] for r in verification["routes"]] == ["POST /todos", "GET /todos", "GET /todos/1"]
+    assert (shared / "REPORT.md").exists()
