@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from orchgpt.certs_cli import certs
-from orchgpt.serve_cli import serve
+from orchgpt.serve_cli import serve, up
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -16,6 +16,7 @@ def cli() -> None:
 
 cli.add_command(certs)
 cli.add_command(serve)
+cli.add_command(up)
 
 
 def main() -> None:

@@ -39,3 +39,28 @@ def serve(**overrides: object) -> None:
     except AutoGPTError as exc:
         report(exc)
         sys.exit(exit_code_for(exc))
+
+
+@click.command("up")
+@click.option("--roles", default="manager,architect,backend,git", show_default=True, help="Comma-separated roles.")
+@click.option(
+    "--dir", "folder", type=click.Path(file_okay=False, path_type=Path), default=Path("team-certs"), show_default=True,
+    help="Certificates for this local team (made when missing).",
+)  # fmt: skip
+@click.option("--listen", default="127.0.0.1:0", show_default=True, help="Where orchgpt listens.")
+@click.option("--workspace", type=click.Path(file_okay=False, path_type=Path), default=Path("workspace"))
+def up(roles: str, folder: Path, listen: str, workspace: Path) -> None:
+    """Start a whole local team (orchgpt + one agent process per role); Ctrl-C stops all."""
+    from autogpt.agents.catalog import agent_class, find_role
+    from autogpt.cli.errors import exit_code_for, report
+    from autogpt.errors import AutoGPTError
+    from orchgpt.supervisor import run_team
+
+    try:
+        wanted = [find_role(r).role for r in roles.split(",") if r.strip()]
+        for role in wanted:
+            agent_class(find_role(role))  # refuse roles that are not built yet, before starting anything
+        sys.exit(asyncio.run(run_team(folder, wanted, listen, workspace)))
+    except AutoGPTError as exc:
+        report(exc)
+        sys.exit(exit_code_for(exc))

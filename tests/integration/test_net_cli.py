@@ -224,3 +224,36 @@ async def test_the_team_builds_a_project_as_separate_processes(deployment: Deplo
     verification = json.loads((shared / "verification.json").read_text())
     assert [r["route"] for r in verification["routes"]] == ["POST /todos", "GET /todos", "GET /todos/1"]
     assert (shared / "REPORT.md").exists()
+
+
+def alive(pid: int) -> bool:
+    return Path(f"/proc/{pid}").exists()
+
+
+async def test_orchgpt_up_supervises_a_local_team(tmp_path: Path) -> None:
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps(["first answer", "second answer"]))
+    env = _env({"AUTOGPT_PROVIDER": "scripted", "AUTOGPT_SCRIPT": str(script), "AUTOGPT_HEARTBEAT": "1"})
+    args = [sys.executable, "-m", "orchgpt", "up", "--roles", "gen", "--dir", str(tmp_path / "certs")]
+    team = await Proc.start([*args, "--workspace", str(tmp_path / "ws")], env)
+    try:
+        pid = int((await team.expect(r"started generic \(pid (\d+)\)")).group(1))
+        target = (await team.expect(r"--orchestrator (\S+)")).group(1)
+        await team.expect(r"generic \| GenericGPT serving as")
+        dep = Deployment(tmp_path / "certs", tmp_path)
+        code, out, err = await dep.console('/gen run "hi"', cert="user", target=target)
+        assert (code, out.strip()) == (0, "first answer"), err
+        os.kill(pid, signal.SIGKILL)  # a crash: the supervisor brings it back
+        await team.expect(r"generic exited with -9; restarting")
+        await team.expect(r"generic \| GenericGPT serving as")
+        code, out, err = await dep.console('/gen run "again"', cert="user", target=target)
+        assert (code, out.strip()) == (0, "first answer"), err  # a fresh process replays its script anew
+        team.proc.send_signal(signal.SIGINT)
+        await team.expect(r"\[orchgpt up\] stopped")
+        async with asyncio.timeout(30):
+            assert await team.proc.wait() == 0
+        assert not alive(pid)
+    finally:
+        if team.proc.returncode is None:
+            team.proc.kill()
+            await team.proc.wait()
