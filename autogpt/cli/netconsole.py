@@ -9,9 +9,13 @@ if every one succeeded, for scripts.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 import sys
+import threading
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import click
 
@@ -129,23 +133,82 @@ async def run_net_console(settings: Settings, commands: tuple[str, ...]) -> int:
         await session.close()
 
 
+def _read_line(prompt: str) -> asyncio.Future[str]:
+    """``input()`` in a daemon thread: a pending read never keeps the program from exiting."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[str] = loop.create_future()
+
+    def settle(value: str | None, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(value or "")
+
+    def work() -> None:
+        try:
+            line = input(prompt)
+        except BaseException:  # EOF (Ctrl-D) or a closed stdin: the console ends
+            loop.call_soon_threadsafe(settle, None, EOFError())
+        else:
+            loop.call_soon_threadsafe(settle, line, None)
+
+    threading.Thread(target=work, name="console-input", daemon=True).start()
+    return future
+
+
 async def _interactive(session: NetSession, session_id: str, settings: Settings) -> int:
+    """Ctrl-C stops the command in progress (and the agent's work on it); at the prompt it leaves."""
     interactive = sys.stdin.isatty()
     if interactive:
         click.echo(f"connected to {settings.orchestrator} as {session.bus.agent_id}. /help for help, Ctrl-D leaves.")
+    loop = asyncio.get_running_loop()
+    current: list[asyncio.Future[Any]] = []
+
+    def on_interrupt() -> None:
+        if current:
+            current[-1].cancel()
+
+    loop.add_signal_handler(signal.SIGINT, on_interrupt)
     failures = 0
-    while True:
-        try:
-            line = await asyncio.to_thread(input, "net> " if interactive else "")
-        except EOFError:
-            break
-        if not line.strip():
-            continue
-        if session.lost.is_set():
-            click.echo("error: the connection to the orchestrator was lost", err=True)
-            return 1
-        outcome = await _run_line(session, line, session_id)
-        if outcome is None:
-            break
-        failures += 0 if outcome else 1
+    try:
+        while True:
+            reading = _read_line("net> " if interactive else "")
+            current[:] = [reading]
+            try:
+                line = await reading
+            except (EOFError, asyncio.CancelledError):
+                break
+            if not line.strip():
+                continue
+            if session.lost.is_set():
+                click.echo("error: the connection to the orchestrator was lost", err=True)
+                return 1
+            work = asyncio.ensure_future(_run_line(session, line, session_id))
+            current[:] = [work]
+            try:
+                outcome = await work
+            except asyncio.CancelledError:
+                await _stop_remote(session, line, session_id)
+                click.echo("\n[stopped]", err=True)
+                continue
+            if outcome is None:
+                break
+            failures += 0 if outcome else 1
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+    if interactive:
+        click.echo("bye")
     return 1 if failures and not interactive else 0
+
+
+async def _stop_remote(session: NetSession, line: str, session_id: str) -> None:
+    """Tell the agent the command went to that it should stop this session's work."""
+    try:
+        parsed = parse_net_line(line)
+    except AutoGPTError:
+        return
+    if isinstance(parsed, NetLine):
+        with contextlib.suppress(AutoGPTError, TimeoutError):
+            await session.bus.call(parsed.to, Command("terminate"), timeout=10, session_id=session_id)

@@ -257,3 +257,39 @@ async def test_orchgpt_up_supervises_a_local_team(tmp_path: Path) -> None:
         if team.proc.returncode is None:
             team.proc.kill()
             await team.proc.wait()
+
+
+def test_ctrl_c_in_the_net_console_stops_the_command_not_the_console(tmp_path: Path) -> None:
+    from test_console_tty import Terminal
+
+    async def scenario() -> tuple[Deployment, int]:
+        dep = Deployment(make_test_pki(tmp_path / "certs", CLIENTS), tmp_path)
+        await dep.orchestrator()
+        await dep.agent("gen1", "generic", [{"text": "too late", "delay": 60}])
+        return dep, dep.port
+
+    loop = asyncio.new_event_loop()
+    dep, port = loop.run_until_complete(scenario())
+    try:
+        args = [sys.executable, "-m", "autogpt", "--net", "--orchestrator", f"localhost:{port}"]
+        term = Terminal([*args, "--certs", str(dep.certs), "--cert-name", "alice"], _env({"TERM": "dumb"}))
+        try:
+            term.expect("net> ")
+            term.send('/gen run "slow"\r')
+            term.expect("accepted")
+            term.send("\x03")  # Ctrl-C
+            term.expect("[stopped]")
+            term.expect("net> ")
+            term.send("/gen status\r")
+            assert "0 request(s) running" in term.expect("net> ")  # the agent really stopped
+            term.send("\x04")
+            term.expect("bye")
+        except BaseException:
+            term.close(kill=True)
+            raise
+        assert term.close() == 0
+    finally:
+        for proc in dep.procs:
+            proc.proc.kill()
+            loop.run_until_complete(proc.proc.wait())
+        loop.close()
