@@ -21,6 +21,7 @@ CLIENTS = {
     "gen2": ["generic"],
     "alice": ["user"],
     "back1": ["backend"],
+    "back2": ["backend"],
     "man1": ["manager"],
     "arch1": ["architect"],
 }
@@ -293,3 +294,24 @@ def test_ctrl_c_in_the_net_console_stops_the_command_not_the_console(tmp_path: P
             proc.proc.kill()
             loop.run_until_complete(proc.proc.wait())
         loop.close()
+
+
+async def test_a_specialist_killed_mid_build_is_replaced_by_another_instance(deployment: Deployment) -> None:
+    from test_build import DESIGN, GOOD, PLAN
+
+    shared = deployment.tmp / "project"
+    await deployment.orchestrator()
+    await deployment.agent("arch1", "architect", [json.dumps(DESIGN)], workspace=shared)
+    slow = await deployment.agent("back1", "backend", [{"text": GOOD, "delay": 60}], workspace=shared)
+    await deployment.agent("back2", "backend", [GOOD], workspace=shared)
+    await deployment.agent("man1", "manager", [json.dumps(PLAN)], workspace=shared)
+    args = [sys.executable, "-m", "autogpt", "--net", "--orchestrator", deployment.target, "--certs"]
+    args += [str(deployment.certs), "--cert-name", "alice", "-c", '/manager create "a todo API" | python']
+    console = await Proc.start(args, _env())
+    await console.expect(r"\[t2 backend running\] writing app/main.py")  # back1 holds the task now
+    slow.proc.kill()
+    await console.expect(r"\[t2 backend failed\].*(disconnected|AgentGone)", timeout=30)
+    await console.expect(r"Server verified: \*\*yes\*\*", timeout=60)  # the retry went to back2
+    async with asyncio.timeout(30):
+        assert await console.proc.wait() == 0
+    assert "| t2 | backend | done | 2 |" in (shared / "REPORT.md").read_text()
