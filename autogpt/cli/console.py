@@ -139,48 +139,23 @@ def _one_turn(runner: asyncio.Runner, team: Standalone, line: str) -> bool:
     return result.ok
 
 
-@click.command("gen")
-@click.pass_context
-def gen(ctx: click.Context) -> None:
-    """Open a console with GenericGPT, the general assistant."""
-    from autogpt.agents.generic import GenericGPT
+def console_command(role: str, helpers: tuple[str, ...] = ()) -> click.Command:
+    """``autogpt <short>``: a console with one agent of the catalog (and the helpers it needs)."""
+    from autogpt.agents.catalog import agent_class, find_role
 
-    ctx.exit(run_console(GenericGPT, ctx.obj or {}))
+    spec = find_role(role)
 
+    @click.command(spec.short, help=f"Open a console with {spec.name} ({spec.summary}).")
+    @click.pass_context
+    def command(ctx: click.Context) -> None:
+        team = tuple(agent_class(find_role(h)) for h in helpers)
+        ctx.exit(run_console(agent_class(spec), ctx.obj or {}, helpers=team))
 
-@click.command("man")
-@click.pass_context
-def man(ctx: click.Context) -> None:
-    """Open a console with ManagerGPT (the whole team behind it)."""
-    from autogpt.agents.architect import ArchitectGPT
-    from autogpt.agents.backend import BackendGPT
-    from autogpt.agents.manager import ManagerGPT
-
-    ctx.exit(run_console(ManagerGPT, ctx.obj or {}, helpers=(ArchitectGPT, BackendGPT)))
+    return command
 
 
-@click.command("arch")
-@click.pass_context
-def arch(ctx: click.Context) -> None:
-    """Open a console with ArchitectGPT."""
-    from autogpt.agents.architect import ArchitectGPT
-
-    ctx.exit(run_console(ArchitectGPT, ctx.obj or {}))
-
-
-@click.command("back")
-@click.pass_context
-def back(ctx: click.Context) -> None:
-    """Open a console with BackendGPT."""
-    from autogpt.agents.backend import BackendGPT
-
-    ctx.exit(run_console(BackendGPT, ctx.obj or {}))
-
-
-@click.command("git")
-@click.pass_context
-def git(ctx: click.Context) -> None:
-    """Open a console with GitGPT (init, commit, log)."""
-    from autogpt.agents.git import GitGPT
-
-    ctx.exit(run_console(GitGPT, ctx.obj or {}))
+gen = console_command("generic")
+man = console_command("manager", ("architect", "backend", "git"))
+arch = console_command("architect")
+back = console_command("backend")
+git = console_command("git")
