@@ -37,7 +37,7 @@ def main() -> None:
         (out / f"idea{i}.log").write_text(proc.stderr + proc.stdout)
         verification = json.loads((ws / "verification.json").read_text()) if (ws / "verification.json").exists() else {}
         routes = verification.get("routes", [])
-        tokens = next((ln for ln in proc.stdout.splitlines() if "tokens in" in ln), "")
+        tokens = next((ln for ln in proc.stdout.splitlines() if ln.startswith("Wall time")), "")
         rows.append(
             (i, proc.returncode, verification.get("ok", False), sum(r["ok"] for r in routes), len(routes),
              verification.get("fix_rounds", "-"), tokens.strip(), seconds, idea)
