@@ -7,7 +7,6 @@ they always agree with the machine-readable contract that the backend and the te
 from __future__ import annotations
 
 import json
-from typing import ClassVar
 
 from pydantic import BaseModel, Field
 
@@ -102,7 +101,6 @@ def render_architecture(design: Design, language: str) -> str:
 class ArchitectGPT(Agent):
     name = "ArchitectGPT"
     role = "architect"
-    aliases: ClassVar[tuple[str, ...]] = ("arch", "architect", "architectgpt")
     persona = (
         "You are ArchitectGPT. You design small, correct HTTP services and describe their API "
         "precisely: every route with method, path, example request, expected status and response keys."

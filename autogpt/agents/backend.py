@@ -77,7 +77,6 @@ class Verification:
 class BackendGPT(Agent):
     name = "BackendGPT"
     role = "backend"
-    aliases: ClassVar[tuple[str, ...]] = ("back", "backend", "backendgpt")
     persona = (
         "You are BackendGPT, a careful Python backend engineer. You write complete, runnable FastAPI "
         "servers that follow an API contract exactly, keeping data in memory."

@@ -70,7 +70,6 @@ class Agent:
     role: ClassVar[str] = "agent"
     persona: ClassVar[str] = "You are a helpful assistant."
     capabilities: ClassVar[frozenset[str]] = frozenset()
-    aliases: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from pydantic import BaseModel, Field
 
 from autogpt.agents.base import Agent, Context, action
@@ -39,7 +37,6 @@ def _language_note(language: str) -> str:
 class GenericGPT(Agent):
     name = "GenericGPT"
     role = "generic"
-    aliases: ClassVar[tuple[str, ...]] = ("gen", "generic", "genericgpt")
     persona = (
         "You are GenericGPT, a concise, accurate general assistant for software work.\n"
         "Answer directly. Prefer short, correct code with a one-line explanation. "

@@ -4,7 +4,6 @@ that did the work."""
 from __future__ import annotations
 
 import asyncio
-from typing import ClassVar
 
 from autogpt.agents.base import Agent, Context, action
 from autogpt.errors import ConfigError, InvalidInputError
@@ -15,7 +14,6 @@ from autogpt.tools.git import Repo
 class GitGPT(Agent):
     name = "GitGPT"
     role = "git"
-    aliases: ClassVar[tuple[str, ...]] = ("git", "gitgpt")
     persona = "You are GitGPT. You keep a clean, honest history of the project."
     capabilities = frozenset({"git.commit"})
 

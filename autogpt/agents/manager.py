@@ -43,7 +43,6 @@ def _since(now: Usage, before: Usage) -> Usage:
 class ManagerGPT(Agent):
     name = "ManagerGPT"
     role = "manager"
-    aliases: ClassVar[tuple[str, ...]] = ("man", "manager", "managergpt")
     persona = (
         "You are ManagerGPT. You split a software idea into a few concrete tasks for your team "
         "and decide which can run at the same time."

@@ -220,12 +220,3 @@ class EmbeddedLLM(LLM):
             stop.set()
             await asyncio.shield(worker)
         yield Completion("".join(parts), finish, self.model, usage)
-
-
-def embedded_available() -> bool:
-    """Whether the runtime is importable (the model files are checked separately)."""
-    try:
-        import xllamacpp  # noqa: F401
-    except ImportError:
-        return False
-    return True

@@ -36,7 +36,6 @@ class Outcome:
     attempts: int = 0
     started: float = 0.0
     finished: float = 0.0
-    step: str = ""
 
     @property
     def seconds(self) -> float:
@@ -56,9 +55,6 @@ class GraphRun:
     @property
     def ok(self) -> bool:
         return all(o.state is TaskState.DONE for o in self.outcomes.values())
-
-    def results(self) -> dict[str, Result]:
-        return {i: o.result for i, o in self.outcomes.items() if o.result is not None and o.state is TaskState.DONE}
 
 
 async def run_graph(
