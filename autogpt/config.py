@@ -73,6 +73,7 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(default_factory=_default_cache_dir, description="Where the assembled model file is kept.")
     data_dir: Path = Field(default_factory=_default_data_dir, description="Histories and local state.")
     workspace: Path = Field(Path("workspace"), description="Folder agents may write into.")
+    browser: str = Field("", description="Chromium binary for page checks (default: the first chromium on PATH).")
     orchestrator: str = Field("localhost:8443", description="host:port of orchgpt, for --net.")
     certs: Path = Field(Path("certs"), description="Folder with ca.pem and this client's NAME.pem / NAME.key.")
     cert_name: str | None = Field(None, description="Certificate name to use (default: the role, or 'user').")

@@ -10,7 +10,6 @@ ever runs inside the Sandbox, with no network.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -18,12 +17,12 @@ from typing import Any, ClassVar
 from pydantic import ValidationError
 
 from autogpt.agents.base import Agent, Context, action
+from autogpt.agents.running import RunningServer, running_server
 from autogpt.agents.stacks import EXAMPLE_CONTRACT, STACKS, Stack
 from autogpt.errors import AutoGPTError, ConfigError, InvalidInputError
 from autogpt.iac.envelope import Artifact, Command, Result, Task
 from autogpt.llm.base import Message, Options
 from autogpt.tools.contract import ApiContract, Route, check_response, fill_path, validate_contract
-from autogpt.tools.sandbox import Limits, Sandbox, free_port
 
 
 def describe_routes(contract: ApiContract) -> str:
@@ -200,48 +199,27 @@ class BackendGPT(Agent):
     async def _verify(self, stack: Stack, contract: ApiContract, ctx: Context) -> Verification:
         assert self.workspace is not None
         report = Verification()
-        port = free_port()
-        await ctx.status("preparing the environment")
-        launch = await stack.launch(self.settings.cache_dir, port)
-        sandbox = Sandbox(self.workspace, readable=launch.readable)
-        await ctx.status(f"starting the server on port {port}")
-        limits = Limits(wall_seconds=300, memory_mb=2048)
-        proc = await sandbox.start(launch.argv, limits=limits, env=launch.env, network=False)
-        try:
-            report.started = await self._wait_ready(sandbox, proc, port)
-            if not report.started:
+        async with running_server(
+            stack, self.workspace, self.settings, ctx.status, startup_seconds=self.startup_seconds
+        ) as server:
+            report.started = server.started
+            if not server.started:
                 report.error = "it exited or did not answer HTTP within the start-up time"
-                return report
-            known: dict[str, Any] = {}
-            for route in contract.ordered():
-                report.probes.append(await self._probe(sandbox, proc, port, route, known))
-            await ctx.status(f"{sum(p.ok for p in report.probes)}/{len(report.probes)} routes pass")
-        finally:
-            await proc.stop()
-            report.log_tail = proc.output_tail()
+            else:
+                known: dict[str, Any] = {}
+                for route in contract.ordered():
+                    report.probes.append(await self._probe(server, route, known))
+                await ctx.status(f"{sum(p.ok for p in report.probes)}/{len(report.probes)} routes pass")
+        report.log_tail = server.log_tail()
         return report
 
-    async def _wait_ready(self, sandbox: Sandbox, proc: Any, port: int) -> bool:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.startup_seconds
-        while loop.time() < deadline:
-            if proc.returncode is not None:
-                return False
-            try:
-                await sandbox.request(proc, "GET", port, "/openapi.json", timeout=2)
-            except (OSError, AutoGPTError, TimeoutError):
-                await asyncio.sleep(0.2)
-                continue
-            return True
-        return False
-
-    async def _probe(self, sandbox: Sandbox, proc: Any, port: int, route: Route, known: dict[str, Any]) -> Probe:
+    async def _probe(self, server: RunningServer, route: Route, known: dict[str, Any]) -> Probe:
         path = fill_path(route, known)
         probe = Probe(f"{route.method} {path}")
         body = json.dumps(route.request_example).encode() if route.request_example is not None else None
         try:
-            response = await sandbox.request(
-                proc, route.method, port, path, body=body, headers={"content-type": "application/json"}, timeout=10
+            response = await server.request(
+                route.method, path, body=body, headers={"content-type": "application/json"}, timeout=10
             )
         except (OSError, AutoGPTError, TimeoutError) as exc:
             probe.problems.append(f"no HTTP answer: {exc}")
