@@ -14,15 +14,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from pydantic import ValidationError
-
 from autogpt.agents.base import Agent, Context, action
 from autogpt.agents.running import RunningServer, running_server
 from autogpt.agents.stacks import EXAMPLE_CONTRACT, STACKS, Stack
 from autogpt.errors import AutoGPTError, ConfigError, InvalidInputError
 from autogpt.iac.envelope import Artifact, Command, Result, Task
 from autogpt.llm.base import Message, Options
-from autogpt.tools.contract import ApiContract, Route, check_response, fill_path, validate_contract
+from autogpt.tools.contract import ApiContract, Route, check_response, contract_from, fill_path, task_command
 
 
 def describe_routes(contract: ApiContract) -> str:
@@ -84,24 +82,8 @@ class BackendGPT(Agent):
     fix_rounds: ClassVar[int] = 3
     startup_seconds: ClassVar[float] = 30.0
 
-    def _contract(self, data: dict[str, Any]) -> ApiContract:
-        assert self.workspace is not None
-        try:
-            if "contract" in data:
-                return validate_contract(ApiContract.model_validate(data["contract"]))
-            if self.workspace.exists("contract.json"):
-                return validate_contract(ApiContract.model_validate_json(self.workspace.read_text("contract.json")))
-        except ValidationError as exc:
-            raise InvalidInputError(f"the API contract is malformed: {exc.errors()[0]['msg']}") from None
-        raise InvalidInputError("BackendGPT needs an API contract (run the architect first)")
-
     async def handle_task(self, task: Task, ctx: Context) -> Result:
-        data = dict(task.input)
-        for dep in data.get("dependencies", {}).values():
-            if isinstance(dep, dict) and "contract" in dep:
-                data.setdefault("contract", dep["contract"])
-        command = Command("create", task.description, str(data.get("language", "")), data)
-        return await self.create(command, ctx)
+        return await self.create(task_command(task), ctx)
 
     @action("create", help="write, start and verify the server for contract.json (python or javascript)")
     async def create(self, command: Command, ctx: Context) -> Result:
@@ -112,7 +94,7 @@ class BackendGPT(Agent):
         if stack is None:
             raise InvalidInputError(f"BackendGPT writes python or javascript servers, not {language!r}")
         stack.check()
-        contract = self._contract(command.args)
+        contract = contract_from(command.args, self.workspace, self.name)
         ws = self.workspace.ensure()
         for path, content in stack.files(contract).items():
             ws.write_text(path, content, agent=self.name)

@@ -35,8 +35,10 @@ ROLES: tuple[RoleSpec, ...] = (
         "autogpt.agents.architect:ArchitectGPT",
     ),
     RoleSpec("backend", "BackendGPT", "back", "server code, started and probed", "autogpt.agents.backend:BackendGPT"),
-    RoleSpec("frontend", "FrontendGPT", "front", "web page checked in a browser"),
-    RoleSpec("designer", "DesignerGPT", "design", "design spec and wireframes"),
+    RoleSpec(
+        "frontend", "FrontendGPT", "front", "web page checked in a browser", "autogpt.agents.frontend:FrontendGPT"
+    ),
+    RoleSpec("designer", "DesignerGPT", "design", "design spec and wireframes", "autogpt.agents.designer:DesignerGPT"),
     RoleSpec("git", "GitGPT", "git", "repository and commits", "autogpt.agents.git:GitGPT"),
     RoleSpec("mailer", "MailerGPT", "mail", "notifications"),
     RoleSpec("optimizer", "OptimizerGPT", "opt", "refactors that keep checks passing"),

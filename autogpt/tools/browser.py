@@ -20,7 +20,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,7 +119,7 @@ class Browser:
 
     @classmethod
     @contextlib.asynccontextmanager
-    async def launch(cls, binary: str = "", *, timeout: float = 30.0) -> Any:
+    async def launch(cls, binary: str = "", *, timeout: float = 30.0) -> AsyncIterator[Browser]:
         chromium = find_chromium(binary)
         profile = Path(tempfile.mkdtemp(prefix="autogpt-chromium-"))
         to_child, from_parent = os.pipe()
@@ -261,11 +261,8 @@ class Page:
     async def _answer(self, params: dict[str, Any]) -> None:
         raw = params["request"]
         parts = urlsplit(raw["url"])
-        body = b""
-        if raw.get("hasPostData"):
-            with contextlib.suppress(BrowserError):
-                got = await self.call("Fetch.getRequestPostData", {"requestId": params["requestId"]})
-                body = got["postData"].encode() if not got.get("base64Encoded") else base64.b64decode(got["postData"])
+        entries = raw.get("postDataEntries") or []
+        body = b"".join(base64.b64decode(e.get("bytes", "")) for e in entries) or raw.get("postData", "").encode()
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         request = Request(raw["method"], raw["url"], path, dict(raw.get("headers", {})), body)
         try:

@@ -11,9 +11,11 @@ import json
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from autogpt.errors import InvalidInputError
+from autogpt.iac.envelope import Command, Task
+from autogpt.tools.workspace import Workspace
 
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 _PARAM = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}")
@@ -120,3 +122,26 @@ def check_response(route: Route, status: int, body: bytes) -> list[str]:
             problems.append(f"response lacks keys {missing}")
             break
     return problems
+
+
+def task_command(task: Task) -> Command:
+    """A Task from ManagerGPT as a ``create`` command, with what earlier tasks produced merged in."""
+    data = dict(task.input)
+    for dep in data.get("dependencies", {}).values():
+        if isinstance(dep, dict):
+            for key in ("contract", "design"):
+                if key in dep:
+                    data.setdefault(key, dep[key])
+    return Command("create", task.description, str(data.get("language", "")), data)
+
+
+def contract_from(data: dict[str, Any], workspace: Workspace, agent: str) -> ApiContract:
+    """The contract passed along with the work, else the workspace's contract.json."""
+    try:
+        if "contract" in data:
+            return validate_contract(ApiContract.model_validate(data["contract"]))
+        if workspace.exists("contract.json"):
+            return validate_contract(ApiContract.model_validate_json(workspace.read_text("contract.json")))
+    except ValidationError as exc:
+        raise InvalidInputError(f"the API contract is malformed: {exc.errors()[0]['msg']}") from None
+    raise InvalidInputError(f"{agent} needs an API contract (run the architect first)")

@@ -1,0 +1,233 @@
+"""DesignerGPT: a short design spec (palette, type, layout) and a wireframe.
+
+The model decides; code draws. One structured call gives the palette, the font and the
+page's sections; the palette is checked for legible contrast (WCAG AA, 4.5:1 for text),
+the wireframe SVG is drawn from the sections, and the same headless Chromium that checks
+pages renders it to PNG. FrontendGPT styles its page from the spec.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from xml.sax.saxutils import escape
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from autogpt.agents.base import Agent, Context, action
+from autogpt.errors import AutoGPTError, ConfigError, InvalidInputError
+from autogpt.iac.envelope import Artifact, Command, Result, Task
+from autogpt.llm.base import Message
+from autogpt.tools.browser import ORIGIN, Browser, Request, Response
+from autogpt.tools.png import image_stats
+
+_HEX = re.compile(r"#[0-9a-fA-F]{6}")
+WIDTH, MARGIN = 800, 24
+
+
+class Palette(BaseModel):
+    background: str = Field(description="page background, #rrggbb")
+    surface: str = Field(description="cards and inputs, #rrggbb")
+    primary: str = Field(description="buttons and headings, #rrggbb")
+    text: str = Field(description="body text, #rrggbb")
+    accent: str = Field(description="highlights, #rrggbb")
+
+    @field_validator("*")
+    @classmethod
+    def _hex(cls, value: str) -> str:
+        value = value.strip()
+        if not _HEX.fullmatch(value):
+            raise ValueError(f"{value!r} is not a #rrggbb colour")
+        return value.lower()
+
+
+class Section(BaseModel):
+    name: str = Field(description="e.g. header, form, list, footer")
+    height: int = Field(ge=40, le=400, description="pixels in the wireframe")
+    note: str = Field("", description="what goes there, a few words")
+
+
+class DesignSpec(BaseModel):
+    name: str
+    mood: str = Field(description="the look in a few words")
+    palette: Palette
+    font: str = Field(description="a CSS font-family list")
+    sections: list[Section] = Field(min_length=1, max_length=6)
+
+
+EXAMPLE = DesignSpec(
+    name="Notes",
+    mood="calm, airy, focused",
+    palette=Palette(background="#f7f7fb", surface="#ffffff", primary="#3b5bdb", text="#1f2330", accent="#f59f00"),
+    font="system-ui, -apple-system, 'Segoe UI', sans-serif",
+    sections=[
+        Section(name="header", height=80, note="app name"),
+        Section(name="form", height=90, note="text input and Add button"),
+        Section(name="list", height=260, note="notes, newest first"),
+    ],
+)
+SAFE = EXAMPLE.palette  # the fallback when the model's palette stays illegible
+
+
+def _luminance(color: str) -> float:
+    def channel(c: int) -> float:
+        s = c / 255
+        return s / 12.92 if s <= 0.03928 else ((s + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio between two #rrggbb colours (1 to 21)."""
+    hi, lo = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def palette_problems(p: Palette) -> list[str]:
+    checks = [("text", p.text, "background", p.background, 4.5), ("text", p.text, "surface", p.surface, 4.5)]
+    checks.append(("white button text", "#ffffff", "primary", p.primary, 3.0))
+    return [
+        f"{a} {ca} on {b} {cb} has contrast {contrast(ca, cb):.1f}:1, needs {need}:1"
+        for a, ca, b, cb, need in checks
+        if contrast(ca, cb) < need
+    ]
+
+
+def wireframe_svg(spec: DesignSpec) -> str:
+    p, y = spec.palette, MARGIN
+    body = []
+    for s in spec.sections:
+        body.append(
+            f'<rect x="{MARGIN}" y="{y}" width="{WIDTH - 2 * MARGIN}" height="{s.height}" rx="8" '
+            f'fill="{p.surface}" stroke="{p.primary}" stroke-width="2"/>'
+        )
+        body.append(
+            f'<text x="{MARGIN + 16}" y="{y + 30}" fill="{p.primary}" font-size="20" font-weight="bold">'
+            f"{escape(s.name)}</text>"
+        )
+        if s.note:
+            body.append(f'<text x="{MARGIN + 16}" y="{y + 56}" fill="{p.text}" font-size="15">{escape(s.note)}</text>')
+        y += s.height + MARGIN
+    swatches = [p.background, p.surface, p.primary, p.text, p.accent]
+    for i, color in enumerate(swatches):
+        body.append(f'<rect x="{MARGIN + i * 56}" y="{y}" width="44" height="28" fill="{color}" stroke="{p.text}"/>')
+    height = y + 28 + MARGIN
+    font = escape(spec.font, {'"': "&quot;"})
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
+        f'viewBox="0 0 {WIDTH} {height}" font-family="{font}">\n'
+        f'<rect width="{WIDTH}" height="{height}" fill="{p.background}"/>\n' + "\n".join(body) + "\n</svg>\n"
+    )
+
+
+def design_doc(spec: DesignSpec, note: str) -> str:
+    p = spec.palette
+    lines = [f"# Design: {spec.name}", "", f"Mood: {spec.mood}.", ""]
+    if note:
+        lines += [f"Note: {note}", ""]
+    lines += ["## Palette", "", "| Use | Colour |", "|---|---|"]
+    lines += [f"| {name} | `{value}` |" for name, value in p.model_dump().items()]
+    lines += ["", "## Type", "", f"`font-family: {spec.font}`", "", "## Layout", ""]
+    lines += [f"{i}. **{s.name}** ({s.height}px): {s.note}" for i, s in enumerate(spec.sections, 1)]
+    lines += ["", "Wireframe: `design/wireframe.svg`, rendered as `design/wireframe.png`.", ""]
+    return "\n".join(lines)
+
+
+async def render_png(svg: str, browser: str = "") -> bytes:
+    """The SVG as a PNG, rendered by headless Chromium at its own size."""
+    height = int(re.search(r'height="(\d+)"', svg).group(1))  # type: ignore[union-attr]
+
+    async def serve(request: Request) -> Response:
+        return Response(200, svg.encode(), {"content-type": "image/svg+xml"})
+
+    async with Browser.launch(browser) as chromium:
+        page = await chromium.new_page(serve, width=WIDTH, height=height)
+        await page.goto(ORIGIN + "/wireframe.svg")
+        return await page.screenshot()
+
+
+class DesignerGPT(Agent):
+    name = "DesignerGPT"
+    role = "designer"
+    persona = (
+        "You are DesignerGPT, a product designer. You choose a small, legible palette, one font stack "
+        "and a simple layout for a web page."
+    )
+    capabilities = frozenset({"llm.chat", "fs.write", "browser"})
+
+    async def handle_task(self, task: Task, ctx: Context) -> Result:
+        return await self.create(Command("create", str(task.input.get("idea") or task.description)), ctx)
+
+    @action("create", help="write DESIGN.md, design.json and a wireframe (SVG and PNG) for an idea")
+    async def create(self, command: Command, ctx: Context) -> Result:
+        if self.workspace is None:
+            raise ConfigError("DesignerGPT needs a workspace")
+        idea = command.input.strip()
+        if not idea:
+            raise InvalidInputError("DesignerGPT needs an idea to design for")
+        await ctx.status("choosing palette, type and layout")
+        spec, note = await self._spec(idea)
+        ws = self.workspace.ensure()
+        svg = wireframe_svg(spec)
+        ws.write_text("design.json", json.dumps(spec.model_dump(), indent=2) + "\n", agent=self.name)
+        ws.write_text("DESIGN.md", design_doc(spec, note), agent=self.name)
+        ws.write_text("design/wireframe.svg", svg, agent=self.name)
+        await ctx.status("rendering the wireframe in the browser")
+        png = await render_png(svg, self.settings.browser)
+        stats = image_stats(png)
+        ws.write_bytes("design/wireframe.png", png, agent=self.name)
+        files = [w for w in ws.writes if w.agent == self.name]
+        summary = (
+            f"design '{spec.name}' ({spec.mood}): {len(spec.sections)} sections, "
+            f"text contrast {contrast(spec.palette.text, spec.palette.background):.1f}:1, "
+            f"wireframe {stats.width}x{stats.height} PNG"
+        )
+        return Result(
+            ok=not stats.blank,
+            output=summary + (f"\n{note}" if note else "") + ("" if not stats.blank else "\nthe wireframe is blank"),
+            data={"design": spec.model_dump(), "wireframe": "design/wireframe.png"},
+            artifacts=tuple(
+                Artifact(w.path, "image" if w.path.endswith(".png") else "file", w.size, w.sha256) for w in files
+            ),
+        )
+
+    async def _spec(self, idea: str) -> tuple[DesignSpec, str]:
+        messages = [
+            Message.system(self.persona),
+            Message.user(
+                f"Design the web page for: {idea}\nGive a name, the mood in a few words, a palette of five "
+                "#rrggbb colours (background, surface, primary, text, accent) where text is easy to read on "
+                "background and surface, a CSS font-family list, and up to 6 page sections from top to bottom "
+                f"with a height in pixels.\nExample for a notes app: {EXAMPLE.model_dump_json()}"
+            ),
+        ]
+        problem = ""
+        spec: DesignSpec | None = None
+        for _ in range(2):
+            ask = messages if not problem else [*messages, Message.user(f"Fix this: {problem}")]
+            try:
+                spec = (await self.think_structured(ask, DesignSpec, repairs=1)).value
+            except AutoGPTError as exc:
+                problem = str(exc)
+                continue
+            problems = palette_problems(spec.palette)
+            if not problems:
+                return spec, ""
+            problem = "; ".join(problems)
+        if spec is None:
+            return EXAMPLE.model_copy(update={"name": idea[:40]}), f"the model gave no usable design ({problem[:200]})"
+        return spec.model_copy(
+            update={"palette": SAFE}
+        ), f"the model's palette was hard to read ({problem}); used a safe one"
+
+
+def palette_css(design: object) -> str:
+    """The ``:root`` block FrontendGPT puts in its page (the safe palette when ``design`` is not one)."""
+    try:
+        spec = DesignSpec.model_validate(design)
+    except ValidationError:
+        spec = EXAMPLE
+    font = re.sub(r"[^\w\s,'-]", "", spec.font).strip() or EXAMPLE.font
+    colors = " ".join(f"--{name}: {value};" for name, value in spec.palette.model_dump().items())
+    return f":root {{ {colors} --font: {font}; }}"

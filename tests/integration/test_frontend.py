@@ -1,0 +1,148 @@
+"""FrontendGPT and DesignerGPT with scripted models, checked in real headless Chromium in
+front of a real sandboxed server."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from test_build import DESIGN, GOOD
+
+from autogpt.agents.base import Agent
+from autogpt.agents.designer import DesignerGPT, contrast
+from autogpt.agents.frontend import EXAMPLE_PAGE, FrontendGPT
+from autogpt.cli.runtime import Standalone
+from autogpt.config import load_settings
+from autogpt.errors import InvalidInputError
+from autogpt.iac.envelope import Command, Result
+from autogpt.llm.base import LLM
+from autogpt.llm.doubles import ScriptedLLM
+from autogpt.tools.png import image_stats
+
+if shutil.which("chromium") is None and not os.environ.get("CI"):
+    pytest.skip("chromium is not installed (make setup installs it)", allow_module_level=True)
+
+GOOD_PAGE = "```html\n" + (
+    EXAMPLE_PAGE.replace("/notes", "/todos")
+    .replace('name="text" placeholder="text"', 'name="title" placeholder="title"')
+    .replace("<title>Notes</title>", "<title>Todos</title>").replace("<h1>Notes</h1>", "<h1>Todos</h1>")
+) + "```"  # fmt: skip
+# Loads the list from a path the contract does not have, and logs an error.
+BROKEN_PAGE = GOOD_PAGE.replace('fetch("/todos");', 'fetch("/todo-list"); console.error("list failed");', 1)
+SPEC = {
+    "name": "Todos",
+    "mood": "bright and tidy",
+    "palette": {"background": "#fdfcf7", "surface": "#ffffff", "primary": "#1864ab", "text": "#212529",
+                "accent": "#e8590c"},
+    "font": "Georgia, serif",
+    "sections": [{"name": "header", "height": 80, "note": "the title"},
+                 {"name": "list", "height": 200, "note": "todos, newest first"}],
+}  # fmt: skip
+
+
+async def ask(tmp_path: Path, agent: type[Agent], llm: LLM, command: Command) -> Result:
+    settings = load_settings(workspace=tmp_path / "ws", cache_dir=tmp_path / "cache")
+    team = Standalone(settings, agent, llm)
+    await team.start()
+    try:
+        return await team.ask(command)
+    finally:
+        await team.stop()
+
+
+def with_backend(tmp_path: Path) -> Path:
+    ws = tmp_path / "ws"
+    (ws / "app").mkdir(parents=True)
+    (ws / "app" / "main.py").write_text(GOOD.removeprefix("```python\n").removesuffix("```"))
+    (ws / "contract.json").write_text(json.dumps({"name": "todo-api", "routes": DESIGN["routes"]}))
+    return ws
+
+
+async def test_the_page_is_checked_in_chromium_against_the_running_server(tmp_path: Path) -> None:
+    ws = with_backend(tmp_path)
+    result = await ask(tmp_path, FrontendGPT, ScriptedLLM([GOOD_PAGE]), Command("create", "", "python"))
+    assert result.ok, result.output
+    check = json.loads((ws / "page-check.json").read_text())
+    assert check["ok"]
+    assert check["fix_rounds"] == 0
+    assert check["title"] == "Todos"
+    assert check["missing"] == []
+    assert check["console_errors"] == []
+    # loaded the list, created the example through the form, and reloaded the list
+    assert check["api_calls"] == ["GET /todos -> 200", "POST /todos -> 201", "GET /todos -> 200"]
+    stats = image_stats((ws / "frontend" / "screenshot.png").read_bytes())
+    assert (stats.width, stats.height, stats.blank) == (1024, 768, False)
+    assert any(a.kind == "screenshot" for a in result.artifacts)
+
+
+async def test_a_page_with_console_errors_and_a_wrong_path_is_fixed(tmp_path: Path) -> None:
+    ws = with_backend(tmp_path)
+    llm = ScriptedLLM([BROKEN_PAGE, GOOD_PAGE])
+    result = await ask(tmp_path, FrontendGPT, llm, Command("create", "", "python"))
+    assert result.ok, result.output
+    check = json.loads((ws / "page-check.json").read_text())
+    assert check["fix_rounds"] == 1
+    fix_prompt = llm.calls[1].prompt
+    assert "calls outside the contract: GET /todo-list" in fix_prompt
+    assert "console.error: list failed" in fix_prompt
+
+
+async def test_a_page_that_never_works_is_reported_honestly(tmp_path: Path) -> None:
+    ws = with_backend(tmp_path)
+    blank = "```html\n<!doctype html><html><body><script>throw new Error('nope')</script></body></html>\n```"
+    result = await ask(tmp_path, FrontendGPT, ScriptedLLM([blank] * 8), Command("create", "", "python"))
+    assert not result.ok
+    check = json.loads((ws / "page-check.json").read_text())
+    assert check["fix_rounds"] == 3
+    assert any("missing elements: h1, #items, form#create" in p for p in check["problems"])
+    assert any("Error: nope" in e for e in check["console_errors"])
+    assert check["blank"] is True
+    assert "NOT working" in result.output
+
+
+async def test_requests_off_the_page_origin_are_blocked_and_reported(tmp_path: Path) -> None:
+    ws = with_backend(tmp_path)
+    external = GOOD_PAGE.replace("<script>", '<script src="https://cdn.example.com/lib.js"></script>\n<script>', 1)
+    result = await ask(tmp_path, FrontendGPT, ScriptedLLM([external] * 8), Command("create", "", "python"))
+    assert not result.ok
+    check = json.loads((ws / "page-check.json").read_text())
+    assert any("https://cdn.example.com/lib.js" in p and "blocked" in p for p in check["problems"])
+
+
+async def test_the_frontend_needs_the_backend_first(tmp_path: Path) -> None:
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "ws" / "contract.json").write_text(json.dumps({"name": "todo-api", "routes": DESIGN["routes"]}))
+    with pytest.raises(InvalidInputError, match=r"needs the backend's app/main.py"):
+        await ask(tmp_path, FrontendGPT, ScriptedLLM([]), Command("create", "", "python"))
+
+
+async def test_the_designer_writes_a_spec_and_renders_the_wireframe(tmp_path: Path) -> None:
+    result = await ask(tmp_path, DesignerGPT, ScriptedLLM([json.dumps(SPEC)]), Command("create", "a todo app"))
+    assert result.ok, result.output
+    ws = tmp_path / "ws"
+    doc = (ws / "DESIGN.md").read_text()
+    assert "`#1864ab`" in doc
+    assert "Georgia, serif" in doc
+    assert "**list** (200px)" in doc
+    svg = (ws / "design" / "wireframe.svg").read_text()
+    assert svg.count("<rect") == 1 + 2 + 5  # background, sections, swatches
+    stats = image_stats((ws / "design" / "wireframe.png").read_bytes())
+    assert stats.width == 800
+    assert stats.height == 24 + 80 + 24 + 200 + 24 + 28 + 24
+    assert not stats.blank
+    assert stats.colors > 5
+    assert json.loads((ws / "design.json").read_text())["palette"]["primary"] == "#1864ab"
+
+
+async def test_an_illegible_palette_is_refused_then_replaced(tmp_path: Path) -> None:
+    grey = {**SPEC, "palette": {**SPEC["palette"], "text": "#eeeeee"}}  # type: ignore[dict-item]
+    llm = ScriptedLLM([json.dumps(grey), json.dumps(grey)])
+    result = await ask(tmp_path, DesignerGPT, llm, Command("create", "a todo app"))
+    assert result.ok
+    assert "contrast" in llm.calls[1].prompt  # the model was shown the problem once
+    assert "used a safe one" in result.output
+    palette = json.loads((tmp_path / "ws" / "design.json").read_text())["palette"]
+    assert contrast(palette["text"], palette["background"]) >= 4.5
