@@ -20,7 +20,7 @@ from pathlib import Path
 
 from autogpt.errors import ConfigError
 
-DEFAULT_ROLES = ("manager", "architect", "backend", "git")
+DEFAULT_ROLES = ("manager", "architect", "backend", "designer", "frontend", "git")
 
 
 @dataclass

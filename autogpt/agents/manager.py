@@ -18,22 +18,57 @@ from typing import Any, ClassVar
 from autogpt.agents.base import Agent, Context, action
 from autogpt.agents.catalog import find_role
 from autogpt.errors import AutoGPTError, ConfigError, InvalidInputError
-from autogpt.iac.envelope import Address, Command, Result, Status, Task
+from autogpt.iac.envelope import ROUTER_ID, Address, Command, Result, Status, Task
 from autogpt.llm.base import Message, Usage
 from autogpt.mind.planner import PlanError, PlannedTask, TaskGraph, validate_graph
 from autogpt.mind.scheduler import GraphRun, TaskState, run_graph
 
 LANGUAGES = ("python", "javascript")
+BUILD_ROLES = ("architect", "backend", "designer", "frontend", "git")
 
 
 def standard_plan(idea: str, roles: tuple[str, ...]) -> TaskGraph:
+    """Architect and designer at once; the backend after the architect; the page after both."""
+    design = ["t3"] if "designer" in roles else []
     tasks = [
         PlannedTask(id="t1", role="architect", description=f"Design the API for: {idea}"),
         PlannedTask(
             id="t2", role="backend", description=f"Implement and verify the server for: {idea}", depends_on=["t1"]
         ),
+        PlannedTask(id="t3", role="designer", description=f"Choose the look and draw a wireframe for: {idea}"),
+        PlannedTask(
+            id="t4",
+            role="frontend",
+            description=f"Write the web page for: {idea}",
+            depends_on=["t2", *design],
+        ),
     ]
     return TaskGraph(goal=idea, tasks=[t for t in tasks if t.role in roles])
+
+
+def order_problems(graph: TaskGraph) -> list[str]:
+    """Work that needs another role's output must come after it (``graph`` is acyclic)."""
+    by_id = {t.id: t for t in graph.tasks}
+    needs = {"backend": {"architect"}, "frontend": {"backend", "designer"}}
+
+    def earlier_roles(task: PlannedTask) -> set[str]:
+        found: set[str] = set()
+        for dep in task.depends_on:
+            found |= {by_id[dep].role, *earlier_roles(by_id[dep])}
+        return found
+
+    present = {t.role for t in graph.tasks}
+    return [
+        f"{task.id} ({task.role}) must depend on the {role} task"
+        for task in graph.tasks
+        for role in sorted((needs.get(task.role, set()) & present) - earlier_roles(task))
+    ]
+
+
+_ORDER_HINT = (
+    "The architect designs the API before the backend builds it. The designer can work at the same time as the "
+    "architect. The frontend needs the backend and the designer first."
+)
 
 
 def _since(now: Usage, before: Usage) -> Usage:
@@ -48,7 +83,9 @@ class ManagerGPT(Agent):
         "and decide which can run at the same time."
     )
     capabilities = frozenset({"llm.chat", "fs.write"})
-    team_roles: tuple[str, ...] = ("architect", "backend")
+    # Who can take work: set by whoever assembles a standalone team; None asks the router
+    # which roles are connected (networked mode) when a build starts.
+    team_roles: tuple[str, ...] | None = None
     task_timeout: ClassVar[float] = 1800.0
 
     async def handle_task(self, task: Task, ctx: Context) -> Result:
@@ -66,7 +103,8 @@ class ManagerGPT(Agent):
             raise InvalidInputError(f"unknown language {language!r}", hint=f"choose {' or '.join(LANGUAGES)}")
         started = time.monotonic()
         spent_before = self.meter.total
-        graph, plan_note = await self._plan(idea, ctx)
+        roles = self.team_roles or await self._connected_roles()
+        graph, plan_note = await self._plan(idea, tuple(r for r in roles if r != "git"), ctx)
         await ctx.status(
             "plan: "
             + ", ".join(
@@ -77,22 +115,31 @@ class ManagerGPT(Agent):
         attempts: dict[str, int] = {}
 
         async def execute(task: PlannedTask, deps: dict[str, Result]) -> Result:
-            return await self._execute(task, deps, idea, language, ctx, attempts)
+            return await self._execute(task, deps, idea, language, ctx, attempts, "git" in roles)
 
         run = await run_graph(graph, execute)
         for task_id, count in attempts.items():
             run.outcomes[task_id].attempts = count
         backend = next((o.result for o in run.outcomes.values() if o.task.role == "backend" and o.result), None)
         verification = backend.data.get("verification") if backend else None
-        verified = bool(verification and verification.get("ok"))
+        page_check = next(
+            (o.result.data.get("page_check") for o in run.outcomes.values() if o.task.role == "frontend" and o.result),
+            None,
+        )
+        page_planned = any(o.task.role == "frontend" for o in run.outcomes.values())
+        page_ok = bool(page_check and page_check.get("ok")) or not page_planned
+        verified = bool(verification and verification.get("ok")) and page_ok
         usage = _since(self.meter.total, spent_before)
-        report = self._report(idea, language, run, plan_note, time.monotonic() - started, verification, usage)
+        report = self._report(
+            idea, language, run, plan_note, time.monotonic() - started, verification, page_check, usage
+        )
         self.workspace.ensure().write_text("REPORT.md", report, agent=self.name)
         return Result(
             ok=run.ok and verified,
             output=report,
             data={
                 "verified": verified,
+                "page_check": page_check,
                 "tasks": {i: o.state.value for i, o in run.outcomes.items()},
                 "plan_note": plan_note,
                 "seconds": round(time.monotonic() - started, 1),
@@ -102,16 +149,30 @@ class ManagerGPT(Agent):
             completion_tokens=usage.completion_tokens,
         )
 
-    async def _plan(self, idea: str, ctx: Context) -> tuple[TaskGraph, str]:
+    async def _connected_roles(self) -> tuple[str, ...]:
+        """The build roles some connected agent serves, in team order."""
+        try:
+            listing = await self.bus.call(Address.agent(ROUTER_ID), Command("agents"), timeout=30)
+        except AutoGPTError as exc:
+            raise ConfigError(f"cannot tell which agents are connected: {exc}") from exc
+        live = {str(a.get("role", "")) for a in listing.data.get("agents", [])}
+        roles = tuple(r for r in BUILD_ROLES if r in live)
+        if not {"architect", "backend"} <= set(roles):
+            raise ConfigError(
+                "a build needs at least an architect and a backend agent connected",
+                hint="start them: autogpt --net --agent architect (and backend), or use orchgpt up",
+            )
+        return roles
+
+    async def _plan(self, idea: str, roles: tuple[str, ...], ctx: Context) -> tuple[TaskGraph, str]:
         await ctx.status("planning")
-        roles = self.team_roles
         example = standard_plan("a notes API", roles).model_dump()
         messages = [
             Message.system(self.persona),
             Message.user(
                 f"Idea: {idea}\nTeam roles: {', '.join(roles)}. Make a plan with exactly one task per role. "
                 "Each task has an id (t1, t2, ...), a role from the team, a description, and depends_on "
-                "listing ids that must finish first. The architect designs the API before the backend builds it.\n"
+                f"listing ids that must finish first. {_ORDER_HINT}\n"
                 f"Example: {json.dumps(example)}"
             ),
         ]
@@ -124,9 +185,11 @@ class ManagerGPT(Agent):
                 repeated = sorted({t.role for t in graph.tasks if [u.role for u in graph.tasks].count(t.role) > 1})
                 if repeated:  # two tasks of one role would write the same files
                     raise PlanError(f"one task per role: {', '.join(repeated)} appear more than once")
-                needed = {"architect", "backend"} & set(roles)
-                if not needed <= {t.role for t in graph.tasks}:
-                    raise PlanError(f"the plan needs a task for each of: {', '.join(sorted(needed))}")
+                missing = sorted(set(roles) - {t.role for t in graph.tasks})
+                if missing:
+                    raise PlanError(f"the plan needs a task for each of: {', '.join(missing)}")
+                if problems := order_problems(graph):
+                    raise PlanError("; ".join(problems))
                 return graph, ""
             except AutoGPTError as exc:
                 problem = str(exc)
@@ -141,6 +204,7 @@ class ManagerGPT(Agent):
         language: str,
         ctx: Context,
         attempts: dict[str, int],
+        commits: bool,
     ) -> Result:
         payload: dict[str, Any] = {
             "idea": idea,
@@ -158,7 +222,8 @@ class ManagerGPT(Agent):
             if result.ok:
                 first = result.output.splitlines()[0][:100] if result.output else ""
                 await ctx.status(f"[{task.id} {task.role} done] {first}")
-                await self._commit(task, first, ctx)
+                if commits:
+                    await self._commit(task, first, ctx)
                 return result
             error = result.output[:1500]
             await ctx.status(f"[{task.id} {task.role} failed] {error.splitlines()[0][:100] if error else ''}")
@@ -166,8 +231,6 @@ class ManagerGPT(Agent):
 
     async def _commit(self, task: PlannedTask, summary: str, ctx: Context) -> None:
         """One commit per finished task, authored as the agent that did it (when GitGPT is on the team)."""
-        if "git" not in self.team_roles or task.role == "git":
-            return
         author = find_role(task.role).name
         message = f"{task.role}: {summary or task.description}"[:72] + f"\n\nTask {task.id}: {task.description}"
         try:
@@ -225,6 +288,7 @@ class ManagerGPT(Agent):
         note: str,
         seconds: float,
         verification: dict[str, Any] | None,
+        page_check: dict[str, Any] | None,
         usage: Usage,
     ) -> str:
         assert self.workspace is not None
@@ -249,6 +313,16 @@ class ManagerGPT(Agent):
                 lines.append(f"| `{r['route']}` | {r['status']} | {'yes' if r['ok'] else 'no'} | {problems} |")
         else:
             lines.append("The server was not verified: the backend task did not produce a verification.")
+        if page_check is not None:
+            verdict = "yes" if page_check["ok"] else "no"
+            lines += ["", "## Page check (headless Chromium)", ""]
+            lines.append(f"Page works against the API: **{verdict}** after {page_check['fix_rounds']} fix round(s).")
+            lines.append(f"Screenshot: `{page_check['screenshot'] or 'none'}`.")
+            calls = ", ".join(f"`{c}`" for c in page_check["api_calls"][:8]) or "none"
+            lines += [f"API calls: {calls}.", f"Console errors: {len(page_check['console_errors'])}."]
+            lines += [f"- problem: {p[:200]}" for p in page_check["problems"][:6]]
+        elif any(o.task.role == "frontend" for o in run.outcomes.values()):
+            lines += ["", "## Page check (headless Chromium)", "", "Not checked: the frontend task failed."]
         run_hint = str(backend.result.data.get("run", "")) if backend and backend.result else ""
         failed = [o for o in run.outcomes.values() if o.state is not TaskState.DONE]
         lines += ["", "## What failed", ""]

@@ -85,15 +85,18 @@ class BuildView:
             print(f"[{time.monotonic() - self.started:6.1f}s] {status.message}", file=sys.stderr, flush=True)
 
 
-async def _build(idea: str, language: str, overrides: dict[str, Any]) -> int:
-    from autogpt.agents.architect import ArchitectGPT
-    from autogpt.agents.backend import BackendGPT
-    from autogpt.agents.git import GitGPT
+FULL_TEAM = ("architect", "backend", "designer", "frontend", "git")
+API_TEAM = ("architect", "backend", "git")
+
+
+async def _build(idea: str, language: str, api_only: bool, overrides: dict[str, Any]) -> int:
+    from autogpt.agents.catalog import agent_class, find_role
     from autogpt.agents.manager import ManagerGPT
     from autogpt.cli.runtime import Standalone, settings_from
 
     settings = settings_from(overrides)
-    team = Standalone(settings, ManagerGPT, helpers=(ArchitectGPT, BackendGPT, GitGPT))
+    roles = API_TEAM if api_only else FULL_TEAM
+    team = Standalone(settings, ManagerGPT, helpers=tuple(agent_class(find_role(r)) for r in roles))
     view = BuildView(team.meter)
     await team.start()
     live_ok = sys.stderr.isatty()
@@ -129,16 +132,17 @@ async def _build(idea: str, language: str, overrides: dict[str, Any]) -> int:
 @click.option(
     "--workspace", type=click.Path(file_okay=False), help="Where the project is written [default: ./workspace]."
 )
+@click.option("--api-only", is_flag=True, help="Only the API: no designer, no web page.")
 @click.option("--provider", type=click.Choice(["auto", "embedded", "openai", "anthropic", "scripted"]))
 @click.option("--model", metavar="NAME", help="Model name, or a .gguf path for the embedded provider.")
 @click.pass_context
-def build(ctx: click.Context, /, idea: str, language: str, **overrides: Any) -> None:
+def build(ctx: click.Context, /, idea: str, language: str, api_only: bool, **overrides: Any) -> None:
     """Build a working project from an idea with the whole team; exit 1 if verification failed."""
     merged = {**(ctx.obj or {}), **{k: v for k, v in overrides.items() if v is not None}}
     try:
         if not idea.strip():
             raise InvalidInputError("the idea is empty", hint='autogpt build "a todo API with FastAPI"')
-        ctx.exit(asyncio.run(_build(idea, language, merged)))
+        ctx.exit(asyncio.run(_build(idea, language, api_only, merged)))
     except AutoGPTError as exc:
         report(exc)
         ctx.exit(exit_code_for(exc))

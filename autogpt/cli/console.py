@@ -155,7 +155,9 @@ def console_command(role: str, helpers: tuple[str, ...] = ()) -> click.Command:
 
 
 gen = console_command("generic")
-man = console_command("manager", ("architect", "backend", "git"))
+man = console_command("manager", ("architect", "backend", "designer", "frontend", "git"))
 arch = console_command("architect")
 back = console_command("backend")
+front = console_command("frontend")
+design = console_command("designer")
 git = console_command("git")

@@ -17,6 +17,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "man": ("autogpt.cli.console:man", "Open a console with ManagerGPT (the whole team behind it)."),
     "arch": ("autogpt.cli.console:arch", "Open a console with ArchitectGPT."),
     "back": ("autogpt.cli.console:back", "Open a console with BackendGPT."),
+    "front": ("autogpt.cli.console:front", "Open a console with FrontendGPT (a page checked in headless Chromium)."),
+    "design": ("autogpt.cli.console:design", "Open a console with DesignerGPT (palette, type, wireframe)."),
     "git": ("autogpt.cli.console:git", "Open a console with GitGPT (init, commit, log)."),
 }
 

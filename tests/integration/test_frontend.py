@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,8 @@ from autogpt.cli.runtime import Standalone
 from autogpt.config import load_settings
 from autogpt.errors import InvalidInputError
 from autogpt.iac.envelope import Command, Result
-from autogpt.llm.base import LLM
-from autogpt.llm.doubles import ScriptedLLM
+from autogpt.llm.base import LLM, Message, Options
+from autogpt.llm.doubles import FunctionLLM, ScriptedLLM
 from autogpt.tools.png import image_stats
 
 if shutil.which("chromium") is None and not os.environ.get("CI"):
@@ -146,3 +147,67 @@ async def test_an_illegible_palette_is_refused_then_replaced(tmp_path: Path) -> 
     assert "used a safe one" in result.output
     palette = json.loads((tmp_path / "ws" / "design.json").read_text())["palette"]
     assert contrast(palette["text"], palette["background"]) >= 4.5
+
+
+FULL_PLAN = {
+    "goal": "todos",
+    "tasks": [
+        {"id": "t1", "role": "architect", "description": "design the API", "depends_on": []},
+        {"id": "t2", "role": "backend", "description": "build the server", "depends_on": ["t1"]},
+        {"id": "t3", "role": "designer", "description": "choose the look", "depends_on": []},
+        {"id": "t4", "role": "frontend", "description": "write the page", "depends_on": ["t2", "t3"]},
+    ],
+}
+
+
+def full_team_llm(plans: list[dict[str, object]]) -> FunctionLLM:
+    """Each agent gets the answer for its own role, whatever order the tasks run in."""
+    answers = {
+        "ArchitectGPT": json.dumps(DESIGN),
+        "BackendGPT": GOOD,
+        "DesignerGPT": json.dumps(SPEC),
+        "FrontendGPT": GOOD_PAGE,
+    }
+
+    def answer(messages: Sequence[Message], options: Options) -> str:
+        persona = messages[0].content
+        if persona.startswith("You are ManagerGPT"):
+            return json.dumps(plans.pop(0))
+        return next(reply for name, reply in answers.items() if persona.startswith(f"You are {name}"))
+
+    return FunctionLLM(answer)
+
+
+async def test_the_whole_team_builds_a_full_stack_project_with_history(tmp_path: Path) -> None:
+    from test_build import build, git_history
+
+    from autogpt.agents.architect import ArchitectGPT
+    from autogpt.agents.backend import BackendGPT
+    from autogpt.agents.git import GitGPT
+
+    # the first plan puts the page before the backend: it is sent back once
+    wrong = {**FULL_PLAN, "tasks": [*FULL_PLAN["tasks"][:3], {**FULL_PLAN["tasks"][3], "depends_on": ["t3"]}]}  # type: ignore[index]
+    llm = full_team_llm([wrong, FULL_PLAN])
+    helpers = (ArchitectGPT, BackendGPT, DesignerGPT, FrontendGPT, GitGPT)
+    result, seen = await build(tmp_path, llm, helpers=helpers)
+    assert result.ok, result.output
+    assert any("t4 (frontend) must depend on the backend task" in line for line in seen)
+    ws = tmp_path / "ws"
+    report = (ws / "REPORT.md").read_text()
+    assert "Server verified: **yes**" in report
+    assert "Page works against the API: **yes** after 0 fix round(s)." in report
+    assert "Screenshot: `frontend/screenshot.png`." in report
+    assert result.data["page_check"]["ok"] is True
+    assert not image_stats((ws / "frontend" / "screenshot.png").read_bytes()).blank
+    # the page was asked to wear the designer's palette
+    page_prompt = next(c.prompt for c in llm.calls if c.messages[0].content.startswith("You are FrontendGPT"))
+    assert "--primary: #1864ab;" in page_prompt
+    assert "--font: Georgia, serif;" in page_prompt
+    log = git_history(ws)
+    authors = [line.split("|")[0] for line in log.splitlines() if "|" in line]
+    assert sorted(authors) == ["ArchitectGPT", "BackendGPT", "DesignerGPT", "FrontendGPT"]
+    assert authors[0] == "FrontendGPT"  # newest first: the page came last
+    assert "frontend/index.html" in log
+    assert "design/wireframe.png" in log
+    assert ".venv" not in log
+    assert "node_modules" not in log
