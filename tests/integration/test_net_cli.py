@@ -24,6 +24,9 @@ CLIENTS = {
     "back2": ["backend"],
     "man1": ["manager"],
     "arch1": ["architect"],
+    "design1": ["designer"],
+    "front1": ["frontend"],
+    "git1": ["git"],
 }
 
 
@@ -315,3 +318,31 @@ async def test_a_specialist_killed_mid_build_is_replaced_by_another_instance(dep
     async with asyncio.timeout(30):
         assert await console.proc.wait() == 0
     assert "| t2 | backend | done | 2 |" in (shared / "REPORT.md").read_text()
+
+
+async def test_the_full_team_builds_a_checked_page_as_separate_processes(deployment: Deployment) -> None:
+    """Six processes, one per role, through orchgpt over mTLS: the same report as standalone."""
+    from test_build import DESIGN, GOOD, git_history
+    from test_frontend import FULL_PLAN, GOOD_PAGE, SPEC
+
+    shared = deployment.tmp / "project"
+    await deployment.orchestrator()
+    for name, role, reply in [
+        ("arch1", "architect", json.dumps(DESIGN)),
+        ("back1", "backend", GOOD),
+        ("design1", "designer", json.dumps(SPEC)),
+        ("front1", "frontend", GOOD_PAGE),
+        ("git1", "git", ""),
+        ("man1", "manager", json.dumps(FULL_PLAN)),
+    ]:
+        await deployment.agent(name, role, [reply], workspace=shared)
+    code, out, err = await deployment.console('/manager create "a todo app" | python')
+    assert code == 0, err + out
+    assert "Server verified: **yes**" in out
+    assert "Page works against the API: **yes**" in out
+    assert "[t4 frontend done]" in err
+    check = json.loads((shared / "page-check.json").read_text())
+    assert check["api_calls"] == ["GET /todos -> 200", "POST /todos -> 201", "GET /todos -> 200"]
+    assert (shared / "design" / "wireframe.png").stat().st_size > 1000
+    authors = sorted(line.split("|")[0] for line in git_history(shared).splitlines() if "|" in line)
+    assert authors == ["ArchitectGPT", "BackendGPT", "DesignerGPT", "FrontendGPT"]
