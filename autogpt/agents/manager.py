@@ -166,7 +166,7 @@ class ManagerGPT(Agent):
 
     async def _plan(self, idea: str, roles: tuple[str, ...], ctx: Context) -> tuple[TaskGraph, str]:
         await ctx.status("planning")
-        example = standard_plan("a notes API", roles).model_dump()
+        example = standard_plan(idea, roles).model_dump()  # small models copy names; give them the right ones
         messages = [
             Message.system(self.persona),
             Message.user(
