@@ -2,8 +2,9 @@
 
 The page is written from a worked example for another contract (small models copy a
 shape well), styled with DesignerGPT's palette when there is one, then checked by
-:func:`check_page` in headless Chromium in front of the backend's real server, started
-in the Sandbox. Failures go back to the model as evidence for a bounded number of
+:func:`check_page` in headless Chromium against the backend's real server, started in the
+Sandbox through the stack's site entry (API routes first, then the page's files), which is
+also how a person runs the result. Failures go back to the model as evidence for a bounded number of
 rounds, like BackendGPT's.
 """
 
@@ -133,6 +134,7 @@ class FrontendGPT(Agent):
         if design is None and ws.exists("design.json"):
             design = json.loads(ws.read_text("design.json"))
         css = palette_css(design)
+        ws.write_text(stack.site_file, stack.site_code, agent=self.name)
         page = await self._draft(contract, css, ctx, str(command.args.get("previous_error", "")))
         report = PageCheck()
         rounds = 0
@@ -159,7 +161,7 @@ class FrontendGPT(Agent):
         return Result(
             ok=report.ok,
             output=summary + ("" if report.ok else "\n" + report.evidence()[:1500]),
-            data={"page_check": check},
+            data={"page_check": check, "run": stack.site_hint},
             artifacts=tuple(
                 Artifact(w.path, "screenshot" if w.path == SCREENSHOT else "file", w.size, w.sha256) for w in files
             ),
@@ -206,14 +208,14 @@ class FrontendGPT(Agent):
     async def _check(self, stack: Stack, contract: ApiContract, ctx: Context) -> PageCheck:
         assert self.workspace is not None
         async with running_server(
-            stack, self.workspace, self.settings, ctx.status, startup_seconds=self.startup_seconds
+            stack, self.workspace, self.settings, ctx.status, startup_seconds=self.startup_seconds, site=True
         ) as server:
             if not server.started:
                 tail = "\n".join(server.log_tail().strip().splitlines()[-15:])
                 return PageCheck(problems=[f"the backend server did not start, so the page cannot work:\n{tail}"])
             await ctx.status("loading the page in headless Chromium")
             report = await check_page(
-                self.workspace, PAGE_DIR, contract, _forward(server),
+                self.workspace, contract, _forward(server),
                 screenshot=SCREENSHOT, browser=self.settings.browser, agent=self.name,
             )  # fmt: skip
         await ctx.status(f"page check: {'passed' if report.ok else '; '.join(report.problems)[:120]}")

@@ -302,7 +302,6 @@ class ManagerGPT(Agent):
                 f"| {o.task.id} | {o.task.role} | {o.state.value} | {o.attempts} | {o.seconds:.1f} | "
                 f"{(text[0] if text else '').replace('|', '/')[:100]} |"
             )
-        backend = next((o for o in run.outcomes.values() if o.task.role == "backend"), None)
         lines += ["", "## Verification", ""]
         if verification:
             verdict = "yes" if verification["ok"] else "no"
@@ -323,7 +322,10 @@ class ManagerGPT(Agent):
             lines += [f"- problem: {p[:200]}" for p in page_check["problems"][:6]]
         elif any(o.task.role == "frontend" for o in run.outcomes.values()):
             lines += ["", "## Page check (headless Chromium)", "", "Not checked: the frontend task failed."]
-        run_hint = str(backend.result.data.get("run", "")) if backend and backend.result else ""
+        hints = [
+            str(o.result.data.get("run", "")) for o in run.outcomes.values() if o.result and o.state is TaskState.DONE
+        ]
+        run_hint = "; ".join(h for h in hints if h)
         failed = [o for o in run.outcomes.values() if o.state is not TaskState.DONE]
         lines += ["", "## What failed", ""]
         lines += [f"- {o.task.id} ({o.task.role}): {o.state.value}: {(o.error or '')[:300]}" for o in failed] or [

@@ -55,12 +55,14 @@ class RunningServer:
 
 @contextlib.asynccontextmanager
 async def running_server(
-    stack: Stack, workspace: Workspace, settings: Settings, say: Say, *, startup_seconds: float = 30.0
-) -> AsyncIterator[RunningServer]:
-    """Start the workspace's server with no network; ``started`` tells whether it answered."""
+    stack: Stack, workspace: Workspace, settings: Settings, say: Say, *,
+    startup_seconds: float = 30.0, site: bool = False,
+) -> AsyncIterator[RunningServer]:  # fmt: skip
+    """Start the workspace's server with no network; ``started`` tells whether it answered.
+    With ``site``, the server also serves the web page (:attr:`Stack.site_file`)."""
     port = free_port()
     await say("preparing the environment")
-    launch = await stack.launch(settings.cache_dir, port)
+    launch = await stack.launch(settings.cache_dir, port, site=site)
     sandbox = Sandbox(workspace, readable=launch.readable)
     await say(f"starting the server on port {port}")
     proc = await sandbox.start(launch.argv, limits=Limits(wall_seconds=300, memory_mb=2048), env=launch.env)

@@ -166,6 +166,31 @@ def render_js_tests(contract: ApiContract) -> str:
     return "\n".join(out) + "\n"
 
 
+# The API and the page on one origin, as FrontendGPT's check runs them: routes first, then
+# the files of frontend/ (index.html at /).
+SITE_PY = """\"\"\"The API and the web page on one origin: uvicorn app.site:app --port 8000\"\"\"
+
+from pathlib import Path
+
+from fastapi.staticfiles import StaticFiles
+
+from app.main import app
+
+app.mount("/", StaticFiles(directory=Path(__file__).resolve().parent.parent / "frontend", html=True), name="site")
+"""
+SITE_JS = """// The API and the web page on one origin: PORT=3000 node site.js
+const path = require("path");
+const express = require("express");
+
+const listen = express.application.listen;
+express.application.listen = function (...args) {
+  this.use(express.static(path.join(__dirname, "frontend")));  // after the API's routes
+  return listen.apply(this, args);
+};
+require("./server.js");
+"""
+
+
 @dataclass(frozen=True)
 class Launch:
     """How to start a prepared server on ``port`` inside the Sandbox."""
@@ -184,6 +209,9 @@ class Stack:
     example: str
     style: str
     run_hint: str
+    site_file: str
+    site_code: str
+    site_hint: str
 
     def extract(self, text: str) -> str:
         if self.language == "python":
@@ -217,14 +245,15 @@ class Stack:
         }
         return {"package.json": json.dumps(package, indent=2) + "\n", "tests/api.test.js": render_js_tests(contract)}
 
-    async def launch(self, cache_dir: Path, port: int) -> Launch:
+    async def launch(self, cache_dir: Path, port: int, *, site: bool = False) -> Launch:
+        """Start the API (``site``: the API and the page, via :attr:`site_file`)."""
         if self.language == "python":
             bin_dir = await ensure_python_env(PYTHON_REQUIREMENTS, cache_dir)
             argv = [
                 str(bin_dir / "python"),
                 "-m",
                 "uvicorn",
-                "app.main:app",
+                "app.site:app" if site else "app.main:app",
                 "--host",
                 "127.0.0.1",
                 "--port",
@@ -232,17 +261,20 @@ class Stack:
             ]
             return Launch(argv, {"PATH": str(bin_dir)}, (bin_dir.parent,))
         modules = await ensure_node_env(NODE_DEPENDENCIES, cache_dir)
-        return Launch(["node", "server.js"], {"PORT": str(port), "NODE_PATH": str(modules)}, (modules.parent,))
+        entry = self.site_file if site else self.server_file
+        return Launch(["node", entry], {"PORT": str(port), "NODE_PATH": str(modules)}, (modules.parent,))
 
 
 PYTHON = Stack(
     "python", "FastAPI", SERVER_FILE, "python", EXAMPLE_SERVER,
     "Keep data in a module-level dict. Take request bodies as `body: dict`.",
     "pip install -r requirements.txt && uvicorn app.main:app --port 8000; python -m pytest -q tests",
+    "app/site.py", SITE_PY, "uvicorn app.site:app --port 8000  # the API and the page at http://localhost:8000/",
 )  # fmt: skip
 JAVASCRIPT = Stack(
     "javascript", "Express", "server.js", "javascript", EXAMPLE_EXPRESS,
     "Use CommonJS require, express.json(), data in a Map, and listen on process.env.PORT at 127.0.0.1.",
     "npm install && PORT=3000 npm start; PORT=3000 npm test (with the server running)",
+    "site.js", SITE_JS, "PORT=3000 node site.js  # the API and the page at http://localhost:3000/",
 )  # fmt: skip
 STACKS = {s.language: s for s in (PYTHON, JAVASCRIPT)}

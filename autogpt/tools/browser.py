@@ -63,6 +63,11 @@ class Request:
     path: str  # path and query, e.g. /todos?done=1
     headers: dict[str, str]
     body: bytes
+    kind: str = "Other"  # what asked: Document, Script, Fetch, XHR, Image ... (DevTools resource type)
+
+    @property
+    def from_script(self) -> bool:
+        return self.kind in ("Fetch", "XHR")
 
 
 @dataclass(frozen=True)
@@ -264,7 +269,8 @@ class Page:
         entries = raw.get("postDataEntries") or []
         body = b"".join(base64.b64decode(e.get("bytes", "")) for e in entries) or raw.get("postData", "").encode()
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        request = Request(raw["method"], raw["url"], path, dict(raw.get("headers", {})), body)
+        kind = str(params.get("resourceType", "Other"))
+        request = Request(raw["method"], raw["url"], path, dict(raw.get("headers", {})), body, kind)
         try:
             response = await self.handler(request) if raw["url"].startswith(ORIGIN + "/") else None
         except Exception as exc:  # a failing handler is the page's network error

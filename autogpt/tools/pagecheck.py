@@ -1,7 +1,7 @@
 """Does the page work against the API? Checked in a real headless browser.
 
-The page is served from the workspace and every other request on its origin goes to the
-running server, so the page and the API share one origin, as they will in production.
+Every request on the page's origin goes to the running server, which serves both the API
+and the page, as it will in production.
 The check loads the page, waits for the network to go quiet, looks for the elements the
 contract calls for, submits the create form with the contract's example, and takes a
 screenshot. Anything the page logs as an error, any request off its origin, and any API
@@ -11,14 +11,13 @@ call the contract does not declare is a problem.
 from __future__ import annotations
 
 import json
-import mimetypes
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from autogpt.errors import AutoGPTError, WorkspaceError
+from autogpt.errors import AutoGPTError
 from autogpt.tools.browser import ORIGIN, Browser, BrowserError, Request, Response
 from autogpt.tools.contract import ApiContract, Route
 from autogpt.tools.png import image_stats
@@ -106,18 +105,6 @@ def match_route(contract: ApiContract, method: str, path: str) -> Route | None:
     return None
 
 
-def _static(workspace: Workspace, folder: str, path: str) -> Response | None:
-    rel = urlsplit(path).path.lstrip("/") or "index.html"
-    try:
-        file = workspace.resolve(f"{folder}/{rel}")
-    except WorkspaceError:
-        return Response(404, b"not found")
-    if not file.is_file():
-        return Response(204) if rel == "favicon.ico" else None
-    kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-    return Response(200, file.read_bytes(), {"content-type": kind + ("; charset=utf-8" if "text" in kind else "")})
-
-
 _SUBMIT = """(() => {
   const form = document.querySelector('form#create');
   for (const [name, value] of Object.entries(%s)) {
@@ -132,7 +119,6 @@ _SUBMIT = """(() => {
 
 async def check_page(
     workspace: Workspace,
-    folder: str,
     contract: ApiContract,
     api: Api,
     *,
@@ -141,15 +127,19 @@ async def check_page(
     timeout: float = 15.0,
     agent: str = "",
 ) -> PageCheck:
-    """Load ``folder/index.html`` in Chromium in front of ``api`` and check it (see the module doc)."""
+    """Load ``/`` from ``api`` in Chromium and check the page (see the module doc)."""
     spec, report = PageSpec.for_contract(contract), PageCheck()
     api_calls: list[tuple[str, str, int]] = []
+    missing_files: list[str] = []
 
     async def handler(request: Request) -> Response | None:
-        if request.method == "GET" and (found := _static(workspace, folder, request.path)):
-            return found
         response = await api(request)
-        api_calls.append((request.method, request.path, response.status))
+        if request.path == "/favicon.ico" and response.status == 404:
+            return Response(204)  # browsers ask on their own; a missing icon is not the page's error
+        if request.from_script:
+            api_calls.append((request.method, request.path, response.status))
+        elif response.status >= 400:
+            missing_files.append(f"{request.path} -> {response.status}")
         return response
 
     async with Browser.launch(browser) as chromium:
@@ -193,6 +183,8 @@ async def check_page(
     failed = [f"{m} {p} -> {s}" for m, p, s in api_calls if s >= 400 and match_route(contract, m, p)]
     if failed:
         report.problems.append("API calls failed: " + ", ".join(failed[:5]))
+    if missing_files:
+        report.problems.append("files the page asked for are missing: " + ", ".join(missing_files[:5]))
     if page.log.refused:
         report.problems.append("requests off the page's origin were blocked: " + ", ".join(page.log.refused[:5]))
     report.console_errors = page.log.console_errors

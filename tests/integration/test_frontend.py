@@ -17,7 +17,7 @@ from autogpt.agents.designer import DesignerGPT, contrast
 from autogpt.agents.frontend import EXAMPLE_PAGE, FrontendGPT
 from autogpt.cli.runtime import Standalone
 from autogpt.config import load_settings
-from autogpt.errors import InvalidInputError
+from autogpt.errors import ConfigError, InvalidInputError
 from autogpt.iac.envelope import Command, Result
 from autogpt.llm.base import LLM, Message, Options
 from autogpt.llm.doubles import FunctionLLM, ScriptedLLM
@@ -44,8 +44,8 @@ SPEC = {
 }  # fmt: skip
 
 
-async def ask(tmp_path: Path, agent: type[Agent], llm: LLM, command: Command) -> Result:
-    settings = load_settings(workspace=tmp_path / "ws", cache_dir=tmp_path / "cache")
+async def ask(tmp_path: Path, agent: type[Agent], llm: LLM, command: Command, browser: str = "") -> Result:
+    settings = load_settings(workspace=tmp_path / "ws", cache_dir=tmp_path / "cache", browser=browser)
     team = Standalone(settings, agent, llm)
     await team.start()
     try:
@@ -77,6 +77,21 @@ async def test_the_page_is_checked_in_chromium_against_the_running_server(tmp_pa
     stats = image_stats((ws / "frontend" / "screenshot.png").read_bytes())
     assert (stats.width, stats.height, stats.blank) == (1024, 768, False)
     assert any(a.kind == "screenshot" for a in result.artifacts)
+
+
+async def test_the_page_works_in_front_of_an_express_server_too(tmp_path: Path) -> None:
+    from test_build import EXPRESS
+
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "server.js").write_text(EXPRESS.removeprefix("```javascript\n").removesuffix("```"))
+    (ws / "contract.json").write_text(json.dumps({"name": "todo-api", "routes": DESIGN["routes"]}))
+    result = await ask(tmp_path, FrontendGPT, ScriptedLLM([GOOD_PAGE]), Command("create", ""))  # language: detected
+    assert result.ok, result.output
+    check = json.loads((ws / "page-check.json").read_text())
+    assert check["api_calls"] == ["GET /todos -> 200", "POST /todos -> 201", "GET /todos -> 200"]
+    assert (ws / "site.js").exists()
+    assert "PORT=3000 node site.js" in result.data["run"]
 
 
 async def test_a_page_with_console_errors_and_a_wrong_path_is_fixed(tmp_path: Path) -> None:
@@ -118,6 +133,14 @@ async def test_the_frontend_needs_the_backend_first(tmp_path: Path) -> None:
     (tmp_path / "ws" / "contract.json").write_text(json.dumps({"name": "todo-api", "routes": DESIGN["routes"]}))
     with pytest.raises(InvalidInputError, match=r"needs the backend's app/main.py"):
         await ask(tmp_path, FrontendGPT, ScriptedLLM([]), Command("create", "", "python"))
+
+
+async def test_without_a_browser_the_frontend_refuses_before_asking_the_model(tmp_path: Path) -> None:
+    with_backend(tmp_path)
+    llm = ScriptedLLM([GOOD_PAGE])
+    with pytest.raises(ConfigError, match="browser '/nonexistent/chromium' not found"):
+        await ask(tmp_path, FrontendGPT, llm, Command("create", "", "python"), browser="/nonexistent/chromium")
+    assert llm.calls == []
 
 
 async def test_the_designer_writes_a_spec_and_renders_the_wireframe(tmp_path: Path) -> None:
