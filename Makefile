@@ -22,11 +22,12 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-# The main job, offline: the team builds a small API on the embedded model and the report
-# shows whether its server answered every declared route. Networking is switched off
-# where the machine allows a private network namespace. Exit 1 (built, but not verified)
-# still shows the report; anything worse fails the target.
-DEMO_IDEA ?= a todo list API where I can add todos, list them and get one by id
+# The main job, offline: the team builds a small app on the embedded model (an API, a
+# design, a page) and the report shows whether the server answered every declared route
+# and the page passed its check in headless Chromium. Networking is switched off where
+# the machine allows a private network namespace. Exit 1 (built, but not verified) still
+# shows the report; anything worse fails the target.
+DEMO_IDEA ?= a todo list app where I can add todos, list them and get one by id
 DEMO_WORKSPACE ?= demo-workspace
 demo: setup
 	@rm -rf $(DEMO_WORKSPACE)

@@ -33,7 +33,7 @@ def scripted(tmp_path: Path, replies: list[str]) -> dict[str, str]:
 def test_help_lists_commands_and_options() -> None:
     proc = run(["--help"])
     assert proc.returncode == 0
-    for word in ("gen", "--prompt", "--provider", "--model", "--workspace"):
+    for word in ("gen", "front", "design", "--prompt", "--provider", "--model", "--workspace"):
         assert word in proc.stdout
 
 
@@ -86,6 +86,22 @@ def test_console_create_writes_into_the_workspace(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "ws/hi.py").read_text() == "print('hi')\n"
     assert "hi.py" in proc.stdout
+
+
+def test_design_console_writes_the_spec_and_a_rendered_wireframe(tmp_path: Path) -> None:
+    from test_frontend import SPEC
+
+    env = scripted(tmp_path, [json.dumps(SPEC)])
+    proc = run(["--workspace", str(tmp_path / "ws"), "design"], env=env, stdin='/create "a todo app"\n/exit\n')
+    assert proc.returncode == 0, proc.stderr
+    assert "design 'Todos' (bright and tidy)" in proc.stdout
+    assert (tmp_path / "ws" / "design" / "wireframe.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_front_console_explains_what_it_needs(tmp_path: Path) -> None:
+    proc = run(["--workspace", str(tmp_path / "ws"), "front"], env=scripted(tmp_path, []), stdin="/create\n/exit\n")
+    assert proc.returncode == 1
+    assert "FrontendGPT needs an API contract (run the architect first)" in proc.stderr
 
 
 @pytest.mark.model
