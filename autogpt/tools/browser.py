@@ -49,7 +49,8 @@ FLAGS = (
     "--hide-scrollbars",
     "--remote-debugging-pipe",
 )
-ORIGIN = "http://app.test"  # a reserved name: it can never resolve to anything real
+ORIGIN = "http://app.test"
+CALL_TIMEOUT = 30.0  # seconds for any one DevTools call  # a reserved name: it can never resolve to anything real
 
 
 class BrowserError(AgentError):
@@ -189,7 +190,12 @@ class Browser:
             message["sessionId"] = session
         future = self._calls[ident] = asyncio.get_running_loop().create_future()
         os.write(self._writer, json.dumps(message).encode() + b"\0")
-        result: dict[str, Any] = await future
+        try:
+            result: dict[str, Any] = await asyncio.wait_for(future, CALL_TIMEOUT)
+        except TimeoutError:
+            raise BrowserError(f"the browser did not answer {method} within {CALL_TIMEOUT:.0f}s") from None
+        finally:
+            self._calls.pop(ident, None)
         return result
 
     async def new_page(self, handler: Handler, *, width: int = 1024, height: int = 768) -> Page:

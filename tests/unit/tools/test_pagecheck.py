@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import struct
 import zlib
+from pathlib import Path
 
 import pytest
 
 from autogpt.errors import ConfigError, InvalidInputError
-from autogpt.tools.browser import find_chromium
+from autogpt.tools.browser import Browser, BrowserError, find_chromium
 from autogpt.tools.contract import ApiContract, Route
 from autogpt.tools.pagecheck import PageSpec, match_route
 from autogpt.tools.png import image_stats
@@ -105,3 +106,12 @@ def test_a_read_only_contract_needs_no_form() -> None:
 def test_a_missing_browser_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="not found"):
         find_chromium("/nonexistent/chromium")
+
+
+async def test_a_browser_that_dies_at_start_is_a_typed_error(tmp_path: Path) -> None:
+    fake = tmp_path / "chromium"
+    fake.write_text("#!/bin/sh\nexit 3\n")
+    fake.chmod(0o755)
+    with pytest.raises(BrowserError, match="went away"):
+        async with Browser.launch(str(fake)):
+            pass
