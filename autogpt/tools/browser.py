@@ -188,8 +188,12 @@ class Browser:
         message: dict[str, Any] = {"id": ident, "method": method, "params": params or {}}
         if session:
             message["sessionId"] = session
+        try:
+            os.write(self._writer, json.dumps(message).encode() + b"\0")
+        except OSError as exc:
+            raise BrowserError(f"the browser went away ({exc.strerror})") from None
+        # no await since the write: the answer cannot have been dispatched yet
         future = self._calls[ident] = asyncio.get_running_loop().create_future()
-        os.write(self._writer, json.dumps(message).encode() + b"\0")
         try:
             result: dict[str, Any] = await asyncio.wait_for(future, CALL_TIMEOUT)
         except TimeoutError:
