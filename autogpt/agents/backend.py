@@ -19,7 +19,7 @@ from autogpt.agents.running import RunningServer, running_server
 from autogpt.agents.stacks import EXAMPLE_CONTRACT, STACKS, Stack
 from autogpt.errors import AutoGPTError, ConfigError, InvalidInputError
 from autogpt.iac.envelope import Artifact, Command, Result, Task
-from autogpt.llm.base import Message, Options
+from autogpt.mind.repair import repair
 from autogpt.tools.contract import ApiContract, Route, check_response, contract_from, fill_path, task_command
 
 
@@ -98,21 +98,20 @@ class BackendGPT(Agent):
         ws = self.workspace.ensure()
         for path, content in stack.files(contract).items():
             ws.write_text(path, content, agent=self.name)
-        code = await self._draft(stack, contract, ctx, str(command.args.get("previous_error", "")))
-        report = Verification()
-        rounds = 0
-        for rounds in range(self.fix_rounds + 1):
-            if rounds:
-                await ctx.status(f"fix round {rounds}: {report.evidence().splitlines()[0][:100]}")
-                fixed = await self._fix(stack, contract, code, report, ctx, temperature=0.2 * rounds)
-                if fixed == code:  # the model is stuck on this draft: start over, more freely
-                    await ctx.status("the fix changed nothing; writing a fresh draft")
-                    fixed = await self._draft(stack, contract, ctx, report.evidence(), temperature=0.7)
-                code = fixed
+
+        async def check(code: str) -> Verification:
             ws.write_text(stack.server_file, code, agent=self.name)
-            report = await self._verify(stack, contract, ctx)
-            if report.ok:
-                break
+            return await self._verify(stack, contract, ctx)
+
+        first = await self._draft(stack, contract, ctx, str(command.args.get("previous_error", "")))
+        _, report, rounds = await repair(
+            first,
+            check=check,
+            fix=lambda code, report, temperature: self._fix(stack, contract, code, report, ctx, temperature),
+            redraft=lambda evidence: self._draft(stack, contract, ctx, evidence, temperature=0.7),
+            say=ctx.status,
+            rounds=self.fix_rounds,
+        )
         passed = sum(p.ok for p in report.probes)
         summary = (
             f"{stack.framework} server {'verified' if report.ok else 'NOT verified'}: {passed}/{len(contract.routes)} "
@@ -130,22 +129,15 @@ class BackendGPT(Agent):
 
     async def _ask_code(self, stack: Stack, prompt: str, ctx: Context, temperature: float = 0.1) -> str:
         assert self.workspace is not None
-        messages = [Message.system(self.persona), Message.user(prompt)]
-        problem = ""
-        for _ in range(2):
-            ask = messages if not problem else [*messages, Message.user(f"{problem}. Reply with only the code.")]
-            completion = await self.think(ask, options=Options(max_tokens=1500, temperature=temperature))
-            try:
-                code = stack.extract(completion.text)
-            except InvalidInputError as exc:
-                problem = str(exc)
-            else:
-                problem = await stack.syntax_error(code, self.workspace.root / ".tmp")
-                if not problem:
-                    return code
-                problem = f"the code does not parse: {problem}"
-            await ctx.status(f"reply was not usable code ({problem[:100]}); asking again")
-        raise InvalidInputError(f"BackendGPT got no usable code from the model: {problem}")
+        scratch = self.workspace.root / ".tmp"
+
+        async def parse(reply: str) -> str:
+            code = stack.extract(reply)
+            if problem := await stack.syntax_error(code, scratch):
+                raise InvalidInputError(f"the code does not parse: {problem}")
+            return code
+
+        return await self.think_usable(prompt, parse, ctx, what="code", max_tokens=1500, temperature=temperature)
 
     async def _draft(
         self, stack: Stack, contract: ApiContract, ctx: Context, hint: str, temperature: float = 0.1

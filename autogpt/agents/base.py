@@ -18,7 +18,7 @@ from typing import Any, ClassVar, TypeVar
 from pydantic import BaseModel
 
 from autogpt.config import Settings, load_settings
-from autogpt.errors import AutoGPTError, ErrorCode, UnknownActionError, WorkCancelledError
+from autogpt.errors import AutoGPTError, ErrorCode, InvalidInputError, UnknownActionError, WorkCancelledError
 from autogpt.iac.bus import Bus
 from autogpt.iac.envelope import Command, Envelope, ErrorInfo, Kind, Result, State, Status, Task
 from autogpt.llm.base import DEFAULT_OPTIONS, LLM, Completion, Message, Options
@@ -31,6 +31,7 @@ from autogpt.tools.workspace import Workspace
 log = get_logger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 ActionFn = Callable[[Any, Command, "Context"], Awaitable[Result]]
 
 
@@ -228,6 +229,24 @@ class Agent:
 
     async def think_structured(self, messages: Sequence[Message], output: type[M], repairs: int = 2) -> Structured[M]:
         return await complete_structured(self.llm, self.fit(messages, None), output, repairs=repairs)
+
+    async def think_usable(
+        self, prompt: str, parse: Callable[[str], Awaitable[T]], ctx: Context, *,
+        what: str, max_tokens: int, temperature: float, tries: int = 2,
+    ) -> T:  # fmt: skip
+        """Ask until ``parse`` accepts the reply; it raises InvalidInputError saying what is wrong,
+        and that goes back to the model with the next try."""
+        messages = [Message.system(self.persona), Message.user(prompt)]
+        problem = ""
+        for _ in range(tries):
+            ask = messages if not problem else [*messages, Message.user(f"{problem}. Reply with only the {what}.")]
+            completion = await self.think(ask, options=Options(max_tokens=max_tokens, temperature=temperature))
+            try:
+                return await parse(completion.text)
+            except InvalidInputError as exc:
+                problem = str(exc)
+            await ctx.status(f"reply was not usable {what} ({problem[:100]}); asking again")
+        raise InvalidInputError(f"{self.name} got no usable {what} from the model: {problem}")
 
     def fit(self, messages: Sequence[Message], reply_tokens: int | None) -> list[Message]:
         return fit(messages, self.llm.context_window, reply_tokens or self.reply_tokens)

@@ -21,7 +21,7 @@ from autogpt.agents.running import RunningServer, running_server
 from autogpt.agents.stacks import STACKS, Stack
 from autogpt.errors import AutoGPTError, ConfigError, InvalidInputError
 from autogpt.iac.envelope import Artifact, Command, Result, Task
-from autogpt.llm.base import Message, Options
+from autogpt.mind.repair import repair
 from autogpt.tools.browser import Request, Response, find_chromium
 from autogpt.tools.contract import ApiContract, contract_from, task_command
 from autogpt.tools.pagecheck import PageCheck, PageSpec, check_page
@@ -135,50 +135,42 @@ class FrontendGPT(Agent):
             design = json.loads(ws.read_text("design.json"))
         css = palette_css(design)
         ws.write_text(stack.site_file, stack.site_code, agent=self.name)
-        page = await self._draft(contract, css, ctx, str(command.args.get("previous_error", "")))
-        report = PageCheck()
-        rounds = 0
-        for rounds in range(self.fix_rounds + 1):
-            if rounds:
-                await ctx.status(f"fix round {rounds}: {report.evidence().splitlines()[0][:100]}")
-                fixed = await self._fix(contract, page, report, ctx, temperature=0.2 * rounds)
-                if fixed == page:
-                    await ctx.status("the fix changed nothing; writing a fresh draft")
-                    fixed = await self._draft(contract, css, ctx, report.evidence(), temperature=0.7)
-                page = fixed
+
+        async def check(page: str) -> PageCheck:
             ws.write_text(PAGE_FILE, page, agent=self.name)
-            report = await self._check(stack, contract, ctx)
-            if report.ok:
-                break
+            return await self._check(stack, contract, ctx)
+
+        first = await self._draft(contract, css, ctx, str(command.args.get("previous_error", "")))
+        _, report, rounds = await repair(
+            first,
+            check=check,
+            fix=lambda page, report, temperature: self._fix(contract, page, report, ctx, temperature),
+            redraft=lambda evidence: self._draft(contract, css, ctx, evidence, temperature=0.7),
+            say=ctx.status,
+            rounds=self.fix_rounds,
+        )
         summary = (
             f"page {'checked' if report.ok else 'NOT working'} in headless Chromium after {rounds} fix round(s): "
             f"{len(report.api_calls)} API call(s), {len(report.console_errors)} console error(s), "
             f"screenshot {report.screenshot or 'none'}"
         )
-        check = {**report.as_dict(), "fix_rounds": rounds}
-        ws.write_text("page-check.json", json.dumps(check, indent=2) + "\n", agent=self.name)
+        outcome = {**report.as_dict(), "fix_rounds": rounds}
+        ws.write_text("page-check.json", json.dumps(outcome, indent=2) + "\n", agent=self.name)
         files = [w for w in ws.writes if w.agent == self.name]
         return Result(
             ok=report.ok,
             output=summary + ("" if report.ok else "\n" + report.evidence()[:1500]),
-            data={"page_check": check, "run": stack.site_hint},
+            data={"page_check": outcome, "run": stack.site_hint},
             artifacts=tuple(
                 Artifact(w.path, "screenshot" if w.path == SCREENSHOT else "file", w.size, w.sha256) for w in files
             ),
         )
 
     async def _ask_page(self, prompt: str, ctx: Context, temperature: float) -> str:
-        messages = [Message.system(self.persona), Message.user(prompt)]
-        problem = ""
-        for _ in range(2):
-            ask = messages if not problem else [*messages, Message.user(f"{problem}. Reply with only the page.")]
-            completion = await self.think(ask, options=Options(max_tokens=1800, temperature=temperature))
-            try:
-                return extract_page(completion.text)
-            except InvalidInputError as exc:
-                problem = str(exc)
-            await ctx.status(f"reply was not a page ({problem[:100]}); asking again")
-        raise InvalidInputError(f"FrontendGPT got no usable page from the model: {problem}")
+        async def parse(reply: str) -> str:
+            return extract_page(reply)
+
+        return await self.think_usable(prompt, parse, ctx, what="page", max_tokens=1800, temperature=temperature)
 
     async def _draft(self, contract: ApiContract, css: str, ctx: Context, hint: str, temperature: float = 0.1) -> str:
         await ctx.status(f"writing {PAGE_FILE}")
