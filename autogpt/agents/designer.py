@@ -69,6 +69,11 @@ EXAMPLE = DesignSpec(
 SAFE = EXAMPLE.palette  # the fallback when the model's palette stays illegible
 
 
+def copied_example(spec: DesignSpec, idea: str) -> bool:
+    """Small models hand the worked example back: its very sections, for an idea about something else."""
+    return "note" not in idea.lower() and [s.note for s in spec.sections] == [s.note for s in EXAMPLE.sections]
+
+
 def _luminance(color: str) -> float:
     def channel(c: int) -> float:
         s = c / 255
@@ -212,14 +217,17 @@ class DesignerGPT(Agent):
                 problem = str(exc)
                 continue
             problems = palette_problems(spec.palette)
+            if copied_example(spec, idea):
+                problems.append(f"that is the notes example; design the sections for: {idea}")
             if not problems:
                 return spec, ""
             problem = "; ".join(problems)
         if spec is None:
             return EXAMPLE.model_copy(update={"name": idea[:40]}), f"the model gave no usable design ({problem[:200]})"
-        return spec.model_copy(
-            update={"palette": SAFE}
-        ), f"the model's palette was hard to read ({problem}); used a safe one"
+        if palette_problems(spec.palette):
+            note = f"the model's palette was hard to read ({problem}); used a safe one"
+            return spec.model_copy(update={"palette": SAFE}), note
+        return spec, "the model kept the example's sections; the layout may not fit the idea"
 
 
 def palette_css(design: object) -> str:

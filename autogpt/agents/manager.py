@@ -71,6 +71,17 @@ _ORDER_HINT = (
 )
 
 
+def _subject(text: str, limit: int = 72) -> str:
+    """A commit subject: the first line, cut at a word boundary to ``limit`` characters."""
+    line = text.splitlines()[0] if text else ""
+    if len(line) <= limit:
+        return line
+    cut = line[: limit - 1]
+    if line[limit - 1] != " ":  # the cut fell inside a word: drop that word
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:(") + "…"
+
+
 def _since(now: Usage, before: Usage) -> Usage:
     return Usage(now.prompt_tokens - before.prompt_tokens, now.completion_tokens - before.completion_tokens)
 
@@ -232,7 +243,8 @@ class ManagerGPT(Agent):
     async def _commit(self, task: PlannedTask, summary: str, ctx: Context) -> None:
         """One commit per finished task, authored as the agent that did it (when GitGPT is on the team)."""
         author = find_role(task.role).name
-        message = f"{task.role}: {summary or task.description}"[:72] + f"\n\nTask {task.id}: {task.description}"
+        subject = _subject(f"{task.role}: {summary or task.description}")
+        message = f"{subject}\n\n{summary}\n\nTask {task.id}: {task.description}"
         try:
             done = await self.bus.call(
                 Address.role("git"),

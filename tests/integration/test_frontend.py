@@ -234,3 +234,13 @@ async def test_the_whole_team_builds_a_full_stack_project_with_history(tmp_path:
     assert "design/wireframe.png" in log
     assert ".venv" not in log
     assert "node_modules" not in log
+
+
+async def test_a_design_that_copies_the_example_is_sent_back_once(tmp_path: Path) -> None:
+    from autogpt.agents.designer import EXAMPLE
+
+    copy = EXAMPLE.model_dump_json()
+    llm = ScriptedLLM([copy, copy])
+    result = await ask(tmp_path, DesignerGPT, llm, Command("create", "a todo app"))
+    assert "that is the notes example; design the sections for: a todo app" in llm.calls[1].prompt
+    assert "kept the example's sections" in result.output

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from autogpt.agents.manager import order_problems, standard_plan
+from autogpt.agents.manager import _subject, order_problems, standard_plan
 from autogpt.mind.planner import PlannedTask, TaskGraph, layers, validate_graph
 
 FULL = ("architect", "backend", "designer", "frontend")
@@ -38,3 +38,17 @@ def test_order_problems(deps: dict[str, list[str]], problems: list[str]) -> None
     roles = {"t1": "architect", "t2": "backend", "t3": "designer", "t4": "frontend"}
     tasks = [PlannedTask(id=i, role=r, description=r, depends_on=deps.get(i, [])) for i, r in roles.items()]
     assert order_problems(TaskGraph(goal="g", tasks=tasks)) == problems
+
+
+@pytest.mark.parametrize(
+    ("text", "subject"),
+    [
+        ("backend: short", "backend: short"),
+        ("frontend: page checked in headless Chromium after 0 fix round(s): 3 API call(s), 0 console error(s)",
+         "frontend: page checked in headless Chromium after 0 fix round(s): 3 API…"),
+        ("one\ntwo", "one"),
+    ],
+)  # fmt: skip
+def test_commit_subjects_are_cut_at_a_word(text: str, subject: str) -> None:
+    assert _subject(text) == subject
+    assert len(_subject(text)) <= 72
