@@ -42,7 +42,10 @@ def serve(**overrides: object) -> None:
 
 
 @click.command("up")
-@click.option("--roles", default="manager,architect,backend,git", show_default=True, help="Comma-separated roles.")
+@click.option(
+    "--roles", default="manager,architect,backend,designer,frontend,git", show_default=True,
+    help="Comma-separated roles.",
+)  # fmt: skip
 @click.option(
     "--dir", "folder", type=click.Path(file_okay=False, path_type=Path), default=Path("team-certs"), show_default=True,
     help="Certificates for this local team (made when missing).",

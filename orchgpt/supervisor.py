@@ -20,8 +20,6 @@ from pathlib import Path
 
 from autogpt.errors import ConfigError
 
-DEFAULT_ROLES = ("manager", "architect", "backend", "designer", "frontend", "git")
-
 
 @dataclass
 class Child:
