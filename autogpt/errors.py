@@ -28,6 +28,7 @@ and is raised again, as the same class, in the agent that asked (:func:`from_cod
     │   ├── NoLiveAgentError            the role exists but no instance is live
     │   ├── RequestTimeoutError         no reply within the deadline (retryable)
     │   ├── InvalidEnvelopeError        malformed, oversized or unsupported envelope
+    │   │   └── TransferError           a file's chunks out of order, oversized or corrupt
     │   ├── SignatureError              missing or bad Ed25519 signature
     │   ├── PermissionDeniedError       identity not allowed to do that
     │   ├── AgentGoneError              the agent disconnected before replying (retryable)
@@ -168,6 +169,10 @@ class RequestTimeoutError(IACError):
 
 class InvalidEnvelopeError(IACError):
     code = ErrorCode.INVALID_ENVELOPE
+
+
+class TransferError(InvalidEnvelopeError):
+    """A file sent in chunks broke the rules (order, size, checksum); nothing was written."""
 
 
 class SignatureError(IACError):

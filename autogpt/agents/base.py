@@ -5,6 +5,10 @@ actions, as methods decorated with :func:`action`. The base class does the rest 
 way for every agent: acknowledge, stream status, bound retries of transient failures,
 reply with a result or a typed error, and answer ``help``, ``status`` and ``terminate``.
 An agent never knows whether its Bus is in memory or a gRPC stream.
+
+When a request offers the requester's files and the requester's workspace is not ours
+(another machine, another folder), the files we lack are fetched before the action runs
+and the result's artifacts are sent back before the reply (:mod:`autogpt.iac.transfer`).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pydantic import BaseModel
 
 from autogpt.config import Settings, load_settings
 from autogpt.errors import AutoGPTError, ErrorCode, InvalidInputError, UnknownActionError, WorkCancelledError
+from autogpt.iac import transfer
 from autogpt.iac.bus import Bus
 from autogpt.iac.envelope import Command, Envelope, ErrorInfo, Kind, Result, State, Status, Task
 from autogpt.llm.base import DEFAULT_OPTIONS, LLM, Completion, Message, Options
@@ -118,7 +123,11 @@ class Agent:
         log.info("agent_serving", agent=self.bus.agent_id, role=self.role)
         async with asyncio.TaskGroup() as tasks:
             async for env in self.bus:
-                if env.kind == Kind.REQUEST and isinstance(env.payload, Command | Task):
+                if transfer.is_fetch(env):  # the bus answers fetches while their offer is live
+                    await self._reply_quietly(
+                        env, ErrorInfo(ErrorCode.PERMISSION_DENIED, f"{self.name} offers no files to this request")
+                    )
+                elif env.kind == Kind.REQUEST and isinstance(env.payload, Command | Task):
                     self._running[env.id] = (tasks.create_task(self._handle(env)), env)
                 elif env.kind == Kind.REQUEST:  # every request gets exactly one answer
                     kind = type(env.payload).__name__
@@ -136,9 +145,14 @@ class Agent:
         try:
             if self.verify is not None:
                 await self.verify(env)  # the author's signature, before anything is done
+            offer = self._remote_offer(env)
             async with self._slots:
                 await ctx.status("accepted", state=State.ACCEPTED)
+                if offer is not None:
+                    await self._fetch_offered(offer, ctx)
                 result = await self._with_retries(env, ctx)
+                if offer is not None:
+                    await self._send_artifacts(offer, result, ctx)
             await self.bus.reply(env, result)
         except asyncio.CancelledError:
             await self._reply_quietly(env, ErrorInfo(ErrorCode.CANCELLED, f"{self.name}: stopped on request"))
@@ -152,6 +166,29 @@ class Agent:
             )
         finally:
             self._running.pop(env.id, None)
+
+    def _remote_offer(self, env: Envelope) -> transfer.Offer | None:
+        """The requester's offer of files, when its workspace is not ours."""
+        offer = transfer.offer_of(env.payload)
+        if offer is None or self.workspace is None or offer.workspace == self.workspace.identity:
+            return None
+        return offer
+
+    async def _fetch_offered(self, offer: transfer.Offer, ctx: Context) -> None:
+        assert self.workspace is not None
+        have = await asyncio.to_thread(self.workspace.manifest)
+        wanted = [path for path, entry in offer.files.items() if have.get(path) != entry]
+        if wanted:
+            await ctx.status(f"fetching {len(wanted)} file(s) from {ctx.request.sender}")
+            await self.bus.fetch(ctx.request, wanted, self.workspace)
+
+    async def _send_artifacts(self, offer: transfer.Offer, result: Result, ctx: Context) -> None:
+        assert self.workspace is not None
+        paths = [a.path for a in result.artifacts]
+        skip = {path: entry.sha256 for path, entry in offer.files.items()}
+        sent = await self.bus.send_files(ctx.request, self.workspace, paths, skip=skip)
+        if sent:
+            await ctx.status(f"sent {len(sent)} file(s) to {ctx.request.sender}")
 
     async def _reply_quietly(self, env: Envelope, error: ErrorInfo) -> None:
         try:

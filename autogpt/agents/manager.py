@@ -251,6 +251,7 @@ class ManagerGPT(Agent):
                 Command("commit", message, args={"author": author}),
                 timeout=120,
                 session_id=ctx.session_id,
+                files=self.workspace,
             )
         except AutoGPTError as exc:  # history is a convenience: a failed commit does not fail the build
             await ctx.status(f"[{task.id} {task.role} done] commit failed: {exc}")
@@ -278,6 +279,7 @@ class ManagerGPT(Agent):
                     on_status=forward,
                     timeout=self.task_timeout,
                     session_id=ctx.session_id,
+                    files=self.workspace,
                 )
             except AutoGPTError as exc:
                 return Result(ok=False, output=f"{type(exc).__name__}: {exc}")

@@ -4,23 +4,56 @@ A :class:`Bus` is one identity's endpoint. It sends through a :class:`Link` (the
 transport-specific part: the in-memory hub or a gRPC stream) and is fed inbound
 envelopes by that link through :meth:`Bus.deliver`. Replies and status updates for the
 requests this endpoint made are matched here; everything else waits in the inbox.
+
+Files follow work between workspaces here too (:mod:`autogpt.iac.transfer`): a request
+made with ``files=`` offers the requester's project files, accepts FileChunk events for
+it from the peer that took it, and answers that peer's fetches of offered files while it
+waits. Chunks for anything else are dropped.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from autogpt.errors import AgentGoneError, AutoGPTError, InvalidEnvelopeError, RequestTimeoutError, from_code
-from autogpt.iac.envelope import Address, Command, Envelope, ErrorInfo, Kind, Payload, Result, State, Status, Task
+from autogpt.errors import (
+    AgentGoneError,
+    AutoGPTError,
+    ErrorCode,
+    InvalidEnvelopeError,
+    PermissionDeniedError,
+    RequestTimeoutError,
+    from_code,
+)
+from autogpt.iac import transfer
+from autogpt.iac.envelope import (
+    ROUTER_ID,
+    Address,
+    Command,
+    Envelope,
+    ErrorInfo,
+    FileChunk,
+    Kind,
+    Payload,
+    Result,
+    State,
+    Status,
+    Task,
+)
 from autogpt.iac.signing import Signer
+from autogpt.iac.transfer import FileStore, Offer, Receiver
+from autogpt.logs import get_logger
+
+log = get_logger(__name__)
 
 StatusHandler = Callable[[Status], None]
 
 DEFAULT_TIMEOUT = 600.0
+FETCH_TIMEOUT = 300.0
 
 
 class Link(ABC):
@@ -37,6 +70,13 @@ class Link(ABC):
 class _Pending:
     future: asyncio.Future[Envelope]
     on_status: StatusHandler | None
+    peer: str = ""  # who answers: the agent addressed, or the first to answer a role
+    receiver: Receiver | None = None  # files the peer sends land here
+    offer: Offer | None = None  # files the peer may fetch
+    store: FileStore | None = None
+    fetches: asyncio.Queue[Envelope] = field(default_factory=lambda: asyncio.Queue(16))
+    serving: Envelope | None = None  # the fetch being answered now
+    error: AutoGPTError | None = None  # the first broken transfer, raised with the reply
 
 
 class Bus:
@@ -54,6 +94,8 @@ class Bus:
         """Hand an inbound envelope over; ``False`` when the inbox is full."""
         pending = self._pending.get(envelope.correlation_id) if envelope.correlation_id else None
         if pending is not None:
+            if not pending.peer and envelope.sender not in ("", ROUTER_ID):
+                pending.peer = envelope.sender
             if envelope.kind == Kind.REPLY:
                 if not pending.future.done():
                     pending.future.set_result(envelope)
@@ -62,6 +104,18 @@ class Bus:
                 if pending.on_status is not None:
                     pending.on_status(envelope.payload)
                 return True
+            if isinstance(envelope.payload, FileChunk):
+                self._take_chunk(pending, envelope, envelope.payload)
+                return True
+            if pending.offer is not None and envelope.sender == pending.peer and transfer.is_fetch(envelope):
+                try:
+                    pending.fetches.put_nowait(envelope)
+                except asyncio.QueueFull:
+                    log.warning("fetch_dropped", peer=envelope.sender, request=envelope.correlation_id)
+                return True
+        if isinstance(envelope.payload, FileChunk):  # files only ever come for our own requests
+            log.warning("chunk_dropped", sender=envelope.sender, correlation=envelope.correlation_id)
+            return True
         try:
             self._inbox.put_nowait(envelope)
         except asyncio.QueueFull:
@@ -92,20 +146,47 @@ class Bus:
         timeout: float | None = DEFAULT_TIMEOUT,
         on_status: StatusHandler | None = None,
         session_id: str = "",
+        files: FileStore | None = None,
     ) -> Envelope:
-        """Send a request and wait for its reply; an error reply is raised as its typed error."""
+        """Send a request and wait for its reply; an error reply is raised as its typed error.
+
+        With ``files``, a Task or Command offers that workspace's project files to whoever
+        takes it, and the files it sends back are in ``files`` when this returns."""
+        offer = None
+        if files is not None and isinstance(payload, Task | Command):
+            offer = Offer(files.identity, await asyncio.to_thread(files.manifest))
+            payload = transfer.with_offer(payload, offer)
         env = Envelope.new(to, payload, kind=Kind.REQUEST, sender=self.agent_id, session_id=session_id)
-        future: asyncio.Future[Envelope] = asyncio.get_running_loop().create_future()
-        self._pending[env.id] = _Pending(future, on_status)
+        receiver = Receiver(files) if files is not None else None
+        peer = to.value if to.kind == "agent" else ""
+        return await self._exchange(env, _Pending(self._future(), on_status, peer, receiver, offer, files), timeout)
+
+    def _future(self) -> asyncio.Future[Envelope]:
+        return asyncio.get_running_loop().create_future()
+
+    async def _exchange(self, env: Envelope, pending: _Pending, timeout: float | None) -> Envelope:
+        self._pending[env.id] = pending
+        server = asyncio.create_task(self._serve_fetches(pending)) if pending.offer is not None else None
         try:
             await self.send(env)
-            reply = await asyncio.wait_for(future, timeout)
+            reply = await asyncio.wait_for(pending.future, timeout)
         except TimeoutError:
-            raise RequestTimeoutError(f"no reply from {to} within {timeout:g}s") from None
+            raise RequestTimeoutError(f"no reply from {env.recipient} within {timeout:g}s") from None
         finally:
             self._pending.pop(env.id, None)
+            if server is not None:
+                server.cancel()
+                await asyncio.wait({server})
+                await self._refuse_fetches(pending)
         if isinstance(reply.payload, ErrorInfo):
             raise from_code(reply.payload.code, reply.payload.message)
+        if pending.receiver is not None and pending.error is None:
+            try:
+                pending.receiver.finish()
+            except AutoGPTError as exc:
+                pending.error = exc
+        if pending.error is not None:
+            raise pending.error
         return reply
 
     async def call(
@@ -116,12 +197,95 @@ class Bus:
         timeout: float | None = DEFAULT_TIMEOUT,
         on_status: StatusHandler | None = None,
         session_id: str = "",
+        files: FileStore | None = None,
     ) -> Result:
         """:meth:`request` for the usual case where the answer is a :class:`Result`."""
-        reply = await self.request(to, payload, timeout=timeout, on_status=on_status, session_id=session_id)
+        reply = await self.request(
+            to, payload, timeout=timeout, on_status=on_status, session_id=session_id, files=files
+        )
         if not isinstance(reply.payload, Result):
             raise InvalidEnvelopeError(f"expected a result from {to}, got {type(reply.payload).__name__}")
         return reply.payload
+
+    # -- files -------------------------------------------------------------------------
+
+    async def send_files(
+        self, request: Envelope, store: FileStore, paths: list[str], *, skip: dict[str, str] | None = None
+    ) -> list[str]:
+        """Send files from ``store`` to ``request``'s sender as FileChunk events correlated to it.
+
+        A path whose content already has the sha256 given in ``skip`` is not sent; nor is one
+        that may not travel (see :func:`~autogpt.iac.transfer.shareable`). Returns what was sent."""
+        sent = []
+        for path in dict.fromkeys(paths):
+            if not transfer.shareable(path):
+                log.info("file_not_sent", path=path, reason="not a project file")
+                continue
+            data = store.read_bytes(path)
+            if skip and skip.get(path) == hashlib.sha256(data).hexdigest():
+                continue
+            for chunk in transfer.split(path, data):
+                await self.send(request.answer(chunk, kind=Kind.EVENT, sender=self.agent_id))
+            sent.append(path)
+        return sent
+
+    async def fetch(
+        self, request: Envelope, paths: list[str], store: FileStore, *, timeout: float | None = FETCH_TIMEOUT
+    ) -> list[str]:
+        """Ask ``request``'s sender for files it offered with it; they are in ``store`` on return."""
+        env = Envelope.new(
+            Address.agent(request.sender),
+            transfer.fetch_command(paths),
+            kind=Kind.REQUEST,
+            sender=self.agent_id,
+            correlation_id=request.id,
+            session_id=request.session_id,
+        )
+        receiver = Receiver(store, agent=request.sender)
+        await self._exchange(env, _Pending(self._future(), None, request.sender, receiver), timeout)
+        return receiver.written
+
+    def _take_chunk(self, pending: _Pending, envelope: Envelope, chunk: FileChunk) -> None:
+        if pending.receiver is None or envelope.sender != pending.peer:
+            log.warning("chunk_dropped", sender=envelope.sender, correlation=envelope.correlation_id)
+            return
+        pending.receiver.agent = envelope.sender
+        try:
+            pending.receiver.accept(chunk)
+        except AutoGPTError as exc:  # the transfer is dropped; the request fails once answered
+            log.warning("chunk_refused", sender=envelope.sender, path=chunk.path, error=str(exc))
+            pending.error = pending.error or exc
+
+    async def _serve_fetches(self, pending: _Pending) -> None:
+        """Answer the peer's fetches of offered files for as long as the request waits."""
+        offer, store = pending.offer, pending.store
+        assert offer is not None
+        assert store is not None
+        while True:
+            request = pending.serving = await pending.fetches.get()
+            try:
+                assert isinstance(request.payload, Command)
+                paths = transfer.fetched_paths(request.payload)
+                refused = [p for p in paths if p not in offer.files]
+                if refused:
+                    raise PermissionDeniedError(f"not offered: {', '.join(repr(p) for p in refused[:5])}")
+                sent = await self.send_files(request, store, paths)
+                await self.reply(request, Result(output=f"{len(sent)} file(s) sent", data={"files": sent}))
+            except AutoGPTError as exc:
+                with contextlib.suppress(AutoGPTError):
+                    await self.reply(request, ErrorInfo.from_exception(exc))
+            pending.serving = None
+
+    async def _refuse_fetches(self, pending: _Pending) -> None:
+        """Fetches cut short or still queued when the request ended get an answer all the same."""
+        cut = [pending.serving] if pending.serving is not None else []
+        while not pending.fetches.empty():
+            cut.append(pending.fetches.get_nowait())
+        for request in cut:
+            with contextlib.suppress(AutoGPTError):
+                await self.reply(request, ErrorInfo(ErrorCode.PERMISSION_DENIED, "the offering request has ended"))
+
+    # -- answers -------------------------------------------------------------------------
 
     async def reply(self, request: Envelope, payload: Payload) -> None:
         await self.send(request.answer(payload, sender=self.agent_id))

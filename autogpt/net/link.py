@@ -68,11 +68,17 @@ class TlsFiles:
 
 class GrpcLink(Link):
     def __init__(
-        self, channel: grpc.aio.Channel, call: grpc.aio.StreamStreamCall[pb.Frame, pb.Frame], *, batch: int = 64
+        self,
+        channel: grpc.aio.Channel,
+        call: grpc.aio.StreamStreamCall[pb.Frame, pb.Frame],
+        *,
+        batch: int = 64,
+        frame_bytes: int = 4 << 20,
     ) -> None:
         self._channel = channel
         self._call = call
         self._batch = batch
+        self._frame_bytes = frame_bytes
         self._queue: asyncio.Queue[pb.Envelope | None] = asyncio.Queue(4096)
         self._closed = False
 
@@ -84,16 +90,24 @@ class GrpcLink(Link):
             raise UnreachableError("the connection to the orchestrator is closed")
 
     async def write_loop(self) -> None:
+        """Coalesce what is queued into frames, by count and by bytes (file chunks are big)."""
+        carry: pb.Envelope | None = None
         while True:
-            first = await self._queue.get()
+            first = carry if carry is not None else await self._queue.get()
+            carry = None
             if first is _STOP:
                 return
             frame = pb.Frame(envelopes=[first])
+            size = first.ByteSize()
             while len(frame.envelopes) < self._batch and not self._queue.empty():
                 more = self._queue.get_nowait()
                 if more is _STOP:
                     await self._call.write(frame)
                     return
+                if size + more.ByteSize() > self._frame_bytes:
+                    carry = more  # opens the next frame
+                    break
+                size += more.ByteSize()
                 frame.envelopes.append(more)
             await self._call.write(frame)
 

@@ -23,9 +23,10 @@ venv/
 node_modules/
 __pycache__/
 *.pyc
-# sandbox scratch space
+# sandbox scratch space and the workspace's own state
 .home/
 .tmp/
+.autogpt/
 # secrets never belong in git
 .env
 .env.*
@@ -45,6 +46,11 @@ class CommitResult:
     sha: str
     files: tuple[str, ...]
     withheld: tuple[str, ...] = field(default=())  # files left out because they look like secrets
+
+
+def looks_secret(data: bytes) -> bool:
+    """Whether ``data`` (its first megabyte) holds something shaped like a key or token."""
+    return bool(_SECRET.search(data[:1_000_000]))
 
 
 def author_email(agent: str) -> str:
@@ -106,10 +112,9 @@ class Repo:
     def _looks_secret(self, relative: str) -> bool:
         path = self.root / relative
         try:
-            head = path.read_bytes()[:1_000_000]
+            return looks_secret(path.read_bytes())
         except OSError:
             return False
-        return bool(_SECRET.search(head))
 
     async def log(self) -> list[tuple[str, str, str]]:
         """(sha, author, subject) of every commit, newest first."""

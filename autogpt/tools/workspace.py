@@ -3,19 +3,33 @@
 Every path is resolved against the root and refused when it is absolute, climbs out
 with ``..``, or leads outside through a symlink. Writes are atomic (temp file, then
 rename), and every write is recorded with the agent that made it.
+
+A workspace has a stable random id, kept in ``.autogpt/workspace-id``: agents in other
+processes compare ids to know whether they share the folder or must send files.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import re
 import tempfile
+import uuid
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from autogpt.errors import InvalidInputError, PathOutsideWorkspaceError, WorkspaceError
+from autogpt.iac.transfer import MAX_FILES, FileEntry, excluded_name, shareable
+from autogpt.logs import get_logger
+from autogpt.tools.git import looks_secret
+
+log = get_logger(__name__)
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
+STATE_DIR = ".autogpt"
+_ID_FILE = "workspace-id"
+_ID = re.compile(r"[0-9a-f]{32}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +45,7 @@ class Workspace:
         self.root = Path(root).resolve()
         self.max_file_bytes = max_file_bytes
         self._writes: list[WriteRecord] = []
+        self._identity = ""
 
     def ensure(self) -> Workspace:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -88,6 +103,17 @@ class Workspace:
         self._writes.append(record)
         return record
 
+    def read_bytes(self, relative: str) -> bytes:
+        target = self.resolve(relative)
+        try:
+            if target.stat().st_size > self.max_file_bytes:
+                raise WorkspaceError(f"{relative!r} is larger than the limit of {self.max_file_bytes} bytes")
+            return target.read_bytes()
+        except FileNotFoundError:
+            raise WorkspaceError(f"{relative!r} does not exist in the workspace") from None
+        except OSError as exc:  # a directory, or unreadable
+            raise WorkspaceError(f"cannot read {relative!r}: {exc}") from None
+
     def read_text(self, relative: str) -> str:
         target = self.resolve(relative)
         try:
@@ -102,6 +128,65 @@ class Workspace:
         if not self.root.exists():
             return []
         return sorted(self.relative(p) for p in self.root.rglob("*") if p.is_file() and not p.name.endswith(".tmp"))
+
+    @property
+    def identity(self) -> str:
+        """This folder's id, made once and shared by every process that opens the folder."""
+        if not self._identity:
+            self._identity = self._load_identity()
+        return self._identity
+
+    def _load_identity(self) -> str:
+        folder = self.ensure().root / STATE_DIR
+        if folder.is_symlink():
+            raise WorkspaceError(f"{STATE_DIR} in the workspace is a symlink")
+        folder.mkdir(exist_ok=True)
+        path = folder / _ID_FILE
+        with contextlib.suppress(FileNotFoundError):
+            if _ID.fullmatch(found := path.read_text(encoding="utf-8", errors="replace").strip()):
+                return found
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{_ID_FILE}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as fh:
+                fh.write(uuid.uuid4().hex + "\n")
+            try:
+                os.link(tmp, path)  # never replaces the id another process wrote first
+            except FileExistsError:
+                found = path.read_text(encoding="utf-8", errors="replace").strip()
+                if _ID.fullmatch(found):
+                    return found
+                os.replace(tmp, path)  # unreadable: start over with a fresh one
+            return path.read_text(encoding="utf-8", errors="replace").strip()
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+
+    def manifest(self, limit: int = MAX_FILES) -> dict[str, FileEntry]:
+        """The project files, path -> (sha256, size), that may travel to another workspace.
+
+        Hidden folders (``.git``, ``.venv``, ``.autogpt`` ...), environments, caches, key files,
+        symlinks, files over the size limit and files that look like they hold a secret are
+        left out."""
+        found: dict[str, FileEntry] = {}
+        for folder, dirs, names in os.walk(self.root):
+            dirs[:] = sorted(d for d in dirs if not excluded_name(d))
+            for name in sorted(names):
+                path = Path(folder, name)
+                relative = self.relative(path)
+                if not shareable(relative) or path.is_symlink() or not path.is_file():
+                    continue
+                try:
+                    if path.stat().st_size > self.max_file_bytes:
+                        continue
+                    data = path.read_bytes()
+                except OSError:
+                    continue
+                if looks_secret(data):
+                    continue
+                if len(found) >= limit:
+                    log.warning("manifest_truncated", root=str(self.root), limit=limit)
+                    return found
+                found[relative] = FileEntry(hashlib.sha256(data).hexdigest(), len(data))
+        return found
 
     @property
     def writes(self) -> tuple[WriteRecord, ...]:

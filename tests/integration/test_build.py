@@ -281,3 +281,42 @@ async def test_git_history_has_one_commit_per_task_by_its_agent(tmp_path: Path) 
     assert "app/main.py" in log
     assert ".venv" not in log
     assert "node_modules" not in log
+
+
+async def test_a_team_with_a_folder_per_agent_ends_with_the_project_and_its_history(tmp_path: Path) -> None:
+    """Each agent in its own folder, as on separate machines: the manager gathers the project,
+    the backend gets the contract, GitGPT gets every file it commits."""
+    from autogpt.agents.git import GitGPT
+    from autogpt.iac.envelope import Address
+    from autogpt.iac.memory import InMemoryHub
+    from autogpt.tools.workspace import Workspace
+
+    settings = load_settings(cache_dir=tmp_path / "cache")
+    hub = InMemoryHub()
+    scripts = {"manager": [json.dumps(PLAN)], "architect": [json.dumps(DESIGN)], "backend": [GOOD], "git": []}
+    team: list[Agent] = []
+    for cls in (ManagerGPT, ArchitectGPT, BackendGPT, GitGPT):
+        ws = Workspace(tmp_path / cls.role)
+        team.append(cls(ScriptedLLM(scripts[cls.role]), hub.connect(cls.role), workspace=ws, settings=settings))
+    manager = team[0]
+    assert isinstance(manager, ManagerGPT)
+    manager.team_roles = ("architect", "backend", "git")
+    user = hub.connect("user")
+    async with asyncio.TaskGroup() as tg:
+        for agent in team:
+            tg.create_task(agent.serve())
+        try:
+            result = await user.call(Address.role("manager"), Command("create", "a todo API", "python"), timeout=None)
+        finally:
+            for agent in team:
+                await agent.bus.close()
+    assert result.ok, result.output
+    project = {"ARCHITECTURE.md", "contract.json", "app/main.py", "requirements.txt", "verification.json"}
+    for path in project:
+        assert (tmp_path / "manager" / path).read_bytes() == (tmp_path / "git" / path).read_bytes(), path
+    assert (tmp_path / "backend/contract.json").read_bytes() == (tmp_path / "architect/contract.json").read_bytes()
+    log = git_history(tmp_path / "git")
+    assert "architect: todo-api" in log
+    assert "app/main.py" in log
+    assert ".autogpt" not in log
+    assert not (tmp_path / "manager/.git").exists()

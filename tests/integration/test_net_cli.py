@@ -4,6 +4,7 @@ each a real process, talking mutual TLS with certificates made for this test."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import re
@@ -228,6 +229,42 @@ async def test_the_team_builds_a_project_as_separate_processes(deployment: Deplo
     verification = json.loads((shared / "verification.json").read_text())
     assert [r["route"] for r in verification["routes"]] == ["POST /todos", "GET /todos", "GET /todos/1"]
     assert (shared / "REPORT.md").exists()
+
+
+def digests(root: Path) -> dict[str, str]:
+    """sha256 of every file under ``root`` but hidden ones and bytecode caches, by relative path."""
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not any(part.startswith(".") or part == "__pycache__" for part in p.relative_to(root).parts)
+    }
+
+
+async def test_the_team_builds_a_project_with_a_workspace_per_process(deployment: Deployment) -> None:
+    """As if each agent ran on its own machine: files travel in chunks through orchgpt."""
+    from test_build import DESIGN, GOOD, PLAN
+
+    man, arch, back = (deployment.tmp / name for name in ("man-ws", "arch-ws", "back-ws"))
+    await deployment.orchestrator()
+    await deployment.agent("arch1", "architect", [json.dumps(DESIGN)], workspace=arch)
+    await deployment.agent("back1", "backend", [GOOD], workspace=back)
+    await deployment.agent("man1", "manager", [json.dumps(PLAN)], workspace=man)
+    code, out, err = await deployment.console('/manager create "a todo API" | python')
+    assert code == 0, err + out
+    assert "Server verified: **yes**" in out
+    assert "[t2 backend running] fetching 2 file(s) from man1" in err  # the architect's files, via the manager
+    at_manager, at_architect, at_backend = digests(man), digests(arch), digests(back)
+    assert {"ARCHITECTURE.md", "contract.json"} <= set(at_architect)
+    assert {"app/main.py", "requirements.txt", "verification.json", "contract.json"} <= set(at_backend)
+    assert {**at_architect, **at_backend, "REPORT.md": at_manager["REPORT.md"]} == at_manager
+    assert at_backend["contract.json"] == at_architect["contract.json"]  # the backend got what it needed
+    verification = json.loads((man / "verification.json").read_text())
+    assert verification["ok"]
+    assert [r["route"] for r in verification["routes"]] == ["POST /todos", "GET /todos", "GET /todos/1"]
+    report = (man / "REPORT.md").read_text()
+    assert "- `app/main.py` (backend)" in report
+    ids = {(root / ".autogpt/workspace-id").read_text() for root in (man, arch, back)}
+    assert len(ids) == 3
 
 
 def alive(pid: int) -> bool:

@@ -229,3 +229,57 @@ def test_symlink_loop_raises_a_typed_error(ws: Workspace, root: Path) -> None:
     (root / "loop").symlink_to("loop")
     with pytest.raises(WorkspaceError):
         ws.write_text("loop/a.txt", "x")
+
+
+def test_a_workspace_keeps_one_id_for_every_process_that_opens_it(root: Path, tmp_path: Path) -> None:
+    first = Workspace(root).identity
+    assert len(first) == 32
+    assert Workspace(root).identity == first  # another process opening the same folder
+    assert (root / ".autogpt/workspace-id").read_text().strip() == first
+    assert Workspace(tmp_path / "elsewhere").identity != first
+    (root / ".autogpt/workspace-id").write_text("garbage\n")
+    fresh = Workspace(root).identity
+    assert fresh != first
+    assert len(fresh) == 32
+    assert [p.name for p in (root / ".autogpt").iterdir()] == ["workspace-id"]  # no temp files left
+
+
+def test_a_symlinked_state_folder_is_refused(root: Path, outside: Path) -> None:
+    root.mkdir()
+    (root / ".autogpt").symlink_to(outside)
+    with pytest.raises(WorkspaceError, match="symlink"):
+        _ = Workspace(root).identity
+    assert list(outside.iterdir()) == []
+
+
+def test_the_manifest_lists_project_files_only(ws: Workspace, root: Path, outside: Path) -> None:
+    ws.write_text("app/main.py", "x = 1\n")
+    ws.write_text("contract.json", "{}\n")
+    _ = ws.identity
+    for noise in (".venv/bin/python", "node_modules/x/index.js", "app/__pycache__/m.pyc", ".home/.bashrc", ".env"):
+        ws.write_text(noise, "noise\n")
+    ws.write_text("deploy/server.key", "-----BEGIN PRIVATE KEY-----\n")
+    ws.write_text("settings.py", "KEY = 'sk-" + "a" * 30 + "'\n")  # looks like a secret
+    (outside / "secret.txt").write_text("s")
+    (root / "linked.txt").symlink_to(outside / "secret.txt")
+    small = Workspace(root, max_file_bytes=5)
+    assert set(small.manifest()) == {"contract.json"}  # app/main.py is over 5 bytes
+    manifest = ws.manifest()
+    assert set(manifest) == {"app/main.py", "contract.json"}
+    assert manifest["app/main.py"].sha256 == hashlib.sha256(b"x = 1\n").hexdigest()
+    assert manifest["app/main.py"].size == 6
+    assert len(ws.manifest(limit=1)) == 1
+
+
+def test_read_bytes_is_confined_and_bounded(ws: Workspace, root: Path) -> None:
+    ws.write_bytes("blob.bin", b"\x00\x01")
+    assert ws.read_bytes("blob.bin") == b"\x00\x01"
+    with pytest.raises(PathOutsideWorkspaceError):
+        ws.read_bytes("../x")
+    with pytest.raises(WorkspaceError, match="does not exist"):
+        ws.read_bytes("nope.bin")
+    (root / "dir").mkdir()
+    with pytest.raises(WorkspaceError, match="cannot read"):
+        ws.read_bytes("dir")
+    with pytest.raises(WorkspaceError, match="larger than the limit"):
+        Workspace(root, max_file_bytes=1).read_bytes("blob.bin")

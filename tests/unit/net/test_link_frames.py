@@ -1,0 +1,59 @@
+"""The client's writer coalesces queued envelopes into frames, bounded by count and by bytes."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from autogpt.iac import codec
+from autogpt.iac._gen import iac_pb2 as pb
+from autogpt.iac.envelope import Address, Envelope, Heartbeat, Kind
+from autogpt.iac.transfer import CHUNK_BYTES, split
+from autogpt.net.link import GrpcLink
+
+
+class RecordingCall:
+    def __init__(self) -> None:
+        self.frames: list[pb.Frame] = []
+
+    async def write(self, frame: pb.Frame) -> None:
+        self.frames.append(frame)
+
+
+async def drain(link: GrpcLink, envelopes: list[Envelope]) -> list[pb.Frame]:
+    call = RecordingCall()
+    link._call = call  # type: ignore[assignment]
+    for env in envelopes:
+        await link.transmit(env)
+    link._queue.put_nowait(None)  # the stop marker, after everything queued
+    await asyncio.wait_for(link.write_loop(), 5)
+    return call.frames
+
+
+def make_link(**kw: Any) -> GrpcLink:
+    return GrpcLink(None, None, **kw)  # type: ignore[arg-type]  # writing needs neither
+
+
+async def test_file_chunks_never_make_a_frame_larger_than_the_limit() -> None:
+    chunks = [
+        Envelope.new(Address.agent("man1"), chunk, kind=Kind.EVENT, correlation_id="r")
+        for chunk in split("big.bin", b"x" * (40 * CHUNK_BYTES))
+    ]
+    frames = await drain(make_link(), chunks)
+    assert sum(len(f.envelopes) for f in frames) == 40
+    assert all(f.ByteSize() <= 4 << 20 for f in frames)
+    assert len(frames) == 3  # 15 chunks fit in 4 MiB
+    received = [codec.from_proto(e).payload for f in frames for e in f.envelopes]
+    assert received == [c.payload for c in chunks]  # nothing lost, nothing reordered
+
+
+async def test_small_envelopes_still_batch_by_count() -> None:
+    beats = [Envelope.new(Address.agent("router"), Heartbeat(i), kind=Kind.CONTROL) for i in range(130)]
+    frames = await drain(make_link(batch=64), beats)
+    assert [len(f.envelopes) for f in frames] == [64, 64, 2]
+
+
+async def test_one_envelope_over_the_byte_budget_still_goes_alone() -> None:
+    chunks = [Envelope.new(Address.agent("m"), c, kind=Kind.EVENT) for c in split("a", b"y" * 3000, chunk_bytes=1000)]
+    frames = await drain(make_link(frame_bytes=500), chunks)
+    assert [len(f.envelopes) for f in frames] == [1, 1, 1]
