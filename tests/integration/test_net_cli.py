@@ -358,11 +358,11 @@ async def test_a_specialist_killed_mid_build_is_replaced_by_another_instance(dep
 
 
 async def test_the_full_team_builds_a_checked_page_as_separate_processes(deployment: Deployment) -> None:
-    """Six processes, one per role, through orchgpt over mTLS: the same report as standalone."""
+    """Six processes, one per role and each with its own folder, through orchgpt over mTLS:
+    the same report as standalone, and the whole project (images too) in the manager's folder."""
     from test_build import DESIGN, GOOD, git_history
     from test_frontend import FULL_PLAN, GOOD_PAGE, SPEC
 
-    shared = deployment.tmp / "project"
     await deployment.orchestrator()
     for name, role, reply in [
         ("arch1", "architect", json.dumps(DESIGN)),
@@ -372,14 +372,18 @@ async def test_the_full_team_builds_a_checked_page_as_separate_processes(deploym
         ("git1", "git", ""),
         ("man1", "manager", json.dumps(FULL_PLAN)),
     ]:
-        await deployment.agent(name, role, [reply], workspace=shared)
+        await deployment.agent(name, role, [reply])  # workspace: tmp/NAME-ws
     code, out, err = await deployment.console('/manager create "a todo app" | python')
     assert code == 0, err + out
     assert "Server verified: **yes**" in out
     assert "Page works against the API: **yes**" in out
     assert "[t4 frontend done]" in err
-    check = json.loads((shared / "page-check.json").read_text())
+    manager = deployment.tmp / "man1-ws"
+    check = json.loads((manager / "page-check.json").read_text())
     assert check["api_calls"] == ["GET /todos -> 200", "POST /todos -> 201", "GET /todos -> 200"]
-    assert (shared / "design" / "wireframe.png").stat().st_size > 1000
-    authors = sorted(line.split("|")[0] for line in git_history(shared).splitlines() if "|" in line)
+    for made_by, path in [("design1", "design/wireframe.png"), ("front1", "frontend/screenshot.png")]:
+        theirs = (deployment.tmp / f"{made_by}-ws" / path).read_bytes()
+        assert (manager / path).read_bytes() == theirs  # came back in chunks
+    assert (deployment.tmp / "front1-ws" / "app" / "main.py").exists()  # the page check fetched the server
+    authors = sorted(line.split("|")[0] for line in git_history(deployment.tmp / "git1-ws").splitlines() if "|" in line)
     assert authors == ["ArchitectGPT", "BackendGPT", "DesignerGPT", "FrontendGPT"]
