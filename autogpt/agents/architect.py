@@ -156,8 +156,8 @@ class ArchitectGPT(Agent):
         ]
         await ctx.status(f"contract with {len(contract.routes)} routes", progress=1.0)
         routes = ", ".join(r.key for r in contract.routes)
-        return self.usage_result(
-            f"{design.name}: {design.overview}\nroutes: {routes}",
+        return Result(
+            output=f"{design.name}: {design.overview}\nroutes: {routes}",
             data={"contract": contract.model_dump(), "name": design.name, "language": language},
             artifacts=tuple(Artifact(w.path, "file", w.size, w.sha256) for w in written),
         )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, ClassVar, TypeVar
@@ -26,9 +27,9 @@ from autogpt.errors import AutoGPTError, ErrorCode, InvalidInputError, UnknownAc
 from autogpt.iac import transfer
 from autogpt.iac.bus import Bus
 from autogpt.iac.envelope import Command, Envelope, ErrorInfo, Kind, Result, State, Status, Task
-from autogpt.llm.base import DEFAULT_OPTIONS, LLM, Completion, Message, Options
+from autogpt.llm.base import DEFAULT_OPTIONS, LLM, Completion, Message, Options, Usage
 from autogpt.llm.structured import Structured, complete_structured
-from autogpt.llm.usage import MeteredLLM, UsageMeter
+from autogpt.llm.usage import MeteredLLM, UsageMeter, request_usage
 from autogpt.logs import get_logger
 from autogpt.mind.context import Conversation, fit
 from autogpt.tools.workspace import Workspace
@@ -150,7 +151,12 @@ class Agent:
                 await ctx.status("accepted", state=State.ACCEPTED)
                 if offer is not None:
                     await self._fetch_offered(offer, ctx)
-                result = await self._with_retries(env, ctx)
+                with request_usage() as spent:
+                    result = await self._with_retries(env, ctx)
+                cost = sum(spent, Usage())  # this request's own calls and the sub-requests it paid for
+                result = dataclasses.replace(
+                    result, prompt_tokens=cost.prompt_tokens, completion_tokens=cost.completion_tokens
+                )
                 if offer is not None:
                     await self._send_artifacts(offer, result, ctx)
             await self.bus.reply(env, result)
@@ -287,17 +293,6 @@ class Agent:
 
     def fit(self, messages: Sequence[Message], reply_tokens: int | None) -> list[Message]:
         return fit(messages, self.llm.context_window, reply_tokens or self.reply_tokens)
-
-    def usage_result(self, output: str, **fields: Any) -> Result:
-        """A successful :class:`Result` carrying this agent's token use so far."""
-        usage = self.meter.by_agent().get(self.name)
-        return Result(
-            ok=True,
-            output=output,
-            prompt_tokens=usage.prompt_tokens if usage else 0,
-            completion_tokens=usage.completion_tokens if usage else 0,
-            **fields,
-        )
 
     # -- built-in actions ----------------------------------------------------------------
 

@@ -54,7 +54,7 @@ class GenericGPT(Agent):
         completion = await self.think(conv.messages(question), ctx, Options(max_tokens=self.reply_tokens))
         conv.add(question)
         conv.add(Message.assistant(completion.text))
-        return self.usage_result(completion.text, data={"finish_reason": completion.finish_reason})
+        return Result(output=completion.text, data={"finish_reason": completion.finish_reason})
 
     @action("plan", help="break a goal into a short list of steps")
     async def plan(self, command: Command, ctx: Context) -> Result:
@@ -72,7 +72,7 @@ class GenericGPT(Agent):
         ]
         plan = (await self.think_structured(messages, Plan)).value
         text = "\n".join(f"{i}. {s.title}: {s.detail}" for i, s in enumerate(plan.steps, 1))
-        return self.usage_result(text, data=plan.model_dump())
+        return Result(output=text, data=plan.model_dump())
 
     @action("create", help="write the files for a small program into the workspace", aliases=("write",))
     async def create(self, command: Command, ctx: Context) -> Result:
@@ -98,8 +98,8 @@ class GenericGPT(Agent):
             artifacts.append(Artifact(record.path, "file", record.size, record.sha256))
             await ctx.status(f"wrote {record.path}", progress=len(artifacts) / len(fileset.files))
         listing = "\n".join(f"  {a.path} ({a.size} bytes)" for a in artifacts)
-        return self.usage_result(
-            f"{fileset.summary}\n{listing}",
+        return Result(
+            output=f"{fileset.summary}\n{listing}",
             data={"summary": fileset.summary, "files": [a.path for a in artifacts]},
             artifacts=tuple(artifacts),
         )

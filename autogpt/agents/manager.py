@@ -20,6 +20,7 @@ from autogpt.agents.catalog import find_role
 from autogpt.errors import AutoGPTError, ConfigError, InvalidInputError
 from autogpt.iac.envelope import ROUTER_ID, Address, Command, Result, Status, Task
 from autogpt.llm.base import Message, Usage
+from autogpt.llm.usage import charge, spent_so_far
 from autogpt.mind.planner import PlanError, PlannedTask, TaskGraph, validate_graph
 from autogpt.mind.scheduler import GraphRun, TaskState, run_graph
 
@@ -82,10 +83,6 @@ def _subject(text: str, limit: int = 72) -> str:
     return cut.rstrip(" ,;:(") + "…"
 
 
-def _since(now: Usage, before: Usage) -> Usage:
-    return Usage(now.prompt_tokens - before.prompt_tokens, now.completion_tokens - before.completion_tokens)
-
-
 class ManagerGPT(Agent):
     name = "ManagerGPT"
     role = "manager"
@@ -113,7 +110,6 @@ class ManagerGPT(Agent):
         if language not in LANGUAGES:
             raise InvalidInputError(f"unknown language {language!r}", hint=f"choose {' or '.join(LANGUAGES)}")
         started = time.monotonic()
-        spent_before = self.meter.total
         roles = self.team_roles or await self._connected_roles()
         graph, plan_note = await self._plan(idea, tuple(r for r in roles if r != "git"), ctx)
         await ctx.status(
@@ -140,7 +136,7 @@ class ManagerGPT(Agent):
         page_planned = any(o.task.role == "frontend" for o in run.outcomes.values())
         page_ok = bool(page_check and page_check.get("ok")) or not page_planned
         verified = bool(verification and verification.get("ok")) and page_ok
-        usage = _since(self.meter.total, spent_before)
+        usage = spent_so_far()
         report = self._report(
             idea, language, run, plan_note, time.monotonic() - started, verification, page_check, usage
         )
@@ -156,8 +152,6 @@ class ManagerGPT(Agent):
                 "seconds": round(time.monotonic() - started, 1),
                 "tokens": usage.total_tokens,
             },
-            prompt_tokens=usage.prompt_tokens,
-            completion_tokens=usage.completion_tokens,
         )
 
     async def _connected_roles(self) -> tuple[str, ...]:
@@ -273,7 +267,7 @@ class ManagerGPT(Agent):
         async with asyncio.TaskGroup() as group:
             group.create_task(relay())
             try:
-                return await self.bus.call(
+                result = await self.bus.call(
                     Address.role(task.role),
                     Task(task.id, task.role, task.description, tuple(task.depends_on), tuple(task.acceptance), payload),
                     on_status=forward,
@@ -281,6 +275,8 @@ class ManagerGPT(Agent):
                     session_id=ctx.session_id,
                     files=self.workspace,
                 )
+                charge(Usage(result.prompt_tokens, result.completion_tokens))  # the build pays for its tasks
+                return result
             except AutoGPTError as exc:
                 return Result(ok=False, output=f"{type(exc).__name__}: {exc}")
             except asyncio.CancelledError:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from autogpt.llm.base import DEFAULT_OPTIONS, LLM, Completion, Message, Options, StreamItem, Usage
@@ -18,6 +19,31 @@ class CallRecord:
     usage: Usage
     seconds: float
     finish_reason: str
+
+
+_spent: ContextVar[list[Usage] | None] = ContextVar("autogpt_request_usage", default=None)
+
+
+@contextlib.contextmanager
+def request_usage() -> Iterator[list[Usage]]:
+    """Collect what one request costs: the LLM calls made while handling it (in this task and
+    the tasks it starts) and whatever :func:`charge` adds, such as the cost of sub-requests."""
+    spent: list[Usage] = []
+    token = _spent.set(spent)
+    try:
+        yield spent
+    finally:
+        _spent.reset(token)
+
+
+def charge(usage: Usage) -> None:
+    """Add ``usage`` to the request being handled (no-op outside one)."""
+    if (spent := _spent.get()) is not None:
+        spent.append(usage)
+
+
+def spent_so_far() -> Usage:
+    return sum(_spent.get() or (), Usage())
 
 
 class UsageMeter:
@@ -81,6 +107,7 @@ class MeteredLLM(LLM):
         await self.inner.aclose()
 
     def _record(self, completion: Completion, seconds: float) -> None:
+        charge(completion.usage)
         self.meter.record(
             CallRecord(
                 agent=self.agent,

@@ -244,3 +244,24 @@ async def test_a_design_that_copies_the_example_is_sent_back_once(tmp_path: Path
     result = await ask(tmp_path, DesignerGPT, llm, Command("create", "a todo app"))
     assert "that is the notes example; design the sections for: a todo app" in llm.calls[1].prompt
     assert "kept the example's sections" in result.output
+
+
+async def test_the_build_result_carries_what_every_agent_spent(tmp_path: Path) -> None:
+    from autogpt.agents.architect import ArchitectGPT
+    from autogpt.agents.backend import BackendGPT
+    from autogpt.agents.manager import ManagerGPT
+
+    settings = load_settings(workspace=tmp_path / "ws", cache_dir=tmp_path / "cache")
+    helpers = (ArchitectGPT, BackendGPT, DesignerGPT, FrontendGPT)
+    team = Standalone(settings, ManagerGPT, full_team_llm([FULL_PLAN]), helpers=helpers)
+    await team.start()
+    try:
+        result = await team.ask(Command("create", "a todo app", "python"))
+    finally:
+        await team.stop()
+    assert result.ok, result.output
+    spent = team.meter.by_agent()
+    assert set(spent) == {"ManagerGPT", "ArchitectGPT", "BackendGPT", "DesignerGPT", "FrontendGPT"}
+    total = team.meter.total  # every agent's calls, as the shared meter saw them
+    assert (result.prompt_tokens, result.completion_tokens) == (total.prompt_tokens, total.completion_tokens)
+    assert result.data["tokens"] == total.total_tokens > 0
