@@ -71,7 +71,8 @@ SAFE = EXAMPLE.palette  # the fallback when the model's palette stays illegible
 
 def copied_example(spec: DesignSpec, idea: str) -> bool:
     """Small models hand the worked example back: its very sections, for an idea about something else."""
-    return "note" not in idea.lower() and [s.note for s in spec.sections] == [s.note for s in EXAMPLE.sections]
+    same_sections = [s.note for s in spec.sections] == [s.note for s in EXAMPLE.sections]
+    return "note" not in idea.lower() and (same_sections or spec.name.strip().lower() == EXAMPLE.name.lower())
 
 
 def _luminance(color: str) -> float:
