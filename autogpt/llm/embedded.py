@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
+import fcntl
 import os
 import secrets
 import threading
 import time
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Iterator, Sequence
 from typing import Any
 
 from autogpt.config import Settings
@@ -96,6 +98,23 @@ def _check(body: Any) -> dict[str, Any]:
     return body
 
 
+@contextlib.contextmanager
+def _machine_turn(lock_path: str) -> Iterator[None]:
+    """One generation at a time per model file on this machine. Each one already uses every
+    core; two processes generating at once (a networked team on one host) spin against each
+    other and both slow down several times over. Unlockable places just go ahead."""
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 class EmbeddedLLM(LLM):
     provider = "embedded"
 
@@ -156,9 +175,10 @@ class EmbeddedLLM(LLM):
 
     def _call(self, req: dict[str, Any], on_chunk: Any = None) -> Any:
         try:
-            if on_chunk is None:
-                return self._server.handle_chat_completions(req)
-            return self._server.handle_chat_completions(req, on_chunk)
+            with _machine_turn(self.path + ".lock"):
+                if on_chunk is None:
+                    return self._server.handle_chat_completions(req)
+                return self._server.handle_chat_completions(req, on_chunk)
         except ValueError as exc:
             raise InvalidInputError(f"llama.cpp rejected the request: {exc}") from None
         except RuntimeError as exc:
