@@ -103,12 +103,17 @@ def _netns_prefix() -> tuple[str, ...]:
     return ()
 
 
-def _child_pipes(read_fd: int, write_fd: int) -> Callable[[], None]:
-    def setup() -> None:  # in the child, before exec: Chromium reads fd 3 and writes fd 4
-        os.dup2(read_fd, 3)
-        os.dup2(write_fd, 4)
+def _on_fds_3_and_4(read_fd: int, write_fd: int) -> list[str]:
+    """A prefix that puts our pipe ends on fds 3 and 4, where Chromium looks for them.
 
-    return setup
+    Done by a shell rather than in a ``preexec_fn``: that would make Python fork instead of
+    spawn, and in a process with gRPC threads (a networked agent) the forked child can crash
+    in gRPC's fork handlers before it ever runs Chromium."""
+    a, b = (300, 301) if 200 in (read_fd, write_fd) or 201 in (read_fd, write_fd) else (200, 201)
+    # via spare numbers first, so that a pipe end already on 3 or 4 is not overwritten
+    park = f"exec {a}<&{read_fd} {b}>&{write_fd} {read_fd}<&- {write_fd}>&-"
+    script = f'{park}; exec 3<&{a} 4>&{b} {a}<&- {b}>&-; exec "$@"'
+    return ["/bin/bash", "-c", script, "chromium"]
 
 
 class Browser:
@@ -132,10 +137,10 @@ class Browser:
         from_child, to_parent = os.pipe()
         try:
             proc = await asyncio.create_subprocess_exec(
-                *_netns_prefix(), chromium, *FLAGS, f"--user-data-dir={profile}", "about:blank",
+                *_on_fds_3_and_4(to_child, to_parent), *_netns_prefix(), chromium, *FLAGS,
+                f"--user-data-dir={profile}", "about:blank",
                 stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.DEVNULL, close_fds=False,
-                preexec_fn=_child_pipes(to_child, to_parent), start_new_session=True,
+                stderr=asyncio.subprocess.DEVNULL, pass_fds=(to_child, to_parent), start_new_session=True,
             )  # fmt: skip
         except OSError as exc:
             for fd in (to_child, from_parent, from_child, to_parent):

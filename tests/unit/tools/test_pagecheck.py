@@ -115,3 +115,41 @@ async def test_a_browser_that_dies_at_start_is_a_typed_error(tmp_path: Path) -> 
     with pytest.raises(BrowserError, match="went away"):
         async with Browser.launch(str(fake)):
             pass
+
+
+@pytest.mark.parametrize(("read_fd", "write_fd"), [(3, 4), (4, 3), (7, 9)])
+def test_the_devtools_pipe_ends_land_on_3_and_4_whatever_they_were(read_fd: int, write_fd: int) -> None:
+    import os
+    import subprocess
+
+    from autogpt.tools.browser import _on_fds_3_and_4
+
+    first, second = os.pipe(), os.pipe()
+    saved = [os.dup(read_fd) if _open(read_fd) else -1, os.dup(write_fd) if _open(write_fd) else -1]
+    try:
+        os.dup2(first[0], read_fd)
+        os.dup2(second[1], write_fd)
+        seen = subprocess.run(
+            [*_on_fds_3_and_4(read_fd, write_fd), "/bin/sh", "-c", "readlink /proc/self/fd/3 /proc/self/fd/4"],
+            pass_fds=(read_fd, write_fd), capture_output=True, text=True, check=True,
+        ).stdout.split()  # fmt: skip
+        assert seen == [os.readlink(f"/proc/self/fd/{first[0]}"), os.readlink(f"/proc/self/fd/{second[1]}")]
+    finally:
+        for fd, old in zip((read_fd, write_fd), saved, strict=True):
+            if old >= 0:
+                os.dup2(old, fd)
+                os.close(old)
+            else:
+                os.close(fd)
+        for fd in (*first, *second):
+            os.close(fd)
+
+
+def _open(fd: int) -> bool:
+    import os
+
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True
