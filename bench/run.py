@@ -1,5 +1,5 @@
 """Benchmarks: print figures and ratios, assert nothing. ``make bench`` or
-``python bench/run.py [cli|model|iac|install ...]`` for a subset."""
+``python bench/run.py [cli|model|iac|install|orch|browser ...]`` for a subset."""
 
 from __future__ import annotations
 
@@ -181,12 +181,55 @@ def bench_install() -> None:
         line("assembled model cache", f"{total:.0f} MB in {cache}")
 
 
+async def _browser() -> None:
+    """Headless Chromium as the page check uses it: start, load a page that calls an API,
+    screenshot, read the PNG. Served from memory, so this is the browser's own cost."""
+    from autogpt.agents.frontend import EXAMPLE_PAGE
+    from autogpt.tools.browser import ORIGIN, Browser, Request, Response
+    from autogpt.tools.png import image_stats
+
+    print("== Browser (headless Chromium over the DevTools pipe)")
+    notes: list[bytes] = []
+
+    async def serve(request: Request) -> Response:
+        if request.path == "/":
+            return Response(200, EXAMPLE_PAGE.encode(), {"content-type": "text/html"})
+        if request.method == "POST":
+            notes.append(request.body)
+        items = ",".join(f'{{"id": {i}, "text": "note {i}"}}' for i in range(len(notes) + 3))
+        return Response(200, f"[{items}]".encode(), {"content-type": "application/json"})
+
+    starts, loads, shots, reads = [], [], [], []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        async with Browser.launch() as chromium:
+            tab = await chromium.new_page(serve)
+            t1 = time.perf_counter()
+            await tab.goto(ORIGIN + "/")
+            await tab.settle()
+            t2 = time.perf_counter()
+            png = await tab.screenshot()
+            t3 = time.perf_counter()
+            image_stats(png)
+            t4 = time.perf_counter()
+        starts.append(t1 - t0)
+        loads.append(t2 - t1)
+        shots.append(t3 - t2)
+        reads.append(t4 - t3)
+    median = statistics.median
+    line("start Chromium and open a tab (median of 5)", f"{median(starts) * 1000:.0f} ms")
+    line("load page + its API call, network quiet 0.4 s", f"{median(loads) * 1000:.0f} ms")
+    line("screenshot 1024x768 PNG", f"{median(shots) * 1000:.0f} ms")
+    line("PNG decode and blank check (pure Python)", f"{median(reads) * 1000:.0f} ms")
+
+
 SUITES: dict[str, Callable[[], None]] = {
     "cli": bench_cli,
     "model": lambda: asyncio.run(_model()),
     "iac": bench_iac,
     "install": bench_install,
     "orch": lambda: asyncio.run(_orch()),
+    "browser": lambda: asyncio.run(_browser()),
 }
 
 
