@@ -387,3 +387,28 @@ async def test_the_full_team_builds_a_checked_page_as_separate_processes(deploym
     assert (deployment.tmp / "front1-ws" / "app" / "main.py").exists()  # the page check fetched the server
     authors = sorted(line.split("|")[0] for line in git_history(deployment.tmp / "git1-ws").splitlines() if "|" in line)
     assert authors == ["ArchitectGPT", "BackendGPT", "DesignerGPT", "FrontendGPT"]
+
+
+async def test_killing_the_only_frontend_mid_build_ends_in_an_honest_report(deployment: Deployment) -> None:
+    from test_build import DESIGN, GOOD
+    from test_frontend import FULL_PLAN, SPEC
+
+    shared = deployment.tmp / "project"
+    await deployment.orchestrator()
+    await deployment.agent("arch1", "architect", [json.dumps(DESIGN)], workspace=shared)
+    await deployment.agent("back1", "backend", [GOOD], workspace=shared)
+    await deployment.agent("design1", "designer", [json.dumps(SPEC)], workspace=shared)
+    front = await deployment.agent("front1", "frontend", [{"text": "never", "delay": 60}], workspace=shared)
+    await deployment.agent("man1", "manager", [json.dumps(FULL_PLAN)], workspace=shared)
+    args = [sys.executable, "-m", "autogpt", "--net", "--orchestrator", deployment.target, "--certs"]
+    args += [str(deployment.certs), "--cert-name", "alice", "-c", '/manager create "a todo app" | python']
+    console = await Proc.start(args, _env())
+    await console.expect(r"\[t4 frontend running\] writing frontend/index.html", timeout=60)
+    front.proc.kill()
+    await console.expect(r"\[t4 frontend failed\]", timeout=30)
+    await console.expect(r"Not checked: the frontend task failed", timeout=30)
+    async with asyncio.timeout(30):
+        assert await console.proc.wait() == 1  # built, not verified: the page was never checked
+    report = (shared / "REPORT.md").read_text()
+    assert "Server verified: **yes**" in report
+    assert "| t4 | frontend | failed | 2 |" in report  # retried once; no frontend was left to take it
