@@ -69,6 +69,20 @@ EXAMPLE = DesignSpec(
 SAFE = EXAMPLE.palette  # the fallback when the model's palette stays illegible
 
 
+STANDARD_LAYOUT = [
+    Section(name="header", height=80, note="the app's name"),
+    Section(name="form", height=90, note="the fields and an Add button"),
+    Section(name="list", height=260, note="the items, newest first"),
+]
+
+
+def title_of(idea: str) -> str:
+    """'a todo list app where I can ...' -> 'Todo List App'."""
+    head = re.split(r"\b(?:where|that|which|with|to|for|so|so that)\b|[,.;:]", idea, maxsplit=1)[0]
+    words = [w for w in head.split() if w.lower() not in ("a", "an", "the")]
+    return " ".join(w[:1].upper() + w[1:] for w in words)[:40] or "App"
+
+
 def copied_example(spec: DesignSpec, idea: str) -> bool:
     """Small models hand the worked example back: its very sections, for an idea about something else."""
     same_sections = [s.note for s in spec.sections] == [s.note for s in EXAMPLE.sections]
@@ -228,7 +242,10 @@ class DesignerGPT(Agent):
         if palette_problems(spec.palette):
             note = f"the model's palette was hard to read ({problem}); used a safe one"
             return spec.model_copy(update={"palette": SAFE}), note
-        return spec, "the model kept the example's sections; the layout may not fit the idea"
+        if copied_example(spec, idea):
+            layout = {"name": title_of(idea), "sections": STANDARD_LAYOUT}
+            return spec.model_copy(update=layout), "the model repeated the example; used the standard page layout"
+        return spec, ""
 
 
 def palette_css(design: object) -> str:

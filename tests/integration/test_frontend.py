@@ -243,7 +243,10 @@ async def test_a_design_that_copies_the_example_is_sent_back_once(tmp_path: Path
     llm = ScriptedLLM([copy, copy])
     result = await ask(tmp_path, DesignerGPT, llm, Command("create", "a todo app"))
     assert "that is the notes example; design the sections for: a todo app" in llm.calls[1].prompt
-    assert "kept the example's sections" in result.output
+    assert "the model repeated the example; used the standard page layout" in result.output
+    spec = json.loads((tmp_path / "ws" / "design.json").read_text())
+    assert spec["name"] == "Todo App"
+    assert "notes" not in json.dumps(spec["sections"])
 
 
 async def test_the_build_result_carries_what_every_agent_spent(tmp_path: Path) -> None:
