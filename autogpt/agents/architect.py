@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from autogpt.agents.base import Agent, Context, action
 from autogpt.errors import ConfigError, InvalidInputError
 from autogpt.iac.envelope import Artifact, Command, Result, Task
-from autogpt.llm.base import Message
+from autogpt.llm.base import DEFAULT_OPTIONS, Message, Options
 from autogpt.tools.contract import ApiContract, Route, validate_contract
 
 EXAMPLE = {
@@ -132,9 +132,11 @@ class ArchitectGPT(Agent):
         ]
         design: Design | None = None
         problem = ""
-        for _ in range(2):
+        for attempt in range(2):
             ask = messages if not problem else [*messages, Message.user(f"Fix this and answer again: {problem}")]
-            candidate = (await self.think_structured(ask, Design)).value
+            # asked again, a small model tends to give the same answer: let it wander further
+            options = Options(temperature=0.7) if attempt else DEFAULT_OPTIONS
+            candidate = (await self.think_structured(ask, Design, options=options)).value
             if copied_example(candidate, idea):
                 problem = f"that is the notes example, copied; design the routes for this idea instead: {idea}"
                 await ctx.status("the design copied the example; asking again")

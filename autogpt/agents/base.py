@@ -270,8 +270,10 @@ class Agent:
         assert completion is not None, "an LLM stream must end with a Completion"
         return completion
 
-    async def think_structured(self, messages: Sequence[Message], output: type[M], repairs: int = 2) -> Structured[M]:
-        return await complete_structured(self.llm, self.fit(messages, None), output, repairs=repairs)
+    async def think_structured(
+        self, messages: Sequence[Message], output: type[M], repairs: int = 2, options: Options = DEFAULT_OPTIONS
+    ) -> Structured[M]:
+        return await complete_structured(self.llm, self.fit(messages, None), output, options=options, repairs=repairs)
 
     async def think_usable(
         self, prompt: str, parse: Callable[[str], Awaitable[T]], ctx: Context, *,

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from autogpt.agents.base import Agent, Context, action
 from autogpt.errors import AutoGPTError, ConfigError, InvalidInputError
 from autogpt.iac.envelope import Artifact, Command, Result, Task
-from autogpt.llm.base import Message
+from autogpt.llm.base import DEFAULT_OPTIONS, Message, Options
 from autogpt.tools.browser import ORIGIN, Browser, Request, Response
 from autogpt.tools.png import image_stats
 
@@ -224,10 +224,11 @@ class DesignerGPT(Agent):
         ]
         problem = ""
         spec: DesignSpec | None = None
-        for _ in range(2):
+        for attempt in range(2):
             ask = messages if not problem else [*messages, Message.user(f"Fix this: {problem}")]
+            options = Options(temperature=0.7) if attempt else DEFAULT_OPTIONS  # asked again: wander further
             try:
-                spec = (await self.think_structured(ask, DesignSpec, repairs=1)).value
+                spec = (await self.think_structured(ask, DesignSpec, repairs=1, options=options)).value
             except AutoGPTError as exc:
                 problem = str(exc)
                 continue
