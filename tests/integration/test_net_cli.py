@@ -113,11 +113,19 @@ class Deployment:
         await proc.expect(r"serving as")
         return proc
 
-    async def console(self, *lines: str, cert: str = "alice", target: str | None = None) -> tuple[int, str, str]:
+    def console_args(self, *lines: str, cert: str = "alice", target: str | None = None) -> list[str]:
         args = [sys.executable, "-m", "autogpt", "--net", "--orchestrator", target or self.target]
         args += ["--certs", str(self.certs), "--cert-name", cert]
         for line in lines:
             args += ["-c", line]
+        return args
+
+    async def start_console(self, line: str) -> Proc:
+        """A console running ``line`` in the background, for tests that act while it waits."""
+        return await Proc.start(self.console_args(line), _env())
+
+    async def console(self, *lines: str, cert: str = "alice", target: str | None = None) -> tuple[int, str, str]:
+        args = self.console_args(*lines, cert=cert, target=target)
         proc = await asyncio.create_subprocess_exec(
             *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=_env()
         )
@@ -189,9 +197,7 @@ async def test_unreachable_orchestrator_is_a_clear_error(deployment: Deployment)
 async def test_agent_killed_mid_request_gives_a_typed_error(deployment: Deployment) -> None:
     await deployment.orchestrator()
     agent = await deployment.agent("gen1", "generic", [{"text": "too late", "delay": 60}])
-    args = [sys.executable, "-m", "autogpt", "--net", "--orchestrator", deployment.target, "--certs"]
-    args += [str(deployment.certs), "--cert-name", "alice", "-c", '/gen run "take your time"']
-    console = await Proc.start(args, _env())
+    console = await deployment.start_console('/gen run "take your time"')
     await console.expect("accepted")  # the agent holds the request now
     agent.proc.kill()
     await console.expect("disconnected before answering", timeout=30)
@@ -345,9 +351,7 @@ async def test_a_specialist_killed_mid_build_is_replaced_by_another_instance(dep
     slow = await deployment.agent("back1", "backend", [{"text": GOOD, "delay": 60}], workspace=shared)
     await deployment.agent("back2", "backend", [GOOD], workspace=shared)
     await deployment.agent("man1", "manager", [json.dumps(PLAN)], workspace=shared)
-    args = [sys.executable, "-m", "autogpt", "--net", "--orchestrator", deployment.target, "--certs"]
-    args += [str(deployment.certs), "--cert-name", "alice", "-c", '/manager create "a todo API" | python']
-    console = await Proc.start(args, _env())
+    console = await deployment.start_console('/manager create "a todo API" | python')
     await console.expect(r"\[t2 backend running\] writing app/main.py")  # back1 holds the task now
     slow.proc.kill()
     await console.expect(r"\[t2 backend failed\].*(disconnected|AgentGone)", timeout=30)
@@ -400,9 +404,7 @@ async def test_killing_the_only_frontend_mid_build_ends_in_an_honest_report(depl
     await deployment.agent("design1", "designer", [json.dumps(SPEC)], workspace=shared)
     front = await deployment.agent("front1", "frontend", [{"text": "never", "delay": 60}], workspace=shared)
     await deployment.agent("man1", "manager", [json.dumps(FULL_PLAN)], workspace=shared)
-    args = [sys.executable, "-m", "autogpt", "--net", "--orchestrator", deployment.target, "--certs"]
-    args += [str(deployment.certs), "--cert-name", "alice", "-c", '/manager create "a todo app" | python']
-    console = await Proc.start(args, _env())
+    console = await deployment.start_console('/manager create "a todo app" | python')
     await console.expect(r"\[t4 frontend running\] writing frontend/index.html", timeout=60)
     front.proc.kill()
     await console.expect(r"\[t4 frontend failed\]", timeout=30)
