@@ -15,6 +15,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import ClassVar
 
+from autogpt.agents.architect import EXAMPLE
 from autogpt.agents.base import Agent, Context, action
 from autogpt.agents.designer import palette_css
 from autogpt.agents.running import RunningServer, running_server
@@ -82,10 +83,10 @@ load();
 </body>
 </html>
 """.replace("ROOT", palette_css(None))
-EXAMPLE_SPEC = """- an <h1> with the app's name
-- a <ul id="items"> filled on load from GET /notes (a JSON array); show each item's fields as text
-- a <form id="create"> with <input name="text"> and a submit button; on submit, prevent the default, \
-POST the values as JSON to /notes, then reload the list"""
+# What the page for the worked example must have, said the way the real contract's is.
+EXAMPLE_SPEC = PageSpec.for_contract(
+    ApiContract.model_validate({"name": EXAMPLE["name"], "routes": EXAMPLE["routes"]})
+).describe()
 
 
 def extract_page(text: str) -> str:
