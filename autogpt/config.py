@@ -77,7 +77,9 @@ class Settings(BaseSettings):
     orchestrator: str = Field("localhost:8443", description="host:port of orchgpt, for --net.")
     certs: Path = Field(Path("certs"), description="Folder with ca.pem and this client's NAME.pem / NAME.key.")
     cert_name: str | None = Field(None, description="Certificate name to use (default: the role, or 'user').")
-    heartbeat: float = Field(10.0, gt=0, description="Seconds between heartbeats to orchgpt.")
+    heartbeat: float = Field(
+        10.0, gt=0, description="Seconds between heartbeats to orchgpt (more often when orchgpt asks for it)."
+    )
     require_signatures: bool = Field(
         True, description="Networked agents act only on orders whose Ed25519 signature checks out."
     )

@@ -51,7 +51,11 @@ class Orchestrator:
     def __init__(self, settings: OrchSettings) -> None:
         self.settings = settings
         self.state = State.NEW
-        self.board = Switchboard(max_envelope_bytes=settings.max_envelope_bytes, queue_size=settings.queue_size)
+        self.board = Switchboard(
+            max_envelope_bytes=settings.max_envelope_bytes,
+            queue_size=settings.queue_size,
+            heartbeat_timeout=settings.heartbeat_timeout,
+        )
         self.health = health.HealthServicer()
         self.port = 0
         self._server: grpc.aio.Server | None = None

@@ -48,11 +48,17 @@ def error_envelope(
 
 
 class Switchboard:
-    def __init__(self, *, max_envelope_bytes: int, queue_size: int) -> None:
+    def __init__(self, *, max_envelope_bytes: int, queue_size: int, heartbeat_timeout: float = 30.0) -> None:
         self.router = Router()
         self.connections: dict[str, Connection] = {}
         self.max_envelope_bytes = max_envelope_bytes
         self.queue_size = queue_size
+        self.heartbeat_timeout = heartbeat_timeout
+
+    @property
+    def heartbeat_ms(self) -> int:
+        """The heartbeat interval asked of every peer: three beats fit in the timeout."""
+        return max(int(self.heartbeat_timeout * 1000 / 3), 1)
 
     # -- joining and leaving -------------------------------------------------------------
 
@@ -101,6 +107,7 @@ class Switchboard:
                 protocol_version=PROTOCOL_VERSION,  # type: ignore[arg-type]
                 agent_id=conn.agent_id,
                 agents=self._agent_infos(),
+                heartbeat_ms=self.heartbeat_ms,
             ),
         )
 

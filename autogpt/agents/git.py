@@ -37,14 +37,20 @@ class GitGPT(Agent):
         created = await self._repo().init()
         return Result(output="repository created" if created else "repository already there")
 
-    @action("commit", help="commit every change, as args.author (default GitGPT), with the input as message")
+    @action(
+        "commit",
+        help="commit as args.author (default GitGPT) with the input as message: args.paths if given, else every change",
+    )
     async def commit(self, command: Command, ctx: Context) -> Result:
         message = command.input.strip()
         if not message:
             raise InvalidInputError("a commit needs a message")
         author = str(command.args.get("author") or self.name)
+        paths = command.args.get("paths")
+        if paths is not None and not (isinstance(paths, list) and all(isinstance(p, str) for p in paths)):
+            raise InvalidInputError("args.paths must be a list of workspace paths")
         async with self._lock:
-            done = await self._repo().commit(message, author)
+            done = await self._repo().commit(message, author, paths)
         if done is None:
             return Result(output="nothing to commit", data={"sha": ""})
         note = f"; left out (look like secrets): {', '.join(done.withheld)}" if done.withheld else ""

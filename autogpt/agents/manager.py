@@ -228,21 +228,23 @@ class ManagerGPT(Agent):
                 first = result.output.splitlines()[0][:100] if result.output else ""
                 await ctx.status(f"[{task.id} {task.role} done] {first}")
                 if commits:
-                    await self._commit(task, first, ctx)
+                    await self._commit(task, first, [a.path for a in result.artifacts], ctx)
                 return result
             error = result.output[:1500]
             await ctx.status(f"[{task.id} {task.role} failed] {error.splitlines()[0][:100] if error else ''}")
         return result
 
-    async def _commit(self, task: PlannedTask, summary: str, ctx: Context) -> None:
-        """One commit per finished task, authored as the agent that did it (when GitGPT is on the team)."""
+    async def _commit(self, task: PlannedTask, summary: str, paths: list[str], ctx: Context) -> None:
+        """One commit per finished task, of the files it produced, authored as the agent that did it
+        (when GitGPT is on the team). Tasks that run side by side share the folder, so a commit
+        names its files rather than taking whatever has changed."""
         author = find_role(task.role).name
         subject = _subject(f"{task.role}: {summary or task.description}")
         message = f"{subject}\n\n{summary}\n\nTask {task.id}: {task.description}"
         try:
             done = await self.bus.call(
                 Address.role("git"),
-                Command("commit", message, args={"author": author}),
+                Command("commit", message, args={"author": author, "paths": paths}),
                 timeout=120,
                 session_id=ctx.session_id,
                 files=self.workspace,

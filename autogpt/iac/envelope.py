@@ -141,6 +141,7 @@ class Registered:
     agent_id: str
     agents: tuple[AgentInfo, ...] = ()
     protocol_version: int = PROTOCOL_VERSION
+    heartbeat_ms: int = 0  # how often the orchestrator wants a heartbeat (0: the peer decides)
 
 
 @dataclass(frozen=True, slots=True)

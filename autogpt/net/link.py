@@ -196,7 +196,7 @@ async def connect(
     session._tasks = [
         asyncio.create_task(_writer(session), name="net-writer"),
         asyncio.create_task(_reader(session, call), name="net-reader"),
-        asyncio.create_task(_heartbeat(session, heartbeat), name="net-heartbeat"),
+        asyncio.create_task(_heartbeat(session, heartbeat_interval(heartbeat, first.payload)), name="net-heartbeat"),
     ]
     log.info("connected", target=target, agent=bus.agent_id, role=register.role)
     return session
@@ -233,6 +233,14 @@ async def _reader(session: NetSession, call: grpc.aio.StreamStreamCall[pb.Frame,
     except asyncio.CancelledError:
         return
     await _lost(session, reason)
+
+
+def heartbeat_interval(configured: float, registered: Registered) -> float:
+    """Our setting, or more often when the orchestrator asks for it (it drops a peer that
+    stays silent longer than its timeout)."""
+    if registered.heartbeat_ms > 0:
+        return min(configured, registered.heartbeat_ms / 1000)
+    return configured
 
 
 async def _heartbeat(session: NetSession, interval: float) -> None:

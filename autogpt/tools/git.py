@@ -11,6 +11,7 @@ import asyncio
 import os
 import re
 import shutil
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,18 +95,27 @@ class Repo:
         await self._git("init", "-q")
         return True
 
-    async def commit(self, message: str, author: str) -> CommitResult | None:
-        """Commit everything changed, as ``author``; ``None`` when nothing changed."""
+    async def commit(self, message: str, author: str, paths: Collection[str] | None = None) -> CommitResult | None:
+        """Commit as ``author``; ``None`` when nothing changed.
+
+        With ``paths``, only those files (and the ``.gitignore``) go into the commit, so an
+        agent's commit never sweeps up what another agent is still writing next to it; the
+        rest stays staged for its own commit. Without, everything changed is committed.
+        """
         await self.init()
         await self._git("add", "-A")
         staged = [f for f in (await self._git("diff", "--cached", "--name-only", "-z")).split("\0") if f]
         withheld = [f for f in staged if self._looks_secret(f)]
         if withheld:
             await self._git("rm", "--cached", "-q", "--", *withheld)
-        files = [f for f in staged if f not in withheld]
+        wanted = None if paths is None else {*paths, ".gitignore"}
+        files = [f for f in staged if f not in withheld and (wanted is None or f in wanted)]
         if not files:
             return None
-        await self._git("commit", "-q", "-m", message, author=author)
+        if wanted is None:
+            await self._git("commit", "-q", "-m", message, author=author)
+        else:
+            await self._git("commit", "-q", "-m", message, "--", *files, author=author)
         sha = (await self._git("rev-parse", "HEAD")).strip()
         return CommitResult(sha, tuple(files), tuple(withheld))
 

@@ -88,7 +88,7 @@ class Deployment:
     async def orchestrator(self, port: int = 0) -> Proc:
         proc = await Proc.start(
             [sys.executable, "-m", "orchgpt", "serve", "--listen", f"127.0.0.1:{port}", "--certs", str(self.certs)],
-            _env({"ORCHGPT_HEARTBEAT_TIMEOUT": "5", "ORCHGPT_GRACE": "1"}),
+            _env({"ORCHGPT_HEARTBEAT_TIMEOUT": "5", "ORCHGPT_GRACE": "1"}),  # peers are told to beat every 1.7 s
         )
         self.procs.append(proc)
         self.port = int((await proc.expect(r"orchgpt listening on [\d.]+:(\d+)")).group(1))

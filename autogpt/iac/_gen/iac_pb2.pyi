@@ -229,14 +229,16 @@ class AgentInfo(_message.Message):
     def __init__(self, agent_id: _Optional[str] = ..., role: _Optional[str] = ..., capabilities: _Optional[_Iterable[str]] = ..., public_key: _Optional[bytes] = ...) -> None: ...
 
 class Registered(_message.Message):
-    __slots__ = ("protocol_version", "agent_id", "agents")
+    __slots__ = ("protocol_version", "agent_id", "agents", "heartbeat_ms")
     PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     AGENTS_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_MS_FIELD_NUMBER: _ClassVar[int]
     protocol_version: ProtocolVersion
     agent_id: str
     agents: _containers.RepeatedCompositeFieldContainer[AgentInfo]
-    def __init__(self, protocol_version: _Optional[_Union[ProtocolVersion, str]] = ..., agent_id: _Optional[str] = ..., agents: _Optional[_Iterable[_Union[AgentInfo, _Mapping]]] = ...) -> None: ...
+    heartbeat_ms: int
+    def __init__(self, protocol_version: _Optional[_Union[ProtocolVersion, str]] = ..., agent_id: _Optional[str] = ..., agents: _Optional[_Iterable[_Union[AgentInfo, _Mapping]]] = ..., heartbeat_ms: _Optional[int] = ...) -> None: ...
 
 class FileChunk(_message.Message):
     __slots__ = ("transfer_id", "path", "offset", "data", "last", "total_size", "sha256")

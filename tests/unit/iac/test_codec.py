@@ -40,7 +40,7 @@ PAYLOADS: list[Payload] = [
     ErrorInfo(ErrorCode.NO_LIVE_AGENT, "no backend", True),
     Heartbeat(7),
     Register("backend", "b1", ("fs.write",), ("news",), b"\x01" * 32, "BackendGPT"),
-    Registered("b1", (AgentInfo("a1", "architect", ("fs.write",), b"\x02" * 32),)),
+    Registered("b1", (AgentInfo("a1", "architect", ("fs.write",), b"\x02" * 32),), heartbeat_ms=10_000),
     FileChunk("x1", "big.bin", 1024, b"\x00\xff" * 10, True, 1044, "cd" * 32),
 ]
 

@@ -57,3 +57,12 @@ async def test_one_envelope_over_the_byte_budget_still_goes_alone() -> None:
     chunks = [Envelope.new(Address.agent("m"), c, kind=Kind.EVENT) for c in split("a", b"y" * 3000, chunk_bytes=1000)]
     frames = await drain(make_link(frame_bytes=500), chunks)
     assert [len(f.envelopes) for f in frames] == [1, 1, 1]
+
+
+def test_the_heartbeat_follows_the_orchestrator_when_it_asks_for_more() -> None:
+    from autogpt.iac.envelope import Registered
+    from autogpt.net.link import heartbeat_interval
+
+    assert heartbeat_interval(10.0, Registered("a", heartbeat_ms=1_666)) == 1.666
+    assert heartbeat_interval(1.0, Registered("a", heartbeat_ms=10_000)) == 1.0  # ours is already faster
+    assert heartbeat_interval(10.0, Registered("a")) == 10.0  # an orchestrator that does not say

@@ -22,6 +22,11 @@ def tracked_files(root: Path) -> str:
     return subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True, check=True).stdout
 
 
+def committed_files(root: Path) -> list[str]:
+    out = subprocess.run(["git", "ls-tree", "-r", "--name-only", "HEAD"], cwd=root, capture_output=True, text=True)
+    return out.stdout.splitlines()
+
+
 async def test_commits_are_authored_by_the_agent_without_any_git_identity(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -72,3 +77,23 @@ async def test_agents_cannot_write_into_git_and_hooks_never_run(tmp_path: Path) 
     ws.write_text("a.py", "x = 1\n")
     assert await repo.commit("add a", "BackendGPT") is not None
     assert not (tmp_path / "pwned").exists()
+
+
+async def test_a_commit_of_named_paths_leaves_a_neighbours_work_for_its_own_commit(tmp_path: Path) -> None:
+    """Two agents write side by side; the one that finishes first commits only its files."""
+    ws = Workspace(tmp_path / "p").ensure()
+    repo = Repo(ws.root)
+    ws.write_text("app/main.py", "print('hi')\n", agent="BackendGPT")  # still being verified
+    ws.write_text("DESIGN.md", "# look\n", agent="DesignerGPT")
+    ws.write_text("design/wireframe.svg", "<svg/>\n", agent="DesignerGPT")
+    design = await repo.commit("designer: the look", "DesignerGPT", ["DESIGN.md", "design/wireframe.svg"])
+    assert design is not None
+    assert set(design.files) == {".gitignore", "DESIGN.md", "design/wireframe.svg"}
+    assert "app/main.py" not in committed_files(ws.root)
+    ws.write_text("app/requirements.txt", "fastapi\n", agent="BackendGPT")
+    backend = await repo.commit("backend: server", "BackendGPT", ["app/main.py", "app/requirements.txt", "gone.txt"])
+    assert backend is not None
+    assert set(backend.files) == {"app/main.py", "app/requirements.txt"}
+    assert git_log(ws.root)[0].startswith("BackendGPT|")
+    assert "app/main.py" in committed_files(ws.root)
+    assert await repo.commit("again", "BackendGPT", ["app/main.py"]) is None
