@@ -84,6 +84,12 @@ class Settings(BaseSettings):
         True, description="Networked agents act only on orders whose Ed25519 signature checks out."
     )
     reconnect_max: float = Field(10.0, gt=0, description="Longest wait between reconnection attempts (s).")
+    rejoin_wait: float = Field(
+        20.0,
+        ge=0,
+        description="Seconds a networked build waits for a role whose agent went away (e.g. while orchgpt up "
+        "restarts it) before its retry.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field("warning", description="Log level.")
     log_format: Literal["auto", "console", "json"] = Field(
         "auto", description="auto: readable on a terminal, JSON lines otherwise."

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from autogpt.agents.base import Agent, Context, action
 from autogpt.agents.catalog import find_role
-from autogpt.errors import AutoGPTError, ConfigError, InvalidInputError
+from autogpt.errors import AutoGPTError, ConfigError, ErrorCode, InvalidInputError
 from autogpt.iac.envelope import ROUTER_ID, Address, Command, Result, Status, Task
 from autogpt.llm.base import Message, Usage
 from autogpt.llm.usage import charge, spent_so_far
@@ -25,6 +25,8 @@ from autogpt.mind.planner import PlanError, PlannedTask, TaskGraph, validate_gra
 from autogpt.mind.scheduler import GraphRun, TaskState, run_graph
 
 LANGUAGES = ("python", "javascript")
+# Failures that mean "nobody was there to finish it", not "the work was wrong".
+_AGENT_LOST = frozenset({ErrorCode.AGENT_GONE.name, ErrorCode.NO_LIVE_AGENT.name})
 BUILD_ROLES = ("architect", "backend", "designer", "frontend", "git")
 
 
@@ -232,7 +234,37 @@ class ManagerGPT(Agent):
                 return result
             error = result.output[:1500]
             await ctx.status(f"[{task.id} {task.role} failed] {error.splitlines()[0][:100] if error else ''}")
+            if attempt == 1 and result.data.get("error") in _AGENT_LOST:
+                await self._await_role(task, ctx)
         return result
+
+    async def _await_role(self, task: PlannedTask, ctx: Context) -> None:
+        """The agent holding ``task`` went away: before the retry, give its role a moment to
+        come back (a supervisor restarts crashed agents in a second or two). Returns when some
+        agent serves the role, or when the wait is over; the retry then succeeds or fails on
+        its own terms."""
+        wait = self.settings.rejoin_wait
+        if wait <= 0 or self.bus.closed or await self._serves(task.role):
+            return
+        await ctx.status(f"[{task.id} {task.role} waiting] up to {wait:g}s for a {task.role} agent to come back")
+        deadline = time.monotonic() + wait
+        pause = 0.1
+        while time.monotonic() < deadline and not self.bus.closed:
+            await asyncio.sleep(min(pause, max(deadline - time.monotonic(), 0)))
+            if await self._serves(task.role):
+                await ctx.status(f"[{task.id} {task.role} waiting] a {task.role} agent is back")
+                return
+            pause = min(pause * 2, 1.0)
+
+    async def _serves(self, role: str) -> bool:
+        """Whether some connected agent serves ``role`` (standalone teams always do)."""
+        if self.team_roles is not None:
+            return role in self.team_roles
+        try:
+            listing = await self.bus.call(Address.agent(ROUTER_ID), Command("agents"), timeout=10)
+        except AutoGPTError:
+            return False
+        return any(a.get("role") == role for a in listing.data.get("agents", []))
 
     async def _commit(self, task: PlannedTask, summary: str, paths: list[str], ctx: Context) -> None:
         """One commit per finished task, of the files it produced, authored as the agent that did it
@@ -280,7 +312,7 @@ class ManagerGPT(Agent):
                 charge(Usage(result.prompt_tokens, result.completion_tokens))  # the build pays for its tasks
                 return result
             except AutoGPTError as exc:
-                return Result(ok=False, output=f"{type(exc).__name__}: {exc}")
+                return Result(ok=False, output=f"{type(exc).__name__}: {exc}", data={"error": exc.code.name})
             except asyncio.CancelledError:
                 # Stopping the build must stop the work it started, not just stop waiting for it.
                 with contextlib.suppress(AutoGPTError, TimeoutError):

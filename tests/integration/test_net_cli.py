@@ -94,7 +94,10 @@ class Deployment:
         self.port = int((await proc.expect(r"orchgpt listening on [\d.]+:(\d+)")).group(1))
         return proc
 
-    async def agent(self, name: str, role: str, replies: list[object], workspace: Path | None = None) -> Proc:
+    async def agent(
+        self, name: str, role: str, replies: list[object], workspace: Path | None = None, **settings: str
+    ) -> Proc:
+        """An agent process serving ``role``; ``settings`` are extra AUTOGPT_* settings by name."""
         script = self.tmp / f"{name}-script.json"
         script.write_text(json.dumps(replies))
         env = _env(
@@ -105,6 +108,7 @@ class Deployment:
                 "AUTOGPT_HEARTBEAT": "1",
                 "AUTOGPT_WORKSPACE": str(workspace or self.tmp / f"{name}-ws"),
                 "AUTOGPT_CACHE_DIR": str(self.tmp / "cache"),
+                **{f"AUTOGPT_{key.upper()}": value for key, value in settings.items()},
             }
         )
         args = [sys.executable, "-m", "autogpt", "--net", "--agent", role, "--orchestrator", self.target]
@@ -403,14 +407,40 @@ async def test_killing_the_only_frontend_mid_build_ends_in_an_honest_report(depl
     await deployment.agent("back1", "backend", [GOOD], workspace=shared)
     await deployment.agent("design1", "designer", [json.dumps(SPEC)], workspace=shared)
     front = await deployment.agent("front1", "frontend", [{"text": "never", "delay": 60}], workspace=shared)
-    await deployment.agent("man1", "manager", [json.dumps(FULL_PLAN)], workspace=shared)
+    await deployment.agent("man1", "manager", [json.dumps(FULL_PLAN)], workspace=shared, rejoin_wait="0.5")
     console = await deployment.start_console('/manager create "a todo app" | python')
     await console.expect(r"\[t4 frontend running\] writing frontend/index.html", timeout=60)
     front.proc.kill()
     await console.expect(r"\[t4 frontend failed\]", timeout=30)
+    await console.expect(r"\[t4 frontend waiting\] up to 0.5s for a frontend agent", timeout=30)
     await console.expect(r"Not checked: the frontend task failed", timeout=30)
     async with asyncio.timeout(30):
         assert await console.proc.wait() == 1  # built, not verified: the page was never checked
     report = (shared / "REPORT.md").read_text()
     assert "Server verified: **yes**" in report
     assert "| t4 | frontend | failed | 2 |" in report  # retried once; no frontend was left to take it
+
+
+async def test_a_retry_waits_for_a_restarted_instance_of_the_lost_role(deployment: Deployment) -> None:
+    """The only frontend dies mid-task; a new one connects while the manager waits for the
+    role to come back (as under orchgpt up), and the retry lands on it."""
+    from test_build import DESIGN, GOOD
+    from test_frontend import FULL_PLAN, GOOD_PAGE, SPEC
+
+    shared = deployment.tmp / "project"
+    await deployment.orchestrator()
+    await deployment.agent("arch1", "architect", [json.dumps(DESIGN)], workspace=shared)
+    await deployment.agent("back1", "backend", [GOOD], workspace=shared)
+    await deployment.agent("design1", "designer", [json.dumps(SPEC)], workspace=shared)
+    front = await deployment.agent("front1", "frontend", [{"text": "never", "delay": 60}], workspace=shared)
+    await deployment.agent("man1", "manager", [json.dumps(FULL_PLAN)], workspace=shared, rejoin_wait="60")
+    console = await deployment.start_console('/manager create "a todo app" | python')
+    await console.expect(r"\[t4 frontend running\] writing frontend/index.html", timeout=60)
+    front.proc.kill()
+    await console.expect(r"\[t4 frontend waiting\] up to 60s for a frontend agent", timeout=30)
+    await deployment.agent("front1", "frontend", [GOOD_PAGE], workspace=shared)  # restarted, same certificate
+    await console.expect(r"\[t4 frontend waiting\] a frontend agent is back", timeout=30)
+    await console.expect(r"Page works against the API: \*\*yes\*\*", timeout=60)
+    async with asyncio.timeout(30):
+        assert await console.proc.wait() == 0
+    assert "| t4 | frontend | done | 2 |" in (shared / "REPORT.md").read_text()
