@@ -17,10 +17,10 @@ from autogpt.net.link import TlsFiles, connect
 from orchgpt.pki import make_test_pki
 
 
-async def _start_orchgpt(certs: Path) -> tuple[asyncio.subprocess.Process, int]:
+async def _start_orchgpt(certs: Path, ledger: Path) -> tuple[asyncio.subprocess.Process, int]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "orchgpt", "serve", "--listen", "127.0.0.1:0", "--certs", str(certs),
-        "--log-level", "warning", stdout=asyncio.subprocess.PIPE,
+        "--ledger", str(ledger), "--log-level", "warning", stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
     assert proc.stdout is not None
     line = (await proc.stdout.readline()).decode()
@@ -35,7 +35,8 @@ async def run(count: int = 100_000, pings: int = 3000) -> None:
     configure_logging("warning")
     with tempfile.TemporaryDirectory() as tmp:
         certs = make_test_pki(Path(tmp), {"a": ["generic"], "b": ["backend"]})
-        proc, port = await _start_orchgpt(certs)
+        ledger = Path(tmp) / "ledger.sqlite3"
+        proc, port = await _start_orchgpt(certs, ledger)
         target = f"localhost:{port}"
         try:
             a = await connect(target, TlsFiles.from_dir(certs, "a"), Reg("generic"))
@@ -83,6 +84,10 @@ async def run(count: int = 100_000, pings: int = 3000) -> None:
         finally:
             proc.terminate()
             await proc.wait()
+        from orchgpt.ledger import counts
+
+        recorded = ", ".join(f"{n:,} {state}" for state, n in sorted(counts(ledger).items()))
+        print(f"  {'task ledger rows after SIGTERM':<44} {recorded} (every request, written in batches)")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import click
 
 from orchgpt.certs_cli import certs
 from orchgpt.serve_cli import serve, up
+from orchgpt.tasks_cli import tasks
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -17,6 +18,7 @@ def cli() -> None:
 cli.add_command(certs)
 cli.add_command(serve)
 cli.add_command(up)
+cli.add_command(tasks)
 
 
 def main() -> None:

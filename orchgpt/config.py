@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from autogpt.config import config_error
+
+
+def _default_ledger() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "orchgpt" / "ledger.sqlite3"
 
 
 class OrchSettings(BaseSettings):
@@ -21,6 +27,10 @@ class OrchSettings(BaseSettings):
     max_frame_bytes: int = Field(8 << 20, ge=4096, description="Largest gRPC message accepted (bytes).")
     queue_size: int = Field(4096, ge=16, description="Outbound envelopes buffered per connection.")
     grace: float = Field(5.0, ge=0, description="Seconds in-flight streams get to finish on shutdown.")
+    ledger: Path = Field(
+        default_factory=_default_ledger, description="SQLite file of the task ledger (every routed request)."
+    )
+    ledger_keep: int = Field(100_000, ge=0, description="Newest ledger rows kept (0: keep all).")
     log_level: str = Field("info", description="debug, info, warning, error.")
 
 

@@ -14,6 +14,10 @@ import click
 @click.option("--certs", type=click.Path(file_okay=False, path_type=Path), help="TLS folder [default: certs].")
 @click.option("--heartbeat-timeout", type=float, help="Seconds of silence before a peer is dropped [default: 30].")
 @click.option("--grace", type=float, help="Seconds in-flight streams get on shutdown [default: 5].")
+@click.option(
+    "--ledger", type=click.Path(dir_okay=False, path_type=Path),
+    help="SQLite task ledger [default: ~/.local/share/orchgpt/ledger.sqlite3; env ORCHGPT_LEDGER].",
+)  # fmt: skip
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), help="[default: info]")
 def serve(**overrides: object) -> None:
     """Serve IAC over mutual TLS: route envelopes between agent processes."""

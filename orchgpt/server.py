@@ -19,6 +19,7 @@ from autogpt.iac._gen import iac_pb2 as pb
 from autogpt.iac._gen import iac_pb2_grpc as pb_grpc
 from autogpt.logs import get_logger
 from orchgpt.config import OrchSettings
+from orchgpt.ledger import Ledger
 from orchgpt.servicer import IacServicer
 from orchgpt.switchboard import Switchboard
 
@@ -51,10 +52,12 @@ class Orchestrator:
     def __init__(self, settings: OrchSettings) -> None:
         self.settings = settings
         self.state = State.NEW
+        self.ledger = Ledger(settings.ledger, keep=settings.ledger_keep)
         self.board = Switchboard(
             max_envelope_bytes=settings.max_envelope_bytes,
             queue_size=settings.queue_size,
             heartbeat_timeout=settings.heartbeat_timeout,
+            ledger=self.ledger,
         )
         self.health = health.HealthServicer()
         self.port = 0
@@ -89,11 +92,13 @@ class Orchestrator:
             self.port = server.add_secure_port(self.settings.listen, creds)
         except RuntimeError as exc:
             raise ConfigError(f"cannot listen on {self.settings.listen}: {exc}") from None
+        self.ledger.open()
         await server.start()
         self._server = server
         for name in ("", SERVICE_NAME):
             self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         self._sweeper = asyncio.create_task(self._sweep(), name="heartbeat-sweeper")
+        self.ledger.start()
         self.state = State.SERVING
         log.info("serving", listen=self.settings.listen, port=self.port)
         return self.port
@@ -114,10 +119,12 @@ class Orchestrator:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
+        self.board.stopping = True
         for conn in list(self.board.connections.values()):
             conn.close()
         assert self._server is not None
         await self._server.stop(self.settings.grace if grace is None else grace)
+        await self.ledger.close()
         self.state = State.STOPPED
         self._stopped.set()
         log.info("stopped")

@@ -85,7 +85,8 @@ async def run_team(folder: Path, roles: Sequence[str], listen: str, workspace: P
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     py = sys.executable
-    orch = Child("orchgpt", [py, "-m", "orchgpt", "serve", "--listen", listen, "--certs", str(folder)])
+    serve = [py, "-m", "orchgpt", "serve", "--listen", listen, "--certs", str(folder)]
+    orch = Child("orchgpt", [*serve, "--ledger", str(folder / "ledger.sqlite3")])
     orch.proc = await asyncio.create_subprocess_exec(*orch.argv, stdout=asyncio.subprocess.PIPE)
     assert orch.proc.stdout is not None
     line = (await orch.proc.stdout.readline()).decode()
@@ -104,6 +105,7 @@ async def run_team(folder: Path, roles: Sequence[str], listen: str, workspace: P
     for child in agents:
         await _start(child)
     say(f"team up. Console: autogpt --net --orchestrator {target} --certs {folder} --cert-name user")
+    say(f"task ledger: orchgpt tasks --ledger {folder / 'ledger.sqlite3'}")
     try:
         while not stop.is_set():
             waits = {asyncio.create_task(c.proc.wait()): c for c in agents if c.proc is not None}

@@ -1,8 +1,10 @@
 """The orchestrator's routing core: the shared :class:`Router` plus live connections.
 
 Envelopes are routed on their header alone and forwarded as the same protobuf message,
-so payloads are never decoded here; the agent that acts on one validates it (and checks
+so payloads are never re-encoded here; the agent that acts on one validates it (and checks
 its signature). The sender field is always overwritten with the connection's identity.
+When a :class:`~orchgpt.ledger.Ledger` is attached, every request's life (routed, accepted,
+answered, refused, lost) is recorded in it; that only appends to a list here.
 Nothing here blocks: a peer that cannot take more gets ``OVERLOADED``, not a stalled
 orchestrator.
 """
@@ -20,6 +22,7 @@ from autogpt.iac.envelope import PROTOCOL_VERSION, ROUTER_ID, Address, Kind, now
 from autogpt.iac.router import AgentRecord, Router
 from autogpt.logs import get_logger
 from orchgpt.connection import Connection, Peer
+from orchgpt.ledger import Ledger
 
 log = get_logger("orchgpt")
 
@@ -48,8 +51,12 @@ def error_envelope(
 
 
 class Switchboard:
-    def __init__(self, *, max_envelope_bytes: int, queue_size: int, heartbeat_timeout: float = 30.0) -> None:
+    def __init__(
+        self, *, max_envelope_bytes: int, queue_size: int, heartbeat_timeout: float = 30.0, ledger: Ledger | None = None
+    ) -> None:
         self.router = Router()
+        self.ledger = ledger
+        self.stopping = False  # set while the orchestrator shuts down
         self.connections: dict[str, Connection] = {}
         self.max_envelope_bytes = max_envelope_bytes
         self.queue_size = queue_size
@@ -118,6 +125,14 @@ class Switchboard:
         del self.connections[conn.agent_id]
         departure = self.router.unregister(conn.agent_id)
         orphaned = departure.orphaned if departure else ()
+        if self.ledger is not None and departure is not None:
+            for gone in orphaned:
+                if self.stopping:
+                    self.ledger.finished(gone.requester, gone.request_id, "interrupted", "orchgpt stopped")
+                else:
+                    self.ledger.finished(gone.requester, gone.request_id, "gone", f"{conn.agent_id} disconnected")
+            for left in departure.abandoned:
+                self.ledger.finished(left.requester, left.request_id, "abandoned", "the requester disconnected")
         for orphan in orphaned:
             requester = self.connections.get(orphan.requester)
             if requester is not None:
@@ -177,6 +192,8 @@ class Switchboard:
             )
         except AutoGPTError as exc:
             log.info("route_error", agent=conn.agent_id, recipient=str(recipient), error=str(exc))
+            if self.ledger is not None and kind is Kind.REQUEST:
+                self.ledger.refused(conn.agent_id, env.id, env.session_id, str(recipient), _what(env), exc.code.name)
             self._bounce(conn, env, exc.code, str(exc))
             return
         for agent_id in targets:
@@ -184,7 +201,32 @@ class Switchboard:
             if peer is None or not peer.offer(env):
                 if int(env.kind) == Kind.REQUEST:
                     self.router.forget(conn.agent_id, env.id)  # answered here: no AGENT_GONE later
+                    if self.ledger is not None:
+                        what = _what(env)
+                        self.ledger.refused(conn.agent_id, env.id, env.session_id, agent_id, what, "OVERLOADED")
                 self._bounce(conn, env, ErrorCode.OVERLOADED, f"{agent_id} cannot take more work now", retryable=True)
+            elif self.ledger is not None:
+                self._record(env, kind, recipient, agent_id)
+
+    def _record(self, env: pb.Envelope, kind: Kind, recipient: Address, agent_id: str) -> None:
+        """A routed envelope's mark in the ledger: a request opens a row, its acceptance and
+        its reply move it on. Other traffic (file chunks, progress, topics) is not recorded."""
+        assert self.ledger is not None
+        if kind is Kind.REQUEST:
+            self.ledger.opened(env.sender, env.id, env.session_id, str(recipient), agent_id, _what(env))
+            return
+        if not env.correlation_id or recipient.kind != "agent":
+            return
+        which = env.WhichOneof("payload")
+        if kind is Kind.REPLY:
+            if which == "result":
+                usage = (env.result.usage.prompt_tokens, env.result.usage.completion_tokens)
+                state = "done" if env.result.ok else "failed"
+                self.ledger.finished(agent_id, env.correlation_id, state, "", usage)
+            elif which == "error":
+                self.ledger.finished(agent_id, env.correlation_id, "failed", _error_name(env.error.code))
+        elif which == "status" and env.status.state == pb.Status.STATE_ACCEPTED:
+            self.ledger.accepted(agent_id, env.correlation_id)
 
     @staticmethod
     def _header_problem(env: pb.Envelope) -> str:
@@ -246,6 +288,8 @@ class Switchboard:
             pending = self.router.pending(requester, env.correlation_id) if requester else None
             if pending is not None and pending.target == conn.agent_id:
                 self.router.forget(requester, env.correlation_id)
+                if self.ledger is not None:
+                    self.ledger.finished(requester, env.correlation_id, "failed", f"reply refused: {code.name}")
                 waiting = self.connections.get(requester)
                 if waiting is not None:
                     waiting.offer(
@@ -263,3 +307,20 @@ class Switchboard:
             pb.AgentInfo(agent_id=a.agent_id, role=a.role, capabilities=sorted(a.capabilities), public_key=a.public_key)
             for a in self.router.agents()
         ]
+
+
+def _what(env: pb.Envelope) -> str:
+    """A request's subject for the ledger: the command and its input, or the task."""
+    which = env.WhichOneof("payload")
+    if which == "command":
+        return f"{env.command.action} {env.command.input}".strip()
+    if which == "task":
+        return f"task {env.task.role}: {env.task.description}"
+    return which or ""
+
+
+def _error_name(code: int) -> str:
+    try:
+        return ErrorCode(code).name
+    except ValueError:
+        return f"error {code}"

@@ -48,6 +48,8 @@ class Departure:
     record: AgentRecord
     orphaned: tuple[InFlight, ...]
     """Requests the departed agent will never answer; their requesters need an error."""
+    abandoned: tuple[InFlight, ...] = ()
+    """Requests the departed agent made that were still open: nobody waits for them now."""
 
 
 @dataclass(slots=True)
@@ -91,9 +93,10 @@ class Router:
         for topic in list(self._topics):
             self._unsubscribe(agent_id, topic)
         orphaned = tuple(f for f in self._inflight.values() if f.target == agent_id)
+        abandoned = tuple(f for f in self._inflight.values() if f.requester == agent_id and f.target != agent_id)
         for key in [k for k, f in self._inflight.items() if agent_id in (f.target, f.requester)]:
             del self._inflight[key]
-        return Departure(record, orphaned)
+        return Departure(record, orphaned, abandoned)
 
     def subscribe(self, agent_id: str, topic: str) -> None:
         self._require(agent_id)

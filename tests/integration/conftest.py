@@ -42,7 +42,9 @@ def pki(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def orchestrator_factory(pki: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[StartOrchestrator]:
+async def orchestrator_factory(
+    pki: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[StartOrchestrator]:
     """``await start(**settings)``: a started Orchestrator on 127.0.0.1:0, stopped after the test."""
     for name in list(os.environ):
         if name.startswith("ORCHGPT_"):
@@ -50,7 +52,8 @@ async def orchestrator_factory(pki: Path, monkeypatch: pytest.MonkeyPatch) -> As
     started: list[Orchestrator] = []
 
     async def start(**overrides: Any) -> Orchestrator:
-        orch = Orchestrator(load_orch_settings(listen="127.0.0.1:0", certs=pki, **overrides))
+        settings = {"ledger": tmp_path / f"ledger-{len(started)}.sqlite3", **overrides}
+        orch = Orchestrator(load_orch_settings(listen="127.0.0.1:0", certs=pki, **settings))
         started.append(orch)
         await orch.start()
         return orch

@@ -80,6 +80,7 @@ class Deployment:
         self.tmp = tmp
         self.port = 0
         self.procs: list[Proc] = []
+        self.ledger = tmp / "ledger.sqlite3"
 
     @property
     def target(self) -> str:
@@ -88,7 +89,9 @@ class Deployment:
     async def orchestrator(self, port: int = 0) -> Proc:
         proc = await Proc.start(
             [sys.executable, "-m", "orchgpt", "serve", "--listen", f"127.0.0.1:{port}", "--certs", str(self.certs)],
-            _env({"ORCHGPT_HEARTBEAT_TIMEOUT": "5", "ORCHGPT_GRACE": "1"}),  # peers are told to beat every 1.7 s
+            _env(
+                {"ORCHGPT_HEARTBEAT_TIMEOUT": "5", "ORCHGPT_GRACE": "1", "ORCHGPT_LEDGER": str(self.ledger)}
+            ),  # peers are told to beat every 1.7 s
         )
         self.procs.append(proc)
         self.port = int((await proc.expect(r"orchgpt listening on [\d.]+:(\d+)")).group(1))
@@ -290,6 +293,7 @@ async def test_orchgpt_up_supervises_a_local_team(tmp_path: Path) -> None:
     try:
         pid = int((await team.expect(r"started generic \(pid (\d+)\)")).group(1))
         target = (await team.expect(r"--orchestrator (\S+)")).group(1)
+        await team.expect(r"task ledger: orchgpt tasks --ledger \S+ledger.sqlite3")
         await team.expect(r"generic \| GenericGPT serving as")
         dep = Deployment(tmp_path / "certs", tmp_path)
         code, out, err = await dep.console('/gen run "hi"', cert="user", target=target)
@@ -304,6 +308,11 @@ async def test_orchgpt_up_supervises_a_local_team(tmp_path: Path) -> None:
         async with asyncio.timeout(30):
             assert await team.proc.wait() == 0
         assert not alive(pid)
+        from orchgpt.ledger import read_entries
+
+        # the team's orchgpt kept its ledger next to the certificates, and closed it on the way out
+        done = [(e.what, e.state, e.requester) for e in read_entries(tmp_path / "certs" / "ledger.sqlite3")]
+        assert done == [("run again", "done", "user"), ("run hi", "done", "user")]
     finally:
         if team.proc.returncode is None:
             team.proc.kill()

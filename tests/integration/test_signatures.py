@@ -34,7 +34,7 @@ class Setup:
 @pytest.fixture
 async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
     certs = make_test_pki(tmp_path, {"gen1": ["generic"], "alice": ["user"], "mallory": ["user"]})
-    orch = Orchestrator(load_orch_settings(listen="127.0.0.1:0", certs=certs))
+    orch = Orchestrator(load_orch_settings(listen="127.0.0.1:0", certs=certs, ledger=tmp_path / "ledger.sqlite3"))
     port = await orch.start()
     target = f"localhost:{port}"
     session = await connect(target, TlsFiles.from_dir(certs, "gen1"), Register("generic"), signer=Signer.generate())

@@ -1,0 +1,343 @@
+"""The task ledger: a durable record of every request orchgpt routes, in SQLite.
+
+One row per request, keyed by (requester, request id): who asked, which address and
+which agent instance got it, what was asked (a command's action, or a task's role and
+description), and how it ended. States::
+
+    routed ──► accepted ──► done | failed
+       │           └──────► gone        (the agent left before answering)
+       ├─────────────────► refused     (nobody could take it: unknown agent, no live role …)
+       └─────────────────► abandoned   (the requester left first)
+    routed/accepted at shutdown or crash ─► interrupted   (marked when orchgpt starts again)
+
+Routing never waits on the disk: the switchboard appends events to a list and a
+background task writes them, off the event loop, in one transaction per batch (WAL).
+A write starts as soon as there is something to write; whatever arrives while it runs
+goes into the next one, so batches grow with the load and a crash of the process loses
+only what was not yet written. Rows beyond ``keep`` are pruned, oldest first.
+``orchgpt tasks`` reads the file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import os
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from autogpt.errors import ConfigError
+from autogpt.logs import get_logger
+
+log = get_logger("orchgpt.ledger")
+
+STATES = ("routed", "accepted", "done", "failed", "gone", "refused", "abandoned", "interrupted")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run INTEGER PRIMARY KEY,
+    started_us INTEGER NOT NULL,
+    stopped_us INTEGER
+);
+CREATE TABLE IF NOT EXISTS tasks (
+    requester TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    session_id TEXT NOT NULL DEFAULT '',
+    recipient TEXT NOT NULL DEFAULT '',
+    agent TEXT NOT NULL DEFAULT '',
+    what TEXT NOT NULL DEFAULT '',
+    state TEXT NOT NULL,
+    error TEXT NOT NULL DEFAULT '',
+    prompt_tokens INTEGER NOT NULL DEFAULT 0,
+    completion_tokens INTEGER NOT NULL DEFAULT 0,
+    created_us INTEGER NOT NULL,
+    accepted_us INTEGER,
+    finished_us INTEGER,
+    run INTEGER NOT NULL,
+    PRIMARY KEY (requester, request_id)
+);
+CREATE INDEX IF NOT EXISTS tasks_by_time ON tasks (created_us);
+CREATE INDEX IF NOT EXISTS tasks_by_state ON tasks (state);
+"""
+
+
+_SELECT = (
+    "SELECT requester, request_id, session_id, recipient, agent, what, state, error, prompt_tokens, "
+    "completion_tokens, created_us, accepted_us, finished_us, run FROM tasks"
+)
+
+
+def _now_us() -> int:
+    return time.time_ns() // 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One row of the ledger, as read back."""
+
+    requester: str
+    request_id: str
+    session_id: str
+    recipient: str
+    agent: str
+    what: str
+    state: str
+    error: str
+    prompt_tokens: int
+    completion_tokens: int
+    created_us: int
+    accepted_us: int | None
+    finished_us: int | None
+    run: int
+
+    @property
+    def seconds(self) -> float | None:
+        """How long it took, for finished requests."""
+        return None if self.finished_us is None else (self.finished_us - self.created_us) / 1e6
+
+
+def _connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    try:
+        if readonly:
+            db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(_SCHEMA)
+        db.execute("PRAGMA busy_timeout=5000")
+        return db
+    except (sqlite3.Error, OSError) as exc:
+        raise ConfigError(
+            f"cannot open the task ledger {path}: {exc}", hint="set ORCHGPT_LEDGER to a writable file path"
+        ) from None
+
+
+class Ledger:
+    """Write side, owned by one orchestrator process."""
+
+    def __init__(self, path: Path, *, keep: int = 100_000) -> None:
+        self.path = path
+        self.keep = keep
+        self._wake = asyncio.Event()
+        self._db: sqlite3.Connection | None = None
+        self._events: list[tuple[str, tuple[Any, ...]]] = []
+        self._task: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+        self.run = 0
+        self.written = 0
+        self._since_prune = 0
+        self._lock_fd: int | None = None
+        self._closing = False
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def open(self) -> int:
+        """Open (or create) the file, close out the previous run, and start a new one.
+
+        Requests still open from an earlier run can never be answered now: they become
+        ``interrupted``. Returns how many there were."""
+        self._claim()
+        try:
+            db = _connect(self.path)
+        except ConfigError:
+            self._release()
+            raise
+        now = _now_us()
+        with db:
+            db.execute("BEGIN IMMEDIATE")
+            stale = db.execute(
+                "UPDATE tasks SET state = 'interrupted', finished_us = ?, error = 'orchgpt stopped before it ended' "
+                "WHERE state IN ('routed', 'accepted')",
+                (now,),
+            ).rowcount
+            db.execute("UPDATE runs SET stopped_us = ? WHERE stopped_us IS NULL", (now,))
+            self.run = int(db.execute("INSERT INTO runs (started_us) VALUES (?)", (now,)).lastrowid or 0)
+            db.execute("COMMIT")
+        self._db = db
+        if stale:
+            log.warning("ledger_interrupted", requests=stale)
+        log.info("ledger_open", path=str(self.path), run=self.run)
+        return stale
+
+    def _claim(self) -> None:
+        """One orchestrator per ledger: a second one would mark the first one's open
+        requests as interrupted."""
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        try:
+            lock_path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise ConfigError(f"cannot open the task ledger {self.path}: {exc}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise ConfigError(
+                f"another orchgpt is using the task ledger {self.path}",
+                hint="give each orchestrator its own ledger: ORCHGPT_LEDGER=PATH",
+            ) from None
+        self._lock_fd = fd
+
+    def start(self) -> None:
+        """Begin writing in the background (needs a running loop)."""
+        if self._db is None:
+            self.open()
+        self._task = asyncio.create_task(self._flusher(), name="ledger-flusher")
+
+    async def close(self) -> None:
+        """Write what is pending, record the run's end, and close the file."""
+        if self._task is not None:
+            self._closing = True
+            self._wake.set()
+            await self._task  # it writes what it has and returns; never cut off mid-transaction
+            self._task = None
+        try:
+            await self.flush()
+        except sqlite3.Error as exc:
+            log.error("ledger_events_lost", error=str(exc), events=len(self._events))
+        if self._db is not None:
+            self._db.execute("UPDATE runs SET stopped_us = ? WHERE run = ?", (_now_us(), self.run))
+            self._db.close()
+            self._db = None
+        self._release()
+
+    def _release(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # releases the claim
+            self._lock_fd = None
+
+    # -- events (called on the routing path: appends only) ----------------------------
+
+    def opened(self, requester: str, request_id: str, session_id: str, recipient: str, agent: str, what: str) -> None:
+        row = (requester, request_id, session_id, recipient, agent, what[:300], _now_us(), self.run)
+        self._add("open", row)
+
+    def accepted(self, requester: str, request_id: str) -> None:
+        self._add("accept", (_now_us(), requester, request_id))
+
+    def finished(
+        self, requester: str, request_id: str, state: str, error: str = "", tokens: tuple[int, int] = (0, 0)
+    ) -> None:
+        self._add("finish", (state, error[:300], tokens[0], tokens[1], _now_us(), requester, request_id))
+
+    def refused(self, requester: str, request_id: str, session_id: str, recipient: str, what: str, error: str) -> None:
+        row = (requester, request_id, session_id, recipient, what[:300], error[:300], _now_us(), _now_us(), self.run)
+        self._add("refuse", row)
+
+    @property
+    def pending(self) -> int:
+        return len(self._events)
+
+    # -- writing ---------------------------------------------------------------------
+
+    def _add(self, op: str, row: tuple[Any, ...]) -> None:
+        self._events.append((op, row))
+        self._wake.set()
+
+    async def _flusher(self) -> None:
+        failures = 0
+        while not self._closing:
+            await self._wake.wait()
+            self._wake.clear()
+            try:
+                await self.flush()
+                failures = 0
+            except sqlite3.Error as exc:  # a full disk must not stop routing: keep the events, retry later
+                failures += 1
+                log.error("ledger_write_failed", error=str(exc), pending=len(self._events))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), min(0.1 * 2**failures, 5.0))
+                self._wake.set()
+
+    async def flush(self) -> None:
+        """Write every pending event in one transaction, off the event loop."""
+        async with self._lock:
+            if not self._events or self._db is None:
+                return
+            events, self._events = self._events, []
+            writing = asyncio.ensure_future(asyncio.to_thread(self._write, events))
+            try:
+                await asyncio.shield(writing)
+            except asyncio.CancelledError:
+                await asyncio.wait([writing])  # the thread finishes its transaction regardless
+                raise
+            except BaseException:
+                self._events[:0] = events  # rolled back: they go into the next write
+                raise
+            finally:
+                if writing.done() and not writing.cancelled() and writing.exception() is None:
+                    self.written += len(events)
+
+    def _write(self, events: list[tuple[str, tuple[Any, ...]]]) -> None:
+        assert self._db is not None
+        db = self._db
+        db.execute("BEGIN")
+        try:
+            for op, row in events:
+                if op == "open":
+                    db.execute(
+                        "INSERT OR REPLACE INTO tasks (requester, request_id, session_id, recipient, agent, what, "
+                        "state, created_us, run) VALUES (?, ?, ?, ?, ?, ?, 'routed', ?, ?)",
+                        row,
+                    )
+                elif op == "accept":
+                    db.execute(
+                        "UPDATE tasks SET state = 'accepted', accepted_us = ? "
+                        "WHERE requester = ? AND request_id = ? AND state = 'routed'",
+                        row,
+                    )
+                elif op == "finish":
+                    db.execute(
+                        "UPDATE tasks SET state = ?, error = ?, prompt_tokens = ?, completion_tokens = ?, "
+                        "finished_us = ? WHERE requester = ? AND request_id = ? AND state IN ('routed', 'accepted')",
+                        row,
+                    )
+                else:
+                    db.execute(
+                        "INSERT OR REPLACE INTO tasks (requester, request_id, session_id, recipient, what, error, "
+                        "state, created_us, finished_us, run) VALUES (?, ?, ?, ?, ?, ?, 'refused', ?, ?, ?)",
+                        row,
+                    )
+            self._since_prune += sum(op in ("open", "refuse") for op, _ in events)
+            if self.keep and self._since_prune >= max(self.keep // 10, 1):
+                self._since_prune = 0
+                db.execute(
+                    "DELETE FROM tasks WHERE rowid <= (SELECT rowid FROM tasks ORDER BY rowid DESC LIMIT 1 OFFSET ?)",
+                    (self.keep,),
+                )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+
+def read_entries(path: Path, *, state: str | None = None, limit: int = 50) -> list[Entry]:
+    """The newest ``limit`` rows (optionally in one state), newest first."""
+    if not path.is_file():
+        raise ConfigError(f"no task ledger at {path}", hint="orchgpt serve writes it; pass --ledger PATH")
+    db = _connect(path, readonly=True)
+    try:
+        query = _SELECT
+        params: tuple[Any, ...] = ()
+        if state:
+            query += " WHERE state = ?"
+            params = (state,)
+        rows = db.execute(query + " ORDER BY created_us DESC LIMIT ?", (*params, limit)).fetchall()
+    finally:
+        db.close()
+    return [Entry(*row) for row in rows]
+
+
+def counts(path: Path) -> dict[str, int]:
+    """How many rows are in each state."""
+    db = _connect(path, readonly=True)
+    try:
+        return dict(db.execute("SELECT state, count(*) FROM tasks GROUP BY state").fetchall())
+    finally:
+        db.close()

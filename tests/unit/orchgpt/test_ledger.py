@@ -1,0 +1,74 @@
+"""The ledger on its own: states, a crashed run's open requests, pruning, one writer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from autogpt.errors import ConfigError
+from orchgpt.ledger import Ledger, counts, read_entries
+
+
+async def test_a_request_moves_from_routed_to_accepted_to_done(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "l.sqlite3")
+    assert ledger.open() == 0
+    ledger.opened("alice", "r1", "s1", "role:backend", "back1", "task backend: build the server")
+    await ledger.flush()
+    assert [e.state for e in read_entries(ledger.path)] == ["routed"]
+    ledger.accepted("alice", "r1")
+    ledger.finished("alice", "r1", "done", tokens=(10, 4))
+    ledger.finished("alice", "r1", "gone", "too late")  # a finished request stays finished
+    ledger.accepted("bob", "r1")  # same id from someone else: a different request, unknown here
+    await ledger.flush()
+    (entry,) = read_entries(ledger.path)
+    assert (entry.state, entry.error, entry.prompt_tokens, entry.completion_tokens) == ("done", "", 10, 4)
+    assert entry.seconds is not None
+    assert entry.seconds >= 0
+    await ledger.close()
+
+
+async def test_requests_open_when_a_run_dies_are_interrupted_by_the_next(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite3"
+    crashed = Ledger(path)
+    crashed.open()
+    crashed.opened("alice", "r1", "", "agent:gen1", "gen1", "run slow")
+    crashed.opened("alice", "r2", "", "agent:gen1", "gen1", "run quick")
+    crashed.finished("alice", "r2", "done")
+    await crashed.flush()
+    crashed._release()  # what the end of a killed process does to its lock; nothing else is written
+    following = Ledger(path)
+    assert following.open() == 1
+    states = {e.what: (e.state, e.run) for e in read_entries(path)}
+    assert states == {"run slow": ("interrupted", crashed.run), "run quick": ("done", crashed.run)}
+    assert following.run == crashed.run + 1
+    await following.close()
+
+
+async def test_only_the_newest_rows_are_kept(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "l.sqlite3", keep=5)
+    ledger.open()
+    for i in range(12):
+        ledger.opened("alice", f"r{i}", "", "role:generic", "gen1", f"job {i}")
+    ledger.refused("alice", "x", "", "role:architect", "create", "NO_LIVE_AGENT")
+    await ledger.flush()
+    assert [e.what for e in read_entries(ledger.path)] == ["create", "job 11", "job 10", "job 9", "job 8"]
+    assert counts(ledger.path) == {"refused": 1, "routed": 4}
+    await ledger.close()
+
+
+async def test_one_orchestrator_per_ledger_and_clear_errors(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite3"
+    first = Ledger(path)
+    first.open()
+    with pytest.raises(ConfigError, match="another orchgpt"):
+        Ledger(path).open()
+    await first.close()
+    again = Ledger(path)
+    again.open()  # free once the first has closed
+    await again.close()
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ConfigError, match="cannot open the task ledger"):
+        Ledger(tmp_path / "file" / "l.sqlite3").open()
+    with pytest.raises(ConfigError, match="no task ledger"):
+        read_entries(tmp_path / "missing.sqlite3")
