@@ -78,6 +78,15 @@ async def run(count: int = 100_000, pings: int = 3000) -> None:
             p99 = samples[int(len(samples) * 0.99)] * 1000
             print(f"  {'ping-pong round trip p50 / p99':<44} {p50:.2f} ms / {p99:.2f} ms ({pings} requests)")
             print(f"  {'sequential request/reply rate':<44} {pings / sum(samples):,.0f} /s")
+
+            async def burst(n: int) -> None:
+                for _ in range(n):
+                    await a.bus.request(Address.role("backend"), Command("run", "ping"), timeout=30)
+
+            started = time.perf_counter()
+            await asyncio.gather(*(burst(pings // 64) for _ in range(64)))
+            rate = 64 * (pings // 64) / (time.perf_counter() - started)
+            print(f"  {'request/reply rate, 64 in flight':<44} {rate:,.0f} /s")
             echoing.cancel()
             await a.close()
             await b.close()

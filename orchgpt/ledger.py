@@ -12,10 +12,10 @@ description), and how it ended. States::
 
 Routing never waits on the disk: the switchboard appends events to a list and a
 background task writes them, off the event loop, in one transaction per batch (WAL).
-A write starts as soon as there is something to write; whatever arrives while it runs
-goes into the next one, so batches grow with the load and a crash of the process loses
-only what was not yet written. Rows beyond ``keep`` are pruned, oldest first.
-``orchgpt tasks`` reads the file.
+A write starts ``batch_window`` (50 ms) after the first event that needs it, and takes
+everything that arrived by then; whatever arrives while it runs goes into the next one.
+So batches grow with the load, and a crash of the process loses at most the last moment.
+Rows beyond ``keep`` are pruned, oldest first. ``orchgpt tasks`` reads the file.
 """
 
 from __future__ import annotations
@@ -121,10 +121,12 @@ def _connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
 class Ledger:
     """Write side, owned by one orchestrator process."""
 
-    def __init__(self, path: Path, *, keep: int = 100_000) -> None:
+    def __init__(self, path: Path, *, keep: int = 100_000, batch_window: float = 0.05) -> None:
         self.path = path
         self.keep = keep
+        self.batch_window = batch_window
         self._wake = asyncio.Event()
+        self._closed = asyncio.Event()
         self._db: sqlite3.Connection | None = None
         self._events: list[tuple[str, tuple[Any, ...]]] = []
         self._task: asyncio.Task[None] | None = None
@@ -194,6 +196,7 @@ class Ledger:
         """Write what is pending, record the run's end, and close the file."""
         if self._task is not None:
             self._closing = True
+            self._closed.set()
             self._wake.set()
             await self._task  # it writes what it has and returns; never cut off mid-transaction
             self._task = None
@@ -244,6 +247,9 @@ class Ledger:
         failures = 0
         while not self._closing:
             await self._wake.wait()
+            if not self._closing:  # gather what arrives in the next moment into the same write
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._closed.wait(), self.batch_window)
             self._wake.clear()
             try:
                 await self.flush()
