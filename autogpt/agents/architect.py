@@ -7,6 +7,8 @@ they always agree with the machine-readable contract that the backend and the te
 from __future__ import annotations
 
 import json
+import re
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -52,17 +54,64 @@ EXAMPLE = {
 }
 
 
-def copied_example(design: Design, idea: str) -> bool:
-    """Small models sometimes hand the worked example back: notes routes for a non-notes idea."""
-    example_paths = {r["path"] for r in EXAMPLE["routes"]}  # type: ignore[index]
-    return "note" not in idea.lower() and {r.path for r in design.routes} <= example_paths
-
-
 class Design(BaseModel):
     name: str = Field(description="short kebab-case project name")
     overview: str = Field(description="two sentences: what the service does")
     components: list[str] = Field(min_length=1, max_length=6)
     routes: list[Route] = Field(min_length=1, max_length=8)
+
+
+def copied_example(design: Design, idea: str) -> bool:
+    """Small models sometimes hand the worked example back for an idea that is not about
+    notes: its routes, or its notes and its example body under other paths."""
+    if "note" in idea.lower():
+        return False
+    routes: list[dict[str, object]] = EXAMPLE["routes"]  # type: ignore[assignment]
+    if {r.path for r in design.routes} <= {str(r["path"]) for r in routes}:
+        return True
+    body = routes[0]["request_example"]
+    return any("note" in r.summary.lower() or r.request_example == body for r in design.routes)
+
+
+class Resource(BaseModel):
+    """The idea's main kind of thing, asked for when a full design keeps failing."""
+
+    plural: str = Field(description="what the app keeps, one lowercase plural noun")
+    fields: list[str] = Field(min_length=1, max_length=5, description="text fields of one of them, lowercase")
+    example: list[str] = Field(min_length=1, max_length=5, description="a realistic value for each field, in order")
+
+
+def _slug(text: str, fallback: str) -> str:
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return "-".join(words[:3]) or fallback
+
+
+def resource_design(resource: Resource, idea: str) -> Design:
+    """The standard contract for one kind of thing: create it, list them, read one."""
+    plural = _slug(resource.plural, "items")
+    words = plural.replace("-", " ")
+    fields = list(dict.fromkeys(_slug(f, "").replace("-", "_") for f in resource.fields if _slug(f, "")))
+    fields = [f for f in fields if f != "id"] or ["name"]
+    values = [*resource.example, *[""] * len(fields)]
+    body: dict[str, Any] = {f: (values[i].strip() or f"sample {f}") for i, f in enumerate(fields)}
+    keys = ["id", *fields]
+
+    def route(method: str, path: str, summary: str, **shape: Any) -> Route:
+        return Route.model_validate({"method": method, "path": path, "summary": summary, **shape})
+
+    return Design(
+        name=f"{plural}-api",
+        overview=f"A small HTTP API to add, list and read {words}, kept in memory. Built for: {idea}",
+        components=["HTTP application", f"in-memory {words} store"],
+        routes=[
+            route("POST", f"/{plural}", f"add one of the {words}", request_example=body, expected_status=201,
+                  response_type="object", response_keys=keys),
+            route("GET", f"/{plural}", f"list the {words}", expected_status=200, response_type="array",
+                  response_keys=keys),
+            route("GET", f"/{plural}/{{id}}", "read one by id", expected_status=200, response_type="object",
+                  response_keys=keys),
+        ],
+    )  # fmt: skip
 
 
 def render_architecture(design: Design, language: str) -> str:
@@ -131,7 +180,7 @@ class ArchitectGPT(Agent):
             ),
         ]
         design: Design | None = None
-        problem = ""
+        problem = note = ""
         for attempt in range(2):
             ask = messages if not problem else [*messages, Message.user(f"Fix this and answer again: {problem}")]
             # asked again, a small model tends to give the same answer: let it wander further
@@ -149,7 +198,12 @@ class ArchitectGPT(Agent):
             design = candidate
             break
         if design is None:
-            raise InvalidInputError(f"ArchitectGPT could not produce a valid contract: {problem}")
+            # Small models can keep handing back the worked example. A much smaller question
+            # (what does the app keep?) has no example to copy; the routes follow from it.
+            await ctx.status("falling back to the standard routes for the idea's main resource")
+            resource = await self._resource(idea)
+            design = resource_design(resource, idea)
+            note = f"the model's own design was unusable ({problem[:160]}); used the standard routes for {design.name}"
         contract = ApiContract(name=design.name, routes=design.routes)
         ws = self.workspace.ensure()
         written = [
@@ -159,7 +213,18 @@ class ArchitectGPT(Agent):
         await ctx.status(f"contract with {len(contract.routes)} routes", progress=1.0)
         routes = ", ".join(r.key for r in contract.routes)
         return Result(
-            output=f"{design.name}: {design.overview}\nroutes: {routes}",
-            data={"contract": contract.model_dump(), "name": design.name, "language": language},
+            output=f"{design.name}: {design.overview}\nroutes: {routes}" + (f"\nnote: {note}" if note else ""),
+            data={"contract": contract.model_dump(), "name": design.name, "language": language, "note": note},
             artifacts=tuple(Artifact(w.path, "file", w.size, w.sha256) for w in written),
         )
+
+    async def _resource(self, idea: str) -> Resource:
+        messages = [
+            Message.system(self.persona),
+            Message.user(
+                f"An app: {idea}\nWhat kind of thing does it keep a list of? Answer with one lowercase "
+                "plural noun, the text fields one of them has (at most 5, not id), and a realistic "
+                "example value for each field."
+            ),
+        ]
+        return (await self.think_structured(messages, Resource)).value

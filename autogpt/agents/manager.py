@@ -346,6 +346,13 @@ class ManagerGPT(Agent):
                 f"| {o.task.id} | {o.task.role} | {o.state.value} | {o.attempts} | {o.seconds:.1f} | "
                 f"{(text[0] if text else '').replace('|', '/')[:100]} |"
             )
+        notes = [
+            f"- {o.task.id} ({o.task.role}): {o.result.data['note']}"
+            for o in run.outcomes.values()
+            if o.result and o.result.data.get("note")
+        ]
+        if notes:
+            lines += ["", "Notes from the team:", "", *notes]
         lines += ["", "## Verification", ""]
         if verification:
             verdict = "yes" if verification["ok"] else "no"

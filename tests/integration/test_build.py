@@ -321,3 +321,22 @@ async def test_a_team_with_a_folder_per_agent_ends_with_the_project_and_its_hist
     assert "app/main.py" in log
     assert ".autogpt" not in log
     assert not (tmp_path / "manager/.git").exists()
+
+
+async def test_a_design_that_stays_a_copy_falls_back_to_the_ideas_main_resource(tmp_path: Path) -> None:
+    from autogpt.agents.architect import EXAMPLE
+
+    copied = json.dumps(EXAMPLE)
+    resource = json.dumps({"plural": "Todos", "fields": ["title", "id"], "example": ["buy milk"]})
+    llm = ScriptedLLM([json.dumps(PLAN), copied, copied, resource, GOOD])
+    result, seen = await build(tmp_path, llm, idea="a todo API")
+    assert result.ok, result.output
+    assert any("falling back to the standard routes" in line for line in seen)
+    contract = json.loads((tmp_path / "ws/contract.json").read_text())
+    assert contract["name"] == "todos-api"
+    assert [(r["method"], r["path"]) for r in contract["routes"]] == [
+        ("POST", "/todos"), ("GET", "/todos"), ("GET", "/todos/{id}"),
+    ]  # fmt: skip
+    assert contract["routes"][0]["request_example"] == {"title": "buy milk"}
+    assert "notes" not in llm.calls[3].prompt  # the small question carries no example to copy
+    assert "used the standard routes for todos-api" in (tmp_path / "ws/REPORT.md").read_text()

@@ -1,0 +1,37 @@
+"""ArchitectGPT's copy check and its standard contract for one resource."""
+
+from __future__ import annotations
+
+from autogpt.agents.architect import EXAMPLE, Design, Resource, copied_example, resource_design
+from autogpt.tools.contract import ApiContract, validate_contract
+
+
+def design(**route: object) -> Design:
+    base = {"method": "GET", "path": "/items", "summary": "list items", "response_type": "array"}
+    return Design.model_validate({"name": "x", "overview": "x", "components": ["app"], "routes": [{**base, **route}]})
+
+
+def test_the_example_is_a_copy_under_other_paths_too() -> None:
+    assert copied_example(Design.model_validate(EXAMPLE), "a bookmarks app")
+    assert not copied_example(Design.model_validate(EXAMPLE), "a notes app")  # notes were asked for
+    assert copied_example(design(path="/items/{id}", summary="create a note"), "a bookmarks app")
+    body = {"method": "POST", "summary": "save a link", "request_example": {"text": "buy milk"}}
+    assert copied_example(design(**body), "a bookmarks app")
+    assert not copied_example(design(summary="list bookmarks"), "a bookmarks app")
+
+
+def test_the_standard_contract_is_valid_and_cleans_up_what_the_model_said() -> None:
+    made = resource_design(
+        Resource(plural="Saved Links!", fields=["Title", "URL", "id", "title"], example=["Python docs"]),
+        "a bookmarks app",
+    )
+    contract = validate_contract(ApiContract(name=made.name, routes=made.routes))
+    assert made.name == "saved-links-api"
+    assert [r.key for r in contract.routes] == ["POST /saved-links", "GET /saved-links", "GET /saved-links/{id}"]
+    create = contract.routes[0]
+    assert create.request_example == {"title": "Python docs", "url": "sample url"}
+    assert create.response_keys == ["id", "title", "url"]
+    assert (create.expected_status, contract.routes[1].response_type) == (201, "array")
+    bare = resource_design(Resource(plural="???", fields=["id"], example=[""]), "something")
+    assert next(r.key for r in bare.routes) == "POST /items"
+    assert bare.routes[0].request_example == {"name": "sample name"}
