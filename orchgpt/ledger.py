@@ -132,7 +132,6 @@ class Ledger:
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self.run = 0
-        self.written = 0
         self._since_prune = 0
         self._lock_fd: int | None = None
         self._closing = False
@@ -233,10 +232,6 @@ class Ledger:
         row = (requester, request_id, session_id, recipient, what[:300], error[:300], _now_us(), _now_us(), self.run)
         self._add("refuse", row)
 
-    @property
-    def pending(self) -> int:
-        return len(self._events)
-
     # -- writing ---------------------------------------------------------------------
 
     def _add(self, op: str, row: tuple[Any, ...]) -> None:
@@ -276,9 +271,6 @@ class Ledger:
             except BaseException:
                 self._events[:0] = events  # rolled back: they go into the next write
                 raise
-            finally:
-                if writing.done() and not writing.cancelled() and writing.exception() is None:
-                    self.written += len(events)
 
     def _write(self, events: list[tuple[str, tuple[Any, ...]]]) -> None:
         assert self._db is not None

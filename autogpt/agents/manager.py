@@ -159,10 +159,9 @@ class ManagerGPT(Agent):
     async def _connected_roles(self) -> tuple[str, ...]:
         """The build roles some connected agent serves, in team order."""
         try:
-            listing = await self.bus.call(Address.agent(ROUTER_ID), Command("agents"), timeout=30)
+            live = await self._live_roles()
         except AutoGPTError as exc:
             raise ConfigError(f"cannot tell which agents are connected: {exc}") from exc
-        live = {str(a.get("role", "")) for a in listing.data.get("agents", [])}
         roles = tuple(r for r in BUILD_ROLES if r in live)
         if not {"architect", "backend"} <= set(roles):
             raise ConfigError(
@@ -261,10 +260,14 @@ class ManagerGPT(Agent):
         if self.team_roles is not None:
             return role in self.team_roles
         try:
-            listing = await self.bus.call(Address.agent(ROUTER_ID), Command("agents"), timeout=10)
+            return role in await self._live_roles()
         except AutoGPTError:
             return False
-        return any(a.get("role") == role for a in listing.data.get("agents", []))
+
+    async def _live_roles(self) -> set[str]:
+        """The roles the connected agents serve, as the router lists them."""
+        listing = await self.bus.call(Address.agent(ROUTER_ID), Command("agents"), timeout=30)
+        return {str(a.get("role", "")) for a in listing.data.get("agents", [])}
 
     async def _commit(self, task: PlannedTask, summary: str, paths: list[str], ctx: Context) -> None:
         """One commit per finished task, of the files it produced, authored as the agent that did it
