@@ -131,9 +131,13 @@ class Workspace:
 
     @property
     def identity(self) -> str:
-        """This folder's id, made once and shared by every process that opens the folder."""
+        """This folder's id, shared by every process that opens the folder.
+
+        A random part is made once and kept in the folder; the folder's inode number is
+        added, so a copy of the folder (which carries the same file along) is another
+        workspace, while a move, or the same folder mounted elsewhere, is not."""
         if not self._identity:
-            self._identity = self._load_identity()
+            self._identity = f"{self._load_identity()}-{self.root.stat().st_ino:x}"
         return self._identity
 
     def _load_identity(self) -> str:

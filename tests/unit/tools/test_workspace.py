@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -233,15 +234,21 @@ def test_symlink_loop_raises_a_typed_error(ws: Workspace, root: Path) -> None:
 
 def test_a_workspace_keeps_one_id_for_every_process_that_opens_it(root: Path, tmp_path: Path) -> None:
     first = Workspace(root).identity
-    assert len(first) == 32
     assert Workspace(root).identity == first  # another process opening the same folder
-    assert (root / ".autogpt/workspace-id").read_text().strip() == first
+    stored = (root / ".autogpt/workspace-id").read_text().strip()
+    assert len(stored) == 32
+    assert first == f"{stored}-{root.stat().st_ino:x}"
     assert Workspace(tmp_path / "elsewhere").identity != first
-    (root / ".autogpt/workspace-id").write_text("garbage\n")
-    fresh = Workspace(root).identity
+    moved = root.rename(tmp_path / "moved")
+    assert Workspace(moved).identity == first  # the same folder under another name
+    copy = Path(shutil.copytree(moved, root))
+    assert (copy / ".autogpt/workspace-id").read_text().strip() == stored
+    assert Workspace(copy).identity != first  # a copy is another workspace, though it carries the id file
+    (moved / ".autogpt/workspace-id").write_text("garbage\n")
+    fresh = Workspace(moved).identity
     assert fresh != first
-    assert len(fresh) == 32
-    assert [p.name for p in (root / ".autogpt").iterdir()] == ["workspace-id"]  # no temp files left
+    assert len(fresh.split("-")[0]) == 32
+    assert [p.name for p in (moved / ".autogpt").iterdir()] == ["workspace-id"]  # no temp files left
 
 
 def test_a_symlinked_state_folder_is_refused(root: Path, outside: Path) -> None:
