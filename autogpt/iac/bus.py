@@ -215,7 +215,8 @@ class Bus:
         """Send files from ``store`` to ``request``'s sender as FileChunk events correlated to it.
 
         A path whose content already has the sha256 given in ``skip`` is not sent; nor is one
-        that may not travel (see :func:`~autogpt.iac.transfer.shareable`). Returns what was sent."""
+        that may not travel (see :func:`~autogpt.iac.transfer.shareable`), nor one whose content
+        looks like it holds a secret. Returns what was sent."""
         sent = []
         for path in dict.fromkeys(paths):
             if not transfer.shareable(path):
@@ -223,6 +224,9 @@ class Bus:
                 continue
             data = store.read_bytes(path)
             if skip and skip.get(path) == hashlib.sha256(data).hexdigest():
+                continue
+            if transfer.looks_secret(data):
+                log.warning("file_not_sent", path=path, reason="it looks like it holds a secret")
                 continue
             for chunk in transfer.split(path, data):
                 await self.send(request.answer(chunk, kind=Kind.EVENT, sender=self.agent_id))

@@ -36,6 +36,10 @@ FETCH_ACTION = "fetch"
 
 _EXCLUDED_DIRS = frozenset({"node_modules", "__pycache__", "venv", "site-packages"})
 _SECRET_NAME = re.compile(r".*\.(key|pem|p12|pfx|keystore)|id_(rsa|dsa|ecdsa|ed25519)(\.pub)?", re.IGNORECASE)
+_SECRET = re.compile(
+    rb"(sk-ant-[A-Za-z0-9_-]{20,}|sk-[A-Za-z0-9]{20,}|AKIA[0-9A-Z]{16}|-----BEGIN [A-Z ]*PRIVATE KEY-----"
+    rb"|ghp_[A-Za-z0-9]{30,})"
+)
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _ID = re.compile(r"[0-9A-Za-z_.-]{1,64}")
 
@@ -61,6 +65,12 @@ class FileStore(Protocol):
 def excluded_name(name: str) -> bool:
     """A folder or file name that never travels: hidden, environments, caches, key files."""
     return name.startswith(".") or name in _EXCLUDED_DIRS or bool(_SECRET_NAME.fullmatch(name)) or name.endswith(".pyc")
+
+
+def looks_secret(data: bytes) -> bool:
+    """Whether ``data`` (its first megabyte) holds something shaped like a key or token:
+    such files are never offered, sent or committed."""
+    return bool(_SECRET.search(data[:1_000_000]))
 
 
 def shareable(path: str) -> bool:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autogpt.errors import AgentError, ConfigError
+from autogpt.iac.transfer import looks_secret
 
 GITIGNORE = """\
 # environments and dependencies
@@ -35,10 +36,6 @@ __pycache__/
 *.pem
 """
 
-_SECRET = re.compile(
-    rb"(sk-ant-[A-Za-z0-9_-]{20,}|sk-[A-Za-z0-9]{20,}|AKIA[0-9A-Z]{16}|-----BEGIN [A-Z ]*PRIVATE KEY-----"
-    rb"|ghp_[A-Za-z0-9]{30,})"
-)
 _SAFE = ("-c", "core.hooksPath=/dev/null", "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main")
 
 
@@ -47,11 +44,6 @@ class CommitResult:
     sha: str
     files: tuple[str, ...]
     withheld: tuple[str, ...] = field(default=())  # files left out because they look like secrets
-
-
-def looks_secret(data: bytes) -> bool:
-    """Whether ``data`` (its first megabyte) holds something shaped like a key or token."""
-    return bool(_SECRET.search(data[:1_000_000]))
 
 
 def author_email(agent: str) -> str:

@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from autogpt.errors import InvalidInputError, PathOutsideWorkspaceError, WorkspaceError
-from autogpt.iac.transfer import MAX_FILES, FileEntry, excluded_name, shareable
+from autogpt.iac.transfer import MAX_FILES, FileEntry, excluded_name, looks_secret, shareable
 from autogpt.logs import get_logger
-from autogpt.tools.git import looks_secret
 
 log = get_logger(__name__)
 

@@ -75,18 +75,21 @@ async def test_files_sent_for_a_request_are_written_before_the_call_returns(pair
     pair.man_ws.write_text("contract.json", '{"routes": []}\n')
     pair.back_ws.write_text("contract.json", '{"routes": []}\n')  # the same: skipped
     pair.back_ws.write_bytes("app/main.py", b"x" * 600_000)  # three chunks
+    pair.back_ws.write_text("app/settings.py", "KEY = 'sk-" + "a" * 30 + "'\n")  # looks like a secret
 
     async def work(bus: Bus, env: Envelope) -> None:
         offered = offer(env)
         assert offered.workspace == pair.man_ws.identity
         assert set(offered.files) == {"contract.json"}
         skip = {path: entry.sha256 for path, entry in offered.files.items()}
-        sent = await bus.send_files(env, pair.back_ws, ["app/main.py", "contract.json", ".env"], skip=skip)
+        wanted = ["app/main.py", "contract.json", ".env", "app/settings.py"]
+        sent = await bus.send_files(env, pair.back_ws, wanted, skip=skip)
         assert sent == ["app/main.py"]
 
     result = await pair.call(work)
     assert result.output == "done"
     assert (pair.man_ws.root / "app/main.py").read_bytes() == b"x" * 600_000
+    assert not (pair.man_ws.root / "app/settings.py").exists()
     assert [c.offset for c in pair.chunks] == [0, 262144, 524288]
     assert pair.man_ws.writes[-1].agent == "back1"
 
