@@ -10,6 +10,7 @@ rounds, like BackendGPT's.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Awaitable, Callable
@@ -31,13 +32,15 @@ PAGE_DIR = "frontend"
 PAGE_FILE = f"{PAGE_DIR}/index.html"
 SCREENSHOT = f"{PAGE_DIR}/screenshot.png"
 _HTML_FENCE = re.compile(r"```(?:html)?\s*\n(.*?)```", re.DOTALL | re.IGNORECASE)
+_EXAMPLE_NAME = "Notes"
+_NAMED = re.compile(rf"(<(title|h1)\b[^>]*>)\s*{_EXAMPLE_NAME}\s*(</\2\s*>)", re.IGNORECASE)
 
 EXAMPLE_PAGE = """<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Notes</title>
+<title>NAME</title>
 <style>
   ROOT
   body { font-family: var(--font); background: var(--background); color: var(--text);
@@ -51,7 +54,7 @@ EXAMPLE_PAGE = """<!doctype html>
 </style>
 </head>
 <body>
-<h1>Notes</h1>
+<h1>NAME</h1>
 <form id="create">
   <input name="text" placeholder="text" required>
   <button type="submit">Add</button>
@@ -82,7 +85,7 @@ load();
 </script>
 </body>
 </html>
-""".replace("ROOT", palette_css(None))
+""".replace("ROOT", palette_css(None)).replace("NAME", _EXAMPLE_NAME)
 # What the page for the worked example must have, said the way the real contract's is.
 EXAMPLE_SPEC = PageSpec.for_contract(
     ApiContract.model_validate({"name": EXAMPLE["name"], "routes": EXAMPLE["routes"]})
@@ -95,6 +98,23 @@ def extract_page(text: str) -> str:
     if "<body" not in page.lower() and "<script" not in page.lower():
         raise InvalidInputError("the reply holds no HTML page")
     return page + "\n"
+
+
+def app_title(design: object, contract: ApiContract) -> str:
+    """What the page calls the app: the designer's name for it, else the contract's ("todos-api": "Todos")."""
+    name = design.get("name") if isinstance(design, dict) else None
+    if isinstance(name, str) and name.strip():
+        return " ".join(name.split())[:60]
+    words = [w for w in re.split(r"[-_\s]+", contract.name) if w and w.lower() != "api"]
+    return " ".join(words).capitalize() or "App"
+
+
+def named(page: str, title: str) -> str:
+    """The page with the app's own name where it kept the worked example's (small models copy
+    the example's <title> and <h1> word for word)."""
+    if title.lower() == _EXAMPLE_NAME.lower():
+        return page
+    return _NAMED.sub(lambda m: f"{m.group(1)}{html.escape(title)}{m.group(3)}", page)
 
 
 class FrontendGPT(Agent):
@@ -134,19 +154,19 @@ class FrontendGPT(Agent):
         design = command.args.get("design")
         if design is None and ws.exists("design.json"):
             design = json.loads(ws.read_text("design.json"))
-        css = palette_css(design)
+        css, title = palette_css(design), app_title(design, contract)
         ws.write_text(stack.site_file, stack.site_code, agent=self.name)
 
         async def check(page: str) -> PageCheck:
-            ws.write_text(PAGE_FILE, page, agent=self.name)
+            ws.write_text(PAGE_FILE, named(page, title), agent=self.name)
             return await self._check(stack, contract, ctx)
 
-        first = await self._draft(contract, css, ctx, str(command.args.get("previous_error", "")))
+        first = await self._draft(contract, css, title, ctx, str(command.args.get("previous_error", "")))
         _, report, rounds = await repair(
             first,
             check=check,
             fix=lambda page, report, temperature: self._fix(contract, page, report, ctx, temperature),
-            redraft=lambda evidence: self._draft(contract, css, ctx, evidence, temperature=0.7),
+            redraft=lambda evidence: self._draft(contract, css, title, ctx, evidence, temperature=0.7),
             say=ctx.status,
             rounds=self.fix_rounds,
         )
@@ -173,7 +193,9 @@ class FrontendGPT(Agent):
 
         return await self.think_usable(prompt, parse, ctx, what="page", max_tokens=1800, temperature=temperature)
 
-    async def _draft(self, contract: ApiContract, css: str, ctx: Context, hint: str, temperature: float = 0.1) -> str:
+    async def _draft(
+        self, contract: ApiContract, css: str, title: str, ctx: Context, hint: str, temperature: float = 0.1
+    ) -> str:
         await ctx.status(f"writing {PAGE_FILE}")
         extra = f"\nAn earlier attempt failed with: {hint[:800]}" if hint else ""
         return await self._ask_page(
@@ -181,6 +203,7 @@ class FrontendGPT(Agent):
             f"```html\n{EXAMPLE_PAGE}```\n\n"
             f"Now write index.html for '{contract.name}' in the same style. It must have:\n"
             f"{PageSpec.for_contract(contract).describe()}\n"
+            f"The app is called {json.dumps(title)}: use that for the <title> and the <h1>.\n"
             f"Use exactly this palette line in the style: {css}\n"
             "Use relative URLs (the API is on the same origin), no external scripts, fonts or images. "
             "Reply with the whole page in one ```html block." + extra,

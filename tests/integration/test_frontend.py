@@ -79,6 +79,17 @@ async def test_the_page_is_checked_in_chromium_against_the_running_server(tmp_pa
     assert any(a.kind == "screenshot" for a in result.artifacts)
 
 
+async def test_a_page_that_keeps_the_example_name_is_given_the_app_name(tmp_path: Path) -> None:
+    ws = with_backend(tmp_path)
+    copied = GOOD_PAGE.replace(">Todos</", ">Notes</")  # the example's <title> and <h1>
+    result = await ask(tmp_path, FrontendGPT, ScriptedLLM([copied]), Command("create", "", "python"))
+    assert result.ok, result.output
+    assert json.loads((ws / "page-check.json").read_text())["title"] == "Todo"  # from the contract's name, todo-api
+    page = (ws / "frontend" / "index.html").read_text()
+    assert "<h1>Todo</h1>" in page
+    assert "Notes" not in page
+
+
 async def test_the_page_works_in_front_of_an_express_server_too(tmp_path: Path) -> None:
     from test_build import EXPRESS
 
@@ -226,6 +237,7 @@ async def test_the_whole_team_builds_a_full_stack_project_with_history(tmp_path:
     page_prompt = next(c.prompt for c in llm.calls if c.messages[0].content.startswith("You are FrontendGPT"))
     assert "--primary: #1864ab;" in page_prompt
     assert "--font: Georgia, serif;" in page_prompt
+    assert 'The app is called "Todos"' in page_prompt  # the designer's name for it
     log = git_history(ws)
     authors = [line.split("|")[0] for line in log.splitlines() if "|" in line]
     assert sorted(authors) == ["ArchitectGPT", "BackendGPT", "DesignerGPT", "FrontendGPT"]
