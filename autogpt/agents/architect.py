@@ -73,12 +73,17 @@ def copied_example(design: Design, idea: str) -> bool:
     return any("note" in r.summary.lower() or r.request_example == body for r in design.routes)
 
 
+class ResourceField(BaseModel):
+    name: str = Field(description="the field's name, lowercase")
+    example: str = Field(description="a realistic value of this field")
+
+
 class Resource(BaseModel):
-    """The idea's main kind of thing, asked for when a full design keeps failing."""
+    """The idea's main kind of thing, asked for when a full design keeps failing. Each field
+    carries its own example: asked as two lists, a small model lets them slip out of step."""
 
     plural: str = Field(description="what the app keeps, one lowercase plural noun")
-    fields: list[str] = Field(min_length=1, max_length=5, description="text fields of one of them, lowercase")
-    example: list[str] = Field(min_length=1, max_length=5, description="a realistic value for each field, in order")
+    fields: list[ResourceField] = Field(min_length=1, max_length=5, description="text fields of one of them, not id")
 
 
 def _slug(text: str, fallback: str) -> str:
@@ -90,11 +95,13 @@ def resource_design(resource: Resource, idea: str) -> Design:
     """The standard contract for one kind of thing: create it, list them, read one."""
     plural = _slug(resource.plural, "items")
     words = plural.replace("-", " ")
-    fields = list(dict.fromkeys(_slug(f, "").replace("-", "_") for f in resource.fields if _slug(f, "")))
-    fields = [f for f in fields if f != "id"] or ["name"]
-    values = [*resource.example, *[""] * len(fields)]
-    body: dict[str, Any] = {f: (values[i].strip() or f"sample {f}") for i, f in enumerate(fields)}
-    keys = ["id", *fields]
+    body: dict[str, Any] = {}
+    for field in resource.fields:
+        name = _slug(field.name, "").replace("-", "_")
+        if name and name != "id" and name not in body:
+            body[name] = field.example.strip() or f"sample {name}"
+    body = body or {"name": "sample name"}
+    keys = ["id", *body]
 
     def route(method: str, path: str, summary: str, **shape: Any) -> Route:
         return Route.model_validate({"method": method, "path": path, "summary": summary, **shape})
@@ -223,8 +230,8 @@ class ArchitectGPT(Agent):
             Message.system(self.persona),
             Message.user(
                 f"An app: {idea}\nWhat kind of thing does it keep a list of? Answer with one lowercase "
-                "plural noun, the text fields one of them has (at most 5, not id), and a realistic "
-                "example value for each field."
+                "plural noun and the text fields one of them has (at most 5, not id), each with a "
+                "realistic example value."
             ),
         ]
         return (await self.think_structured(messages, Resource)).value

@@ -327,7 +327,8 @@ async def test_a_design_that_stays_a_copy_falls_back_to_the_ideas_main_resource(
     from autogpt.agents.architect import EXAMPLE
 
     copied = json.dumps(EXAMPLE)
-    resource = json.dumps({"plural": "Todos", "fields": ["title", "id"], "example": ["buy milk"]})
+    fields = [{"name": "id", "example": "1"}, {"name": "title", "example": "buy milk"}]
+    resource = json.dumps({"plural": "Todos", "fields": fields})
     llm = ScriptedLLM([json.dumps(PLAN), copied, copied, resource, GOOD])
     result, seen = await build(tmp_path, llm, idea="a todo API")
     assert result.ok, result.output

@@ -22,7 +22,17 @@ def test_the_example_is_a_copy_under_other_paths_too() -> None:
 
 def test_the_standard_contract_is_valid_and_cleans_up_what_the_model_said() -> None:
     made = resource_design(
-        Resource(plural="Saved Links!", fields=["Title", "URL", "id", "title"], example=["Python docs"]),
+        Resource.model_validate(
+            {
+                "plural": "Saved Links!",
+                "fields": [
+                    {"name": "id", "example": "7"},  # the model's id: dropped, with its example
+                    {"name": "Title", "example": "Python docs"},
+                    {"name": "URL", "example": " "},
+                    {"name": "title", "example": "again"},
+                ],
+            }
+        ),
         "a bookmarks app",
     )
     contract = validate_contract(ApiContract(name=made.name, routes=made.routes))
@@ -32,6 +42,6 @@ def test_the_standard_contract_is_valid_and_cleans_up_what_the_model_said() -> N
     assert create.request_example == {"title": "Python docs", "url": "sample url"}
     assert create.response_keys == ["id", "title", "url"]
     assert (create.expected_status, contract.routes[1].response_type) == (201, "array")
-    bare = resource_design(Resource(plural="???", fields=["id"], example=[""]), "something")
+    bare = resource_design(Resource.model_validate({"plural": "???", "fields": [{"name": "id", "example": ""}]}), "x")
     assert next(r.key for r in bare.routes) == "POST /items"
     assert bare.routes[0].request_example == {"name": "sample name"}
