@@ -90,8 +90,8 @@ class Deployment:
         proc = await Proc.start(
             [sys.executable, "-m", "orchgpt", "serve", "--listen", f"127.0.0.1:{port}", "--certs", str(self.certs)],
             _env(
-                {"ORCHGPT_HEARTBEAT_TIMEOUT": "5", "ORCHGPT_GRACE": "1", "ORCHGPT_LEDGER": str(self.ledger)}
-            ),  # peers are told to beat every 1.7 s
+                {"ORCHGPT_HEARTBEAT_TIMEOUT": "15", "ORCHGPT_GRACE": "1", "ORCHGPT_LEDGER": str(self.ledger)}
+            ),  # peers are told to beat every 5 s; a killed process is seen at once, its stream closes
         )
         self.procs.append(proc)
         self.port = int((await proc.expect(r"orchgpt listening on [\d.]+:(\d+)")).group(1))
