@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     anthropic_api_key: SecretStr | None = Field(
         None, validation_alias=AliasChoices("ANTHROPIC_API_KEY", "AUTOGPT_ANTHROPIC_API_KEY")
     )
+    image_model: str | None = Field(
+        None,
+        description="OpenAI image model (gpt-image-1, dall-e-3) for DesignerGPT's raster mockup; unset: no mockup.",
+    )
     temperature: float = Field(0.2, ge=0.0, le=2.0, description="Sampling temperature.")
     max_tokens: int = Field(1024, gt=0, description="Upper bound on tokens generated per call.")
     request_timeout: float = Field(120.0, gt=0, description="Seconds before a remote LLM call times out.")

@@ -10,16 +10,22 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from typing import ClassVar
 from xml.sax.saxutils import escape
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from autogpt.agents.base import Agent, Context, action
+from autogpt.config import Settings
 from autogpt.errors import AutoGPTError, ConfigError, InvalidInputError
 from autogpt.iac.envelope import Artifact, Command, Result, Task
 from autogpt.llm.base import DEFAULT_OPTIONS, Message, Options
+from autogpt.llm.images import ImageModel, make_image_model
 from autogpt.tools.browser import ORIGIN, Browser, Request, Response
-from autogpt.tools.png import image_stats
+from autogpt.tools.png import image_stats, png_size
+
+MOCKUP = "design/mockup.png"
 
 _HEX = re.compile(r"#[0-9a-fA-F]{6}")
 WIDTH, MARGIN = 800, 24
@@ -141,7 +147,7 @@ def wireframe_svg(spec: DesignSpec) -> str:
     )
 
 
-def design_doc(spec: DesignSpec, note: str) -> str:
+def design_doc(spec: DesignSpec, note: str, mockup: bool = False) -> str:
     p = spec.palette
     lines = [f"# Design: {spec.name}", "", f"Mood: {spec.mood}.", ""]
     if note:
@@ -150,8 +156,21 @@ def design_doc(spec: DesignSpec, note: str) -> str:
     lines += [f"| {name} | `{value}` |" for name, value in p.model_dump().items()]
     lines += ["", "## Type", "", f"`font-family: {spec.font}`", "", "## Layout", ""]
     lines += [f"{i}. **{s.name}** ({s.height}px): {s.note}" for i, s in enumerate(spec.sections, 1)]
-    lines += ["", "Wireframe: `design/wireframe.svg`, rendered as `design/wireframe.png`.", ""]
-    return "\n".join(lines)
+    lines += ["", "Wireframe: `design/wireframe.svg`, rendered as `design/wireframe.png`."]
+    lines += [f"Mockup, drawn by an image model from this spec: `{MOCKUP}`."] if mockup else []
+    return "\n".join([*lines, ""])
+
+
+def mockup_prompt(spec: DesignSpec, idea: str) -> str:
+    """What an image model is asked to draw: the spec, said in words."""
+    p = spec.palette
+    layout = "; ".join(f"{s.name} ({s.note})" if s.note else s.name for s in spec.sections)
+    return (
+        f"A clean, flat, high-fidelity mockup of one web page titled '{spec.name}', for {idea}. "
+        f"Mood: {spec.mood}. Page background {p.background}, cards {p.surface}, heading and buttons {p.primary}, "
+        f"text {p.text}, highlights {p.accent}. Font: {spec.font}. From top to bottom: {layout}. "
+        "Straight-on view, no device frame, no photographs, short legible labels."
+    )
 
 
 async def render_png(svg: str, browser: str = "") -> bytes:
@@ -175,6 +194,8 @@ class DesignerGPT(Agent):
         "and a simple layout for a web page."
     )
     capabilities = frozenset({"llm.chat", "fs.write", "browser"})
+    # the image model for the raster mockup, made per design (None: AUTOGPT_IMAGE_MODEL is unset)
+    image_model: ClassVar[Callable[[Settings], ImageModel | None]] = staticmethod(make_image_model)
 
     async def handle_task(self, task: Task, ctx: Context) -> Result:
         return await self.create(Command("create", str(task.input.get("idea") or task.description)), ctx)
@@ -191,26 +212,47 @@ class DesignerGPT(Agent):
         ws = self.workspace.ensure()
         svg = wireframe_svg(spec)
         ws.write_text("design.json", json.dumps(spec.model_dump(), indent=2) + "\n", agent=self.name)
-        ws.write_text("DESIGN.md", design_doc(spec, note), agent=self.name)
         ws.write_text("design/wireframe.svg", svg, agent=self.name)
         await ctx.status("rendering the wireframe in the browser")
         png = await render_png(svg, self.settings.browser)
         stats = image_stats(png)
         ws.write_bytes("design/wireframe.png", png, agent=self.name)
+        drawn, mockup = await self._mockup(spec, idea, ctx)
+        ws.write_text("DESIGN.md", design_doc(spec, note, drawn), agent=self.name)
         files = [w for w in ws.writes if w.agent == self.name]
         summary = (
             f"design '{spec.name}' ({spec.mood}): {len(spec.sections)} sections, "
             f"text contrast {contrast(spec.palette.text, spec.palette.background):.1f}:1, "
             f"wireframe {stats.width}x{stats.height} PNG"
-        )
+        ) + (f", {mockup}" if mockup else "")
         return Result(
             ok=not stats.blank,
             output=summary + (f"\n{note}" if note else "") + ("" if not stats.blank else "\nthe wireframe is blank"),
-            data={"design": spec.model_dump(), "wireframe": "design/wireframe.png"},
+            data={"design": spec.model_dump(), "wireframe": "design/wireframe.png", "mockup": mockup},
             artifacts=tuple(
                 Artifact(w.path, "image" if w.path.endswith(".png") else "file", w.size, w.sha256) for w in files
             ),
         )
+
+    async def _mockup(self, spec: DesignSpec, idea: str, ctx: Context) -> tuple[bool, str]:
+        """A raster mockup when an image model is configured. It is optional: a failure is said
+        and the design stands without it. (whether one was drawn, what happened or "")."""
+        assert self.workspace is not None
+        try:
+            images = type(self).image_model(self.settings)
+            if images is None:
+                return False, ""
+            await ctx.status(f"drawing a mockup with {images.model}")
+            try:
+                png = await images.generate(mockup_prompt(spec, idea))
+                width, height = png_size(png)
+            finally:
+                await images.aclose()
+        except AutoGPTError as exc:
+            await ctx.status(f"no mockup: {exc}")
+            return False, f"no mockup: {exc}"
+        self.workspace.write_bytes(MOCKUP, png, agent=self.name)
+        return True, f"mockup {width}x{height} PNG by {images.model} ({MOCKUP})"
 
     async def _spec(self, idea: str) -> tuple[DesignSpec, str]:
         messages = [

@@ -9,6 +9,8 @@ turns what is left after them into the project's errors, at one boundary
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import AsyncGenerator, Iterator, Sequence
 from contextlib import contextmanager
@@ -42,6 +44,7 @@ from autogpt.llm.base import (
     Usage,
 )
 from autogpt.llm.guard import check_endpoint
+from autogpt.llm.images import ImageModel, png_from
 
 DEFAULT_MODEL = "gpt-4o-mini"
 PLACEHOLDER_KEY = "not-needed"
@@ -259,6 +262,70 @@ class OpenAILLM(LLM):
         if not chunks_seen:
             raise MalformedReplyError(f"the stream from {self._endpoint} carried no chunks")
         yield Completion(text="".join(parts), finish_reason=_finish(finish), model=model, usage=usage)
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+
+class OpenAIImages(ImageModel):
+    """OpenAI's ``images.generate`` behind the official SDK, read defensively."""
+
+    provider = "openai"
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None,
+        model: str,
+        base_url: str | None = None,
+        timeout: float = 120.0,
+        max_retries: int = 3,
+    ) -> None:
+        if not api_key and not base_url:
+            raise ConfigError(
+                f"the image model {model!r} needs an OpenAI API key",
+                hint="set OPENAI_API_KEY (or AUTOGPT_BASE_URL for a compatible server), or unset AUTOGPT_IMAGE_MODEL",
+            )
+        self.model = model
+        self._client = openai.AsyncOpenAI(
+            api_key=api_key or PLACEHOLDER_KEY, base_url=base_url, timeout=timeout, max_retries=max_retries
+        )
+        self._endpoint = str(self._client.base_url)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> OpenAIImages:
+        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key is not None else None
+        return cls(
+            api_key=key,
+            model=settings.image_model or "gpt-image-1",
+            base_url=settings.base_url,
+            timeout=settings.request_timeout,
+            max_retries=settings.max_retries,
+        )
+
+    async def generate(self, prompt: str, *, size: str = "1024x1024") -> bytes:
+        check_endpoint(self._endpoint)
+        # dall-e models send a link unless asked for the bytes; gpt-image models always send
+        # bytes, and are asked for PNG (they may otherwise pick another format)
+        dalle = self.model.startswith("dall-e")
+        with _translate(self.model, self._endpoint):
+            reply: object = await self._client.images.generate(
+                model=self.model,
+                prompt=prompt[:4000],
+                size=size,
+                n=1,
+                response_format="b64_json" if dalle else openai.omit,
+                output_format=openai.omit if dalle else "png",
+            )
+        data = getattr(reply, "data", None)
+        encoded = getattr(data[0], "b64_json", None) if isinstance(data, list) and data else None
+        if not isinstance(encoded, str) or not encoded:
+            raise MalformedReplyError(f"the image reply from {self._endpoint} carries no base64 image")
+        try:
+            raw = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            raise MalformedReplyError(f"the image reply from {self._endpoint} is not valid base64") from None
+        return png_from(raw, self._endpoint)
 
     async def aclose(self) -> None:
         await self._client.close()

@@ -26,6 +26,16 @@ class ImageStats:
         return self.colors < 2 or self.ink < 0.001
 
 
+def png_size(data: bytes) -> tuple[int, int]:
+    """Width and height of any PNG, read from its header alone."""
+    if not data.startswith(_SIGNATURE) or data[12:16] != b"IHDR" or len(data) < 24:
+        raise InvalidInputError("not a PNG file")
+    width, height = struct.unpack(">II", data[16:24])
+    if not (width and height):
+        raise InvalidInputError("PNG with no pixels")
+    return width, height
+
+
 def _paeth(a: int, b: int, c: int) -> int:
     p = a + b - c
     pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)

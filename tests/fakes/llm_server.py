@@ -8,8 +8,11 @@ assert on what the SDK actually sent.
 
 from __future__ import annotations
 
+import base64
 import json
+import struct
 import threading
+import zlib
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -122,6 +125,25 @@ def openai_stream(
 
 def openai_error(status: int, message: str, headers: Mapping[str, str] | None = None) -> Reply:
     return json_reply({"error": {"message": message, "type": "error", "code": None}}, status, headers)
+
+
+# OpenAI images -------------------------------------------------------------------
+
+
+def tiny_png(width: int = 4, height: int = 3, rgb: tuple[int, int, int] = (200, 40, 40)) -> bytes:
+    """A real PNG of one colour, small enough to script."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    raw = b"".join(b"\0" + bytes(rgb) * width for _ in range(height))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+def openai_image(data: bytes) -> Reply:
+    """An images.generate reply carrying ``data`` as base64."""
+    return json_reply({"created": 1, "data": [{"b64_json": base64.b64encode(data).decode()}]})
 
 
 # Anthropic messages --------------------------------------------------------------

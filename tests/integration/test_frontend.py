@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from fakes.llm_server import FakeLLMServer, openai_image, tiny_png
 from test_build import DESIGN, GOOD
 
 from autogpt.agents.base import Agent
@@ -21,6 +22,7 @@ from autogpt.errors import ConfigError, InvalidInputError
 from autogpt.iac.envelope import Command, Result
 from autogpt.llm.base import LLM, Message, Options
 from autogpt.llm.doubles import FunctionLLM, ScriptedLLM
+from autogpt.llm.images import FunctionImages
 from autogpt.tools.png import image_stats
 
 if shutil.which("chromium") is None and not os.environ.get("CI"):
@@ -44,8 +46,10 @@ SPEC = {
 }  # fmt: skip
 
 
-async def ask(tmp_path: Path, agent: type[Agent], llm: LLM, command: Command, browser: str = "") -> Result:
-    settings = load_settings(workspace=tmp_path / "ws", cache_dir=tmp_path / "cache", browser=browser)
+async def ask(
+    tmp_path: Path, agent: type[Agent], llm: LLM, command: Command, browser: str = "", **more: object
+) -> Result:
+    settings = load_settings(workspace=tmp_path / "ws", cache_dir=tmp_path / "cache", browser=browser, **more)
     team = Standalone(settings, agent, llm)
     await team.start()
     try:
@@ -170,6 +174,40 @@ async def test_the_designer_writes_a_spec_and_renders_the_wireframe(tmp_path: Pa
     assert not stats.blank
     assert stats.colors > 5
     assert json.loads((ws / "design.json").read_text())["palette"]["primary"] == "#1864ab"
+
+
+async def test_with_an_image_model_the_designer_also_draws_a_mockup(tmp_path: Path) -> None:
+    png = tiny_png(8, 5)
+    with FakeLLMServer() as images:
+        images.script(openai_image(png))
+        result = await ask(
+            tmp_path, DesignerGPT, ScriptedLLM([json.dumps(SPEC)]), Command("create", "a todo app"),
+            image_model="gpt-image-1", base_url=f"{images.url}/v1",
+        )  # fmt: skip
+    assert result.ok, result.output
+    ws = tmp_path / "ws"
+    assert (ws / "design" / "mockup.png").read_bytes() == png
+    assert "mockup 8x5 PNG by gpt-image-1 (design/mockup.png)" in result.output
+    assert result.data["mockup"].startswith("mockup 8x5")
+    assert "design/mockup.png" in [a.path for a in result.artifacts if a.kind == "image"]
+    assert "Mockup, drawn by an image model from this spec: `design/mockup.png`." in (ws / "DESIGN.md").read_text()
+    prompt = images.requests[0].body["prompt"]
+    assert "'Todos', for a todo app" in prompt
+    assert "heading and buttons #1864ab" in prompt
+    assert "list (todos, newest first)" in prompt
+
+
+async def test_a_failing_image_model_leaves_the_design_standing(tmp_path: Path) -> None:
+    class Sketchy(DesignerGPT):
+        image_model = staticmethod(lambda settings: FunctionImages(lambda prompt, size: b"<svg/>", "sketchy"))
+
+    result = await ask(tmp_path, Sketchy, ScriptedLLM([json.dumps(SPEC)]), Command("create", "a todo app"))
+    assert result.ok, result.output
+    assert "no mockup: sketchy sent an image that is not a PNG" in result.output
+    ws = tmp_path / "ws"
+    assert not (ws / "design" / "mockup.png").exists()
+    assert "Mockup" not in (ws / "DESIGN.md").read_text()
+    assert not image_stats((ws / "design" / "wireframe.png").read_bytes()).blank
 
 
 async def test_an_illegible_palette_is_refused_then_replaced(tmp_path: Path) -> None:
