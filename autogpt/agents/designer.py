@@ -195,7 +195,7 @@ class DesignerGPT(Agent):
     )
     capabilities = frozenset({"llm.chat", "fs.write", "browser"})
     # the image model for the raster mockup, made per design (None: AUTOGPT_IMAGE_MODEL is unset)
-    image_model: ClassVar[Callable[[Settings], ImageModel | None]] = staticmethod(make_image_model)
+    image_model_for: ClassVar[Callable[[Settings], ImageModel | None]] = staticmethod(make_image_model)
 
     async def handle_task(self, task: Task, ctx: Context) -> Result:
         return await self.create(Command("create", str(task.input.get("idea") or task.description)), ctx)
@@ -239,7 +239,7 @@ class DesignerGPT(Agent):
         and the design stands without it. (whether one was drawn, what happened or "")."""
         assert self.workspace is not None
         try:
-            images = type(self).image_model(self.settings)
+            images = type(self).image_model_for(self.settings)
             if images is None:
                 return False, ""
             await ctx.status(f"drawing a mockup with {images.model}")

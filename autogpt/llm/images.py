@@ -3,8 +3,8 @@
 DesignerGPT uses one, when configured, to draw a raster mockup next to its wireframe.
 The one provider is OpenAI's images endpoint (``gpt-image-1``, ``dall-e-3``) and any server
 that speaks it, :class:`~autogpt.llm.openai.OpenAIImages`; its errors go through the chat
-provider's boundary, so callers see only the project's error tree. With no ``AUTOGPT_IMAGE_MODEL`` there is no
-image model, and nothing is drawn.
+provider's boundary, so callers see only the project's error tree. With no
+``AUTOGPT_IMAGE_MODEL`` there is no image model, and nothing is drawn.
 """
 
 from __future__ import annotations

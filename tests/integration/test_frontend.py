@@ -199,7 +199,7 @@ async def test_with_an_image_model_the_designer_also_draws_a_mockup(tmp_path: Pa
 
 async def test_a_failing_image_model_leaves_the_design_standing(tmp_path: Path) -> None:
     class Sketchy(DesignerGPT):
-        image_model = staticmethod(lambda settings: FunctionImages(lambda prompt, size: b"<svg/>", "sketchy"))
+        image_model_for = staticmethod(lambda settings: FunctionImages(lambda prompt, size: b"<svg/>", "sketchy"))
 
     result = await ask(tmp_path, Sketchy, ScriptedLLM([json.dumps(SPEC)]), Command("create", "a todo app"))
     assert result.ok, result.output
