@@ -61,16 +61,30 @@ class Design(BaseModel):
     routes: list[Route] = Field(min_length=1, max_length=8)
 
 
+def _stem(word: str) -> str:
+    return word.lower().removesuffix("s")
+
+
+def _named_for(design: Design, idea: str) -> bool:
+    """Whether every route's first path segment is a word of the idea (``/todos`` for "a todo app")."""
+    words = {_stem(w) for w in re.findall(r"[a-zA-Z]+", idea)}
+    firsts = {r.path.strip("/").split("/")[0] for r in design.routes}
+    return all(_stem(first) in words for first in firsts)
+
+
 def copied_example(design: Design, idea: str) -> bool:
     """Small models sometimes hand the worked example back for an idea that is not about
-    notes: its routes, or its notes and its example body under other paths."""
+    notes: its routes, its notes under other paths, or its example body under paths that are
+    not the idea's. (The body under the idea's own paths, say a todo with a text, is a design.)"""
     if "note" in idea.lower():
         return False
     routes: list[dict[str, object]] = EXAMPLE["routes"]  # type: ignore[assignment]
     if {r.path for r in design.routes} <= {str(r["path"]) for r in routes}:
         return True
+    if any("note" in r.summary.lower() for r in design.routes):
+        return True
     body = routes[0]["request_example"]
-    return any("note" in r.summary.lower() or r.request_example == body for r in design.routes)
+    return any(r.request_example == body for r in design.routes) and not _named_for(design, idea)
 
 
 class ResourceField(BaseModel):

@@ -18,6 +18,11 @@ def test_the_example_is_a_copy_under_other_paths_too() -> None:
     body = {"method": "POST", "summary": "save a link", "request_example": {"text": "buy milk"}}
     assert copied_example(design(**body), "a bookmarks app")
     assert not copied_example(design(summary="list bookmarks"), "a bookmarks app")
+    # the example's body under the idea's own paths is a design: a todo with a text
+    todo = {"method": "POST", "summary": "create a todo", "request_example": {"text": "buy milk"}}
+    assert not copied_example(design(path="/todos", **todo), "a todo list app where I can add todos")
+    assert copied_example(design(path="/todos", **body), "a bookmarks app")
+    assert copied_example(design(path="/", **todo), "a todo app")
 
 
 def test_the_standard_contract_is_valid_and_cleans_up_what_the_model_said() -> None:
