@@ -16,7 +16,7 @@ from autogpt.agents.base import Agent, Context, action
 from autogpt.errors import ConfigError, InvalidInputError
 from autogpt.iac.envelope import Artifact, Command, Result, Task
 from autogpt.llm.base import DEFAULT_OPTIONS, Message, Options
-from autogpt.tools.contract import ApiContract, Route, validate_contract
+from autogpt.tools.contract import ApiContract, Route, trim_response_keys, validate_contract
 
 EXAMPLE = {
     "name": "notes-api",
@@ -225,6 +225,11 @@ class ArchitectGPT(Agent):
             resource = await self._resource(idea)
             design = resource_design(resource, idea)
             note = f"the model's own design was unusable ({problem[:160]}); used the standard routes for {design.name}"
+        trimmed_routes, dropped = trim_response_keys(design.routes)
+        if dropped:
+            design = design.model_copy(update={"routes": trimmed_routes})
+            trimmed = f"response keys no request provides were dropped ({'; '.join(dropped)[:200]})"
+            note = f"{note}; {trimmed}" if note else trimmed
         contract = ApiContract(name=design.name, routes=design.routes)
         ws = self.workspace.ensure()
         written = [

@@ -80,6 +80,30 @@ def validate_contract(contract: ApiContract) -> ApiContract:
     return contract
 
 
+def trim_response_keys(routes: list[Route]) -> tuple[list[Route], list[str]]:
+    """Routes whose response keys ask only for what a client can put in: an object's fields
+    come from the bodies sent to its collection, plus its ``id``. A key no request provides
+    (a model's ``published_year`` when the example body has none) could only be invented by
+    the server, so it is dropped. Returns the routes and what was dropped ("GET /books: year")."""
+    given: dict[str, set[str]] = {}
+    for route in routes:
+        if route.method in ("POST", "PUT", "PATCH") and route.request_example:
+            given.setdefault(_collection(route), {"id"}).update(route.request_example)
+    kept, dropped = [], []
+    for route in routes:
+        allowed = given.get(_collection(route))
+        extra = [k for k in route.response_keys if allowed is not None and k not in allowed]
+        if extra:
+            dropped.append(f"{route.key}: {', '.join(extra)}")
+            route = route.model_copy(update={"response_keys": [k for k in route.response_keys if k not in extra]})
+        kept.append(route)
+    return kept, dropped
+
+
+def _collection(route: Route) -> str:
+    return route.path.strip("/").split("/")[0]
+
+
 def fill_path(route: Route, known: dict[str, Any]) -> str:
     """``route.path`` with each ``{param}`` replaced by a value seen earlier (or 1)."""
 

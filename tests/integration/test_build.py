@@ -108,6 +108,20 @@ async def test_the_team_builds_a_server_that_answers_every_route(tmp_path: Path)
     assert result.data["tokens"] > 0
 
 
+async def test_a_response_key_no_request_provides_is_dropped_from_the_contract(tmp_path: Path) -> None:
+    """The model asks the list for a 'done' that nobody ever sends: the server could only invent it."""
+    asks_more = [{**r, "response_keys": [*r["response_keys"], "done"]} for r in ROUTES]  # type: ignore[list-item]
+    llm = ScriptedLLM([json.dumps(PLAN), json.dumps({**DESIGN, "routes": asks_more}), GOOD])
+    result, _ = await build(tmp_path, llm)
+    assert result.ok, result.output  # verified on the first draft, no fix rounds spent on 'done'
+    contract = json.loads((tmp_path / "ws/contract.json").read_text())
+    assert [r["response_keys"] for r in contract["routes"]] == [["id", "title"]] * 3
+    assert (
+        "response keys no request provides were dropped (POST /todos: done; GET /todos: done"
+        in (tmp_path / "ws/REPORT.md").read_text()
+    )
+
+
 async def test_a_broken_first_draft_is_repaired_by_the_fix_loop(tmp_path: Path) -> None:
     llm = ScriptedLLM([json.dumps(PLAN), json.dumps(DESIGN), BROKEN, GOOD])
     result, _ = await build(tmp_path, llm)

@@ -6,7 +6,14 @@ import pytest
 
 from autogpt.agents.stacks import extract_code, render_tests
 from autogpt.errors import InvalidInputError
-from autogpt.tools.contract import ApiContract, Route, check_response, fill_path, validate_contract
+from autogpt.tools.contract import (
+    ApiContract,
+    Route,
+    check_response,
+    fill_path,
+    trim_response_keys,
+    validate_contract,
+)
 
 ITEM = Route(method="GET", path="/todos/{id}", summary="one", response_keys=["id", "title"])
 LIST = Route(method="GET", path="todos", summary="all", response_type="array", response_keys=["id"])
@@ -28,6 +35,25 @@ def test_contract_validation() -> None:
         validate_contract(ApiContract(name="t", routes=[CREATE.model_copy(update={"request_example": None})]))
     with pytest.raises(ValueError, match="letters, digits"):
         Route(method="GET", path="/a b", summary="x")
+
+
+def test_response_keys_no_request_provides_are_dropped() -> None:
+    def route(method: str, path: str, keys: list[str], body: dict[str, object] | None = None) -> Route:
+        return Route(method=method, path=path, summary="s", request_example=body, response_keys=keys)  # type: ignore[arg-type]
+
+    book = {"title": "Dune", "author": "Herbert"}
+    routes = [
+        route("POST", "/books", ["id", "title", "author", "published_year"], book),
+        route("GET", "/books", ["id", "title", "year"]),
+        route("PATCH", "/books/{id}", ["id", "rating"], {"rating": 5}),  # a later body provides rating
+        route("GET", "/authors", ["id", "name", "born"]),  # nothing is sent there: left alone
+    ]
+    kept, dropped = trim_response_keys(routes)
+    assert [r.response_keys for r in kept] == [
+        ["id", "title", "author"], ["id", "title"], ["id", "rating"], ["id", "name", "born"],
+    ]  # fmt: skip
+    assert dropped == ["POST /books: published_year", "GET /books: year"]
+    assert trim_response_keys(kept) == (kept, [])
 
 
 def test_fill_path_uses_known_values() -> None:
