@@ -20,7 +20,7 @@ from autogpt.tools.contract import ApiContract, Route, trim_response_keys, valid
 
 EXAMPLE = {
     "name": "notes-api",
-    "overview": "A small HTTP API to create, list, read and delete notes, kept in memory.",
+    "overview": "A small HTTP API to create, list and read notes, kept in memory.",
     "components": ["FastAPI application", "in-memory note store"],
     "routes": [
         {
@@ -135,6 +135,25 @@ def resource_design(resource: Resource, idea: str) -> Design:
     )  # fmt: skip
 
 
+_VERBS = {"POST": "create", "PUT": "replace", "PATCH": "update", "DELETE": "delete"}
+_VERB = r"(?:create|list|read|update|replace|delete|add)"
+_EXAMPLE_OVERVIEW = re.compile(
+    rf"A small HTTP API to {_VERB}(?:,? (?:and )?{_VERB})* (\w[\w -]*), kept in memory\.?", re.IGNORECASE
+)
+
+
+def honest_overview(design: Design) -> Design:
+    """An overview in the example's words (small models keep them) may name routes the design
+    does not have: it is said again from the routes there are."""
+    copied = _EXAMPLE_OVERVIEW.fullmatch(design.overview.strip())
+    if copied is None:
+        return design
+    verbs = [_VERBS.get(r.method) or ("read" if r.params else "list") for r in design.routes]
+    unique = list(dict.fromkeys(verbs))
+    said = ", ".join(unique[:-1]) + f" and {unique[-1]}" if len(unique) > 1 else unique[0]
+    return design.model_copy(update={"overview": f"A small HTTP API to {said} {copied.group(1)}, kept in memory."})
+
+
 def render_architecture(design: Design, language: str) -> str:
     stack = "Node.js + Express" if language == "javascript" else "Python + FastAPI"
     lines = [
@@ -225,6 +244,7 @@ class ArchitectGPT(Agent):
             resource = await self._resource(idea)
             design = resource_design(resource, idea)
             note = f"the model's own design was unusable ({problem[:160]}); used the standard routes for {design.name}"
+        design = honest_overview(design)
         trimmed_routes, dropped = trim_response_keys(design.routes)
         if dropped:
             design = design.model_copy(update={"routes": trimmed_routes})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from autogpt.agents.architect import EXAMPLE, Design, Resource, copied_example, resource_design
+from autogpt.agents.architect import EXAMPLE, Design, Resource, copied_example, honest_overview, resource_design
 from autogpt.tools.contract import ApiContract, validate_contract
 
 
@@ -50,3 +50,12 @@ def test_the_standard_contract_is_valid_and_cleans_up_what_the_model_said() -> N
     bare = resource_design(Resource.model_validate({"plural": "???", "fields": [{"name": "id", "example": ""}]}), "x")
     assert next(r.key for r in bare.routes) == "POST /items"
     assert bare.routes[0].request_example == {"name": "sample name"}
+
+
+def test_the_examples_overview_is_said_again_from_the_routes_there_are() -> None:
+    todos = {**EXAMPLE, "overview": "A small HTTP API to create, list, read and delete todos, kept in memory."}
+    routes = [{**r, "path": str(r["path"]).replace("notes", "todos")} for r in EXAMPLE["routes"]]  # type: ignore[attr-defined]
+    made = honest_overview(Design.model_validate({**todos, "routes": routes}))
+    assert made.overview == "A small HTTP API to create, list and read todos, kept in memory."
+    own = Design.model_validate({**todos, "overview": "Todos for a family, shared."})
+    assert honest_overview(own) is own
