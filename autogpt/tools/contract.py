@@ -82,16 +82,18 @@ def validate_contract(contract: ApiContract) -> ApiContract:
 
 def trim_response_keys(routes: list[Route]) -> tuple[list[Route], list[str]]:
     """Routes whose response keys ask only for what a client can put in: an object's fields
-    come from the bodies sent to its collection, plus its ``id``. A key no request provides
-    (a model's ``published_year`` when the example body has none) could only be invented by
-    the server, so it is dropped. Returns the routes and what was dropped ("GET /books: year")."""
+    come from the bodies sent to its collection (``/books``, ``/books/{id}``), plus its
+    ``id``. A key no request provides (a model's ``published_year`` when the example body
+    has none) could only be invented by the server, so it is dropped. Returns the routes
+    and what was dropped ("GET /books: year")."""
     given: dict[str, set[str]] = {}
     for route in routes:
-        if route.method in ("POST", "PUT", "PATCH") and route.request_example:
-            given.setdefault(_collection(route), {"id"}).update(route.request_example)
+        collection = _collection(route)
+        if collection and route.method in ("POST", "PUT", "PATCH") and route.request_example:
+            given.setdefault(collection, {"id"}).update(route.request_example)
     kept, dropped = [], []
     for route in routes:
-        allowed = given.get(_collection(route))
+        allowed = given.get(_collection(route) or "")
         extra = [k for k in route.response_keys if allowed is not None and k not in allowed]
         if extra:
             dropped.append(f"{route.key}: {', '.join(extra)}")
@@ -100,8 +102,15 @@ def trim_response_keys(routes: list[Route]) -> tuple[list[Route], list[str]]:
     return kept, dropped
 
 
-def _collection(route: Route) -> str:
-    return route.path.strip("/").split("/")[0]
+def _collection(route: Route) -> str | None:
+    """``books`` for ``/books`` and ``/books/{id}``; None for other shapes (``/counter/increment``),
+    whose responses a server may well compute."""
+    parts = route.path.strip("/").split("/")
+    if len(parts) == 1 and not route.params and parts[0]:
+        return parts[0]
+    if len(parts) == 2 and len(route.params) == 1 and parts[1] == f"{{{route.params[0]}}}":
+        return parts[0]
+    return None
 
 
 def fill_path(route: Route, known: dict[str, Any]) -> str:

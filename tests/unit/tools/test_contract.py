@@ -47,10 +47,12 @@ def test_response_keys_no_request_provides_are_dropped() -> None:
         route("GET", "/books", ["id", "title", "year"]),
         route("PATCH", "/books/{id}", ["id", "rating"], {"rating": 5}),  # a later body provides rating
         route("GET", "/authors", ["id", "name", "born"]),  # nothing is sent there: left alone
+        route("POST", "/counter/increment", ["count"], {"by": 1}),  # not a collection: a server computes
+        route("GET", "/counter", ["count"]),
     ]
     kept, dropped = trim_response_keys(routes)
     assert [r.response_keys for r in kept] == [
-        ["id", "title", "author"], ["id", "title"], ["id", "rating"], ["id", "name", "born"],
+        ["id", "title", "author"], ["id", "title"], ["id", "rating"], ["id", "name", "born"], ["count"], ["count"],
     ]  # fmt: skip
     assert dropped == ["POST /books: published_year", "GET /books: year"]
     assert trim_response_keys(kept) == (kept, [])
