@@ -6,6 +6,7 @@ wall time and fix rounds for each. Run from the repo root:
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -42,10 +43,11 @@ def main() -> None:
         routes = verification.get("routes", [])
         page = json.loads((ws / "page-check.json").read_text()) if (ws / "page-check.json").exists() else None
         page_cell = "-" if page is None else f"{'yes' if page['ok'] else 'no'} ({page['fix_rounds']} fix)"
-        tokens = next((ln for ln in proc.stdout.splitlines() if ln.startswith("Wall time")), "")
+        cost = next((ln for ln in proc.stdout.splitlines() if ln.startswith("Wall time")), "")
+        tokens = m.group(1) if (m := re.search(r"(\d+) tokens", cost)) else "?"
         rows.append(
             (i, proc.returncode, verification.get("ok", False), sum(r["ok"] for r in routes), len(routes),
-             verification.get("fix_rounds", "-"), page_cell, tokens.strip(), seconds, idea)
+             verification.get("fix_rounds", "-"), page_cell, tokens, seconds, idea)
         )  # fmt: skip
         print(f"idea {i}: exit {proc.returncode}, verified={verification.get('ok', False)}, {seconds:.0f}s", flush=True)
     print("\n| # | verified | routes passing | fix rounds | page check | wall | tokens | idea |")
