@@ -12,11 +12,14 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from autogpt.agents.acceptance_aids import Resource, resource_body, resource_prompt, slug
 from autogpt.agents.base import Agent, Context, action
 from autogpt.errors import ConfigError, InvalidInputError
 from autogpt.iac.envelope import Artifact, Command, Result, Task
 from autogpt.llm.base import DEFAULT_OPTIONS, Message, Options
-from autogpt.tools.contract import ApiContract, Route, trim_response_keys, validate_contract
+from autogpt.tools.acceptance import Acceptance, acceptance_from
+from autogpt.tools.contract import ApiContract, Route, routes_for, trim_response_keys, validate_contract
+from autogpt.tools.openapi import to_openapi
 
 EXAMPLE = {
     "name": "notes-api",
@@ -58,7 +61,7 @@ class Design(BaseModel):
     name: str = Field(description="short kebab-case project name")
     overview: str = Field(description="two sentences: what the service does")
     components: list[str] = Field(min_length=1, max_length=6)
-    routes: list[Route] = Field(min_length=1, max_length=8)
+    routes: list[Route] = Field(min_length=1, max_length=12)
 
 
 def _stem(word: str) -> str:
@@ -87,34 +90,10 @@ def copied_example(design: Design, idea: str) -> bool:
     return any(r.request_example == body for r in design.routes) and not _named_for(design, idea)
 
 
-class ResourceField(BaseModel):
-    name: str = Field(description="the field's name, lowercase")
-    example: str = Field(description="a realistic value of this field")
-
-
-class Resource(BaseModel):
-    """The idea's main kind of thing, asked for when a full design keeps failing. Each field
-    carries its own example: asked as two lists, a small model lets them slip out of step."""
-
-    plural: str = Field(description="what the app keeps, one lowercase plural noun")
-    fields: list[ResourceField] = Field(min_length=1, max_length=5, description="text fields of one of them, not id")
-
-
-def _slug(text: str, fallback: str) -> str:
-    words = re.findall(r"[a-z0-9]+", text.lower())
-    return "-".join(words[:3]) or fallback
-
-
 def resource_design(resource: Resource, idea: str) -> Design:
     """The standard contract for one kind of thing: create it, list them, read one."""
-    plural = _slug(resource.plural, "items")
+    plural, body = resource_body(resource)
     words = plural.replace("-", " ")
-    body: dict[str, Any] = {}
-    for field in resource.fields:
-        name = _slug(field.name, "").replace("-", "_")
-        if name and name != "id" and name not in body:
-            body[name] = field.example.strip() or f"sample {name}"
-    body = body or {"name": "sample name"}
     keys = ["id", *body]
 
     def route(method: str, path: str, summary: str, **shape: Any) -> Route:
@@ -208,6 +187,24 @@ class ArchitectGPT(Agent):
         if not idea:
             raise InvalidInputError("the idea is empty")
         language = command.language or "python"
+        acceptance = acceptance_from(command.args, self.workspace)
+        if acceptance is not None and acceptance.examples:
+            # The idea's examples say which routes there are and what they answer; a design
+            # from the model could only lose some of them.
+            routes = routes_for(acceptance)
+            await ctx.status(f"{len(routes)} route(s) from {len(acceptance.examples)} acceptance example(s)")
+            design = Design(
+                name=f"{slug(_topic(idea), 'service')}-api",
+                overview=f"An HTTP API for: {idea}",
+                components=["HTTP application", "in-memory state"],
+                routes=routes,
+            )
+            return self._write(design, language, "the routes follow the acceptance examples", acceptance)
+        design, note = await self._design(idea, ctx)
+        return self._write(design, language, note)
+
+    async def _design(self, idea: str, ctx: Context) -> tuple[Design, str]:
+        """A design from the model, for an idea with no acceptance examples to follow."""
         await ctx.status("designing the API")
         messages = [
             Message.system(self.persona),
@@ -244,6 +241,10 @@ class ArchitectGPT(Agent):
             resource = await self._resource(idea)
             design = resource_design(resource, idea)
             note = f"the model's own design was unusable ({problem[:160]}); used the standard routes for {design.name}"
+        return design, note
+
+    def _write(self, design: Design, language: str, note: str, acceptance: Acceptance | None = None) -> Result:
+        assert self.workspace is not None
         design = honest_overview(design)
         trimmed_routes, dropped = trim_response_keys(design.routes)
         if dropped:
@@ -255,8 +256,10 @@ class ArchitectGPT(Agent):
         written = [
             ws.write_text("ARCHITECTURE.md", render_architecture(design, language), agent=self.name),
             ws.write_text("contract.json", contract.dump(), agent=self.name),
+            ws.write_text("openapi.json", json.dumps(to_openapi(contract), indent=2) + "\n", agent=self.name),
         ]
-        await ctx.status(f"contract with {len(contract.routes)} routes", progress=1.0)
+        if acceptance is not None:  # what the design follows travels (and is committed) with it
+            written.append(ws.write_text("acceptance.json", acceptance.dump(), agent=self.name))
         routes = ", ".join(r.key for r in contract.routes)
         return Result(
             output=f"{design.name}: {design.overview}\nroutes: {routes}" + (f"\nnote: {note}" if note else ""),
@@ -265,12 +268,43 @@ class ArchitectGPT(Agent):
         )
 
     async def _resource(self, idea: str) -> Resource:
-        messages = [
-            Message.system(self.persona),
-            Message.user(
-                f"An app: {idea}\nWhat kind of thing does it keep a list of? Answer with one lowercase "
-                "plural noun and the text fields one of them has (at most 5, not id), each with a "
-                "realistic example value."
-            ),
-        ]
+        messages = [Message.system(self.persona), Message.user(resource_prompt(idea))]
         return (await self.think_structured(messages, Resource)).value
+
+
+_FILLER = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "api",
+        "app",
+        "service",
+        "server",
+        "endpoint",
+        "endpoints",
+        "simple",
+        "small",
+        "tiny",
+        "where",
+        "which",
+        "that",
+        "i",
+        "can",
+        "to",
+        "and",
+        "of",
+        "for",
+        "with",
+        "http",
+        "json",
+        "rest",
+        "web",
+    ]
+)
+
+
+def _topic(idea: str) -> str:
+    """The first words of an idea that say what it is about (``a temperature API: ...`` -> temperature)."""
+    words = [w for w in re.findall(r"[a-z0-9]+", idea.lower().split(":")[0]) if w not in _FILLER]
+    return " ".join(words[:2])

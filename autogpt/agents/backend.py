@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
+from urllib.parse import urlencode
 
 from autogpt.agents.base import Agent, Context, action
 from autogpt.agents.running import RunningServer, running_server
@@ -20,16 +21,37 @@ from autogpt.agents.stacks import EXAMPLE_CONTRACT, STACKS, Stack
 from autogpt.errors import AutoGPTError, ConfigError, InvalidInputError
 from autogpt.iac.envelope import Artifact, Command, Result, Task
 from autogpt.mind.repair import repair
+from autogpt.tools.acceptance import Acceptance, Outcome, acceptance_from, covers, evidence, run_examples
 from autogpt.tools.contract import ApiContract, Route, check_response, contract_from, fill_path, task_command
+
+_SHAPES = {"array": "a JSON array of objects", "object": "a JSON object", "none": "no body", "text": "plain text"}
 
 
 def describe_routes(contract: ApiContract) -> str:
     lines = []
     for r in contract.ordered():
+        query = f" query like ?{urlencode(r.query)}" if r.query else ""
         body = f" body like {json.dumps(r.request_example)}" if r.request_example else ""
         keys = f" with keys {', '.join(r.response_keys)}" if r.response_keys else ""
-        shape = {"array": "a JSON array of objects", "object": "a JSON object", "none": "no body"}[r.response_type]
-        lines.append(f"- {r.method} {r.path}:{body} -> status {r.expected_status}, {shape}{keys}. ({r.summary})")
+        shape = _SHAPES[r.response_type]
+        if r.response_example is not None:
+            shape += f" like {json.dumps(r.response_example)}"
+        if r.location:
+            shape += f", Location header {r.location}"
+        line = f"- {r.method} {r.path}:{query}{body} -> status {r.expected_status}, {shape}{keys}. ({r.summary})"
+        for case in r.errors:
+            bad = f"?{urlencode(case.query)}" if case.query else json.dumps(case.body) if case.body is not None else ""
+            line += f"\n  - refuse {r.method} {r.path}{bad} with status {case.status} ({case.when})"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def describe_examples(acceptance: Acceptance) -> str:
+    """The acceptance examples as the model should read them: request -> answer, in order."""
+    lines = []
+    for e in acceptance.examples:
+        body = f" with body {json.dumps(e.body)}" if e.body is not None else ""
+        lines.append(f"- {e.label}{body} -> {e.expects()}")
     return "\n".join(lines)
 
 
@@ -49,17 +71,21 @@ class Probe:
 class Verification:
     started: bool = False
     probes: list[Probe] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)  # the acceptance examples, run
     log_tail: str = ""
     error: str = ""
 
     @property
     def ok(self) -> bool:
-        return self.started and bool(self.probes) and all(p.ok for p in self.probes)
+        checked = self.probes or self.outcomes
+        return self.started and bool(checked) and all(p.ok for p in self.probes) and all(o.ok for o in self.outcomes)
 
     def evidence(self) -> str:
         lines = []
         if not self.started:
             lines.append(f"The server did not start: {self.error}")
+        if failed := evidence(self.outcomes):
+            lines.append(f"These requests did not get the answer the idea asks for:\n{failed}")
         for p in self.probes:
             if not p.ok:
                 lines.append(f"- {p.route}: {'; '.join(p.problems)}. Body: {p.body[:300]}")
@@ -95,29 +121,40 @@ class BackendGPT(Agent):
             raise InvalidInputError(f"BackendGPT writes python or javascript servers, not {language!r}")
         stack.check()
         contract = contract_from(command.args, self.workspace, self.name)
+        acceptance = acceptance_from(command.args, self.workspace) or Acceptance()
         ws = self.workspace.ensure()
-        for path, content in stack.files(contract).items():
+        for path, content in stack.files(contract, acceptance).items():
             ws.write_text(path, content, agent=self.name)
 
         async def check(code: str) -> Verification:
             ws.write_text(stack.server_file, code, agent=self.name)
-            return await self._verify(stack, contract, ctx)
+            return await self._verify(stack, contract, acceptance, ctx)
 
-        first = await self._draft(stack, contract, ctx, str(command.args.get("previous_error", "")))
+        hint = str(command.args.get("previous_error", ""))
+        first = await self._draft(stack, contract, acceptance, ctx, hint)
         _, report, rounds = await repair(
             first,
             check=check,
-            fix=lambda code, report, temperature: self._fix(stack, contract, code, report, ctx, temperature),
-            redraft=lambda evidence: self._draft(stack, contract, ctx, evidence, temperature=0.7),
+            fix=lambda code, report, temperature: self._fix(
+                stack, contract, acceptance, code, report, ctx, temperature
+            ),
+            redraft=lambda evidence: self._draft(stack, contract, acceptance, ctx, evidence, temperature=0.7),
             say=ctx.status,
             rounds=self.fix_rounds,
         )
-        passed = sum(p.ok for p in report.probes)
         summary = (
-            f"{stack.framework} server {'verified' if report.ok else 'NOT verified'}: {passed}/{len(contract.routes)} "
-            f"routes answered as the contract says, after {rounds} fix round(s)"
+            f"{stack.framework} server {'verified' if report.ok else 'NOT verified'}: "
+            f"{sum(o.ok for o in report.outcomes)}/{len(acceptance.examples)} acceptance examples and "
+            f"{sum(p.ok for p in report.probes)}/{len(report.probes)} other routes answered as asked, "
+            f"after {rounds} fix round(s)"
         )
-        verification = {"ok": report.ok, "fix_rounds": rounds, "routes": report.table(), "error": report.error}
+        verification = {
+            "ok": report.ok,
+            "fix_rounds": rounds,
+            "acceptance": [o.row() for o in report.outcomes],
+            "routes": report.table(),
+            "error": report.error,
+        }
         ws.write_text("verification.json", json.dumps(verification, indent=2) + "\n", agent=self.name)
         files = [w for w in ws.writes if w.agent == self.name]
         return Result(
@@ -140,10 +177,11 @@ class BackendGPT(Agent):
         return await self.think_usable(prompt, parse, ctx, what="code", max_tokens=1500, temperature=temperature)
 
     async def _draft(
-        self, stack: Stack, contract: ApiContract, ctx: Context, hint: str, temperature: float = 0.1
-    ) -> str:
+        self, stack: Stack, contract: ApiContract, acceptance: Acceptance, ctx: Context, hint: str,
+        temperature: float = 0.1,
+    ) -> str:  # fmt: skip
         await ctx.status(f"writing {stack.server_file}")
-        extra = f"\nAn earlier attempt failed with: {hint[:800]}" if hint else ""
+        extra = _must_answer(acceptance) + (f"\nAn earlier attempt failed with: {hint[:800]}" if hint else "")
         return await self._ask_code(
             stack,
             f"Example. For these routes:\n{EXAMPLE_CONTRACT}\nthis is a correct {stack.server_file}:\n"
@@ -157,20 +195,23 @@ class BackendGPT(Agent):
         )
 
     async def _fix(
-        self, stack: Stack, contract: ApiContract, code: str, report: Verification, ctx: Context, temperature: float
-    ) -> str:
+        self, stack: Stack, contract: ApiContract, acceptance: Acceptance, code: str, report: Verification,
+        ctx: Context, temperature: float,
+    ) -> str:  # fmt: skip
         return await self._ask_code(
             stack,
             f"A correct server in the expected style, for other routes:\n```{stack.fence}\n{stack.example}```\n\n"
             f"This {stack.framework} server ({stack.server_file}) must implement these routes:\n"
-            f"{describe_routes(contract)}\n\nCurrent code:\n```{stack.fence}\n{code}```\n\n"
+            f"{describe_routes(contract)}{_must_answer(acceptance)}\n\nCurrent code:\n```{stack.fence}\n{code}```\n\n"
             f"It fails:\n{report.evidence()}\n\n"
             f"Return the complete corrected file in one ```{stack.fence} block, with no example usage and no prints.",
             ctx,
             temperature,
         )
 
-    async def _verify(self, stack: Stack, contract: ApiContract, ctx: Context) -> Verification:
+    async def _verify(self, stack: Stack, contract: ApiContract, acceptance: Acceptance, ctx: Context) -> Verification:
+        """The acceptance examples, in the idea's order, then a probe of each contract route
+        that no example calls."""
         assert self.workspace is not None
         report = Verification()
         async with running_server(
@@ -180,10 +221,18 @@ class BackendGPT(Agent):
             if not server.started:
                 report.error = "it exited or did not answer HTTP within the start-up time"
             else:
+
+                async def send(method: str, target: str, body: bytes | None, headers: Any) -> Any:
+                    response = await server.request(method, target, body=body, headers=headers, timeout=10)
+                    return response.status, response.headers, response.body
+
+                report.outcomes = await run_examples(acceptance.examples, send)
                 known: dict[str, Any] = {}
                 for route in contract.ordered():
-                    report.probes.append(await self._probe(server, route, known))
-                await ctx.status(f"{sum(p.ok for p in report.probes)}/{len(report.probes)} routes pass")
+                    if not any(e.method == route.method and covers(route.path, e.path) for e in acceptance.examples):
+                        report.probes.append(await self._probe(server, route, known))
+                passed = sum(o.ok for o in report.outcomes) + sum(p.ok for p in report.probes)
+                await ctx.status(f"{passed}/{len(report.outcomes) + len(report.probes)} checks pass")
         report.log_tail = server.log_tail()
         return report
 
@@ -209,3 +258,12 @@ class BackendGPT(Agent):
             if isinstance(data, dict):
                 known.update({k: v for k, v in data.items() if isinstance(v, int | str)})
         return probe
+
+
+def _must_answer(acceptance: Acceptance) -> str:
+    if not acceptance.examples:
+        return ""
+    return (
+        "\nThese requests, sent in this order, must get exactly these answers "
+        f"({{name}} is the value an earlier answer gave):\n{describe_examples(acceptance)}"
+    )

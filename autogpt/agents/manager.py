@@ -15,19 +15,33 @@ import json
 import time
 from typing import Any, ClassVar
 
+from autogpt.agents.acceptance_aids import (
+    DraftExamples,
+    Resource,
+    as_examples,
+    copied_paths,
+    examples_prompt,
+    resource_body,
+    resource_prompt,
+)
 from autogpt.agents.base import Agent, Context, action
 from autogpt.agents.catalog import find_role
+from autogpt.agents.verdict import Verdict
 from autogpt.errors import AutoGPTError, ConfigError, ErrorCode, InvalidInputError
 from autogpt.iac.envelope import ROUTER_ID, Address, Command, Result, Status, Task
-from autogpt.llm.base import Message, Usage
+from autogpt.llm.base import Message, Options, Usage
 from autogpt.llm.usage import charge, spent_so_far
+from autogpt.mind.idea import collection_examples, collection_verbs, read_stated, wants_page
 from autogpt.mind.planner import PlanError, PlannedTask, TaskGraph, validate_graph
 from autogpt.mind.scheduler import GraphRun, TaskState, run_graph
+from autogpt.tools.acceptance import Acceptance, Example, load_acceptance
 
 LANGUAGES = ("python", "javascript")
 # Failures that mean "nobody was there to finish it", not "the work was wrong".
 _AGENT_LOST = frozenset({ErrorCode.AGENT_GONE.name, ErrorCode.NO_LIVE_AGENT.name})
 BUILD_ROLES = ("architect", "backend", "designer", "frontend", "git")
+PAGE_ROLES = frozenset({"designer", "frontend"})
+SCOPES = ("auto", "api", "full")
 
 
 def standard_plan(idea: str, roles: tuple[str, ...]) -> TaskGraph:
@@ -111,8 +125,18 @@ class ManagerGPT(Agent):
         language = (command.language or "python").lower()
         if language not in LANGUAGES:
             raise InvalidInputError(f"unknown language {language!r}", hint=f"choose {' or '.join(LANGUAGES)}")
+        scope = str(command.args.get("scope") or "auto")
+        if scope not in SCOPES:
+            raise InvalidInputError(f"unknown scope {scope!r}", hint=f"choose {', '.join(SCOPES)}")
+        given = command.args.get("acceptance")
+        user = load_acceptance(json.dumps(given)) if given is not None else None
         started = time.monotonic()
         roles = self.team_roles or await self._connected_roles()
+        page = scope == "full" or (scope == "auto" and wants_page(idea))
+        if not page:
+            roles = tuple(r for r in roles if r not in PAGE_ROLES)
+        acceptance = await self._acceptance(idea, user, ctx)
+        self.workspace.ensure().write_text("acceptance.json", acceptance.dump(), agent=self.name)
         graph, plan_note = await self._plan(idea, tuple(r for r in roles if r != "git"), ctx)
         await ctx.status(
             "plan: "
@@ -124,7 +148,7 @@ class ManagerGPT(Agent):
         attempts: dict[str, int] = {}
 
         async def execute(task: PlannedTask, deps: dict[str, Result]) -> Result:
-            return await self._execute(task, deps, idea, language, ctx, attempts, "git" in roles)
+            return await self._execute(task, deps, idea, language, acceptance, ctx, attempts, "git" in roles)
 
         run = await run_graph(graph, execute)
         for task_id, count in attempts.items():
@@ -137,17 +161,19 @@ class ManagerGPT(Agent):
         )
         page_planned = any(o.task.role == "frontend" for o in run.outcomes.values())
         page_ok = bool(page_check and page_check.get("ok")) or not page_planned
-        verified = bool(verification and verification.get("ok")) and page_ok
+        verdict = Verdict.of(acceptance, verification, page_ok, page_planned, run.ok)
         usage = spent_so_far()
-        report = self._report(
+        report = verdict.lines() + self._report(
             idea, language, run, plan_note, time.monotonic() - started, verification, page_check, usage
         )
         self.workspace.ensure().write_text("REPORT.md", report, agent=self.name)
         return Result(
-            ok=run.ok and verified,
+            ok=verdict.ok,
             output=report,
             data={
-                "verified": verified,
+                "verified": verdict.ok,
+                "verdict": verdict.headline,
+                "acceptance": verdict.rows,
                 "page_check": page_check,
                 "tasks": {i: o.state.value for i, o in run.outcomes.items()},
                 "plan_note": plan_note,
@@ -169,6 +195,47 @@ class ManagerGPT(Agent):
                 hint="start them: autogpt --net --agent architect (and backend), or use orchgpt up",
             )
         return roles
+
+    async def _acceptance(self, idea: str, user: Acceptance | None, ctx: Context) -> Acceptance:
+        """The idea's acceptance examples, before any design: what it states, taken verbatim;
+        else what its words ask of a plain collection, or what the model reads in them; then
+        the user's own."""
+        await ctx.status("reading the idea's acceptance examples")
+        examples: list[Example] = read_stated(idea)
+        notes = [f"{len(examples)} example(s) stated in the idea, taken verbatim"] if examples else []
+        if not examples and (verbs := collection_verbs(idea)):
+            plural, body = resource_body(
+                (await self.think_structured([Message.user(resource_prompt(idea))], Resource)).value
+            )
+            examples = collection_examples(plural, body, verbs)
+            notes.append(f"the idea asks to {', '.join(sorted(verbs))} {plural}: examples derived for them")
+        elif not examples:
+            examples, note = await self._derived_examples(idea, ctx)
+            notes.append(note)
+        if user is not None:
+            examples += [e.model_copy(update={"source": "user"}) for e in user.examples]
+            notes.append(f"{len(user.examples)} example(s) given by the user")
+        acceptance = Acceptance(examples=examples[:24], notes=notes)
+        await ctx.status(f"acceptance: {len(acceptance.examples)} example(s)")
+        return acceptance
+
+    async def _derived_examples(self, idea: str, ctx: Context) -> tuple[list[Example], str]:
+        """Examples the model reads in the idea's words; none (and why) when it cannot."""
+        messages = [Message.system(self.persona), Message.user(examples_prompt(idea))]
+        problem = ""
+        for attempt in range(2):
+            ask = messages if not problem else [*messages, Message.user(f"Fix this and answer again: {problem}")]
+            options = Options(temperature=0.7) if attempt else Options(temperature=0.2)
+            try:
+                drafts = (await self.think_structured(ask, DraftExamples, repairs=1, options=options)).value
+                if copied := copied_paths(drafts, idea):
+                    problem = f"{', '.join(copied)} come from the examples for other ideas; use this idea's own"
+                    continue
+                return as_examples(drafts), "the idea states no example requests: the model derived them from its words"
+            except (AutoGPTError, ValueError) as exc:
+                problem = str(exc)[:300]
+            await ctx.status(f"acceptance examples unusable: {problem[:100]}")
+        return [], f"no acceptance examples could be derived ({problem[:160]})"
 
     async def _plan(self, idea: str, roles: tuple[str, ...], ctx: Context) -> tuple[TaskGraph, str]:
         await ctx.status("planning")
@@ -208,6 +275,7 @@ class ManagerGPT(Agent):
         deps: dict[str, Result],
         idea: str,
         language: str,
+        acceptance: Acceptance,
         ctx: Context,
         attempts: dict[str, int],
         commits: bool,
@@ -215,6 +283,7 @@ class ManagerGPT(Agent):
         payload: dict[str, Any] = {
             "idea": idea,
             "language": language,
+            "acceptance": acceptance.model_dump(),
             "dependencies": {k: v.data for k, v in deps.items()},
         }
         error = ""

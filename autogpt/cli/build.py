@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import click
@@ -89,13 +91,13 @@ FULL_TEAM = ("architect", "backend", "designer", "frontend", "git")
 API_TEAM = ("architect", "backend", "git")
 
 
-async def _build(idea: str, language: str, api_only: bool, overrides: dict[str, Any]) -> int:
+async def _build(idea: str, language: str, args: dict[str, Any], overrides: dict[str, Any]) -> int:
     from autogpt.agents.catalog import agent_class, find_role
     from autogpt.agents.manager import ManagerGPT
     from autogpt.cli.runtime import Standalone, settings_from
 
     settings = settings_from(overrides)
-    roles = API_TEAM if api_only else FULL_TEAM
+    roles = API_TEAM if args.get("scope") == "api" else FULL_TEAM
     team = Standalone(settings, ManagerGPT, helpers=tuple(agent_class(find_role(r)) for r in roles))
     view = BuildView(team.meter)
     await team.start()
@@ -109,14 +111,14 @@ async def _build(idea: str, language: str, api_only: bool, overrides: dict[str, 
                     view.update(status)
                     live.update(view.render())
 
-                result = await team.ask(Command("create", idea, language), on_status=on_status)
+                result = await team.ask(Command("create", idea, language, args), on_status=on_status)
         else:
 
             def on_status(status: Status) -> None:
                 view.update(status)
                 view.plain(status)
 
-            result = await team.ask(Command("create", idea, language), on_status=on_status)
+            result = await team.ask(Command("create", idea, language, args), on_status=on_status)
     finally:
         await team.stop()
     if sys.stdout.isatty():
@@ -132,17 +134,36 @@ async def _build(idea: str, language: str, api_only: bool, overrides: dict[str, 
 @click.option(
     "--workspace", type=click.Path(file_okay=False), help="Where the project is written [default: ./workspace]."
 )
-@click.option("--api-only", is_flag=True, help="Only the API: no designer, no web page.")
+@click.option("--api-only", "scope", flag_value="api", help="Only the API: no designer, no web page.")
+@click.option("--full", "scope", flag_value="full", help="An API and a web page, whatever the idea says.")
+@click.option(
+    "--accept",
+    "accept",
+    type=click.Path(dir_okay=False, exists=True),
+    help="A JSON file of your own acceptance examples, checked alongside the idea's.",
+)
 @click.option("--provider", type=click.Choice(["auto", "embedded", "openai", "anthropic", "scripted"]))
 @click.option("--model", metavar="NAME", help="Model name, or a .gguf path for the embedded provider.")
 @click.pass_context
-def build(ctx: click.Context, /, idea: str, language: str, api_only: bool, **overrides: Any) -> None:
-    """Build a working project from an idea with the whole team; exit 1 if verification failed."""
+def build(
+    ctx: click.Context, /, idea: str, language: str, scope: str | None, accept: str | None, **overrides: Any
+) -> None:
+    """Build a working project from an idea with the whole team; exit 1 unless every
+    acceptance example was checked against the running server and held.
+
+    Without --api-only or --full the idea decides: a page when it speaks of one (or of
+    nothing in particular), only the API when it names routes or endpoints."""
     merged = {**(ctx.obj or {}), **{k: v for k, v in overrides.items() if v is not None}}
     try:
         if not idea.strip():
             raise InvalidInputError("the idea is empty", hint='autogpt build "a todo API with FastAPI"')
-        ctx.exit(asyncio.run(_build(idea, language, api_only, merged)))
+        args: dict[str, Any] = {"scope": scope or "auto"}
+        if accept:
+            from autogpt.tools.acceptance import load_acceptance
+
+            text = Path(accept).read_text(encoding="utf-8")
+            args["acceptance"] = json.loads(load_acceptance(text).dump())
+        ctx.exit(asyncio.run(_build(idea, language, args, merged)))
     except AutoGPTError as exc:
         report(exc)
         ctx.exit(exit_code_for(exc))

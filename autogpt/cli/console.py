@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import sys
 import time
 from pathlib import Path
@@ -88,6 +89,9 @@ def run_console(agent_cls: type[Agent], overrides: dict[str, Any], helpers: tupl
         runner.run(team.start())
         assert team.agent is not None
         if interactive:
+            # A shell that starts us in the background leaves SIGINT ignored; at a terminal,
+            # Ctrl-C must stop the answer, so take it back.
+            signal.signal(signal.SIGINT, signal.default_int_handler)
             _setup_readline(_history_file(settings.data_dir, agent_cls.role))
             click.echo(
                 f"{agent_cls.name} on {team.agent.llm.provider}:{team.agent.llm.model}. "

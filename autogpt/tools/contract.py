@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from autogpt.errors import InvalidInputError
 from autogpt.iac.envelope import Command, Task
+from autogpt.tools.acceptance import Acceptance, Example, covers
 from autogpt.tools.workspace import Workspace
 
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -23,16 +24,31 @@ _SAFE_PATH = re.compile(r"/[A-Za-z0-9_./{}-]*")
 _ORDER = {"POST": 0, "GET": 1, "PUT": 2, "PATCH": 2, "DELETE": 3}
 
 
+class ErrorCase(BaseModel):
+    """A request the route must refuse, and the status it refuses it with."""
+
+    status: int = Field(ge=300, le=599)
+    when: str = Field(description="what makes the request wrong, a few words")
+    query: dict[str, str] = Field(default_factory=dict)
+    body: Any = None
+
+
 class Route(BaseModel):
     method: Method
     path: str = Field(description="starts with /, path parameters in braces, e.g. /todos/{id}")
     summary: str = Field(description="what the route does, a few words")
     request_example: dict[str, Any] | None = Field(None, description="JSON body for POST/PUT/PATCH, else null")
     expected_status: int = Field(200, ge=100, le=599)
-    response_type: Literal["object", "array", "none"] = "object"
+    response_type: Literal["object", "array", "none", "text"] = "object"
     response_keys: list[str] = Field(
         default_factory=list, description="keys the JSON object (or each array item) must have"
     )
+    # Contract v2: what ideas beyond a plain collection need. All optional, so a small
+    # model's v1 answer is still a contract.
+    query: dict[str, str] = Field(default_factory=dict, description="query parameters with example values")
+    response_example: Any = Field(None, description="the response for the example request, when it is known")
+    location: str | None = Field(None, description="where a redirect points")
+    errors: list[ErrorCase] = Field(default_factory=list, description="requests the route must refuse")
 
     @field_validator("path")
     @classmethod
@@ -131,7 +147,7 @@ def check_response(route: Route, status: int, body: bytes) -> list[str]:
     problems: list[str] = []
     if status != route.expected_status:
         problems.append(f"status {status}, expected {route.expected_status}")
-    if route.response_type == "none" or not (200 <= status < 300):
+    if route.response_type in ("none", "text") or not (200 <= status < 300):
         return problems
     try:
         data = json.loads(body or b"null")
@@ -157,12 +173,88 @@ def check_response(route: Route, status: int, body: bytes) -> list[str]:
     return problems
 
 
+_BODY = ("POST", "PUT", "PATCH")
+_ID_SEGMENT = re.compile(r"[0-9]+|[0-9a-f]{8,}|[0-9a-f-]{36}")
+
+
+def template_of(example: Example, given: dict[str, str] | None = None) -> str:
+    """The route path an example calls: ``/todos/3`` is ``/todos/{id}``; a segment that is a
+    value an earlier example sent or got back (``/r/abc`` after ``{"code": "abc"}``) is that
+    parameter (``/r/{code}``); ``{name}`` stays."""
+    parts = example.path.strip("/").split("/")
+    out = []
+    for i, part in enumerate(parts):
+        if i and part in (given or {}):
+            part = f"{{{(given or {})[part]}}}"
+        elif i and _ID_SEGMENT.fullmatch(part):
+            part = "{id}" if i == len(parts) - 1 else f"{{{parts[i - 1].rstrip('s')}_id}}"
+        out.append(part)
+    return "/" + "/".join(out)
+
+
+def _values(example: Example) -> dict[str, str]:
+    """value -> key of the scalars an example sends or expects back."""
+    found: dict[str, str] = {}
+    for data in (example.body, example.response):
+        if isinstance(data, dict):
+            found |= {str(v): k for k, v in data.items() if isinstance(v, str | int) and not isinstance(v, bool)}
+    return found
+
+
+def routes_for(acceptance: Acceptance) -> list[Route]:
+    """One route per (method, path) the examples call, shaped by the examples that succeed and
+    carrying the ones that must fail as error cases. The examples are the idea's own words, so
+    these routes are what the contract must have, whatever else a design adds."""
+    grouped: dict[tuple[str, str], list[Example]] = {}
+    given: dict[str, str] = {}
+    for example in acceptance.examples:
+        path = template_of(example, given)
+        given |= _values(example)
+        key = next((k for k in grouped if k[0] == example.method and covers(k[1], path)), (example.method, path))
+        grouped.setdefault(key, []).append(example)
+    routes = []
+    for (method, path), examples in grouped.items():
+        good = [e for e in examples if e.status_class != "4xx" and (e.status or 200) < 400]
+        bad = [e for e in examples if e not in good]
+        first = good[0] if good else examples[0]
+        response = first.response if first.match != "none" else None
+        sample = response[0] if isinstance(response, list) and response else response
+        kind = (
+            "array" if isinstance(response, list) else "text" if first.text is not None
+            else "none" if first.status_class == "3xx" or (first.status or 200) in (204, 301, 302, 303, 307, 308)
+            else "object"
+        )  # fmt: skip
+        status = first.status or {"3xx": 302, "4xx": 400}.get(first.status_class) or (201 if method == "POST" else 200)
+        routes.append(Route(
+            method=method, path=path,  # type: ignore[arg-type]
+            summary=(first.said or f"{method} {path}")[:120],
+            request_example=first.body if isinstance(first.body, dict) else {} if method in _BODY else None,
+            expected_status=status, response_type=kind,  # type: ignore[arg-type]
+            response_keys=sorted(sample) if isinstance(sample, dict) else [],
+            query=dict(first.query), response_example=response if response is not None else first.text,
+            location=first.headers.get("location"),
+            errors=[ErrorCase(status=e.status or 400, when=e.said[:120] or "invalid input", query=dict(e.query),
+                              body=e.body) for e in bad],
+        ))  # fmt: skip
+    return routes
+
+
+def cover(routes: list[Route], acceptance: Acceptance) -> tuple[list[Route], list[str]]:
+    """``routes`` with every route the acceptance examples call: a designed route that serves an
+    example is replaced by the one the examples shape, and a missing one is added. A design may
+    add routes; it may never lose one the idea asks for. Returns the routes and what was added."""
+    wanted = routes_for(acceptance)
+    kept = [r for r in routes if not any(w.method == r.method and covers(r.path, w.path) for w in wanted)]
+    added = [w.key for w in wanted if not any(r.method == w.method and covers(r.path, w.path) for r in routes)]
+    return [*wanted, *kept], added
+
+
 def task_command(task: Task) -> Command:
     """A Task from ManagerGPT as a ``create`` command, with what earlier tasks produced merged in."""
     data = dict(task.input)
     for dep in data.get("dependencies", {}).values():
         if isinstance(dep, dict):
-            for key in ("contract", "design"):
+            for key in ("contract", "design", "acceptance"):
                 if key in dep:
                     data.setdefault(key, dep[key])
     return Command("create", task.description, str(data.get("language", "")), data)

@@ -38,6 +38,12 @@ ROUTES = [
      "expected_status": 200, "response_type": "object", "response_keys": ["id", "title"]},
 ]  # fmt: skip
 DESIGN = {"name": "todo-api", "overview": "Todos in memory.", "components": ["FastAPI app"], "routes": ROUTES}
+# An idea that states its examples: the build takes them verbatim, with no model call.
+IDEA = (
+    'a todo API: POST /todos with {"title": "milk"} returns 201 and {"title": "milk"}; '
+    'GET /todos returns [{"title": "milk"}]; GET /todos/1 returns {"id": 1, "title": "milk"}'
+)
+SAID = IDEA.replace('"', "'")  # the same idea, written to fit in a console line's double quotes
 GOOD = """```python
 from fastapi import FastAPI, HTTPException
 
@@ -71,7 +77,7 @@ BROKEN = GOOD.replace("return list(todos.values())", "return {'items': list(todo
 async def build(
     tmp_path: Path,
     llm: LLM,
-    idea: str = "a todo API",
+    idea: str = IDEA,
     language: str = "python",
     helpers: tuple[type[Agent], ...] = (ArchitectGPT, BackendGPT),
 ) -> tuple[Result, list[str]]:
@@ -90,18 +96,42 @@ async def build(
     return result, seen
 
 
+async def design(tmp_path: Path, llm: LLM, idea: str = "a todo API") -> tuple[Result, list[str]]:
+    """ArchitectGPT alone, with no acceptance examples: the model designs the API."""
+    settings = load_settings(workspace=tmp_path / "ws", cache_dir=tmp_path / "cache")
+    team = Standalone(settings, ArchitectGPT, llm)
+    seen: list[str] = []
+    await team.start()
+    try:
+        result = await team.ask(Command("create", idea), on_status=lambda s: seen.append(s.message))
+    finally:
+        await team.stop()
+    return result, seen
+
+
 async def test_the_team_builds_a_server_that_answers_every_route(tmp_path: Path) -> None:
-    llm = ScriptedLLM([json.dumps(PLAN), json.dumps(DESIGN), GOOD])
+    llm = ScriptedLLM([json.dumps(PLAN), GOOD])
     result, seen = await build(tmp_path, llm)
     ws = tmp_path / "ws"
     assert result.ok, result.output
+    assert len(llm.calls) == 2  # the examples were read and the routes follow from them: no model call
+    acceptance = json.loads((ws / "acceptance.json").read_text())
+    assert [(e["method"], e["path"], e["source"]) for e in acceptance["examples"]] == [
+        ("POST", "/todos", "idea"), ("GET", "/todos", "idea"), ("GET", "/todos/1", "idea"),
+    ]  # fmt: skip
     verification = json.loads((ws / "verification.json").read_text())
     assert verification["ok"]
-    assert [r["route"] for r in verification["routes"]] == ["POST /todos", "GET /todos", "GET /todos/1"]
-    assert all(r["ok"] for r in verification["routes"])
-    assert json.loads((ws / "contract.json").read_text())["routes"][0]["path"] == "/todos"
+    assert [r["sent"] for r in verification["acceptance"]] == ["/todos", "/todos", "/todos/1"]
+    assert all(r["ok"] for r in verification["acceptance"])
+    contract = json.loads((ws / "contract.json").read_text())
+    assert [(r["method"], r["path"]) for r in contract["routes"]] == [
+        ("POST", "/todos"), ("GET", "/todos"), ("GET", "/todos/{id}"),
+    ]  # fmt: skip
+    assert set(json.loads((ws / "openapi.json").read_text())["paths"]) == {"/todos", "/todos/{id}"}
     assert "```mermaid" in (ws / "ARCHITECTURE.md").read_text()
     report = (ws / "REPORT.md").read_text()
+    assert report.startswith("**Verdict: PASSED")
+    assert "| 3 | `/todos/1` | 2xx with" in report
     assert "Server verified: **yes**" in report
     assert "uvicorn app.main:app --port 8000" in report
     assert any("[t2 backend done]" in line for line in seen)
@@ -111,25 +141,22 @@ async def test_the_team_builds_a_server_that_answers_every_route(tmp_path: Path)
 async def test_a_response_key_no_request_provides_is_dropped_from_the_contract(tmp_path: Path) -> None:
     """The model asks the list for a 'done' that nobody ever sends: the server could only invent it."""
     asks_more = [{**r, "response_keys": [*r["response_keys"], "done"]} for r in ROUTES]  # type: ignore[list-item]
-    llm = ScriptedLLM([json.dumps(PLAN), json.dumps({**DESIGN, "routes": asks_more}), GOOD])
-    result, _ = await build(tmp_path, llm)
-    assert result.ok, result.output  # verified on the first draft, no fix rounds spent on 'done'
+    result, _ = await design(tmp_path, ScriptedLLM([json.dumps({**DESIGN, "routes": asks_more})]))
+    assert result.ok, result.output
     contract = json.loads((tmp_path / "ws/contract.json").read_text())
     assert [r["response_keys"] for r in contract["routes"]] == [["id", "title"]] * 3
-    assert (
-        "response keys no request provides were dropped (POST /todos: done; GET /todos: done"
-        in (tmp_path / "ws/REPORT.md").read_text()
-    )
+    assert "response keys no request provides were dropped (POST /todos: done; GET /todos: done" in result.output
 
 
 async def test_a_broken_first_draft_is_repaired_by_the_fix_loop(tmp_path: Path) -> None:
-    llm = ScriptedLLM([json.dumps(PLAN), json.dumps(DESIGN), BROKEN, GOOD])
+    llm = ScriptedLLM([json.dumps(PLAN), BROKEN, GOOD])
     result, _ = await build(tmp_path, llm)
     assert result.ok, result.output
     verification = json.loads((tmp_path / "ws/verification.json").read_text())
     assert verification["fix_rounds"] == 1
-    fix_prompt = llm.calls[3].prompt
-    assert "expected a JSON array" in fix_prompt  # the exact evidence went back to the model
+    fix_prompt = llm.calls[2].prompt
+    assert 'expected it to include [{"title": "milk"}]' in fix_prompt  # the exact evidence went back
+    assert "GET /todos/1 (expected 2xx with" in fix_prompt
     assert "status 404" in fix_prompt
 
 
@@ -160,16 +187,16 @@ async def test_independent_tasks_run_at_the_same_time(tmp_path: Path) -> None:
         prompt = messages[-1].content
         if "Team roles" in prompt:
             return json.dumps(plan)
-        if "Design the HTTP JSON API" in prompt:
-            return await overlapping(json.dumps(DESIGN))
+        if "Reply with the whole file" in prompt:
+            return await overlapping(GOOD)
         if prompt.startswith("write release notes"):  # GenericGPT adds a note on the language
             return await overlapping("Version 1: a todo API.")
-        return GOOD
+        raise AssertionError(f"unexpected prompt: {prompt[:80]}")
 
     result, _ = await build(tmp_path, FunctionLLM(answer), helpers=(ArchitectGPT, BackendGPT, GenericGPT))
     assert result.ok, result.output
     assert peak == 2
-    assert "| t1 | architect | done | 1 |" in result.output  # overlapped on the first attempt, not on a retry
+    assert "| t3 | backend | done | 1 |" in result.output  # overlapped on the first attempt, not on a retry
 
 
 async def test_a_plan_giving_one_role_two_tasks_is_replanned(tmp_path: Path) -> None:
@@ -177,7 +204,7 @@ async def test_a_plan_giving_one_role_two_tasks_is_replanned(tmp_path: Path) -> 
         **PLAN,
         "tasks": [*PLAN["tasks"], {"id": "t3", "role": "backend", "description": "more", "depends_on": ["t1"]}],
     }
-    llm = ScriptedLLM([json.dumps(twice), json.dumps(PLAN), json.dumps(DESIGN), GOOD])
+    llm = ScriptedLLM([json.dumps(twice), json.dumps(PLAN), GOOD])
     result, seen = await build(tmp_path, llm)
     assert result.ok, result.output
     assert any("one task per role: backend" in line for line in seen)
@@ -193,7 +220,7 @@ async def test_an_unusable_plan_falls_back_and_the_report_says_so(tmp_path: Path
             {"id": "t2", "role": "backend", "description": "b", "depends_on": ["t1"]},
         ],
     }
-    llm = ScriptedLLM([json.dumps(bad_role), json.dumps(cycle), json.dumps(DESIGN), GOOD])
+    llm = ScriptedLLM([json.dumps(bad_role), json.dumps(cycle), GOOD])
     result, seen = await build(tmp_path, llm)
     assert result.ok, result.output
     assert any("re-planning" in line and "wizard" in line for line in seen)
@@ -203,13 +230,14 @@ async def test_an_unusable_plan_falls_back_and_the_report_says_so(tmp_path: Path
 
 async def test_replies_that_are_not_code_end_in_an_honest_report(tmp_path: Path) -> None:
     prose = "I would write a server with FastAPI, it is a great framework."
-    llm = ScriptedLLM([json.dumps(PLAN), json.dumps(DESIGN), prose, prose, prose, prose])
+    llm = ScriptedLLM([json.dumps(PLAN), prose, prose, prose, prose])
     result, _ = await build(tmp_path, llm)
     assert not result.ok
     report = (tmp_path / "ws/REPORT.md").read_text()
     assert "| t2 | backend | failed | 2 |" in report
     assert "no usable code" in report
     assert "Server verified" not in report
+    assert report.startswith("**Verdict: FAILED: the server was not verified")
     assert (tmp_path / "ws/contract.json").exists()  # what was done is kept
 
 
@@ -223,19 +251,18 @@ async def test_bad_input_is_a_typed_error(tmp_path: Path, idea: str, language: s
 
 
 async def test_a_fix_that_changes_nothing_leads_to_a_fresh_draft(tmp_path: Path) -> None:
-    llm = ScriptedLLM([json.dumps(PLAN), json.dumps(DESIGN), BROKEN, BROKEN, GOOD])
+    llm = ScriptedLLM([json.dumps(PLAN), BROKEN, BROKEN, GOOD])
     result, seen = await build(tmp_path, llm)
     assert result.ok, result.output
     assert any("writing a fresh draft" in line for line in seen)
-    assert llm.calls[4].options.temperature == 0.7
+    assert llm.calls[3].options.temperature == 0.7
 
 
 async def test_a_design_that_copies_the_example_is_refused(tmp_path: Path) -> None:
     from autogpt.agents.architect import EXAMPLE
 
     copied = json.dumps(EXAMPLE)
-    llm = ScriptedLLM([json.dumps(PLAN), copied, json.dumps(DESIGN), GOOD])
-    result, seen = await build(tmp_path, llm, idea="a todo API")
+    result, seen = await design(tmp_path, ScriptedLLM([copied, json.dumps(DESIGN)]))
     assert result.ok, result.output
     assert any("copied the example" in line for line in seen)
     assert json.loads((tmp_path / "ws/contract.json").read_text())["name"] == "todo-api"
@@ -265,14 +292,14 @@ app.listen(Number(process.env.PORT), "127.0.0.1");
 async def test_javascript_builds_an_express_server_that_answers_every_route(tmp_path: Path) -> None:
     """npm fetches express from the package registry once (allowed for installs); the server runs offline."""
     broken = EXPRESS.replace("res.status(201).json(todo);", "res.status(201).json(todo)\n  }}}")
-    llm = ScriptedLLM([json.dumps(PLAN), json.dumps(DESIGN), broken, EXPRESS])
+    llm = ScriptedLLM([json.dumps(PLAN), broken, EXPRESS])
     result, seen = await build(tmp_path, llm, language="javascript")
     assert result.ok, result.output
     ws = tmp_path / "ws"
     assert json.loads((ws / "package.json").read_text())["dependencies"]["express"]
     assert (ws / "server.js").read_text().startswith('const express = require("express");')
     assert any("does not parse" in line for line in seen)  # node --check caught the broken draft
-    assert all(r["ok"] for r in json.loads((ws / "verification.json").read_text())["routes"])
+    assert all(r["ok"] for r in json.loads((ws / "verification.json").read_text())["acceptance"])
     assert "PORT=3000 npm start" in (ws / "REPORT.md").read_text()
 
 
@@ -286,13 +313,14 @@ def git_history(root: Path) -> str:
 async def test_git_history_has_one_commit_per_task_by_its_agent(tmp_path: Path) -> None:
     from autogpt.agents.git import GitGPT
 
-    llm = ScriptedLLM([json.dumps(PLAN), json.dumps(DESIGN), GOOD])
+    llm = ScriptedLLM([json.dumps(PLAN), GOOD])
     result, _ = await build(tmp_path, llm, helpers=(ArchitectGPT, BackendGPT, GitGPT))
     assert result.ok, result.output
     log = git_history(tmp_path / "ws")
     commits = [line for line in log.splitlines() if "|" in line]
     assert [c.split("|")[0] for c in commits] == ["BackendGPT", "ArchitectGPT"]
     assert commits[1].startswith("ArchitectGPT|architect: todo-api")
+    assert "acceptance.json" in log
     assert "app/main.py" in log
     assert ".venv" not in log
     assert "node_modules" not in log
@@ -308,7 +336,7 @@ async def test_a_team_with_a_folder_per_agent_ends_with_the_project_and_its_hist
 
     settings = load_settings(cache_dir=tmp_path / "cache")
     hub = InMemoryHub()
-    scripts = {"manager": [json.dumps(PLAN)], "architect": [json.dumps(DESIGN)], "backend": [GOOD], "git": []}
+    scripts = {"manager": [json.dumps(PLAN)], "architect": [], "backend": [GOOD], "git": []}
     team: list[Agent] = []
     for cls in (ManagerGPT, ArchitectGPT, BackendGPT, GitGPT):
         ws = Workspace(tmp_path / cls.role)
@@ -321,12 +349,19 @@ async def test_a_team_with_a_folder_per_agent_ends_with_the_project_and_its_hist
         for agent in team:
             tg.create_task(agent.serve())
         try:
-            result = await user.call(Address.role("manager"), Command("create", "a todo API", "python"), timeout=None)
+            result = await user.call(Address.role("manager"), Command("create", IDEA, "python"), timeout=None)
         finally:
             for agent in team:
                 await agent.bus.close()
     assert result.ok, result.output
-    project = {"ARCHITECTURE.md", "contract.json", "app/main.py", "requirements.txt", "verification.json"}
+    project = {
+        "ARCHITECTURE.md",
+        "contract.json",
+        "acceptance.json",
+        "app/main.py",
+        "requirements.txt",
+        "verification.json",
+    }
     for path in project:
         assert (tmp_path / "manager" / path).read_bytes() == (tmp_path / "git" / path).read_bytes(), path
     assert (tmp_path / "backend/contract.json").read_bytes() == (tmp_path / "architect/contract.json").read_bytes()
@@ -343,8 +378,8 @@ async def test_a_design_that_stays_a_copy_falls_back_to_the_ideas_main_resource(
     copied = json.dumps(EXAMPLE)
     fields = [{"name": "id", "example": "1"}, {"name": "title", "example": "buy milk"}]
     resource = json.dumps({"plural": "Todos", "fields": fields})
-    llm = ScriptedLLM([json.dumps(PLAN), copied, copied, resource, GOOD])
-    result, seen = await build(tmp_path, llm, idea="a todo API")
+    llm = ScriptedLLM([copied, copied, resource])
+    result, seen = await design(tmp_path, llm)
     assert result.ok, result.output
     assert any("falling back to the standard routes" in line for line in seen)
     contract = json.loads((tmp_path / "ws/contract.json").read_text())
@@ -353,5 +388,5 @@ async def test_a_design_that_stays_a_copy_falls_back_to_the_ideas_main_resource(
         ("POST", "/todos"), ("GET", "/todos"), ("GET", "/todos/{id}"),
     ]  # fmt: skip
     assert contract["routes"][0]["request_example"] == {"title": "buy milk"}
-    assert "notes" not in llm.calls[3].prompt  # the small question carries no example to copy
-    assert "used the standard routes for todos-api" in (tmp_path / "ws/REPORT.md").read_text()
+    assert "notes" not in llm.calls[2].prompt  # the small question carries no example to copy
+    assert "used the standard routes for todos-api" in result.output

@@ -95,7 +95,7 @@ def test_extract_code() -> None:
 def test_rendered_tests_are_valid_python() -> None:
     source = render_tests(ApiContract(name="t", routes=[CREATE, LIST, ITEM, DELETE]))
     compile(source, "tests/test_api.py", "exec")
-    assert "client.post(f\"/todos\", json={'title': 'x'})" in source
+    assert "client.request(\"POST\", f\"/todos\", json={'title': 'x'})" in source
     assert "known.get('id', known.get('id', 1))" in source
 
 

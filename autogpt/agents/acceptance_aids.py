@@ -1,0 +1,124 @@
+"""What a small model needs to turn an idea said in words into acceptance examples.
+
+Two questions, each small: for a plain collection ("add todos and list them"), only what it
+keeps (a plural noun and a few fields with example values), from which the examples follow;
+for anything else, a handful of examples, shown how by worked examples of several shapes so
+that no single one is there to copy. Anything copied from them is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from autogpt.tools.acceptance import Example
+
+
+class ResourceField(BaseModel):
+    name: str = Field(description="the field's name, lowercase")
+    example: str = Field(description="a realistic value of this field")
+
+
+class Resource(BaseModel):
+    """The idea's main kind of thing. Each field carries its own example: asked as two lists,
+    a small model lets them slip out of step."""
+
+    plural: str = Field(description="what the app keeps, one lowercase plural noun")
+    fields: list[ResourceField] = Field(min_length=1, max_length=5, description="text fields of one of them, not id")
+
+
+def slug(text: str, fallback: str) -> str:
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return "-".join(words[:3]) or fallback
+
+
+def resource_body(resource: Resource) -> tuple[str, dict[str, Any]]:
+    """(plural path segment, example body) for a resource the model named."""
+    plural = slug(resource.plural, "items")
+    body: dict[str, Any] = {}
+    for field in resource.fields:
+        name = slug(field.name, "").replace("-", "_")
+        if name and name != "id" and name not in body:
+            body[name] = field.example.strip() or f"sample {name}"
+    return plural, body or {"name": "sample name"}
+
+
+def resource_prompt(idea: str) -> str:
+    return (
+        f"An app: {idea}\nWhat kind of thing does it keep a list of? Answer with one lowercase "
+        "plural noun and the text fields one of them has (at most 5, not id), each with a "
+        "realistic example value."
+    )
+
+
+class DraftExample(BaseModel):
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+    path: str = Field(description="starts with /, no query string")
+    query: dict[str, str] = Field(default_factory=dict, description="query parameters, or {}")
+    body: dict[str, Any] | None = Field(None, description="JSON body for POST/PUT/PATCH, else null")
+    status: int = Field(200, ge=100, le=599)
+    response: dict[str, Any] | None = Field(None, description="keys and values the JSON answer must have")
+
+
+class DraftExamples(BaseModel):
+    examples: list[DraftExample] = Field(min_length=1, max_length=6)
+
+
+WORKED: list[tuple[str, list[dict[str, Any]]]] = [
+    (
+        "an API that adds a tip to a bill",
+        [
+            {"method": "GET", "path": "/tip", "query": {"amount": "200", "percent": "10"}, "body": None,
+             "status": 200, "response": {"tip": 20, "total": 220}},
+            {"method": "GET", "path": "/tip", "query": {"amount": "lots", "percent": "10"}, "body": None,
+             "status": 400, "response": None},
+        ],
+    ),
+    (
+        "a service that counts the words of a text",
+        [
+            {"method": "POST", "path": "/words", "query": {}, "body": {"text": "the cat sat"}, "status": 200,
+             "response": {"count": 3}},
+        ],
+    ),
+    (
+        "an endpoint that tells whether the service is up",
+        [{"method": "GET", "path": "/health", "query": {}, "body": None, "status": 200, "response": {"ok": True}}],
+    ),
+]  # fmt: skip
+
+
+def examples_prompt(idea: str) -> str:
+    shown = "\n".join(f"Idea: {text}\n{json.dumps({'examples': examples})}" for text, examples in WORKED)
+    return (
+        "Write the acceptance examples of an HTTP JSON API: concrete requests and what must come back. "
+        "Use the paths, parameter names and values the idea itself uses; compute expected values exactly. "
+        "Include one request the API must refuse (status 400) when the idea has input that can be wrong.\n"
+        f"Examples for other ideas:\n{shown}\n\nIdea: {idea}"
+    )
+
+
+def copied_paths(drafts: DraftExamples, idea: str) -> list[str]:
+    """Paths taken from the worked examples that the idea itself never mentions."""
+    theirs = {str(e["path"]) for _, examples in WORKED for e in examples}
+    words = {w.lower() for w in re.findall(r"[A-Za-z]+", idea)}
+    return [
+        d.path for d in drafts.examples if d.path in theirs and d.path.strip("/").split("/")[0].lower() not in words
+    ]
+
+
+def as_examples(drafts: DraftExamples) -> list[Example]:
+    """The model's drafts as derived examples (objects are matched by the keys they show)."""
+    out = []
+    for draft in drafts.examples:
+        fields: dict[str, Any] = {
+            "method": draft.method, "path": draft.path.split("?")[0], "query": draft.query, "body": draft.body,
+            "status": draft.status, "source": "derived", "said": "derived by the model from the idea's words",
+        }  # fmt: skip
+        if draft.response:
+            fields |= {"response": draft.response, "match": "subset"}
+        out.append(Example.model_validate(fields))
+    return out

@@ -1,0 +1,85 @@
+"""A build's verdict: about the idea, never about the team's own intermediate artifacts.
+
+A build passes only when the running server answered every acceptance example as written
+(and, when there is a page, the page passed its check in a browser). No examples at all is
+not a pass: nothing the idea asked was checked. REPORT.md opens with the verdict and every
+example, passed or failed, with its evidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from autogpt.tools.acceptance import Acceptance
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    headline: str
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(
+        cls,
+        acceptance: Acceptance,
+        verification: dict[str, Any] | None,
+        page_ok: bool,
+        page_planned: bool,
+        tasks_ok: bool,
+    ) -> Verdict:
+        rows: list[dict[str, Any]] = list((verification or {}).get("acceptance") or [])
+        reasons = []
+        if not acceptance.examples:
+            reasons.append(
+                "no acceptance examples: the idea states none and none could be derived, so nothing it asks was checked"
+            )
+        if verification is None:
+            reasons.append("the server was not verified: the backend task produced no verification")
+        elif acceptance.examples and len(rows) != len(acceptance.examples):
+            reasons.append(f"{len(rows)} of {len(acceptance.examples)} acceptance examples were run")
+        failed = [r for r in rows if not r.get("ok")]
+        if failed:
+            reasons.append(f"{len(failed)} of {len(rows)} acceptance examples failed")
+        if verification is not None and not verification.get("ok") and not failed:
+            reasons.append("the server failed its own contract checks")
+        if verification is not None and verification.get("confined") is False:
+            reasons.append("generated code ran without a confining sandbox (allowed explicitly)")
+        if page_planned and not page_ok:
+            reasons.append("the page failed its check in the browser")
+        if not tasks_ok and not reasons:
+            reasons.append("a task failed")
+        notes = list(acceptance.notes)
+        if acceptance.examples and all(e.source == "derived" for e in acceptance.examples):
+            notes.append(
+                "every example was derived from the idea's words, none stated by it: check they mean what you meant"
+            )
+        ok = not reasons
+        passed = sum(bool(r.get("ok")) for r in rows)
+        headline = (
+            f"PASSED: the running server answered all {passed} acceptance example(s) as the idea asks"
+            if ok
+            else "FAILED: " + "; ".join(reasons)
+        )
+        return cls(ok, headline, rows, reasons, notes)
+
+    def lines(self) -> str:
+        """The opening of REPORT.md."""
+        out = [f"**Verdict: {self.headline}.**", ""]
+        out += [f"- {note}" for note in self.notes]
+        if self.notes:
+            out.append("")
+        if self.rows:
+            out += ["## Acceptance examples", "", "| # | Request | Expected | Got | Passed | Evidence |"]
+            out.append("|---|---|---|---|---|---|")
+            for i, row in enumerate(self.rows, 1):
+                evidence = "; ".join(row.get("problems") or [])[:200].replace("|", "/")
+                out.append(
+                    f"| {i} | `{row['sent'] or row['example']}` | {str(row['expected']).replace('|', '/')[:80]} "
+                    f"| {row['status'] or '-'} | {'yes' if row['ok'] else '**no**'} | {evidence} |"
+                )
+            out.append("")
+        return "\n".join(out) + "\n"

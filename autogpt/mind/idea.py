@@ -1,0 +1,223 @@
+"""Reading an idea without a model: what it states outright, and what it asks for.
+
+What an idea states explicitly is taken verbatim: each ``METHOD /path?query`` it mentions,
+the JSON it shows being sent or coming back, the status codes, redirects and plain-text
+answers it names next to that mention. Nothing here guesses: what the idea says only in
+words is left to the model (and marked as derived). The idea's scope (an API, or an app
+with a page) and the create/list/read verbs of a plain collection are read here too.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from urllib.parse import parse_qsl
+
+from pydantic import ValidationError
+
+from autogpt.tools.acceptance import Example
+
+_MENTION = re.compile(r"\b(GET|POST|PUT|PATCH|DELETE)\s+(/[^\s,;'\"`<>()\[\]]*)")
+_RESPONDS = re.compile(
+    r"(?:\breturns?\b|\bgives?\b|\brespond(?:s|ing)?\b|\banswers?\b|->|→|=>|\byields?\b|\boutputs?\b|"
+    r"\bget(?:s)? back\b|\brepl(?:y|ies)\b|\bresult(?:s)? in\b|\bsays?\b)",
+    re.IGNORECASE,
+)
+_STATUS = re.compile(
+    r"(?:\bstatus(?:\s+code)?|\bHTTP|\bcode|\breturns?|\bgives?|\brespond(?:s|ing)?(?:\s+with)?|\banswers?|"
+    r"\bwith|->|→|=>|\ba|\ban|\bthen|\bor|\bis|\()\s*:?\s*([1-5][0-9]{2})\b",
+    re.IGNORECASE,
+)
+_URL = re.compile(r"https?://[^\s,;'\"<>)\]]+")
+_TEXT = re.compile(
+    r"(?:returns?|gives?|respond(?:s|ing)?(?:\s+with)?|answers?|says?|->|→|=>)\s+(?:the\s+)?(?:plain\s+)?"
+    r"(?:text\s+)?[\"“']([^\"”'{}\[\]]{1,200})[\"”']",
+    re.IGNORECASE,
+)
+_FAILS = re.compile(r"\b(?:reject(?:s|ed)?|error|invalid|fails?|not allowed|bad request|refuse[sd]?)\b", re.I)
+_CREATED = re.compile(r"\b(?:created|the new|saved|added|stored|echo(?:es)?)\b", re.IGNORECASE)
+_PAGE = re.compile(
+    r"\b(?:web ?page|page|frontend|front-end|ui|user interface|website|web site|browser|html|form|button|"
+    r"web app|dashboard)\b",
+    re.IGNORECASE,
+)
+_API = re.compile(r"\b(?:api|endpoints?|rest|json|service|server|microservice|routes?|http)\b", re.IGNORECASE)
+
+
+def json_snippets(text: str) -> list[tuple[int, int, Any]]:
+    """(start, end, value) of each JSON object or array written in ``text``, outermost only.
+    Single-quoted JSON (a common way to write it in prose) is read too."""
+    found: list[tuple[int, int, Any]] = []
+    i = 0
+    while i < len(text):
+        if text[i] not in "{[":
+            i += 1
+            continue
+        end = _balanced_end(text, i)
+        if end is None:
+            i += 1
+            continue
+        raw = text[i:end]
+        value: Any = None
+        for candidate in (raw, raw.replace("'", '"')):
+            try:
+                value = json.loads(candidate)
+                break
+            except ValueError:
+                continue
+        if value is None:
+            i += 1
+            continue
+        found.append((i, end, value))
+        i = end
+    return found
+
+
+def _balanced_end(text: str, start: int) -> int | None:
+    pairs = {"{": "}", "[": "]"}
+    stack: list[str] = []
+    quote = ""
+    for j in range(start, len(text)):
+        ch = text[j]
+        if quote:
+            if ch == "\\":
+                continue
+            if ch == quote:
+                quote = ""
+        elif ch in "\"'" and stack:
+            quote = ch
+        elif ch in pairs:
+            stack.append(pairs[ch])
+        elif stack and ch == stack[-1]:
+            stack.pop()
+            if not stack:
+                return j + 1
+        elif ch in "}]":
+            return None
+    return None
+
+
+def _blank(text: str, spans: list[tuple[int, int, Any]]) -> str:
+    chars = list(text)
+    for start, end, _ in spans:
+        chars[start:end] = " " * (end - start)
+    return "".join(chars)
+
+
+def read_stated(idea: str) -> list[Example]:
+    """The examples ``idea`` states outright, in the order it states them."""
+    mentions = list(_MENTION.finditer(idea))
+    examples: list[Example] = []
+    for n, mention in enumerate(mentions):
+        method, target = mention.group(1), mention.group(2).rstrip(".:!")
+        segment = idea[mention.end() : mentions[n + 1].start() if n + 1 < len(mentions) else len(idea)]
+        example = _example(method, target, segment, said=idea[mention.start() : mention.end() + len(segment)])
+        if example is not None:
+            examples.append(example)
+    return examples
+
+
+def _example(method: str, target: str, segment: str, said: str) -> Example | None:
+    path, _, query = target.partition("?")
+    snippets = json_snippets(segment)
+    plain = _blank(segment, snippets)
+    verb = _RESPONDS.search(plain)
+    body: Any = None
+    response: Any = None
+    for start, _end, value in snippets:
+        is_response = (verb is not None and verb.start() < start) or method in ("GET", "DELETE")
+        if is_response and response is None:
+            response = value
+        elif not is_response and body is None:
+            body = value
+    stop = re.search(r"[.;](?:\s|$)", plain)  # what was said: up to the end of the sentence
+    fields: dict[str, Any] = {
+        "method": method,
+        "path": path or "/",
+        "query": dict(parse_qsl(query, keep_blank_values=True)),
+        "body": body,
+        "said": (said[: len(said) - len(segment) + stop.start()] if stop else said).strip()[:300],
+    }
+    if status := _STATUS.search(plain):
+        fields["status"] = int(status.group(1))
+    if response is not None:
+        fields |= {"response": response, "match": "subset" if _has_objects(response) else "exact"}
+    elif isinstance(body, dict) and method == "POST" and _CREATED.search(plain):
+        fields |= {"response": body, "match": "subset"}
+    elif text := _TEXT.search(plain):
+        fields["text"] = text.group(1)
+    if "redirect" in plain.lower():
+        fields["status_class"] = "3xx"
+        if url := _URL.search(plain):
+            fields["headers"] = {"location": url.group(0).rstrip(".")}
+    elif "status" not in fields and _FAILS.search(plain) and response is None:
+        fields["status_class"] = "4xx"
+    try:
+        return Example.model_validate(fields)
+    except ValidationError:
+        return None
+
+
+def _has_objects(value: Any) -> bool:
+    """Objects are matched by the keys shown (a server may add an ``id``); lists of objects too."""
+    return isinstance(value, dict) or (isinstance(value, list) and bool(value) and isinstance(value[0], dict))
+
+
+def wants_page(idea: str) -> bool:
+    """Whether the idea asks for something people use in a browser (a page), or only an API.
+    An idea that names a page, a form or a UI gets one; one that speaks of an API, endpoints
+    or routes (and of no page) does not; anything else (``a todo app``) gets one."""
+    if _PAGE.search(idea):
+        return True
+    return not (_API.search(idea) or _MENTION.search(idea))
+
+
+_CREATE = re.compile(r"\b(?:add|adds|create|creates|save|saves|store|stores|submit|record|post|keep)\b", re.I)
+_LIST = re.compile(r"\b(?:list|lists|all|browse|show them|see them)\b", re.I)
+_READ = re.compile(r"\b(?:by id|by its id|get one|read one|look (?:one )?up|fetch one|a single|view one)\b", re.I)
+_DELETE = re.compile(r"\b(?:delete|deletes|remove|removes)\b", re.I)
+
+
+def collection_verbs(idea: str) -> set[str]:
+    """Which of create, list, read and delete a plain collection idea asks for (empty when it
+    does not ask to create things and then list or read them)."""
+    verbs = {
+        name for name, pattern in (("create", _CREATE), ("list", _LIST), ("read", _READ), ("delete", _DELETE))
+        if pattern.search(idea)
+    }  # fmt: skip
+    return verbs if "create" in verbs and verbs & {"list", "read"} else set()
+
+
+def collection_examples(plural: str, body: dict[str, Any], verbs: set[str]) -> list[Example]:
+    """The examples of a plain collection: create one, find it in the list, read it back by
+    the id the create returned, delete it and see it gone. Marked derived: the idea said it
+    in words, and the model chose the names."""
+    base = f"/{plural}"
+    made = {"method": "POST", "path": base, "body": body, "response": body, "match": "subset", "source": "derived"}
+    examples = [Example.model_validate({**made, "said": f"add one of the {plural}"})]
+    if "list" in verbs:
+        examples.append(
+            Example.model_validate(
+                {"method": "GET", "path": base, "response": body, "match": "contains", "source": "derived",
+                 "said": f"list the {plural}"}
+            )
+        )  # fmt: skip
+    if "read" in verbs or "delete" in verbs:
+        examples.append(
+            Example.model_validate(
+                {"method": "GET", "path": f"{base}/{{id}}", "response": body, "match": "subset", "source": "derived",
+                 "said": "get one by id"}
+            )
+        )  # fmt: skip
+    if "delete" in verbs:
+        examples += [
+            Example.model_validate(
+                {"method": "DELETE", "path": f"{base}/{{id}}", "source": "derived", "said": f"delete a {plural}"}
+            ),
+            Example.model_validate(
+                {"method": "GET", "path": f"{base}/{{id}}", "status": 404, "source": "derived",
+                 "said": "a deleted one is gone"}
+            ),
+        ]  # fmt: skip
+    return examples
