@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from http import HTTPStatus
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
 from pydantic import ValidationError
@@ -29,6 +30,7 @@ _STATUS = re.compile(
     r"\bwith|->|→|=>|\ba|\ban|\bthen|\bor|\bis|\()\s*:?\s*([1-5][0-9]{2})\b",
     re.IGNORECASE,
 )
+_FINAL_STATUSES = frozenset(int(s) for s in HTTPStatus if s >= 200)
 _URL = re.compile(r"https?://[^\s,;'\"<>)\]]+")
 _TEXT = re.compile(
     r"(?:returns?|gives?|respond(?:s|ing)?(?:\s+with)?|answers?|says?|->|→|=>)\s+(?:the\s+)?(?:plain\s+)?"
@@ -47,25 +49,31 @@ _API = re.compile(r"\b(?:api|endpoints?|rest|json|service|server|microservice|ro
 
 def json_snippets(text: str) -> list[tuple[int, int, Any]]:
     """(start, end, value) of each JSON object or array written in ``text``, outermost only.
-    Single-quoted JSON (a common way to write it in prose) is read too."""
+    Single-quoted JSON (a common way to write it in prose) is read too. Linear in practice:
+    where each bracket closes is learned once and reused (see ``_Brackets``)."""
     found: list[tuple[int, int, Any]] = []
+    brackets = _Brackets(text)
     i = 0
     while i < len(text):
         if text[i] not in "{[":
             i += 1
             continue
-        end = _balanced_end(text, i)
+        end = brackets.end(i)
         if end is None:
             i += 1
             continue
         raw = text[i:end]
         value: Any = None
-        for candidate in (raw, raw.replace("'", '"')):
-            try:
-                value = json.loads(candidate)
-                break
-            except ValueError:
-                continue
+        try:
+            for candidate in (raw, raw.replace("'", '"')):
+                try:
+                    value = json.loads(candidate)
+                    break
+                except ValueError:
+                    continue
+        except RecursionError:  # nested deeper than any example: none of it is read
+            i = end
+            continue
         if value is None:
             i += 1
             continue
@@ -74,28 +82,47 @@ def json_snippets(text: str) -> list[tuple[int, int, Any]]:
     return found
 
 
-def _balanced_end(text: str, start: int) -> int | None:
-    pairs = {"{": "}", "[": "]"}
-    stack: list[str] = []
-    quote = ""
-    for j in range(start, len(text)):
-        ch = text[j]
-        if quote:
-            if ch == "\\":
-                continue
-            if ch == quote:
-                quote = ""
-        elif ch in "\"'" and stack:
-            quote = ch
-        elif ch in pairs:
-            stack.append(pairs[ch])
-        elif stack and ch == stack[-1]:
-            stack.pop()
-            if not stack:
-                return j + 1
-        elif ch in "}]":
-            return None
-    return None
+class _Brackets:
+    """Where the bracket opened at a position closes, if it does. A scan from one bracket
+    passes over the brackets nested in it, in the same quoting state a scan started at
+    them would see (quotes count only inside brackets), so each one's answer is kept and
+    a later start reuses it instead of scanning the rest of the text again."""
+
+    _PAIRS: ClassVar[dict[str, str]] = {"{": "}", "[": "]"}
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.known: dict[int, int | None] = {}
+
+    def end(self, start: int) -> int | None:
+        if start in self.known:
+            return self.known[start]
+        text, stack, quote = self.text, [(start, self._PAIRS[self.text[start]])], ""
+        j = start + 1
+        while j < len(text) and stack:
+            ch = text[j]
+            if quote:
+                if ch == "\\":
+                    j += 1
+                elif ch == quote:
+                    quote = ""
+            elif ch in "\"'":
+                quote = ch
+            elif ch in self._PAIRS:
+                if (nested := self.known.get(j, -1)) != -1:
+                    if nested is None:
+                        break
+                    j = nested
+                    continue
+                stack.append((j, self._PAIRS[ch]))
+            elif ch == stack[-1][1]:
+                self.known[stack.pop()[0]] = j + 1
+            elif ch in "}]":
+                break
+            j += 1
+        for opened, _ in stack:  # unclosed, or cut short by a wrong closer: none of these closes
+            self.known[opened] = None
+        return self.known[start]
 
 
 def _blank(text: str, spans: list[tuple[int, int, Any]]) -> str:
@@ -139,24 +166,37 @@ def _example(method: str, target: str, segment: str, said: str) -> Example | Non
         "body": body,
         "said": (said[: len(said) - len(segment) + stop.start()] if stop else said).strip()[:300],
     }
-    if status := _STATUS.search(plain):
-        fields["status"] = int(status.group(1))
+    status = _status(plain)
+    if status is not None:
+        fields["status"] = status
+    redirect = "redirect" in plain.lower()
+    refused = (not redirect and (status or 0) >= 400) or (status is None and response is None and _FAILS.search(plain))
     if response is not None:
         fields |= {"response": response, "match": "subset" if _has_objects(response) else "exact"}
-    elif isinstance(body, dict) and method == "POST" and _CREATED.search(plain):
-        fields |= {"response": body, "match": "subset"}
+    elif isinstance(body, dict) and method == "POST" and not refused and _CREATED.search(plain):
+        fields |= {"response": body, "match": "subset"}  # a refused body is not what comes back
     elif text := _TEXT.search(plain):
         fields["text"] = text.group(1)
-    if "redirect" in plain.lower():
+    if redirect:
         fields["status_class"] = "3xx"
         if url := _URL.search(plain):
             fields["headers"] = {"location": url.group(0).rstrip(".")}
-    elif "status" not in fields and _FAILS.search(plain) and response is None:
+    elif refused and status is None:
         fields["status_class"] = "4xx"
     try:
         return Example.model_validate(fields)
     except ValidationError:
         return None
+
+
+def _status(plain: str) -> int | None:
+    """The first final HTTP status the text names. A number that is no such status (``returns
+    144``, ``with 250 units``) is an answer or a quantity, not a status."""
+    for found in _STATUS.finditer(plain):
+        code = int(found.group(1))
+        if code in _FINAL_STATUSES:
+            return code
+    return None
 
 
 def _has_objects(value: Any) -> bool:

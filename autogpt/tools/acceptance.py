@@ -29,8 +29,22 @@ Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 Match = Literal["none", "exact", "subset", "contains"]
 Source = Literal["idea", "derived", "user"]
 _PARAM = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}")
-_PATH = re.compile(r"/[A-Za-z0-9_./{}~%:+-]*")
+_PATH = re.compile(r"/[A-Za-z0-9_./{}-]*")
 MAX_EXAMPLES = 24
+
+
+def usable_path(value: str) -> str:
+    """``value`` as a route path both an example and the contract can hold (a leading ``/``
+    added), or ValueError: letters, digits, ``/ - _ .`` and well-formed ``{name}`` parameters."""
+    value = value.strip()
+    if not value.startswith("/"):
+        value = "/" + value
+    stray = _PARAM.sub("", value)  # braces left over are not well-formed {name} parameters
+    if not _PATH.fullmatch(value) or "{" in stray or "}" in stray:
+        raise ValueError(
+            f"{value[:80]!r}: a path uses letters, digits, '/', '-', '_', '.' and {{name}} parameters only"
+        )
+    return value
 
 
 class Example(BaseModel):
@@ -52,12 +66,7 @@ class Example(BaseModel):
     @field_validator("path")
     @classmethod
     def _path(cls, value: str) -> str:
-        value = value.strip()
-        if not value.startswith("/"):
-            value = "/" + value
-        if not _PATH.fullmatch(value):
-            raise ValueError(f"not a usable path: {value!r}")
-        return value
+        return usable_path(value)
 
     @field_validator("headers")
     @classmethod
@@ -102,8 +111,8 @@ def load_acceptance(text: str, *, source: Source = "user") -> Acceptance:
         data = json.loads(text)
         if isinstance(data, list):
             data = {"examples": data}
-        if isinstance(data, dict):
-            for item in data.get("examples", []):
+        if isinstance(data, dict) and isinstance(data.get("examples"), list):
+            for item in data["examples"]:
                 if isinstance(item, dict):
                     item.setdefault("source", source)
         return Acceptance.model_validate(data)

@@ -15,12 +15,11 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from autogpt.errors import InvalidInputError
 from autogpt.iac.envelope import Command, Task
-from autogpt.tools.acceptance import Acceptance, Example, covers
+from autogpt.tools.acceptance import Acceptance, Example, covers, usable_path
 from autogpt.tools.workspace import Workspace
 
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 _PARAM = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}")
-_SAFE_PATH = re.compile(r"/[A-Za-z0-9_./{}-]*")
 _ORDER = {"POST": 0, "GET": 1, "PUT": 2, "PATCH": 2, "DELETE": 3}
 
 
@@ -53,13 +52,7 @@ class Route(BaseModel):
     @field_validator("path")
     @classmethod
     def _path(cls, value: str) -> str:
-        value = value.strip()
-        if not value.startswith("/"):
-            value = "/" + value
-        stray = _PARAM.sub("", value)  # braces left over are not well-formed {name} parameters
-        if not _SAFE_PATH.fullmatch(value) or "{" in stray or "}" in stray:
-            raise ValueError("a path uses letters, digits, '/', '-', '_', '.' and {name} parameters only")
-        return value
+        return usable_path(value)
 
     @property
     def key(self) -> str:

@@ -1,0 +1,363 @@
+"""The false-success guard, end to end: a build whose server does something other than what
+the idea's examples ask ends FAILED, with the example that failed and what came back; one
+whose server does what they ask PASSES. Scripted models, a real server in the Sandbox, and
+the real CLI as a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from autogpt.agents.architect import ArchitectGPT
+from autogpt.agents.backend import BackendGPT
+from autogpt.agents.manager import ManagerGPT
+from autogpt.cli.runtime import Standalone
+from autogpt.config import load_settings
+from autogpt.iac.envelope import Command, Result
+from autogpt.llm.base import Message, Options
+from autogpt.llm.doubles import FunctionLLM
+
+PLAN = {
+    "goal": "an API",
+    "tasks": [
+        {"id": "t1", "role": "architect", "description": "design", "depends_on": []},
+        {"id": "t2", "role": "backend", "description": "build", "depends_on": ["t1"]},
+    ],
+}
+
+CONVERT = 'a temperature API: GET /convert?celsius=100 returns {"fahrenheit": 212}'
+CONVERT_RULE = CONVERT + "; GET /convert?celsius=abc is rejected with 400."
+SHORTENER = (
+    'a link shortener API: POST /links with {"url": "https://example.org"} returns {"code": "abc"}; '
+    "GET /r/abc redirects to https://example.org"
+)
+# The todo idea of test_build, its examples stated; the scripted model's TODOS passes them.
+TODO_IDEA = (
+    'a todo API: POST /todos with {"title": "milk"} returns 201 and {"title": "milk"}; '
+    'GET /todos returns [{"title": "milk"}]; GET /todos/1 returns {"id": 1, "title": "milk"}'
+)
+
+
+def fenced(code: str) -> str:
+    return f"```python\n{code}```"
+
+
+TODOS = fenced("""from fastapi import FastAPI, HTTPException
+
+app = FastAPI()
+todos = {}
+
+
+@app.post("/todos", status_code=201)
+def create(body: dict):
+    i = len(todos) + 1
+    todos[i] = {"id": i, "title": body.get("title", "")}
+    return todos[i]
+
+
+@app.get("/todos")
+def list_todos():
+    return list(todos.values())
+
+
+@app.get("/todos/{id}")
+def one(id: int):
+    if id not in todos:
+        raise HTTPException(404)
+    return todos[id]
+""")
+STRICT_CONVERTER = fenced("""from fastapi import FastAPI, HTTPException
+
+app = FastAPI()
+
+
+@app.get("/convert")
+def convert(celsius: str):
+    try:
+        value = float(celsius)
+    except ValueError:
+        raise HTTPException(status_code=400, detail="celsius must be a number")
+    return {"fahrenheit": value * 9 / 5 + 32}
+""")
+# Right for numbers, but it never refuses anything: "abc" becomes 0 degrees.
+LENIENT_CONVERTER = STRICT_CONVERTER.replace(
+    'raise HTTPException(status_code=400, detail="celsius must be a number")', "value = 0.0"
+)
+SHORTENER_CODE = fenced("""from fastapi import FastAPI, HTTPException
+from fastapi.responses import RedirectResponse
+
+app = FastAPI()
+links = {}
+
+
+@app.post("/links", status_code=201)
+def create(body: dict):
+    code = "abc" if not links else f"c{len(links)}"
+    links[code] = body["url"]
+    return {"code": code, "url": body["url"]}
+
+
+@app.get("/r/{code}")
+def follow(code: str):
+    if code not in links:
+        raise HTTPException(404)
+    return RedirectResponse(links[code], status_code=302)
+""")
+# Keeps the links, but answers a visit with JSON instead of sending the visitor on.
+SHORTENER_NO_REDIRECT = SHORTENER_CODE.replace(
+    "return RedirectResponse(links[code], status_code=302)", 'return {"url": links[code]}'
+)
+
+
+class Coder:
+    """A scripted team model: the plan when asked to plan, ``code`` whenever asked for the server."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+        self.code_prompts: list[str] = []
+        self.llm = FunctionLLM(self.answer)
+
+    def answer(self, messages: Sequence[Message], options: Options) -> str:
+        prompt = messages[-1].content
+        if "Team roles" in prompt:
+            return json.dumps(PLAN)
+        if "Reply with the whole file" in prompt or "Return the complete corrected file" in prompt:
+            self.code_prompts.append(prompt)
+            return self.code
+        raise AssertionError(f"unexpected prompt: {prompt[:120]}")
+
+
+async def build(tmp_path: Path, coder: Coder, idea: str, **args: Any) -> Result:
+    settings = load_settings(workspace=tmp_path / "ws", cache_dir=tmp_path / "cache")
+    team = Standalone(settings, ManagerGPT, coder.llm, helpers=(ArchitectGPT, BackendGPT))
+    await team.start()
+    try:
+        return await team.ask(Command("create", idea, "python", args))
+    finally:
+        await team.stop()
+
+
+def report_rows(report: str) -> list[str]:
+    """The acceptance table's rows in REPORT.md."""
+    return [line for line in report.splitlines() if line.startswith("| ") and line[2].isdigit()]
+
+
+# --- a server that does something else fails, and says how ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("idea", "code", "headline", "row"),
+    [
+        pytest.param(
+            CONVERT,
+            TODOS,
+            "FAILED: 1 of 1 acceptance examples failed",
+            '| 1 | `/convert?celsius=100` | 2xx with {"fahrenheit": 212} | 404 | **no** | '
+            'status 404, expected a 2xx status; body is {"detail":"Not Found"}, expected it to include',
+            id="a todo server for a converter idea",
+        ),
+        pytest.param(
+            CONVERT_RULE,
+            LENIENT_CONVERTER,
+            "FAILED: 1 of 2 acceptance examples failed",
+            "| 2 | `/convert?celsius=abc` | 400 | 200 | **no** | status 200, expected 400 |",
+            id="a converter that never refuses",
+        ),
+        pytest.param(
+            SHORTENER,
+            SHORTENER_NO_REDIRECT,
+            "FAILED: 1 of 2 acceptance examples failed",
+            "| 2 | `/r/abc` | 3xx location: https://example.org | 200 | **no** | "
+            "status 200, expected a 3xx status; no location header, expected 'https://example.org' |",
+            id="a shortener that does not redirect",
+        ),
+    ],
+)
+async def test_a_server_that_does_something_else_is_a_failed_build(
+    tmp_path: Path, idea: str, code: str, headline: str, row: str
+) -> None:
+    coder = Coder(code)
+    result = await build(tmp_path, coder, idea)
+    ws = tmp_path / "ws"
+    report = (ws / "REPORT.md").read_text()
+
+    assert not result.ok
+    assert result.data["verified"] is False
+    assert result.data["verdict"].startswith(headline)
+    assert result.output == report
+    assert report.startswith(f"**Verdict: {headline}")
+    assert "PASSED" not in report
+    assert any(line.startswith(row) for line in report_rows(report)), report_rows(report)
+    # never a claim of verification, anywhere
+    assert "Server verified: **yes**" not in report
+    assert "Server verified: **no**" in report
+    assert result.data["tasks"] == {"t1": "done", "t2": "failed"}
+    verification = json.loads((ws / "verification.json").read_text())
+    assert verification["ok"] is False
+    assert [r["ok"] for r in verification["acceptance"]] == [r["ok"] for r in result.data["acceptance"]]
+    assert not all(r["ok"] for r in verification["acceptance"])
+    # the model was told, in every prompt, what the idea asks
+    first = json.loads((ws / "acceptance.json").read_text())["examples"][0]
+    assert all(first["said"].split(" returns")[0] in prompt for prompt in coder.code_prompts)
+    assert len(coder.code_prompts) > 2  # it was given the evidence and more chances, and still failed
+    fix = next(p for p in coder.code_prompts if "Return the complete corrected file" in p)
+    failing = next(r for r in verification["acceptance"] if not r["ok"])
+    assert f"These requests did not get the answer the idea asks for:\n- {failing['example']}" in fix
+    assert "; ".join(failing["problems"]) in fix
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=KeyError,
+    reason="BUG backend.py:151: the verification BackendGPT writes never records 'confined', so the verdict's "
+    "check (verdict.py:49) that fails a build whose code ran without a confining sandbox can never fire",
+)
+async def test_the_verification_records_whether_the_server_ran_confined(tmp_path: Path) -> None:
+    result = await build(tmp_path, Coder(STRICT_CONVERTER), CONVERT_RULE)
+    assert result.ok, result.output
+    verification = json.loads((tmp_path / "ws/verification.json").read_text())
+    assert isinstance(verification["confined"], bool)
+
+
+# --- a server that does what the examples ask passes ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("idea", "code", "rows"),
+    [
+        pytest.param(
+            CONVERT_RULE,
+            STRICT_CONVERTER,
+            [
+                '| 1 | `/convert?celsius=100` | 2xx with {"fahrenheit": 212} | 200 | yes |  |',
+                "| 2 | `/convert?celsius=abc` | 400 | 400 | yes |  |",
+            ],
+            id="converter",
+        ),
+        pytest.param(
+            SHORTENER,
+            SHORTENER_CODE,
+            [
+                '| 1 | `/links` | 2xx with {"code": "abc"} | 201 | yes |  |',
+                "| 2 | `/r/abc` | 3xx location: https://example.org | 302 | yes |  |",
+            ],
+            id="shortener",
+        ),
+    ],
+)
+async def test_a_server_that_does_what_was_asked_passes(tmp_path: Path, idea: str, code: str, rows: list[str]) -> None:
+    coder = Coder(code)
+    result = await build(tmp_path, coder, idea)
+    report = (tmp_path / "ws/REPORT.md").read_text()
+    assert result.ok, result.output
+    assert result.data["verified"] is True
+    assert report.startswith(f"**Verdict: PASSED: the running server answered all {len(rows)} acceptance example(s)")
+    assert report_rows(report)[: len(rows)] == rows
+    assert "Server verified: **yes** after 0 fix round(s)." in report
+    assert len(coder.code_prompts) == 1  # right the first time: no fix round
+
+
+async def test_the_users_own_examples_are_judged_too(tmp_path: Path) -> None:
+    """The converter is right for the idea, but the user also asked for Kelvin."""
+    kelvin = {"method": "GET", "path": "/convert", "query": {"celsius": "0", "to": "K"}, "response": {"kelvin": 273.15},
+              "match": "subset"}  # fmt: skip
+    result = await build(tmp_path, Coder(STRICT_CONVERTER), CONVERT_RULE, acceptance={"examples": [kelvin]})
+    assert not result.ok
+    report = result.output
+    assert report.startswith("**Verdict: FAILED: 1 of 3 acceptance examples failed")
+    assert "- 1 example(s) given by the user" in report
+    [row] = [r for r in report_rows(report) if r.startswith("| 3 |")]
+    assert row.startswith('| 3 | `/convert?celsius=0&to=K` | 2xx with {"kelvin": 273.15} | 200 | **no** |')
+    sources = [e["source"] for e in json.loads((tmp_path / "ws/acceptance.json").read_text())["examples"]]
+    assert sources == ["idea", "idea", "user"]
+
+
+# --- the real CLI -----------------------------------------------------------------------------------
+
+
+def autogpt(tmp_path: Path, args: list[str], replies: list[str]) -> subprocess.CompletedProcess[str]:
+    """``autogpt build`` in a subprocess, on the scripted provider, with nothing from our shell."""
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps(replies))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTOGPT_", "OPENAI_", "ANTHROPIC_"))}
+    env |= {
+        "AUTOGPT_SCRIPT": str(script),
+        "AUTOGPT_DATA_DIR": str(tmp_path / "data"),
+        "AUTOGPT_CACHE_DIR": str(tmp_path / "cache"),
+    }
+    argv = [sys.executable, "-m", "autogpt", "build", *args, "--provider", "scripted"]
+    argv += ["--workspace", str(tmp_path / "ws")]
+    return subprocess.run(argv, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=110, check=False)
+
+
+# the plan, then the same server for every draft, fix and fresh draft of both attempts
+TODO_SCRIPT = [json.dumps(PLAN), *[TODOS] * 16]
+
+
+def accept_file(tmp_path: Path, content: str) -> str:
+    path = tmp_path / "accept.json"
+    path.write_text(content)
+    return str(path)
+
+
+def test_cli_build_fails_with_exit_1_when_the_users_example_fails(tmp_path: Path) -> None:
+    delete = json.dumps({"examples": [{"method": "DELETE", "path": "/todos/1", "status": 204}]})
+    proc = autogpt(tmp_path, [TODO_IDEA, "--api-only", "--accept", accept_file(tmp_path, delete)], TODO_SCRIPT)
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert proc.stdout.startswith("**Verdict: FAILED: 1 of 4 acceptance examples failed.**")
+    rows = report_rows(proc.stdout)
+    assert [r.split(" | ")[4] for r in rows[:4]] == ["yes", "yes", "yes", "**no**"]  # the idea's held, the user's not
+    assert rows[3] == "| 4 | `/todos/1` | 204 | 405 | **no** | status 405, expected 204 |"
+    assert "Server verified: **yes**" not in proc.stdout
+    assert (tmp_path / "ws/REPORT.md").read_text().startswith("**Verdict: FAILED")
+    assert "Traceback" not in proc.stderr
+
+
+def test_cli_build_passes_with_exit_0_when_every_example_holds(tmp_path: Path) -> None:
+    missing = json.dumps([{"method": "GET", "path": "/todos/99", "status": 404}])
+    proc = autogpt(tmp_path, [TODO_IDEA, "--api-only", "--accept", accept_file(tmp_path, missing)], TODO_SCRIPT)
+    assert proc.returncode == 0, proc.stdout[:2000] + proc.stderr[-2000:]
+    assert proc.stdout.startswith("**Verdict: PASSED: the running server answered all 4 acceptance example(s)")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("this is not json", "error: acceptance examples are malformed: Expecting value"),
+        ('[{"method": "FETCH", "path": "/x"}]', "error: acceptance examples are malformed: examples.0.method: Input"),
+        (
+            '{"examples": [{"method": "GET"}]}',
+            "error: acceptance examples are malformed: examples.0.path: Field required",
+        ),
+        ('[{"method": "GET", "path": "/x", "status": 999}]', "examples.0.status: Input should be less than or equal"),
+        (json.dumps([{"method": "GET", "path": f"/n/{i}"} for i in range(25)]), "List should have at most 24 items"),
+    ],
+)
+def test_cli_refuses_a_malformed_accept_file_with_one_clear_line(tmp_path: Path, content: str, message: str) -> None:
+    proc = autogpt(tmp_path, [CONVERT, "--accept", accept_file(tmp_path, content)], [])
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stdout == ""
+    assert not (tmp_path / "ws/REPORT.md").exists()  # refused before any work
+
+
+def test_cli_refuses_an_accept_file_that_does_not_exist(tmp_path: Path) -> None:
+    proc = autogpt(tmp_path, [CONVERT, "--accept", str(tmp_path / "nope.json")], [])
+    assert proc.returncode == 2
+    assert "does not exist" in proc.stderr
+
+
+def test_cli_refuses_examples_that_are_not_a_list(tmp_path: Path) -> None:
+    proc = autogpt(tmp_path, [CONVERT, "--accept", accept_file(tmp_path, '{"examples": null}')], [])
+    assert "Traceback" not in proc.stderr
+    assert "internal error" not in proc.stderr
+    assert "error: acceptance examples are malformed: examples" in proc.stderr
+    assert proc.returncode == 2

@@ -1,0 +1,419 @@
+"""The deterministic idea reader: what an idea states outright becomes acceptance examples,
+verbatim; what it says only in words becomes nothing here."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from autogpt.errors import InvalidInputError
+from autogpt.mind.idea import collection_examples, collection_verbs, json_snippets, read_stated, wants_page
+from autogpt.tools.acceptance import Acceptance, Example, load_acceptance
+from autogpt.tools.contract import routes_for
+
+
+def only(idea: str) -> Example:
+    """The single example ``idea`` states."""
+    examples = read_stated(idea)
+    assert len(examples) == 1, examples
+    return examples[0]
+
+
+def shape(example: Example) -> dict[str, Any]:
+    """What an example asks for, without the words it came from."""
+    return example.model_dump(exclude={"said", "source"})
+
+
+# --- mentions, queries and JSON -------------------------------------------------------------
+
+
+def test_a_get_with_a_query_and_a_json_answer_is_taken_verbatim() -> None:
+    idea = 'a temperature API: GET /convert?celsius=100 returns {"fahrenheit": 212}'
+    example = only(idea)
+    assert shape(example) == {
+        "method": "GET", "path": "/convert", "query": {"celsius": "100"}, "body": None, "status": None,
+        "status_class": "2xx", "response": {"fahrenheit": 212}, "match": "subset", "text": None, "headers": {},
+    }  # fmt: skip
+    assert example.source == "idea"
+    assert example.said == 'GET /convert?celsius=100 returns {"fahrenheit": 212}'
+    assert example.label == "GET /convert?celsius=100"
+    assert example.expects() == '2xx with {"fahrenheit": 212}'
+
+
+def test_single_quoted_json_reads_the_same_as_double_quoted() -> None:
+    double = only('GET /convert?celsius=100 returns {"fahrenheit": 212, "unit": "F"}')
+    single = only("GET /convert?celsius=100 returns {'fahrenheit': 212, 'unit': 'F'}")
+    assert single.response == double.response == {"fahrenheit": 212, "unit": "F"}
+    assert single.match == double.match == "subset"
+
+
+def test_several_query_parameters_and_blank_values_are_kept() -> None:
+    example = only('GET /add?a=1&b=2&note= returns {"sum": 3}')
+    assert example.query == {"a": "1", "b": "2", "note": ""}
+    assert example.label == "GET /add?a=1&b=2&note="
+
+
+@pytest.mark.parametrize(
+    ("idea", "response", "match"),
+    [
+        ('GET /items returns [{"name": "a"}]', [{"name": "a"}], "subset"),  # objects: the keys shown
+        ("GET /primes?below=10 returns [2, 3, 5, 7]", [2, 3, 5, 7], "exact"),  # scalars: all of it
+        ("GET /empty returns []", [], "exact"),
+        ('GET /x returns {"a": [1, {"b": 2}]}', {"a": [1, {"b": 2}]}, "subset"),  # nested, outermost only
+        ('GET /ping → {"pong": true}', {"pong": True}, "subset"),
+        ('GET /x {"a": 1}', {"a": 1}, "subset"),  # a GET's JSON is what comes back, even with no verb
+    ],
+)
+def test_json_answers_and_how_they_are_matched(idea: str, response: Any, match: str) -> None:
+    example = only(idea)
+    assert example.response == response
+    assert example.match == match
+
+
+def test_a_post_body_and_its_answer_are_told_apart_by_the_verb_between_them() -> None:
+    example = only('POST /words with {"text": "the cat sat"} returns {"count": 3}')
+    assert example.body == {"text": "the cat sat"}
+    assert example.response == {"count": 3}
+    assert example.match == "subset"
+
+
+def test_a_post_body_with_no_answer_stated_expects_no_json() -> None:
+    example = only('POST /notes with {"text": "hi"}')
+    assert example.body == {"text": "hi"}
+    assert (example.response, example.match, example.status_class) == (None, "none", "2xx")
+
+
+@pytest.mark.parametrize("word", ["returns the created todo", "is saved", "is stored", "is added", "echoes it back"])
+def test_a_post_that_creates_expects_its_own_body_back_as_a_subset(word: str) -> None:
+    example = only(f'POST /todos with {{"title": "milk"}} {word}')
+    assert example.body == {"title": "milk"}
+    assert example.response == {"title": "milk"}
+    assert example.match == "subset"  # the server may add an id
+
+
+def test_several_mentions_keep_their_order_and_their_own_sentences() -> None:
+    idea = (
+        'A todo API. POST /todos with {"title": "milk"} returns 201 and {"title": "milk"}; '
+        'GET /todos returns [{"title": "milk"}]. DELETE /todos/1 gives 204.'
+    )
+    examples = read_stated(idea)
+    assert [(e.method, e.path, e.status) for e in examples] == [
+        ("POST", "/todos", 201), ("GET", "/todos", None), ("DELETE", "/todos/1", 204),
+    ]  # fmt: skip
+    assert examples[0].response == {"title": "milk"}
+    assert examples[1].response == [{"title": "milk"}]
+    assert examples[2].response is None  # the JSON of the mentions before it does not leak in
+    assert [e.said for e in examples] == [
+        'POST /todos with {"title": "milk"} returns 201 and {"title": "milk"}',
+        'GET /todos returns [{"title": "milk"}]',
+        "DELETE /todos/1 gives 204",
+    ]
+
+
+def test_what_was_said_is_cut_to_a_sentence_and_at_most_300_characters() -> None:
+    idea = "GET /health returns 200 " + "and keeps saying so " * 40 + ". Other words follow."
+    example = only(idea)
+    assert example.said.startswith("GET /health returns 200")
+    assert len(example.said) <= 300
+    assert "Other words" not in example.said
+
+
+# --- statuses, redirects, text, errors ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("idea", "status"),
+    [
+        ("GET /health returns 200", 200),
+        ("GET /convert?celsius=abc returns status 422", 422),
+        ("GET /convert?celsius=abc returns status code 400", 400),
+        ('POST /todos {"title": "milk"} -> 201', 201),
+        ("DELETE /todos/1 gives 204", 204),
+        ("GET /todos/99 returns a 404", 404),
+        ("GET /todos/99 (404)", 404),
+        ("GET /secret answers HTTP 403", 403),
+    ],
+)
+def test_a_stated_status_is_expected_exactly(idea: str, status: int) -> None:
+    assert only(idea).status == status
+
+
+def test_a_number_inside_the_json_is_not_a_status() -> None:
+    example = only('GET /convert?celsius=100 returns {"fahrenheit": 212}')
+    assert example.status is None
+    assert example.status_class == "2xx"
+
+
+@pytest.mark.parametrize(
+    ("idea", "location"),
+    [
+        ("GET /r/abc redirects to https://example.org/page.", "https://example.org/page"),  # the full stop is prose
+        ("GET /r/abc redirects to http://example.org", "http://example.org"),
+        ("GET /go?to=docs redirects you to https://docs.example.org/start?x=1", "https://docs.example.org/start?x=1"),
+    ],
+)
+def test_a_redirect_expects_a_3xx_and_the_location_it_names(idea: str, location: str) -> None:
+    example = only(idea)
+    assert example.status_class == "3xx"
+    assert example.status is None
+    assert example.headers == {"location": location}
+
+
+def test_a_redirect_that_names_no_url_expects_only_a_3xx() -> None:
+    example = only("GET /r/abc redirects to the long one")
+    assert (example.status_class, example.headers) == ("3xx", {})
+
+
+@pytest.mark.parametrize(
+    ("idea", "text"),
+    [
+        ('GET /hello returns "hello world"', "hello world"),
+        ("GET /hello says 'hi there'", "hi there"),
+        ("GET /ping -> “pong”", "pong"),
+        ('GET / returns the plain text "ok"', "ok"),
+    ],
+)
+def test_a_quoted_answer_is_plain_text(idea: str, text: str) -> None:
+    example = only(idea)
+    assert example.text == text
+    assert (example.response, example.match) == (None, "none")
+
+
+@pytest.mark.parametrize(
+    "idea",
+    [
+        "GET /convert?celsius=abc is rejected",
+        "GET /add?a=1&b= returns an error",
+        "GET /convert?celsius= is invalid",
+        'POST /todos with {"title": ""} fails',
+        "DELETE /admin is not allowed",
+        "GET /divide?by=0 gives a bad request",
+    ],
+)
+def test_rejection_wording_expects_a_4xx(idea: str) -> None:
+    example = only(idea)
+    assert example.status_class == "4xx"
+    assert example.status is None
+    assert example.match == "none"
+
+
+def test_a_status_stated_with_the_rejection_wins_over_the_class() -> None:
+    example = only("GET /convert?celsius=abc is rejected with 422")
+    assert example.status == 422
+    assert "422" in example.expects()
+
+
+@pytest.mark.parametrize(
+    "idea",
+    [
+        'POST /todos with {"title": ""} is rejected and nothing is saved',
+        'POST /todos with {"title": ""} is rejected with 400, nothing is stored',
+    ],
+)
+def test_a_rejected_post_does_not_expect_its_body_back(idea: str) -> None:
+    example = only(idea)
+    assert example.status == 400 or example.status_class == "4xx"
+    assert example.match == "none", f"a refusal is expected to answer with {example.response!r}"
+
+
+@pytest.mark.parametrize(
+    ("idea", "number"),
+    [("GET /square?n=12 returns 144", 144), ("POST /orders with 250 units is accepted", 250)],
+)
+def test_a_number_that_is_no_http_status_is_not_read_as_one(idea: str, number: int) -> None:
+    assert only(idea).status != number
+
+
+# --- ideas that state nothing -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "idea",
+    [
+        "",
+        "   ",
+        "a todo app",
+        "an API with endpoints to add books and list them",
+        "get /todos returns 200",  # a method is written in capitals
+        "FETCH /todos returns 200",
+        "GET todos returns 200",  # no path
+        'a service that answers {"ok": true} when asked',  # JSON, but no request
+    ],
+)
+def test_an_idea_that_states_no_request_gives_no_examples(idea: str) -> None:
+    assert read_stated(idea) == []
+
+
+# --- json_snippets ------------------------------------------------------------------------------
+
+
+def test_json_snippets_gives_outermost_values_with_their_spans() -> None:
+    text = 'send {"a": {"b": [1, 2]}} then [3, {"c": 4}] and {x} and {} too'
+    found = json_snippets(text)
+    assert [value for _, _, value in found] == [{"a": {"b": [1, 2]}}, [3, {"c": 4}], {}]
+    for start, end, _ in found:
+        assert text[start] in "{["
+        assert text[end - 1] in "}]"
+    assert text[found[0][0] : found[0][1]] == '{"a": {"b": [1, 2]}}'
+
+
+def test_json_snippets_reads_single_quotes_and_ignores_braces_inside_strings() -> None:
+    assert [v for *_, v in json_snippets("{'name': 'Ann'}")] == [{"name": "Ann"}]
+    assert [v for *_, v in json_snippets('{"face": ":-}", "o": "{["}')] == [{"face": ":-}", "o": "{["}]
+    assert [v for *_, v in json_snippets('{"name": "O\'Brien"}')] == [{"name": "O'Brien"}]
+
+
+@pytest.mark.parametrize("text", ["{", "}", "]]]", '{"a": 1', "{[}]", '{"a": [1, 2}', "{{{{[[[[", "{not json}"])
+def test_json_snippets_on_unbalanced_or_invalid_text_is_empty(text: str) -> None:
+    assert json_snippets(text) == []
+
+
+def test_json_snippets_reads_escaped_quotes() -> None:
+    text = 'GET /quote returns {"text": "she said \\"}\\" twice"}'
+    assert [v for *_, v in json_snippets(text)] == [{"text": 'she said "}" twice'}]
+
+
+# --- hostile input --------------------------------------------------------------------------------
+
+
+def read_or_refuse(idea: str, seconds: float = 2.0) -> list[Example]:
+    """``read_stated`` on hostile input: a clean list of examples or a typed refusal, quickly;
+    what it returns survives the trip through acceptance.json."""
+    started = time.perf_counter()
+    try:
+        examples = read_stated(idea)
+    except InvalidInputError:
+        examples = []
+    assert time.perf_counter() - started < seconds
+    assert all(isinstance(e, Example) and e.path.startswith("/") for e in examples)
+    again = load_acceptance(Acceptance(examples=examples[:24]).dump(), source="idea")
+    assert again.examples == examples[:24]
+    return examples
+
+
+@pytest.mark.parametrize(
+    "idea",
+    [
+        "lorem ipsum dolor " * 100_000,  # 1.8 MB of prose
+        "GET /" + "a" * 200_000 + " returns 200",
+        'GET /x returns {"a": [1, 2}',
+        "GET /x returns }}}]]]{{{ and [[",
+        'POST /x with {"a": 1 returns {"b": 2',
+        "GET /x returns " + "{" * 500,
+        "GET /../../etc/passwd returns 200",
+        "GET /a/./b/../c returns 200",
+        "GET /weird$path returns 200",
+        "GET /a\x00b returns 200",
+        "GET /café returns 200",
+        "GET /{ returns 200",
+        "GET /} returns 200",
+        "GET /%2e%2e/%2e%2e returns 200",
+        "GET /x?%zz=%%&&==& returns 200",
+        "GET /\u202eevil returns 200",
+        "POST /" + "/" * 10_000 + " returns 201",
+    ],
+)
+def test_hostile_ideas_give_a_clean_result_quickly(idea: str) -> None:
+    read_or_refuse(idea)
+
+
+def test_an_idea_full_of_mentions_is_read_in_one_pass() -> None:
+    examples = read_or_refuse("GET /ping returns 200. " * 20_000)
+    assert len(examples) == 20_000
+    assert {(e.method, e.path, e.status) for e in examples} == {("GET", "/ping", 200)}
+
+
+def test_dot_segments_are_kept_as_written_or_dropped_never_resolved() -> None:
+    examples = read_or_refuse("GET /../../etc/passwd returns 200")
+    assert [e.path for e in examples] in ([], ["/../../etc/passwd"])
+
+
+def test_unbalanced_brackets_are_read_in_linear_time() -> None:
+    read_or_refuse("GET /x returns " + "{" * 6000, seconds=0.5)  # a linear reader takes milliseconds
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        "{'" * 8000,  # quotes inside brackets that never close
+        "[" * 10000 + "]" * 10000,  # balanced, nested deeper than the JSON parser goes
+        "{ '{' " * 5000,  # brackets hidden in quotes
+        '{"\\' * 6000,  # escapes that never end a string
+        "[{]" * 8000,  # wrong closers
+    ],
+)
+def test_hostile_brackets_are_read_quickly(tail: str) -> None:
+    read_or_refuse("GET /x returns " + tail, seconds=0.5)
+
+
+def test_json_nested_in_prose_with_apostrophes_is_still_found() -> None:
+    assert [v for *_, v in json_snippets("{ it's [1, 2] and {'a': 1}")] == [[1, 2], {"a": 1}]
+
+
+@pytest.mark.parametrize("path", ["/~alice", "/a%20b", "/items:search", "/a+b", "/{"])
+def test_whatever_the_reader_accepts_the_contract_can_hold(path: str) -> None:
+    examples = read_or_refuse(f"GET {path} returns 200")
+    try:
+        routes = routes_for(Acceptance(examples=examples))
+    except InvalidInputError:
+        return  # a typed refusal is fine too
+    assert len(routes) == len(examples)
+
+
+# --- scope and plain collections ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("idea", "page"),
+    [
+        ("a web page to track habits", True),
+        ("a todo app with a form and a button", True),
+        ("a dashboard for my API", True),  # a page word wins over API words
+        ("a todo API", False),
+        ("REST endpoints for books", False),
+        ("a json service that adds numbers", False),
+        ('GET /convert?celsius=100 returns {"fahrenheit": 212}', False),  # a route mention is an API
+        ("a todo app", True),  # neither: a page
+        ("something that keeps my recipes", True),
+    ],
+)
+def test_wants_page(idea: str, page: bool) -> None:
+    assert wants_page(idea) is page
+
+
+@pytest.mark.parametrize(
+    ("idea", "verbs"),
+    [
+        ("add todos and list them", {"create", "list"}),
+        ("save bookmarks and browse them", {"create", "list"}),
+        ("create notes, read one by id and delete them", {"create", "read", "delete"}),
+        ("store recipes and look up one by its id", {"create", "read"}),
+        ("add todos", set()),  # creating alone is not a collection to check
+        ("list all todos", set()),  # nothing is created
+        ("remove items and list all", set()),
+        ("convert celsius to fahrenheit", set()),
+    ],
+)
+def test_collection_verbs(idea: str, verbs: set[str]) -> None:
+    assert collection_verbs(idea) == verbs
+
+
+def test_collection_examples_create_list_read_delete_and_see_it_gone() -> None:
+    body = {"title": "milk"}
+    examples = collection_examples("todos", body, {"create", "list", "read", "delete"})
+    assert [(e.method, e.path, e.status, e.match) for e in examples] == [
+        ("POST", "/todos", None, "subset"),
+        ("GET", "/todos", None, "contains"),
+        ("GET", "/todos/{id}", None, "subset"),
+        ("DELETE", "/todos/{id}", None, "none"),
+        ("GET", "/todos/{id}", 404, "none"),
+    ]
+    assert all(e.source == "derived" for e in examples)
+    assert examples[0].body == examples[0].response == body
+
+
+def test_collection_examples_ask_only_for_the_verbs_given() -> None:
+    examples = collection_examples("notes", {"text": "hi"}, {"create", "list"})
+    assert [(e.method, e.path) for e in examples] == [("POST", "/notes"), ("GET", "/notes")]
