@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from autogpt.errors import ConfigError
 
@@ -40,6 +40,25 @@ class Settings(BaseSettings):
         populate_by_name=True,
     )
 
+    @field_validator("role_models", mode="before")
+    @classmethod
+    def _role_models(cls, value: object) -> object:
+        """``role=model`` pairs, comma-separated (a flag or the environment), or a mapping."""
+        if not isinstance(value, str):
+            return value
+        pairs: dict[str, str] = {}
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            role, eq, model = item.partition("=")
+            if not eq or not role.strip() or not model.strip():
+                raise ValueError(f"{item!r} is not role=model (say 'architect=qwen2.5-coder-1.5b')")
+            pairs[role.strip().lower()] = model.strip()
+        return pairs
+
+    def for_role(self, role: str) -> Settings:
+        """These settings with the model chosen for ``role``, if one was."""
+        model = self.role_models.get(role)
+        return self if model is None or model == self.model else self.model_copy(update={"model": model})
+
     provider: ProviderName = Field(
         "auto",
         description="LLM provider: auto (a key picks openai or anthropic, else embedded), embedded, openai, "
@@ -49,6 +68,10 @@ class Settings(BaseSettings):
     model: str | None = Field(
         None,
         description="Model name. Embedded: qwen2.5-coder-0.5b (default), qwen2.5-coder-1.5b, or a .gguf path.",
+    )
+    role_models: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict,
+        description="A model per role, overriding `model` for that role: 'architect=qwen2.5-coder-1.5b,backend=...'.",
     )
     base_url: str | None = Field(
         None,

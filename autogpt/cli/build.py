@@ -144,6 +144,13 @@ async def _build(idea: str, language: str, args: dict[str, Any], overrides: dict
 )
 @click.option("--provider", type=click.Choice(["auto", "embedded", "openai", "anthropic", "scripted"]))
 @click.option("--model", metavar="NAME", help="Model name, or a .gguf path for the embedded provider.")
+@click.option(
+    "--role-model",
+    "role_models",
+    multiple=True,
+    metavar="ROLE=MODEL",
+    help="A model for one role (repeatable): --role-model architect=qwen2.5-coder-1.5b.",
+)
 @click.pass_context
 def build(
     ctx: click.Context, /, idea: str, language: str, scope: str | None, accept: str | None, **overrides: Any
@@ -153,6 +160,7 @@ def build(
 
     Without --api-only or --full the idea decides: a page when it speaks of one (or of
     nothing in particular), only the API when it names routes or endpoints."""
+    overrides["role_models"] = ",".join(overrides.get("role_models") or ()) or None
     merged = {**(ctx.obj or {}), **{k: v for k, v in overrides.items() if v is not None}}
     try:
         if not idea.strip():

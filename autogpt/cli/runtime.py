@@ -17,6 +17,7 @@ from typing import Any
 from autogpt.agents.base import Agent
 from autogpt.agents.manager import ManagerGPT
 from autogpt.config import Settings, load_settings
+from autogpt.errors import InvalidInputError
 from autogpt.iac.bus import Bus
 from autogpt.iac.envelope import Address, Command, Result, Status
 from autogpt.iac.memory import InMemoryHub
@@ -66,19 +67,24 @@ class Standalone:
         self.meter = UsageMeter()
         self.session_id = uuid.uuid4().hex
         self._llm = llm
+        self._llms: dict[str, LLM] = {}
         self._serving: list[asyncio.Task[None]] = []
         self.user: Bus | None = None
         self.agent: Agent | None = None
         self.team: list[Agent] = []
 
     async def start(self) -> None:
-        llm: LLM = self._llm if self._llm is not None else await asyncio.to_thread(build_llm, self.settings)
-        load = getattr(llm, "load", None)
-        if load is not None:
-            await load()
+        classes = (self.agent_cls, *self.helpers)
+        unknown = sorted(set(self.settings.role_models) - {cls.role for cls in classes})
+        if unknown:
+            raise InvalidInputError(
+                f"a model is set for {', '.join(unknown)}, which this team does not have",
+                hint="roles here: " + ", ".join(cls.role for cls in classes),
+            )
         hub = InMemoryHub()
         workspace = Workspace(Path(self.settings.workspace))
-        for cls in (self.agent_cls, *self.helpers):
+        for cls in classes:
+            llm = await self._llm_for(cls.role)
             bus = hub.connect(cls.role, agent_id=cls.role)
             agent = cls(llm, bus, workspace=workspace, meter=self.meter, settings=self.settings)
             self.team.append(agent)
@@ -87,6 +93,20 @@ class Standalone:
         if isinstance(self.agent, ManagerGPT):
             self.agent.team_roles = tuple(c.role for c in self.helpers)
         self.user = hub.connect("user", agent_id="user")
+
+    async def _llm_for(self, role: str) -> LLM:
+        """The role's model (``role_models``), else the team's; each model is loaded once."""
+        settings = self.settings.for_role(role)
+        if self._llm is not None and settings is self.settings:
+            return self._llm
+        key = settings.model or ""
+        if key not in self._llms:
+            llm = await asyncio.to_thread(build_llm, settings)
+            load = getattr(llm, "load", None)
+            if load is not None:
+                await load()
+            self._llms[key] = llm
+        return self._llms[key]
 
     async def ask(self, command: Command, on_status: Callable[[Status], None] | None = None) -> Result:
         assert self.user is not None, "start() first"
@@ -103,8 +123,9 @@ class Standalone:
             await agent.bus.close()
         for task in self._serving:
             await task
-        if self.agent is not None:
-            await self.agent.llm.aclose()
+        used = [*self._llms.values(), *([self._llm] if self._llm is not None else [])]
+        for llm in {id(llm): llm for llm in used}.values():
+            await llm.aclose()
 
 
 def summary_line(llm: LLM, meter: UsageMeter, started: float) -> str:

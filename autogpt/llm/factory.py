@@ -50,4 +50,4 @@ def _scripted(settings: Settings) -> LLM:
             raise ConfigError(
                 f"{settings.script} must hold a JSON list of strings (or {{'text': ..., 'delay': seconds}})"
             )
-    return ScriptedLLM(script)
+    return ScriptedLLM(script, model=settings.model or "scripted")
