@@ -9,6 +9,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+__version__ = "0.2.0"
+
 _EXPORTS = {
     "Agent": "autogpt.agents.base",
     "Context": "autogpt.agents.base",

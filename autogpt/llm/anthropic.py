@@ -51,7 +51,7 @@ from autogpt.llm.base import (
 )
 from autogpt.llm.guard import check_endpoint
 
-DEFAULT_MODEL = "claude-3-5-haiku-latest"
+DEFAULT_MODEL = "claude-haiku-4-5"
 _KEY_HINT = "set ANTHROPIC_API_KEY"
 _STOPPED = frozenset({"end_turn", "stop_sequence", "tool_use"})
 _TRUNCATED = frozenset({"max_tokens", "model_context_window_exceeded"})

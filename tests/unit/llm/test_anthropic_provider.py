@@ -304,7 +304,7 @@ async def test_from_settings_uses_the_default_model_and_settings_limits(
         await llm.aclose()
 
     body = server.requests[0].body
-    assert (body["model"], body["max_tokens"]) == ("claude-3-5-haiku-latest", 99)
+    assert (body["model"], body["max_tokens"]) == ("claude-haiku-4-5", 99)
 
 
 @pytest.fixture
