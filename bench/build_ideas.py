@@ -16,6 +16,7 @@ import asyncio
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -232,7 +233,7 @@ def build(idea: Idea, ws: Path, log: Path, extra: list[str], timeout: float) -> 
         stdout, stderr = proc.communicate()
         code = "timeout"
     seconds = time.monotonic() - started
-    log.write_text(f"$ {' '.join(argv)}\n\n== stdout\n{stdout}\n== stderr\n{stderr}")
+    log.write_text(f"$ {shlex.join(argv)}\n\n== stdout\n{stdout}\n== stderr\n{stderr}")
     return code, seconds, stdout
 
 
