@@ -24,7 +24,7 @@ def _default_cache_dir() -> Path:
     return Path(base) / "autogpt"
 
 
-def _default_data_dir() -> Path:
+def default_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "autogpt"
 
@@ -98,7 +98,7 @@ class Settings(BaseSettings):
     context_size: int = Field(8192, ge=512, description="Embedded model context window, in tokens.")
     threads: int = Field(0, ge=0, description="Embedded model CPU threads (0: all cores).")
     cache_dir: Path = Field(default_factory=_default_cache_dir, description="Where the assembled model file is kept.")
-    data_dir: Path = Field(default_factory=_default_data_dir, description="Histories and local state.")
+    data_dir: Path = Field(default_factory=default_data_dir, description="Histories and local state.")
     workspace: Path = Field(Path("workspace"), description="Folder agents may write into.")
     browser: str = Field("", description="Chromium binary for page checks (default: the first chromium on PATH).")
     orchestrator: str = Field("localhost:8443", description="host:port of orchgpt, for --net.")

@@ -13,6 +13,7 @@ and is raised again, as the same class, in the agent that asked (:func:`from_cod
     AutoGPTError
     ├── UsageError                      you used it wrong; the message says what to do
     │   ├── ConfigError                 bad or missing setting, unknown provider, missing key
+    │   │   └── UnconfinedError         no confining sandbox here, and running unconfined was not allowed
     │   ├── InvalidInputError           empty prompt, unknown language, malformed command
     │   └── UnknownActionError          the agent has no such action
     ├── LLMError                        a model call failed
@@ -36,7 +37,8 @@ and is raised again, as the same class, in the agent that asked (:func:`from_cod
     ├── AgentError                      an agent could not finish its work
     │   └── WorkCancelledError          the work was stopped on request
     └── WorkspaceError                  file access outside or against the workspace rules
-        └── PathOutsideWorkspaceError   absolute path, ``..`` or symlink leading outside
+        ├── PathOutsideWorkspaceError   absolute path, ``..``, symlink leading outside, a tool's own folder
+        └── WorkspaceFullError          the workspace would exceed its total size limit
 """
 
 from __future__ import annotations
@@ -100,6 +102,10 @@ class UsageError(AutoGPTError):
 
 class ConfigError(UsageError):
     code = ErrorCode.CONFIG
+
+
+class UnconfinedError(ConfigError):
+    """Generated code would run without a confining sandbox, and the user did not allow that."""
 
 
 class InvalidInputError(UsageError):
@@ -207,6 +213,10 @@ class WorkspaceError(AutoGPTError):
 
 class PathOutsideWorkspaceError(WorkspaceError):
     code = ErrorCode.PATH_OUTSIDE_WORKSPACE
+
+
+class WorkspaceFullError(WorkspaceError):
+    code = ErrorCode.WORKSPACE
 
 
 # Codes that several classes share map back to the most specific sensible one.

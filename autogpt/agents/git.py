@@ -20,7 +20,7 @@ class GitGPT(Agent):
     def _repo(self) -> Repo:
         if self.workspace is None:
             raise ConfigError("GitGPT needs a workspace")
-        return Repo(self.workspace.ensure().root)
+        return Repo(self.workspace.ensure().root, data_dir=self.settings.data_dir)
 
     @property
     def _lock(self) -> asyncio.Lock:

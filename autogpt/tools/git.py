@@ -1,6 +1,12 @@
 """Git for generated projects: a repository, a sensible .gitignore, commits per agent.
 
-Git runs with hooks disabled and no reliance on the machine's git identity: each commit
+Nothing generated may configure git, because git runs on the host: a ``core.fsmonitor``
+or a filter driver is a command. So the repository's git folder (``GIT_DIR``) and git's
+HOME live outside the workspace, in a private per-workspace folder under the data folder
+(:func:`state_dir`), where neither the Sandbox nor a model reply can write; system and
+global config are off, and ``-c`` overrides switch off hooks, fsmonitor and submodule
+recursion whatever any config says. A ``.gitattributes`` in the tree can only name
+drivers, and every driver would have to be defined in config we alone write. Each commit
 is authored as the agent that did the work. Nothing that looks like a secret is ever
 committed; such files are left out and named in the result.
 """
@@ -8,13 +14,17 @@ committed; such files are left out and named in the result.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
 import os
 import re
 import shutil
+import stat
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autogpt.config import default_data_dir
 from autogpt.errors import AgentError, ConfigError
 from autogpt.iac.transfer import looks_secret
 
@@ -36,7 +46,31 @@ __pycache__/
 *.pem
 """
 
-_SAFE = ("-c", "core.hooksPath=/dev/null", "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main")
+_OVERRIDES = {
+    "core.hooksPath": "/dev/null",
+    "core.fsmonitor": "false",
+    "core.attributesFile": "/dev/null",
+    "core.untrackedCache": "false",
+    "core.sshCommand": "false",
+    "commit.gpgsign": "false",
+    "init.defaultBranch": "main",
+    "init.templateDir": "",  # no sample hooks copied from the system's template
+    "protocol.allow": "never",
+    "submodule.recurse": "false",
+    "diff.ignoreSubmodules": "all",
+    "status.submoduleSummary": "false",
+    "safe.directory": "*",
+}
+_MAX_SCAN = 1_000_000  # all looks_secret reads
+_SAFE = tuple(arg for key, value in _OVERRIDES.items() for arg in ("-c", f"{key}={value}"))
+
+
+def state_dir(root: Path, data_dir: Path | None = None) -> Path:
+    """Where the repository of the workspace at ``root`` keeps git's own files (outside it)."""
+    resolved = Path(root).resolve()
+    key = hashlib.sha256(str(resolved).encode()).hexdigest()[:16]
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", resolved.name)[:40] or "root"
+    return (data_dir or default_data_dir()) / "repos" / f"{name}-{key}"
 
 
 @dataclass(frozen=True)
@@ -51,21 +85,34 @@ def author_email(agent: str) -> str:
 
 
 class Repo:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, data_dir: Path | None = None) -> None:
         if shutil.which("git") is None:
             raise ConfigError("git is not installed", hint="install git to keep a history of the project")
-        self.root = root
+        self.root = Path(root).resolve()
+        self.state = state_dir(self.root, data_dir)
+        self.git_dir, self.home = self.state / "git", self.state / "home"
+
+    def git_env(self) -> dict[str, str]:
+        """The environment every git call gets: nothing of the user's or the workspace's config."""
+        return {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "GIT_DIR": str(self.git_dir),
+            "GIT_WORK_TREE": str(self.root),
+            "HOME": str(self.home),  # never the user's config or identity, never the workspace
+            "XDG_CONFIG_HOME": str(self.home / ".config"),
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_CONFIG_GLOBAL": "/dev/null",
+            "GIT_ATTR_NOSYSTEM": "1",
+            "GIT_TERMINAL_PROMPT": "0",
+            "LANG": "C.UTF-8",
+        }
 
     async def _git(self, *args: str, author: str = "autogpt") -> str:
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": str(self.root / ".home"),  # never the user's config or identity
-            "GIT_CONFIG_NOSYSTEM": "1",
+        env = self.git_env() | {
             "GIT_AUTHOR_NAME": author,
             "GIT_AUTHOR_EMAIL": author_email(author),
             "GIT_COMMITTER_NAME": "GitGPT",
             "GIT_COMMITTER_EMAIL": author_email("GitGPT"),
-            "LANG": "C.UTF-8",
         }
         proc = await asyncio.create_subprocess_exec(
             "git", *_SAFE, *args, cwd=self.root, env=env,
@@ -79,11 +126,16 @@ class Repo:
     async def init(self) -> bool:
         """Make the repository and its .gitignore; ``False`` if it already existed."""
         self.root.mkdir(parents=True, exist_ok=True)
-        ignore = self.root / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text(GITIGNORE, encoding="utf-8")
-        if (self.root / ".git").exists():
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC  # never through a link
+        with contextlib.suppress(FileExistsError):
+            fd = os.open(self.root / ".gitignore", flags, 0o644)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(GITIGNORE)
+        if (self.git_dir / "HEAD").exists():
             return False
+        self.state.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.state.chmod(0o700)
+        self.home.mkdir(exist_ok=True, mode=0o700)
         await self._git("init", "-q")
         return True
 
@@ -112,15 +164,17 @@ class Repo:
         return CommitResult(sha, tuple(files), tuple(withheld))
 
     def _looks_secret(self, relative: str) -> bool:
-        path = self.root / relative
+        """Read without following a link and without blocking on a FIFO the generated code left."""
         try:
-            return looks_secret(path.read_bytes())
+            fd = os.open(self.root / relative, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
         except OSError:
             return False
+        with os.fdopen(fd, "rb") as fh:
+            return stat.S_ISREG(os.fstat(fd).st_mode) and looks_secret(fh.read(_MAX_SCAN))
 
     async def log(self) -> list[tuple[str, str, str]]:
         """(sha, author, subject) of every commit, newest first."""
-        if not (self.root / ".git").exists():
+        if not (self.git_dir / "HEAD").exists():
             return []
         out = await self._git("log", "--format=%H%x1f%an%x1f%s")
         return [tuple(line.split("\x1f", 2)) for line in out.splitlines() if line]  # type: ignore[misc]

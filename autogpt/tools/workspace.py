@@ -1,8 +1,13 @@
 """Files confined to one root folder.
 
 Every path is resolved against the root and refused when it is absolute, climbs out
-with ``..``, or leads outside through a symlink. Writes are atomic (temp file, then
-rename), and every write is recorded with the agent that made it.
+with ``..``, leads outside through a symlink, or names a tool's own folder (``.git``
+anywhere; ``.home``, ``.tmp``, ``.autogpt`` at the top). Reads and writes never follow a
+symlink at any level: they walk from a handle on the root, one component at a time, with
+``O_NOFOLLOW | O_DIRECTORY`` (``dir_fd``), so a sandboxed program that swaps a folder for
+a link between our check and our write cannot send the write elsewhere. Writes are atomic
+(temp file, then rename, both relative to the folder's handle), bounded per file and in
+total, and every write is recorded with the agent that made it.
 
 A workspace has a stable random id, kept in ``.autogpt/workspace-id``: agents in other
 processes compare ids to know whether they share the folder or must send files.
@@ -11,22 +16,29 @@ processes compare ids to know whether they share the folder or must send files.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import re
+import secrets
+import stat
 import tempfile
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from autogpt.errors import InvalidInputError, PathOutsideWorkspaceError, WorkspaceError
+from autogpt.errors import InvalidInputError, PathOutsideWorkspaceError, WorkspaceError, WorkspaceFullError
 from autogpt.iac.transfer import MAX_FILES, FileEntry, excluded_name, looks_secret, shareable
 from autogpt.logs import get_logger
 
 log = get_logger(__name__)
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_TOTAL_BYTES = 256 * 1024 * 1024
 STATE_DIR = ".autogpt"
+TOOL_DIRS = frozenset({".home", ".tmp", STATE_DIR})  # the Sandbox's HOME and TMPDIR, the workspace id
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _ID_FILE = "workspace-id"
 _ID = re.compile(r"[0-9a-f]{32}")
 
@@ -40,9 +52,11 @@ class WriteRecord:
 
 
 class Workspace:
-    def __init__(self, root: Path | str, *, max_file_bytes: int = MAX_FILE_BYTES) -> None:
+    def __init__(
+        self, root: Path | str, *, max_file_bytes: int = MAX_FILE_BYTES, max_total_bytes: int = MAX_TOTAL_BYTES
+    ) -> None:
         self.root = Path(root).resolve()
-        self.max_file_bytes = max_file_bytes
+        self.max_file_bytes, self.max_total_bytes = max_file_bytes, max_total_bytes
         self._writes: list[WriteRecord] = []
         self._identity = ""
 
@@ -64,6 +78,8 @@ class Workspace:
             raise PathOutsideWorkspaceError(f"'..' is not allowed in workspace paths: {text!r}")
         if ".git" in pure.parts:  # generated files must never reach git's own folder (hooks, config)
             raise PathOutsideWorkspaceError(f"{text!r} is inside .git, which agents may not write")
+        if pure.parts and pure.parts[0] in TOOL_DIRS:
+            raise PathOutsideWorkspaceError(f"{text!r} is inside {pure.parts[0]}, a tool's own folder")
         candidate = self.root.joinpath(*pure.parts)
         # resolve() follows every symlink on the way, existing or not, so a link that
         # points outside is caught even when the file itself does not exist yet.
@@ -84,41 +100,115 @@ class Workspace:
     def write_bytes(self, relative: str, data: bytes, *, agent: str = "") -> WriteRecord:
         if len(data) > self.max_file_bytes:
             raise WorkspaceError(f"{relative!r} is {len(data)} bytes; the limit is {self.max_file_bytes}")
-        target = self.resolve(relative)
-        if target.is_dir():
-            raise WorkspaceError(f"{relative!r} is a directory")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        record = WriteRecord(self.relative(target), agent, len(data), hashlib.sha256(data).hexdigest())
+        *folders, name = self._parts(relative)
+        with self._walk(folders, create=True) as dfd:
+            with contextlib.suppress(FileNotFoundError):
+                old = os.stat(name, dir_fd=dfd, follow_symlinks=False)
+                if stat.S_ISDIR(old.st_mode):
+                    raise WorkspaceError(f"{relative!r} is a directory")
+            self._check_room(len(data), relative)
+            tmp = f".{name[:60]}.{secrets.token_hex(6)}.tmp"
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+            fd = os.open(tmp, flags, 0o644, dir_fd=dfd)
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)  # replaces a link, never follows it
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp, dir_fd=dfd)
+                raise
+        record = WriteRecord("/".join([*folders, name]), agent, len(data), hashlib.sha256(data).hexdigest())
         self._writes.append(record)
         return record
 
     def read_bytes(self, relative: str) -> bytes:
-        target = self.resolve(relative)
+        *folders, name = self._parts(relative)
         try:
-            if target.stat().st_size > self.max_file_bytes:
-                raise WorkspaceError(f"{relative!r} is larger than the limit of {self.max_file_bytes} bytes")
-            return target.read_bytes()
+            with self._walk(folders, create=False) as dfd:
+                fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dfd)
         except FileNotFoundError:
             raise WorkspaceError(f"{relative!r} does not exist in the workspace") from None
-        except OSError as exc:  # a directory, or unreadable
-            raise WorkspaceError(f"cannot read {relative!r}: {exc}") from None
+        except OSError as exc:
+            raise self._refusal(relative, exc) from None
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > self.max_file_bytes:
+            os.close(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise WorkspaceError(f"cannot read {relative!r}: not a regular file")
+            raise WorkspaceError(f"{relative!r} is larger than the limit of {self.max_file_bytes} bytes")
+        with os.fdopen(fd, "rb") as fh:
+            return fh.read(self.max_file_bytes + 1)[: self.max_file_bytes]
 
     def read_text(self, relative: str) -> str:
-        target = self.resolve(relative)
+        return self.read_bytes(relative).decode("utf-8")
+
+    def usage(self) -> int:
+        """Bytes the workspace's files take (links and special files count as nothing)."""
+        total = 0
+        stack = [str(self.root)]
+        while stack:
+            with contextlib.suppress(OSError), os.scandir(stack.pop()) as entries:
+                for entry in entries:
+                    with contextlib.suppress(OSError):
+                        if entry.is_dir(follow_symlinks=False):
+                            stack.append(entry.path)
+                        elif entry.is_file(follow_symlinks=False):
+                            total += entry.stat(follow_symlinks=False).st_blocks * 512
+        return total
+
+    def check_size(self) -> None:
+        """:class:`WorkspaceFullError` when the workspace is over its total size limit."""
+        if (used := self.usage()) > self.max_total_bytes:
+            raise WorkspaceFullError(
+                f"the workspace holds {used} bytes; the limit is {self.max_total_bytes}",
+                hint="remove large files from the workspace",
+            )
+
+    def _check_room(self, size: int, relative: str) -> None:
+        if self.usage() + size > self.max_total_bytes:
+            raise WorkspaceFullError(
+                f"writing {relative!r} ({size} bytes) would take the workspace over its limit of "
+                f"{self.max_total_bytes} bytes"
+            )
+
+    def _parts(self, relative: str) -> list[str]:
+        """The checked components of ``relative`` (same rules as :meth:`resolve`)."""
+        self.resolve(relative)
+        parts = [p for p in PurePosixPath(os.fspath(relative).strip().replace("\\", "/")).parts if p != "."]
+        if not parts:
+            raise InvalidInputError(f"{relative!r} names the workspace itself, not a file")
+        return parts
+
+    @contextlib.contextmanager
+    def _walk(self, folders: list[str], *, create: bool) -> Iterator[int]:
+        """A handle on ``root/folders``, reached without following any symlink."""
+        self.ensure()
+        fd = os.open(self.root, _DIR_FLAGS)
         try:
-            return target.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise WorkspaceError(f"{relative!r} does not exist in the workspace") from None
+            for part in folders:
+                if create:
+                    with contextlib.suppress(FileExistsError):
+                        os.mkdir(part, 0o755, dir_fd=fd)
+                try:
+                    child = os.open(part, _DIR_FLAGS, dir_fd=fd)
+                except OSError as exc:
+                    raise self._refusal("/".join(folders), exc) from None
+                os.close(fd)
+                fd = child
+            yield fd
+        finally:
+            os.close(fd)
+
+    @staticmethod
+    def _refusal(relative: str, exc: OSError) -> WorkspaceError:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            return PathOutsideWorkspaceError(f"{relative!r} goes through a symlink or a file; refused")
+        if exc.errno == errno.ENOENT:
+            return WorkspaceError(f"{relative!r} does not exist in the workspace")
+        return WorkspaceError(f"cannot use {relative!r}: {exc.strerror}")
 
     def exists(self, relative: str) -> bool:
         return self.resolve(relative).exists()

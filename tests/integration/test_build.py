@@ -306,8 +306,11 @@ async def test_javascript_builds_an_express_server_that_answers_every_route(tmp_
 def git_history(root: Path) -> str:
     import subprocess
 
-    args = ["git", "log", "--format=%an|%s", "--name-only"]
-    return subprocess.run(args, cwd=root, capture_output=True, text=True, check=True).stdout
+    from autogpt.tools.git import Repo
+
+    args = ["git", "log", "--format=%an|%s", "--name-only"]  # git's folder is outside the workspace
+    env = Repo(root).git_env()
+    return subprocess.run(args, cwd=root, capture_output=True, text=True, check=True, env=env).stdout
 
 
 async def test_git_history_has_one_commit_per_task_by_its_agent(tmp_path: Path) -> None:

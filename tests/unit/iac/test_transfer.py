@@ -173,7 +173,7 @@ def test_a_transfer_that_stops_early_is_incomplete(ws: Workspace) -> None:
         ("link/escape.txt", PathOutsideWorkspaceError),  # a symlink out of the workspace
         (".venv/bin/python", TransferError),
         ("node_modules/x/index.js", TransferError),
-        (".autogpt/workspace-id", TransferError),
+        (".autogpt/workspace-id", PathOutsideWorkspaceError),  # a tool's own folder
         ("certs/server.key", TransferError),
     ],
 )

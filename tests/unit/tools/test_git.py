@@ -10,21 +10,22 @@ from autogpt.tools.git import Repo, author_email
 from autogpt.tools.workspace import Workspace
 
 
+def git(root: Path, *args: str) -> str:
+    """Plain git on the repository of the workspace at ``root`` (its git folder lives outside it)."""
+    env = Repo(root).git_env()
+    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True, env=env).stdout
+
+
 def git_log(root: Path) -> list[str]:
-    out = subprocess.run(
-        ["git", "log", "--format=%an|%ae|%s"], cwd=root, capture_output=True, text=True, check=True,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(root), "GIT_CONFIG_NOSYSTEM": "1"},
-    )  # fmt: skip
-    return out.stdout.splitlines()
+    return git(root, "log", "--format=%an|%ae|%s").splitlines()
 
 
 def tracked_files(root: Path) -> str:
-    return subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True, check=True).stdout
+    return git(root, "ls-files")
 
 
 def committed_files(root: Path) -> list[str]:
-    out = subprocess.run(["git", "ls-tree", "-r", "--name-only", "HEAD"], cwd=root, capture_output=True, text=True)
-    return out.stdout.splitlines()
+    return git(root, "ls-tree", "-r", "--name-only", "HEAD").splitlines()
 
 
 async def test_commits_are_authored_by_the_agent_without_any_git_identity(
@@ -71,9 +72,11 @@ async def test_agents_cannot_write_into_git_and_hooks_never_run(tmp_path: Path) 
     await repo.init()
     with pytest.raises(PathOutsideWorkspaceError, match=r"inside \.git"):
         ws.write_text(".git/hooks/pre-commit", "#!/bin/sh\ntouch pwned\n")
-    hook = ws.root / ".git/hooks/pre-commit"  # even if one got there some other way
-    hook.write_text(f"#!/bin/sh\ntouch {tmp_path / 'pwned'}\n")
-    hook.chmod(0o755)
+    assert not (ws.root / ".git").exists()  # git's own folder is kept outside the workspace
+    for hooks in (ws.root / ".git/hooks", repo.git_dir / "hooks"):  # even if one got there some other way
+        hooks.mkdir(parents=True, exist_ok=True)
+        (hooks / "pre-commit").write_text(f"#!/bin/sh\ntouch {tmp_path / 'pwned'}\n")
+        (hooks / "pre-commit").chmod(0o755)
     ws.write_text("a.py", "x = 1\n")
     assert await repo.commit("add a", "BackendGPT") is not None
     assert not (tmp_path / "pwned").exists()

@@ -140,18 +140,22 @@ def test_symlink_to_etc_is_refused(ws: Workspace, root: Path) -> None:
     assert not Path("/etc/autogpt-test-should-not-exist").exists()
 
 
-def test_symlink_pointing_inside_is_allowed(ws: Workspace, root: Path) -> None:
+def test_symlinks_are_never_followed_even_when_they_point_inside(ws: Workspace, root: Path) -> None:
+    """A sandboxed program can swap any folder for a link at any time, so no link is trusted."""
     ws.write_text("real/data.txt", "v1")
     (root / "alias").symlink_to(root / "real", target_is_directory=True)
     (root / "shortcut.txt").symlink_to("real/data.txt")
 
-    record = ws.write_text("alias/data.txt", "v2", agent="coder")
-    assert record.path == "real/data.txt"
-    assert (root / "real" / "data.txt").read_text() == "v2"
-    ws.write_text("shortcut.txt", "v3")
-    assert (root / "real" / "data.txt").read_text() == "v3"
-    assert (root / "shortcut.txt").is_symlink()
-    assert ws.read_text("alias/data.txt") == "v3"
+    with pytest.raises(PathOutsideWorkspaceError, match="symlink"):
+        ws.write_text("alias/data.txt", "v2", agent="coder")
+    with pytest.raises(PathOutsideWorkspaceError, match="symlink"):
+        ws.read_text("alias/data.txt")
+    with pytest.raises(PathOutsideWorkspaceError, match="symlink"):
+        ws.read_text("shortcut.txt")
+    ws.write_text("shortcut.txt", "v3")  # the link itself is replaced, its target untouched
+    assert (root / "real" / "data.txt").read_text() == "v1"
+    assert not (root / "shortcut.txt").is_symlink()
+    assert ws.read_text("shortcut.txt") == "v3"
 
 
 def test_successful_writes_leave_no_temp_files(ws: Workspace, root: Path) -> None:
@@ -166,8 +170,8 @@ def test_failed_write_keeps_old_content_and_leaves_no_temp_file(
 ) -> None:
     ws.write_text("state.json", '{"v": 1}', agent="coder")
 
-    def broken_replace(src: object, dst: object) -> None:
-        assert Path(str(src)).read_text() == '{"v": 2}'  # the temp file was fully written
+    def broken_replace(src: object, dst: object, **dir_fds: int) -> None:
+        assert (root / str(src)).read_text() == '{"v": 2}'  # the temp file was fully written
         raise OSError("disk gone")
 
     monkeypatch.setattr(os, "replace", broken_replace)
@@ -263,8 +267,10 @@ def test_the_manifest_lists_project_files_only(ws: Workspace, root: Path, outsid
     ws.write_text("app/main.py", "x = 1\n")
     ws.write_text("contract.json", "{}\n")
     _ = ws.identity
-    for noise in (".venv/bin/python", "node_modules/x/index.js", "app/__pycache__/m.pyc", ".home/.bashrc", ".env"):
+    for noise in (".venv/bin/python", "node_modules/x/index.js", "app/__pycache__/m.pyc", ".env"):
         ws.write_text(noise, "noise\n")
+    (root / ".home").mkdir()
+    (root / ".home/.bashrc").write_text("noise\n")  # the Sandbox's HOME: agents may not write there
     ws.write_text("deploy/server.key", "-----BEGIN " + "PRIVATE KEY-----\n")  # split: no key marker in the repo
     ws.write_text("settings.py", "KEY = 'sk-" + "a" * 30 + "'\n")  # looks like a secret
     (outside / "secret.txt").write_text("s")
