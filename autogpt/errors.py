@@ -33,6 +33,7 @@ and is raised again, as the same class, in the agent that asked (:func:`from_cod
     │   ├── SignatureError              missing or bad Ed25519 signature
     │   ├── PermissionDeniedError       identity not allowed to do that
     │   ├── AgentGoneError              the agent disconnected before replying (retryable)
+    │   ├── ResourceExhaustedError      a per-peer limit of the orchestrator was reached (retryable)
     │   └── UnreachableError            the orchestrator cannot be reached (retryable)
     ├── AgentError                      an agent could not finish its work
     │   └── WorkCancelledError          the work was stopped on request
@@ -77,6 +78,7 @@ class ErrorCode(IntEnum):
     WORKSPACE = 24
     PATH_OUTSIDE_WORKSPACE = 25
     OVERLOADED = 26
+    RESOURCE_EXHAUSTED = 27
 
 
 class AutoGPTError(Exception):
@@ -194,6 +196,13 @@ class AgentGoneError(IACError):
     retryable = True
 
 
+class ResourceExhaustedError(IACError):
+    """Too many streams for one certificate, or too many requests in flight on one stream."""
+
+    code = ErrorCode.RESOURCE_EXHAUSTED
+    retryable = True
+
+
 class UnreachableError(IACError):
     code = ErrorCode.AGENT_GONE
     retryable = True
@@ -247,6 +256,7 @@ _BY_CODE: dict[ErrorCode, type[AutoGPTError]] = {
     ErrorCode.WORKSPACE: WorkspaceError,
     ErrorCode.PATH_OUTSIDE_WORKSPACE: PathOutsideWorkspaceError,
     ErrorCode.OVERLOADED: IACError,
+    ErrorCode.RESOURCE_EXHAUSTED: ResourceExhaustedError,
 }
 
 

@@ -26,11 +26,22 @@ class OrchSettings(BaseSettings):
     max_envelope_bytes: int = Field(1 << 20, ge=1024, description="Largest envelope accepted (bytes).")
     max_frame_bytes: int = Field(8 << 20, ge=4096, description="Largest gRPC message accepted (bytes).")
     queue_size: int = Field(4096, ge=16, description="Outbound envelopes buffered per connection.")
+    queue_bytes: int = Field(16 << 20, ge=1 << 16, description="Outbound bytes buffered per connection.")
+    stall_timeout: float = Field(
+        30.0, gt=0, description="Seconds a connection's outbound queue may stay full before it is dropped."
+    )
+    frame_envelopes: int = Field(1024, ge=64, description="Most envelopes one received frame may hold.")
+    streams_per_cert: int = Field(16, ge=1, description="Most open streams per client certificate.")
+    pending_requests: int = Field(1024, ge=1, description="Most requests in flight per connection.")
+    agents_page: int = Field(100, ge=1, le=1000, description="Agents per Registered and per 'agents' listing page.")
+    tls_handshake_timeout: float = Field(10.0, gt=0, description="Seconds a TCP connection has to finish TLS.")
+    idle_timeout: float = Field(300.0, gt=0, description="Seconds a connection with no stream open is kept.")
     grace: float = Field(5.0, ge=0, description="Seconds in-flight streams get to finish on shutdown.")
     ledger: Path = Field(
         default_factory=_default_ledger, description="SQLite file of the task ledger (every routed request)."
     )
-    ledger_keep: int = Field(100_000, ge=0, description="Newest ledger rows kept (0: keep all).")
+    ledger_keep: int = Field(20_000, ge=0, description="Newest ledger rows kept per client certificate (0: keep all).")
+    ledger_days: float = Field(30.0, ge=0, description="Days a finished ledger row is kept (0: forever).")
     log_level: str = Field("info", description="debug, info, warning, error.")
 
 

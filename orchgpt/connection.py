@@ -1,21 +1,21 @@
 """One connected peer: its identity, its bounded outbound queue, and frame batching.
 
-The queue is bounded so one slow consumer can never make the orchestrator buffer
-without limit or stall anyone else: a full queue is reported to the sender as
-``OVERLOADED``. Frames coalesce whatever is queued (up to ``batch``) into one gRPC
-message: one envelope per frame when idle, many when busy.
+The queue is bounded by count and by bytes, so one slow consumer can never make the
+orchestrator buffer without limit or stall anyone else: a full queue is reported to the
+sender as ``OVERLOADED``, and a queue that stays full for ``stall_timeout`` gets its peer
+dropped (:meth:`Connection.abort`). Frames coalesce whatever is queued (up to ``batch``)
+into one gRPC message: one envelope per frame when idle, many when busy.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from autogpt.iac._gen import iac_pb2 as pb
-
-_CLOSE = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,65 +26,108 @@ class Peer:
     roles: frozenset[str]
 
 
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """Why we ended a stream: a gRPC status name (empty: end it with OK) and a message."""
+
+    status: str
+    message: str
+
+
 class Connection:
     def __init__(
-        self, agent_id: str, peer: Peer, role: str, *, queue_size: int, batch: int = 64, frame_bytes: int = 4 << 20
+        self,
+        agent_id: str,
+        peer: Peer,
+        role: str,
+        *,
+        queue_size: int,
+        queue_bytes: int = 16 << 20,
+        batch: int = 64,
+        frame_bytes: int = 4 << 20,
     ) -> None:
         self.agent_id = agent_id
         self.peer = peer
         self.role = role
         self.batch = batch
         self.frame_bytes = frame_bytes
-        self.fault = ""  # why the stream must end with an error status, if it must
+        self.queue_size = queue_size
+        self.queue_bytes = queue_bytes
+        self.fault: Fault | None = None  # set when the stream must end with an error status
         self.last_seen = time.monotonic()
+        self.full_since: float | None = None  # when the queue last started refusing, while it still does
         self.closed = asyncio.Event()
-        self._queue: asyncio.Queue[pb.Envelope | None] = asyncio.Queue(queue_size)
+        self.handler: asyncio.Task[object] | None = None  # the stream's task, cancelled by abort()
+        self.backlog: list[pb.Envelope] = []  # envelopes that came with the Register, routed first
+        self._queue: deque[tuple[pb.Envelope, int]] = deque()
+        self._bytes = 0
+        self._ready = asyncio.Event()
+
+    @property
+    def queued(self) -> tuple[int, int]:
+        """Envelopes and bytes waiting to be written to this peer."""
+        return len(self._queue), self._bytes
 
     def touch(self) -> None:
         self.last_seen = time.monotonic()
 
-    def offer(self, envelope: pb.Envelope) -> bool:
-        """Queue ``envelope`` for this peer; ``False`` when its queue is full."""
+    def offer(self, envelope: pb.Envelope, size: int | None = None) -> bool:
+        """Queue ``envelope`` for this peer; ``False`` when it is closed or its queue is full."""
         if self.closed.is_set():
             return False
-        try:
-            self._queue.put_nowait(envelope)
-        except asyncio.QueueFull:
+        size = envelope.ByteSize() if size is None else size
+        if len(self._queue) >= self.queue_size or (self._queue and self._bytes + size > self.queue_bytes):
+            if self.full_since is None:
+                self.full_since = time.monotonic()
             return False
+        self._queue.append((envelope, size))
+        self._bytes += size
+        self._ready.set()
         return True
 
     def close(self) -> None:
         """Ask the writer to end the stream after what is already queued."""
         if not self.closed.is_set():
             self.closed.set()
-            try:
-                self._queue.put_nowait(_CLOSE)
-            except asyncio.QueueFull:
-                # Make room for the close marker: the peer is going away anyway.
-                self._queue.get_nowait()
-                self._queue.put_nowait(_CLOSE)
+            self._ready.set()
+
+    def abort(self, status: str, message: str) -> None:
+        """End the stream now with an error status: what is queued is dropped, and a writer
+        blocked on a peer that does not read is cancelled."""
+        if self.fault is None:
+            self.fault = Fault(status, message)
+        self._queue.clear()
+        self._bytes = 0
+        self.close()
+        if self.handler is not None and not self.handler.done():
+            self.handler.cancel()
+
+    def stalled(self, timeout: float, now: float) -> bool:
+        return self.full_since is not None and now - self.full_since > timeout
 
     async def frames(self) -> AsyncIterator[pb.Frame]:
-        """Frames to write to the peer, until :meth:`close`."""
+        """Frames to write to the peer, until :meth:`close` and the queue is flushed."""
         while True:
-            first = await self._queue.get()
-            if first is _CLOSE:
-                return
+            while not self._queue:
+                if self.closed.is_set():
+                    return
+                self._ready.clear()
+                await self._ready.wait()
             frame = pb.Frame()
-            frame.envelopes.append(first)
-            size = first.ByteSize()
-            done = False
+            size = 0
             # Coalesce by count and by bytes, so a frame never outgrows the peer's limit.
-            while len(frame.envelopes) < self.batch and not self._queue.empty():
-                nxt = self._queue._queue[0]  # type: ignore[attr-defined]  # peek: deque of the queue
-                if nxt is not _CLOSE and size + nxt.ByteSize() > self.frame_bytes:
+            while self._queue and len(frame.envelopes) < self.batch:
+                envelope, bytes_ = self._queue[0]
+                if frame.envelopes and size + bytes_ > self.frame_bytes:
                     break
-                more = self._queue.get_nowait()
-                if more is _CLOSE:
-                    done = True
-                    break
-                size += more.ByteSize()
-                frame.envelopes.append(more)
+                self._queue.popleft()
+                self._bytes -= bytes_
+                size += bytes_
+                frame.envelopes.append(envelope)
+            if (
+                self.full_since is not None
+                and self._bytes <= self.queue_bytes // 2
+                and len(self._queue) <= self.queue_size // 2
+            ):
+                self.full_since = None
             yield frame
-            if done:
-                return

@@ -15,7 +15,9 @@ background task writes them, off the event loop, in one transaction per batch (W
 A write starts ``batch_window`` (50 ms) after the first event that needs it, and takes
 everything that arrived by then; whatever arrives while it runs goes into the next one.
 So batches grow with the load, and a crash of the process loses at most the last moment.
-Rows beyond ``keep`` are pruned, oldest first. ``orchgpt tasks`` reads the file.
+Retention is per client certificate and by age, never one global count: each certificate
+keeps its newest ``keep`` rows, and finished rows older than ``days`` go. So a peer that
+floods the ledger only ever pushes out its own history. ``orchgpt tasks`` reads the file.
 """
 
 from __future__ import annotations
@@ -58,10 +60,16 @@ CREATE TABLE IF NOT EXISTS tasks (
     accepted_us INTEGER,
     finished_us INTEGER,
     run INTEGER NOT NULL,
+    cert TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (requester, request_id)
 );
 CREATE INDEX IF NOT EXISTS tasks_by_time ON tasks (created_us);
 CREATE INDEX IF NOT EXISTS tasks_by_state ON tasks (state);
+"""
+
+_INDEXES = """
+CREATE INDEX IF NOT EXISTS tasks_by_cert ON tasks (cert, created_us);
+CREATE INDEX IF NOT EXISTS tasks_by_finish ON tasks (finished_us);
 """
 
 
@@ -110,6 +118,10 @@ def _connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.executescript(_SCHEMA)
+            columns = {row[1] for row in db.execute("PRAGMA table_info(tasks)")}
+            if "cert" not in columns:  # a ledger from before per-certificate retention
+                db.execute("ALTER TABLE tasks ADD COLUMN cert TEXT NOT NULL DEFAULT ''")
+            db.executescript(_INDEXES)
         db.execute("PRAGMA busy_timeout=5000")
         return db
     except (sqlite3.Error, OSError) as exc:
@@ -121,9 +133,10 @@ def _connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
 class Ledger:
     """Write side, owned by one orchestrator process."""
 
-    def __init__(self, path: Path, *, keep: int = 100_000, batch_window: float = 0.05) -> None:
+    def __init__(self, path: Path, *, keep: int = 20_000, days: float = 30.0, batch_window: float = 0.05) -> None:
         self.path = path
         self.keep = keep
+        self.days = days
         self.batch_window = batch_window
         self._wake = asyncio.Event()
         self._closed = asyncio.Event()
@@ -132,7 +145,8 @@ class Ledger:
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self.run = 0
-        self._since_prune = 0
+        self._since_prune: dict[str, int] = {}  # certificate -> rows added since its last prune
+        self._aged = 0.0  # when rows were last pruned by age (monotonic)
         self._lock_fd: int | None = None
         self._closing = False
 
@@ -216,8 +230,10 @@ class Ledger:
 
     # -- events (called on the routing path: appends only) ----------------------------
 
-    def opened(self, requester: str, request_id: str, session_id: str, recipient: str, agent: str, what: str) -> None:
-        row = (requester, request_id, session_id, recipient, agent, what[:300], _now_us(), self.run)
+    def opened(
+        self, requester: str, request_id: str, session_id: str, recipient: str, agent: str, what: str, cert: str = ""
+    ) -> None:
+        row = (requester, request_id, session_id, recipient, agent, what[:300], _now_us(), self.run, cert or requester)
         self._add("open", row)
 
     def accepted(self, requester: str, request_id: str) -> None:
@@ -228,8 +244,22 @@ class Ledger:
     ) -> None:
         self._add("finish", (state, error[:300], tokens[0], tokens[1], _now_us(), requester, request_id))
 
-    def refused(self, requester: str, request_id: str, session_id: str, recipient: str, what: str, error: str) -> None:
-        row = (requester, request_id, session_id, recipient, what[:300], error[:300], _now_us(), _now_us(), self.run)
+    def refused(
+        self, requester: str, request_id: str, session_id: str, recipient: str, what: str, error: str, cert: str = ""
+    ) -> None:
+        now = _now_us()
+        row = (
+            requester,
+            request_id,
+            session_id,
+            recipient,
+            what[:300],
+            error[:300],
+            now,
+            now,
+            self.run,
+            cert or requester,
+        )
         self._add("refuse", row)
 
     # -- writing ---------------------------------------------------------------------
@@ -281,7 +311,7 @@ class Ledger:
                 if op == "open":
                     db.execute(
                         "INSERT OR REPLACE INTO tasks (requester, request_id, session_id, recipient, agent, what, "
-                        "state, created_us, run) VALUES (?, ?, ?, ?, ?, ?, 'routed', ?, ?)",
+                        "state, created_us, run, cert) VALUES (?, ?, ?, ?, ?, ?, 'routed', ?, ?, ?)",
                         row,
                     )
                 elif op == "accept":
@@ -299,20 +329,33 @@ class Ledger:
                 else:
                     db.execute(
                         "INSERT OR REPLACE INTO tasks (requester, request_id, session_id, recipient, what, error, "
-                        "state, created_us, finished_us, run) VALUES (?, ?, ?, ?, ?, ?, 'refused', ?, ?, ?)",
+                        "state, created_us, finished_us, run, cert) VALUES (?, ?, ?, ?, ?, ?, 'refused', ?, ?, ?, ?)",
                         row,
                     )
-            self._since_prune += sum(op in ("open", "refuse") for op, _ in events)
-            if self.keep and self._since_prune >= max(self.keep // 10, 1):
-                self._since_prune = 0
-                db.execute(
-                    "DELETE FROM tasks WHERE rowid <= (SELECT rowid FROM tasks ORDER BY rowid DESC LIMIT 1 OFFSET ?)",
-                    (self.keep,),
-                )
+            self._prune(db, events)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
+
+    def _prune(self, db: sqlite3.Connection, events: list[tuple[str, tuple[Any, ...]]]) -> None:
+        """Each certificate keeps its newest ``keep`` rows; finished rows older than ``days`` go."""
+        if self.keep:
+            for op, row in events:
+                if op in ("open", "refuse"):
+                    self._since_prune[row[-1]] = self._since_prune.get(row[-1], 0) + 1
+            due = [cert for cert, added in self._since_prune.items() if added >= max(self.keep // 10, 1)]
+            for cert in due:
+                del self._since_prune[cert]
+                db.execute(
+                    "DELETE FROM tasks WHERE cert = ? AND rowid IN (SELECT rowid FROM tasks WHERE cert = ? "
+                    "ORDER BY created_us DESC, rowid DESC LIMIT -1 OFFSET ?)",
+                    (cert, cert, self.keep),
+                )
+        if self.days and time.monotonic() - self._aged > 60:
+            self._aged = time.monotonic()
+            cutoff = _now_us() - int(self.days * 86_400e6)
+            db.execute("DELETE FROM tasks WHERE finished_us IS NOT NULL AND finished_us < ?", (cutoff,))
 
 
 def read_entries(path: Path, *, state: str | None = None, limit: int = 50) -> list[Entry]:

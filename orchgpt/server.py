@@ -52,12 +52,17 @@ class Orchestrator:
     def __init__(self, settings: OrchSettings) -> None:
         self.settings = settings
         self.state = State.NEW
-        self.ledger = Ledger(settings.ledger, keep=settings.ledger_keep)
+        self.ledger = Ledger(settings.ledger, keep=settings.ledger_keep, days=settings.ledger_days)
         self.board = Switchboard(
             max_envelope_bytes=settings.max_envelope_bytes,
             queue_size=settings.queue_size,
             heartbeat_timeout=settings.heartbeat_timeout,
             ledger=self.ledger,
+            queue_bytes=settings.queue_bytes,
+            streams_per_cert=settings.streams_per_cert,
+            pending_requests=settings.pending_requests,
+            agents_page=settings.agents_page,
+            stall_timeout=settings.stall_timeout,
         )
         self.health = health.HealthServicer()
         self.port = 0
@@ -78,10 +83,19 @@ class Orchestrator:
                 ("grpc.keepalive_timeout_ms", 10_000),
                 ("grpc.http2.min_ping_interval_without_data_ms", 5_000),
                 ("grpc.keepalive_permit_without_calls", 1),
+                # A peer that never finishes TLS, or keeps a connection with no stream open, is let go.
+                ("grpc.server_handshake_timeout_ms", int(self.settings.tls_handshake_timeout * 1000)),
+                ("grpc.max_connection_idle_ms", int(self.settings.idle_timeout * 1000)),
+                ("grpc.max_concurrent_streams", self.settings.streams_per_cert),
             ]
         )
         pb_grpc.add_IacServicer_to_server(  # type: ignore[no-untyped-call]
-            IacServicer(self.board, handshake_timeout=self.settings.handshake_timeout), server
+            IacServicer(
+                self.board,
+                handshake_timeout=self.settings.handshake_timeout,
+                frame_envelopes=self.settings.frame_envelopes,
+            ),
+            server,
         )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         reflection.enable_server_reflection(
@@ -104,7 +118,7 @@ class Orchestrator:
         return self.port
 
     async def _sweep(self) -> None:
-        interval = max(self.settings.heartbeat_timeout / 4, 0.05)
+        interval = max(min(self.settings.heartbeat_timeout, self.settings.stall_timeout) / 4, 0.05)
         while True:
             await asyncio.sleep(interval)
             self.board.sweep(self.settings.heartbeat_timeout)

@@ -1,13 +1,14 @@
 """The gRPC servicer: stream plumbing only. Identity, handshake, then two loops: a reader
-task feeding the switchboard, and this handler writing the connection's frames. Cleanup
-is in ``finally``, so however a stream ends its agent is unregistered and whoever waits
-on it is told."""
+task feeding the switchboard, and this handler writing the connection's frames. The
+handler is a coroutine writing through ``context.write`` (not an async generator), so a
+cancellation always lands in our code; cleanup is in one ``finally`` that covers the
+Registered answer too, so however a stream ends its agent is unregistered, its stream
+uncounted, and whoever waits on it is told."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import grpc
 
@@ -16,10 +17,14 @@ from autogpt.iac._gen import iac_pb2 as pb
 from autogpt.iac._gen import iac_pb2_grpc as pb_grpc
 from autogpt.iac.envelope import Kind
 from autogpt.logs import get_logger
+from orchgpt.admission import AdmissionError
 from orchgpt.connection import Connection, Peer
-from orchgpt.switchboard import AdmissionError, Switchboard, error_envelope
+from orchgpt.switchboard import Switchboard, error_envelope
 
 log = get_logger("orchgpt")
+
+SLICE = 64
+"""Envelopes routed before the loop gets a turn for other streams."""
 
 
 def peer_of(context: grpc.aio.ServicerContext[pb.Frame, pb.Frame]) -> Peer | None:
@@ -37,13 +42,14 @@ def peer_of(context: grpc.aio.ServicerContext[pb.Frame, pb.Frame]) -> Peer | Non
 
 
 class IacServicer(pb_grpc.IacServicer):
-    def __init__(self, board: Switchboard, *, handshake_timeout: float) -> None:
+    def __init__(self, board: Switchboard, *, handshake_timeout: float, frame_envelopes: int = 1024) -> None:
         self.board = board
         self.handshake_timeout = handshake_timeout
+        self.frame_envelopes = frame_envelopes
 
-    async def Connect(
+    async def Connect(  # the reader/writer form: writes go through context
         self, request_iterator: AsyncIterator[pb.Frame], context: grpc.aio.ServicerContext[pb.Frame, pb.Frame]
-    ) -> AsyncIterator[pb.Frame]:
+    ) -> None:
         peer = peer_of(context)
         if peer is None:
             log.warning("refused", reason="no usable client certificate", peer=context.peer())
@@ -51,45 +57,101 @@ class IacServicer(pb_grpc.IacServicer):
                 grpc.StatusCode.UNAUTHENTICATED, "a client certificate from this deployment is required"
             )
         assert peer is not None
+        if not self.board.open_stream(peer):
+            limit = self.board.streams_per_cert
+            log.warning("refused", reason="too many streams", cert=peer.name, limit=limit)
+            await context.write(_refusal(ErrorCode.RESOURCE_EXHAUSTED, f"{peer.name!r} has {limit} streams open"))
+            return
+        conn: Connection | None = None
         try:
-            first = await asyncio.wait_for(anext(request_iterator), self.handshake_timeout)
+            conn = await self._handshake(peer, request_iterator, context)
+            if conn is not None:
+                await self._serve(conn, request_iterator, context)
+        except asyncio.CancelledError:
+            if conn is None or conn.fault is None:
+                raise  # the peer went away, or the server stops
+            asyncio.current_task().uncancel()  # type: ignore[union-attr]  # we aborted it: report why
+        finally:
+            # Every exit (refusal, error, cancellation, a Registered too big to send) ends here.
+            if conn is not None:
+                self.board.leave(conn)
+            self.board.close_stream(peer)
+        if conn is not None and conn.fault is not None and conn.fault.status:
+            await context.abort(grpc.StatusCode[conn.fault.status], conn.fault.message)
+
+    async def _handshake(
+        self, peer: Peer, frames: AsyncIterator[pb.Frame], context: grpc.aio.ServicerContext[pb.Frame, pb.Frame]
+    ) -> Connection | None:
+        """Register the peer and send it Registered, or refuse it and return None."""
+        try:
+            first = await asyncio.wait_for(anext(frames), self.handshake_timeout)
         except (TimeoutError, StopAsyncIteration):
             await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "no Register received")
+        refusal: tuple[ErrorCode, str] | None = None
         if not first.envelopes or first.envelopes[0].WhichOneof("payload") != "register":
-            yield _refusal(ErrorCode.INVALID_ENVELOPE, "the first envelope of a stream must be a Register")
-            return
+            refusal = (ErrorCode.INVALID_ENVELOPE, "the first envelope of a stream must be a Register")
+        elif (size := first.envelopes[0].ByteSize()) > self.board.max_envelope_bytes:
+            refusal = (
+                ErrorCode.ENVELOPE_TOO_LARGE,
+                f"register of {size} bytes exceeds {self.board.max_envelope_bytes}",
+            )
+        elif len(first.envelopes) > self.frame_envelopes:
+            refusal = (
+                ErrorCode.RESOURCE_EXHAUSTED,
+                f"frame of {len(first.envelopes)} envelopes exceeds {self.frame_envelopes}",
+            )
+        if refusal is not None:
+            await context.write(_refusal(*refusal))
+            return None
         try:
             conn = self.board.admit(peer, first.envelopes[0].register)
         except AdmissionError as exc:
             log.warning("register_refused", cert=peer.name, error=exc.message)
-            yield _refusal(exc.code, exc.message)
-            return
-        yield pb.Frame(envelopes=[self.board.registered(conn)])
-        if len(first.envelopes) > 1:
-            self.board.handle_frame(conn, first.envelopes[1:])
-        reader = asyncio.create_task(self._read(conn, request_iterator), name=f"read-{conn.agent_id}")
+            await context.write(_refusal(exc.code, exc.message))
+            return None
+        conn.handler = asyncio.current_task()
+        conn.backlog = list(first.envelopes[1:])
         try:
+            await context.write(pb.Frame(envelopes=[self.board.registered(conn)]))
+        except BaseException:
+            self.board.leave(conn)  # never a registered ghost, whatever stopped the answer
+            raise
+        return conn
+
+    async def _serve(
+        self, conn: Connection, frames: AsyncIterator[pb.Frame], context: grpc.aio.ServicerContext[pb.Frame, pb.Frame]
+    ) -> None:
+        async with asyncio.TaskGroup() as tasks:
+            reader = tasks.create_task(self._read(conn, frames), name=f"read-{conn.agent_id}")
             async for frame in conn.frames():
-                yield frame
-        finally:
+                await context.write(frame)
             reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
-            self.board.leave(conn)
-        if conn.fault:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, conn.fault)
 
     async def _read(self, conn: Connection, frames: AsyncIterator[pb.Frame]) -> None:
         try:
+            await self._route(conn, conn.backlog)
+            conn.backlog = []
             async for frame in frames:
-                self.board.handle_frame(conn, frame.envelopes)
+                if len(frame.envelopes) > self.frame_envelopes:
+                    limit = self.frame_envelopes
+                    conn.abort("RESOURCE_EXHAUSTED", f"frame of {len(frame.envelopes)} envelopes exceeds {limit}")
+                    return
+                conn.touch()
+                await self._route(conn, frame.envelopes)
         except grpc.aio.AioRpcError as exc:
             log.info("stream_broken", agent=conn.agent_id, code=exc.code().name)
         except Exception as exc:  # an undecodable frame surfaces here, from the request iterator
-            conn.fault = f"undecodable frame: {type(exc).__name__}"
+            conn.abort("INVALID_ARGUMENT", f"undecodable frame: {type(exc).__name__}")
             log.warning("bad_frame", agent=conn.agent_id, error=conn.fault)
         finally:
             conn.close()
+
+    async def _route(self, conn: Connection, envelopes: Sequence[pb.Envelope]) -> None:
+        """Route in slices, letting other streams in between: one big frame never holds the loop."""
+        for start in range(0, len(envelopes), SLICE):
+            self.board.handle_frame(conn, envelopes[start : start + SLICE])
+            if start + SLICE < len(envelopes):
+                await asyncio.sleep(0)
 
 
 def _refusal(code: ErrorCode, message: str) -> pb.Frame:

@@ -6,7 +6,9 @@ its signature). The sender field is always overwritten with the connection's ide
 When a :class:`~orchgpt.ledger.Ledger` is attached, every request's life (routed, accepted,
 answered, refused, lost) is recorded in it; that only appends to a list here.
 Nothing here blocks: a peer that cannot take more gets ``OVERLOADED``, not a stalled
-orchestrator.
+orchestrator. Everything a peer can make the orchestrator hold is bounded: streams per
+certificate, requests in flight per connection, bytes queued per connection, the size of
+a Register (:mod:`orchgpt.admission`) and of any one answer about the registry (pages).
 """
 
 from __future__ import annotations
@@ -15,25 +17,20 @@ import json
 import time
 import uuid
 from collections.abc import Iterable
+from dataclasses import replace
 
 from autogpt.errors import AutoGPTError, ErrorCode
 from autogpt.iac._gen import iac_pb2 as pb
 from autogpt.iac.envelope import PROTOCOL_VERSION, ROUTER_ID, Address, Kind, now_us
-from autogpt.iac.router import AgentRecord, Router
+from autogpt.iac.router import Router
 from autogpt.logs import get_logger
+from orchgpt.admission import check_register, info, page
 from orchgpt.connection import Connection, Peer
 from orchgpt.ledger import Ledger
 
 log = get_logger("orchgpt")
 
 _TARGETS = {"agent_id": "agent", "role": "role", "topic": "topic"}
-
-
-class AdmissionError(Exception):
-    def __init__(self, code: ErrorCode, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def error_envelope(
@@ -52,15 +49,31 @@ def error_envelope(
 
 class Switchboard:
     def __init__(
-        self, *, max_envelope_bytes: int, queue_size: int, heartbeat_timeout: float = 30.0, ledger: Ledger | None = None
+        self,
+        *,
+        max_envelope_bytes: int,
+        queue_size: int,
+        heartbeat_timeout: float = 30.0,
+        ledger: Ledger | None = None,
+        queue_bytes: int = 16 << 20,
+        streams_per_cert: int = 16,
+        pending_requests: int = 1024,
+        agents_page: int = 100,
+        stall_timeout: float = 30.0,
     ) -> None:
         self.router = Router()
         self.ledger = ledger
         self.stopping = False  # set while the orchestrator shuts down
         self.connections: dict[str, Connection] = {}
+        self.streams: dict[str, int] = {}  # certificate name -> open streams, registered or not
         self.max_envelope_bytes = max_envelope_bytes
         self.queue_size = queue_size
+        self.queue_bytes = queue_bytes
         self.heartbeat_timeout = heartbeat_timeout
+        self.streams_per_cert = streams_per_cert
+        self.pending_requests = pending_requests
+        self.agents_page = agents_page
+        self.stall_timeout = stall_timeout
 
     @property
     def heartbeat_ms(self) -> int:
@@ -69,41 +82,33 @@ class Switchboard:
 
     # -- joining and leaving -------------------------------------------------------------
 
+    def open_stream(self, peer: Peer) -> bool:
+        """Count a new stream of ``peer``'s certificate; False when it has too many open."""
+        if self.streams.get(peer.name, 0) >= self.streams_per_cert:
+            return False
+        self.streams[peer.name] = self.streams.get(peer.name, 0) + 1
+        return True
+
+    def close_stream(self, peer: Peer) -> None:
+        left = self.streams.get(peer.name, 0) - 1
+        if left > 0:
+            self.streams[peer.name] = left
+        else:
+            self.streams.pop(peer.name, None)
+
     def admit(self, peer: Peer, register: pb.Register) -> Connection:
-        """Check a Register against the certificate and add the peer, or raise AdmissionError."""
-        if register.protocol_version != PROTOCOL_VERSION:
-            raise AdmissionError(
-                ErrorCode.UNSUPPORTED_VERSION,
-                f"protocol version {register.protocol_version} is not supported; this orchestrator speaks "
-                f"{PROTOCOL_VERSION}",
-            )
-        if peer.name == ROUTER_ID:
-            raise AdmissionError(ErrorCode.PERMISSION_DENIED, f"the name {ROUTER_ID!r} is reserved for the router")
-        role = register.role.strip().lower()
-        if not role:
-            raise AdmissionError(ErrorCode.INVALID_ENVELOPE, "register names no role")
-        if role not in peer.roles:
-            allowed = ", ".join(sorted(peer.roles)) or "none"
-            raise AdmissionError(
-                ErrorCode.PERMISSION_DENIED,
-                f"certificate {peer.name!r} may not register as {role!r} (allowed: {allowed})",
-            )
+        """Check a Register against the certificate and the limits and add the peer, or raise
+        AdmissionError."""
+        role, record = check_register(peer.name, peer.roles, register)
         agent_id = peer.name if peer.name not in self.connections else f"{peer.name}-{uuid.uuid4().hex[:6]}"
-        record = AgentRecord(
-            agent_id,
-            role,
-            frozenset(register.capabilities),
-            frozenset(register.topics),
-            bytes(register.public_key),
-            register.name or peer.name,
-        )
-        self.router.register(record)
-        conn = Connection(agent_id, peer, role, queue_size=self.queue_size)
+        self.router.register(replace(record, agent_id=agent_id))
+        conn = Connection(agent_id, peer, role, queue_size=self.queue_size, queue_bytes=self.queue_bytes)
         self.connections[agent_id] = conn
         log.info("register", agent=agent_id, role=role, cert=peer.name)
         return conn
 
     def registered(self, conn: Connection) -> pb.Envelope:
+        first, more = page(self.router.agents(), 0, self.agents_page)
         return pb.Envelope(
             id=uuid.uuid4().hex,
             sender=ROUTER_ID,
@@ -113,8 +118,9 @@ class Switchboard:
             registered=pb.Registered(
                 protocol_version=PROTOCOL_VERSION,  # type: ignore[arg-type]
                 agent_id=conn.agent_id,
-                agents=self._agent_infos(),
+                agents=[info(a) for a in first],
                 heartbeat_ms=self.heartbeat_ms,
+                more_agents=more is not None,
             ),
         )
 
@@ -149,13 +155,23 @@ class Switchboard:
         log.info("disconnect", agent=conn.agent_id, role=conn.role, orphaned=len(orphaned))
 
     def sweep(self, timeout: float, now: float | None = None) -> list[Connection]:
-        """Close connections silent for longer than ``timeout`` seconds."""
+        """Close connections silent for longer than ``timeout`` seconds, and drop those whose
+        outbound queue has stayed full for longer than ``stall_timeout`` (they do not read)."""
         now = time.monotonic() if now is None else now
         stale = [c for c in self.connections.values() if now - c.last_seen > timeout]
         for conn in stale:
             log.warning("heartbeat_timeout", agent=conn.agent_id, silent_for=round(now - conn.last_seen, 1))
-            conn.close()
-        return stale
+            conn.abort("", "heartbeat timeout")  # its stream ends with OK, even if it stopped reading
+        slow = [c for c in self.connections.values() if c.stalled(self.stall_timeout, now)]
+        for conn in slow:
+            count, size = conn.queued
+            log.warning("slow_consumer", agent=conn.agent_id, queued=count, queued_bytes=size)
+            conn.abort(
+                "RESOURCE_EXHAUSTED",
+                f"{conn.agent_id} read too slowly: its outbound queue ({count} envelopes, {size} bytes) "
+                f"stayed full for over {self.stall_timeout:g}s",
+            )
+        return stale + slow
 
     # -- routing -------------------------------------------------------------------------
 
@@ -175,12 +191,19 @@ class Switchboard:
             self._bounce(conn, env, ErrorCode.INVALID_ENVELOPE, problem)
             return
         env.sender = conn.agent_id  # identity comes from the connection, never from the client
+        size = env.ByteSize()
         target = env.recipient.WhichOneof("target")
         if target == "agent_id" and env.recipient.agent_id == ROUTER_ID:
             self._control(conn, env)
             return
         kind = Kind(env.kind)
         recipient = Address(_TARGETS[target], getattr(env.recipient, target))  # type: ignore[arg-type]
+        if kind is Kind.REQUEST and self.router.outstanding(conn.agent_id) >= self.pending_requests:
+            limit = self.pending_requests
+            self._bounce(
+                conn, env, ErrorCode.RESOURCE_EXHAUSTED, f"{limit} requests are in flight already", retryable=True
+            )
+            return
         try:
             targets = self.router.route_header(
                 kind,
@@ -193,27 +216,33 @@ class Switchboard:
         except AutoGPTError as exc:
             log.info("route_error", agent=conn.agent_id, recipient=str(recipient), error=str(exc))
             if self.ledger is not None and kind is Kind.REQUEST:
-                self.ledger.refused(conn.agent_id, env.id, env.session_id, str(recipient), _what(env), exc.code.name)
+                what = _what(env)
+                self.ledger.refused(
+                    conn.agent_id, env.id, env.session_id, str(recipient), what, exc.code.name, conn.peer.name
+                )
             self._bounce(conn, env, exc.code, str(exc))
             return
         for agent_id in targets:
             peer = self.connections.get(agent_id)
-            if peer is None or not peer.offer(env):
+            if peer is None or not peer.offer(env, size):
                 if int(env.kind) == Kind.REQUEST:
                     self.router.forget(conn.agent_id, env.id)  # answered here: no AGENT_GONE later
                     if self.ledger is not None:
                         what = _what(env)
-                        self.ledger.refused(conn.agent_id, env.id, env.session_id, agent_id, what, "OVERLOADED")
+                        self.ledger.refused(
+                            conn.agent_id, env.id, env.session_id, agent_id, what, "OVERLOADED", conn.peer.name
+                        )
                 self._bounce(conn, env, ErrorCode.OVERLOADED, f"{agent_id} cannot take more work now", retryable=True)
             elif self.ledger is not None:
-                self._record(env, kind, recipient, agent_id)
+                self._record(conn, env, kind, recipient, agent_id)
 
-    def _record(self, env: pb.Envelope, kind: Kind, recipient: Address, agent_id: str) -> None:
+    def _record(self, conn: Connection, env: pb.Envelope, kind: Kind, recipient: Address, agent_id: str) -> None:
         """A routed envelope's mark in the ledger: a request opens a row, its acceptance and
         its reply move it on. Other traffic (file chunks, progress, topics) is not recorded."""
         assert self.ledger is not None
         if kind is Kind.REQUEST:
-            self.ledger.opened(env.sender, env.id, env.session_id, str(recipient), agent_id, _what(env))
+            what = _what(env)
+            self.ledger.opened(env.sender, env.id, env.session_id, str(recipient), agent_id, what, conn.peer.name)
             return
         if not env.correlation_id or recipient.kind != "agent":
             return
@@ -248,32 +277,45 @@ class Switchboard:
         if which == "heartbeat":
             return
         if which == "command" and env.command.action == "agents":
-            agents = [
-                {
-                    "agent_id": a.agent_id,
-                    "role": a.role,
-                    "capabilities": sorted(a.capabilities),
-                    "public_key": a.public_key.hex(),
-                }
-                for a in self.router.agents()
-            ]
-            reply = pb.Envelope(
-                id=uuid.uuid4().hex,
-                correlation_id=env.id,
-                session_id=env.session_id,
-                sender=ROUTER_ID,
-                recipient=pb.Address(agent_id=conn.agent_id),
-                kind=int(Kind.REPLY),  # type: ignore[arg-type]
-                timestamp_us=now_us(),
-                result=pb.Result(
-                    ok=True,
-                    output="\n".join(f"{a['agent_id']:<24} {a['role']}" for a in agents),
-                    data_json=json.dumps({"agents": agents}, separators=(",", ":")),
-                ),
-            )
-            conn.offer(reply)
+            conn.offer(self._listing(conn, env))
             return
         self._bounce(conn, env, ErrorCode.UNKNOWN_ACTION, "the router answers only heartbeats and 'agents'")
+
+    def _listing(self, conn: Connection, env: pb.Envelope) -> pb.Envelope:
+        """One page of the agent list: ``args_json`` may say ``{"start": N, "limit": L}``; the
+        reply's ``next`` is where the following page starts (absent on the last page)."""
+        try:
+            args = json.loads(env.command.args_json or "{}")
+            start, limit = int(args.get("start", 0)), int(args.get("limit", self.agents_page))
+        except (ValueError, TypeError, AttributeError):
+            start, limit = 0, self.agents_page
+        records, more = page(self.router.agents(), start, max(1, min(limit, self.agents_page)))
+        agents = [
+            {
+                "agent_id": a.agent_id,
+                "role": a.role,
+                "capabilities": sorted(a.capabilities),
+                "public_key": a.public_key.hex(),
+            }
+            for a in records
+        ]
+        data: dict[str, object] = {"agents": agents, "total": len(self.router)}
+        if more is not None:
+            data["next"] = more
+        return pb.Envelope(
+            id=uuid.uuid4().hex,
+            correlation_id=env.id,
+            session_id=env.session_id,
+            sender=ROUTER_ID,
+            recipient=pb.Address(agent_id=conn.agent_id),
+            kind=int(Kind.REPLY),  # type: ignore[arg-type]
+            timestamp_us=now_us(),
+            result=pb.Result(
+                ok=True,
+                output="\n".join(f"{a['agent_id']:<24} {a['role']}" for a in agents),
+                data_json=json.dumps(data, separators=(",", ":")),
+            ),
+        )
 
     def _bounce(
         self, conn: Connection, env: pb.Envelope, code: ErrorCode, message: str, *, retryable: bool = False
@@ -284,6 +326,9 @@ class Switchboard:
         not wait in vain: the request it answered fails at once with the same error."""
         if int(env.kind) == Kind.REPLY:
             log.info("reply_dropped", agent=conn.agent_id, error=message)
+            if code is ErrorCode.PERMISSION_DENIED:  # not its request to answer: tell the sender only
+                conn.offer(error_envelope(conn.agent_id, code, message, kind=Kind.CONTROL, correlation_id=env.id))
+                return
             requester = env.recipient.agent_id if env.recipient.WhichOneof("target") == "agent_id" else ""
             pending = self.router.pending(requester, env.correlation_id) if requester else None
             if pending is not None and pending.target == conn.agent_id:
@@ -301,12 +346,6 @@ class Switchboard:
             return
         kind = Kind.REPLY if int(env.kind) == Kind.REQUEST else Kind.CONTROL
         conn.offer(error_envelope(conn.agent_id, code, message, kind=kind, correlation_id=env.id, retryable=retryable))
-
-    def _agent_infos(self) -> list[pb.AgentInfo]:
-        return [
-            pb.AgentInfo(agent_id=a.agent_id, role=a.role, capabilities=sorted(a.capabilities), public_key=a.public_key)
-            for a in self.router.agents()
-        ]
 
 
 def _what(env: pb.Envelope) -> str:

@@ -24,6 +24,7 @@ from orchgpt.ledger import STATES
 def tasks(ledger: Path | None, state: str | None, limit: int, as_json: bool) -> None:
     """The newest requests orchgpt routed: who asked, which agent took it, how it ended."""
     from autogpt.cli.errors import exit_code_for, report
+    from autogpt.cli.printable import printable
     from autogpt.errors import AutoGPTError
     from orchgpt.config import load_orch_settings
     from orchgpt.ledger import counts, read_entries
@@ -40,12 +41,13 @@ def tasks(ledger: Path | None, state: str | None, limit: int, as_json: bool) -> 
             click.echo(json.dumps({**asdict(entry), "seconds": entry.seconds}, separators=(",", ":")))
         return
     click.echo(f"{'STARTED':<19} {'STATE':<11} {'SECONDS':>8}  {'FROM':<14} {'AGENT':<14} WHAT")
-    for e in entries:
+    for e in entries:  # every field a peer wrote is escaped: nothing raw reaches the terminal
         started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.created_us / 1e6))
         seconds = "" if e.seconds is None else f"{e.seconds:.1f}"
-        what = e.what.splitlines()[0][:60] if e.what else ""
+        what = printable(e.what, newlines=False)[:60]
         if e.error:
-            what += f"  [{e.error.splitlines()[0][:60]}]"
-        click.echo(f"{started:<19} {e.state:<11} {seconds:>8}  {e.requester:<14} {e.agent or e.recipient:<14} {what}")
+            what += f"  [{printable(e.error, newlines=False)[:60]}]"
+        who, agent = printable(e.requester, newlines=False), printable(e.agent or e.recipient, newlines=False)
+        click.echo(f"{started:<19} {e.state:<11} {seconds:>8}  {who:<14} {agent:<14} {what}")
     summary = ", ".join(f"{totals[s]:,} {s}" for s in STATES if totals.get(s))
     click.echo(f"{len(entries)} shown; in the ledger: {summary or 'nothing yet'} ({path})")

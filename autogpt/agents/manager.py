@@ -28,7 +28,7 @@ from autogpt.agents.base import Agent, Context, action
 from autogpt.agents.catalog import find_role
 from autogpt.agents.verdict import Verdict
 from autogpt.errors import AutoGPTError, ConfigError, ErrorCode, InvalidInputError
-from autogpt.iac.envelope import ROUTER_ID, Address, Command, Result, Status, Task
+from autogpt.iac.envelope import Address, Command, Result, Status, Task
 from autogpt.llm.base import Message, Options, Usage
 from autogpt.llm.usage import charge, spent_so_far
 from autogpt.mind.idea import collection_examples, collection_verbs, read_stated, wants_page
@@ -335,8 +335,7 @@ class ManagerGPT(Agent):
 
     async def _live_roles(self) -> set[str]:
         """The roles the connected agents serve, as the router lists them."""
-        listing = await self.bus.call(Address.agent(ROUTER_ID), Command("agents"), timeout=30)
-        return {str(a.get("role", "")) for a in listing.data.get("agents", [])}
+        return {str(a.get("role", "")) for a in await self.bus.list_agents()}
 
     async def _commit(self, task: PlannedTask, summary: str, paths: list[str], ctx: Context) -> None:
         """One commit per finished task, of the files it produced, authored as the agent that did it

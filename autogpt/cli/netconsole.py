@@ -22,9 +22,10 @@ import click
 from autogpt.agents.catalog import USER_ROLE, find_role
 from autogpt.cli.errors import report
 from autogpt.cli.lines import tokenize
+from autogpt.cli.printable import printable
 from autogpt.config import Settings
 from autogpt.errors import AutoGPTError, InvalidInputError
-from autogpt.iac.envelope import ROUTER_ID, Address, Command, Register, Result, Status
+from autogpt.iac.envelope import Address, Command, Register, Result, Status
 from autogpt.iac.signing import Signer
 from autogpt.net.link import NetSession, TlsFiles, connect
 
@@ -79,8 +80,9 @@ async def _run_line(session: NetSession, line: str, session_id: str) -> bool | N
         if parsed in ("quit", "exit"):
             return None
         if parsed == "agents":
-            result = await session.bus.call(Address.agent(ROUTER_ID), Command("agents"), timeout=30)
-            click.echo(result.output or "(no agents connected)")
+            agents = await session.bus.list_agents()
+            lines = [f"{a.get('agent_id', '')!s:<24} {a.get('role', '')}" for a in agents]
+            click.echo(printable("\n".join(lines)) or "(no agents connected)")
             return True
         assert isinstance(parsed, NetLine)
         streamed: list[bool] = []

@@ -19,6 +19,7 @@ import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from autogpt.errors import (
     AgentGoneError,
@@ -206,6 +207,20 @@ class Bus:
         if not isinstance(reply.payload, Result):
             raise InvalidEnvelopeError(f"expected a result from {to}, got {type(reply.payload).__name__}")
         return reply.payload
+
+    async def list_agents(self, *, timeout: float = 30.0) -> list[dict[str, Any]]:
+        """Every agent the router lists, following its pages (``next``) to the end."""
+        agents: list[dict[str, Any]] = []
+        start: int | None = 0
+        while start is not None:
+            listing = await self.call(
+                Address.agent(ROUTER_ID), Command("agents", args={"start": start}), timeout=timeout
+            )
+            page = listing.data.get("agents", [])
+            agents += [a for a in page if isinstance(a, dict)]
+            following = listing.data.get("next")
+            start = following if isinstance(following, int) and following > start and page else None
+        return agents
 
     # -- files -------------------------------------------------------------------------
 

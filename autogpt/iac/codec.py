@@ -124,6 +124,7 @@ def _payload_to_proto(payload: Payload, out: pb.Envelope) -> None:
                     protocol_version=payload.protocol_version,  # type: ignore[arg-type]
                     agent_id=payload.agent_id,
                     heartbeat_ms=payload.heartbeat_ms,
+                    more_agents=payload.more_agents,
                     agents=[
                         pb.AgentInfo(
                             agent_id=a.agent_id,
@@ -208,6 +209,7 @@ def _payload_from_proto(msg: pb.Envelope) -> Payload:
             agents=tuple(AgentInfo(a.agent_id, a.role, tuple(a.capabilities), a.public_key) for a in d.agents),
             protocol_version=d.protocol_version,
             heartbeat_ms=d.heartbeat_ms,
+            more_agents=d.more_agents,
         )
     if which == "file_chunk":
         f = msg.file_chunk

@@ -142,6 +142,7 @@ class Registered:
     agents: tuple[AgentInfo, ...] = ()
     protocol_version: int = PROTOCOL_VERSION
     heartbeat_ms: int = 0  # how often the orchestrator wants a heartbeat (0: the peer decides)
+    more_agents: bool = False  # ``agents`` is the first page only; the router's listing has the rest
 
 
 @dataclass(frozen=True, slots=True)

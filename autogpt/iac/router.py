@@ -10,7 +10,9 @@ Rules:
 * ``topic:<name>`` goes to every subscriber (possibly none: publishing is not a request).
 
 The Router also remembers which requests are in flight to which agent, so that when an
-agent leaves, whoever waits on it can be told at once (:class:`Departure`).
+agent leaves, whoever waits on it can be told at once (:class:`Departure`). Only that
+agent may answer one: a REPLY, or a status correlated to a request in flight, from anyone
+else is refused with :class:`PermissionDeniedError` and changes nothing.
 """
 
 from __future__ import annotations
@@ -18,7 +20,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from autogpt.errors import InvalidEnvelopeError, InvalidInputError, NoLiveAgentError, UnknownRecipientError
+from autogpt.errors import (
+    InvalidEnvelopeError,
+    InvalidInputError,
+    NoLiveAgentError,
+    PermissionDeniedError,
+    UnknownRecipientError,
+)
 from autogpt.iac.envelope import Address, AgentInfo, Envelope, Kind
 
 
@@ -69,6 +77,7 @@ class Router:
         self._roles: dict[str, _RoleRing] = {}
         self._topics: dict[str, set[str]] = {}
         self._inflight: dict[tuple[str, str], InFlight] = {}  # (requester, request id)
+        self._outstanding: dict[str, int] = {}  # requester -> how many of its requests are in flight
 
     # -- registration ----------------------------------------------------------------
 
@@ -95,7 +104,7 @@ class Router:
         orphaned = tuple(f for f in self._inflight.values() if f.target == agent_id)
         abandoned = tuple(f for f in self._inflight.values() if f.requester == agent_id and f.target != agent_id)
         for key in [k for k, f in self._inflight.items() if agent_id in (f.target, f.requester)]:
-            del self._inflight[key]
+            self._drop(key)
         return Departure(record, orphaned, abandoned)
 
     def subscribe(self, agent_id: str, topic: str) -> None:
@@ -155,22 +164,46 @@ class Router:
             raise InvalidEnvelopeError("a request needs exactly one answerer: address an agent or a role")
         if kind == Kind.REPLY and recipient.kind == "agent":
             pending = self._inflight.get((recipient.value, correlation_id))
-            if pending is not None and pending.target == sender:  # only the asked agent settles it
-                del self._inflight[(recipient.value, correlation_id)]
+            if pending is None or pending.target != sender:  # only the asked agent answers
+                raise PermissionDeniedError(
+                    f"{sender} may not answer request {correlation_id!r} of {recipient.value}: "
+                    "it is not in flight to that agent"
+                )
+        elif kind == Kind.EVENT and recipient.kind == "agent" and correlation_id:
+            pending = self._inflight.get((recipient.value, correlation_id))
+            if pending is not None and pending.target != sender:
+                raise PermissionDeniedError(f"{sender} may not report on request {correlation_id!r}")
         targets = self.resolve(recipient)
-        if kind == Kind.REQUEST:
-            self._inflight[(sender, envelope_id)] = InFlight(envelope_id, sender, targets[0], session_id)
+        if kind == Kind.REPLY:
+            self._drop((recipient.value, correlation_id))
+        elif kind == Kind.REQUEST:
+            key = (sender, envelope_id)
+            if key not in self._inflight:
+                self._outstanding[sender] = self._outstanding.get(sender, 0) + 1
+            self._inflight[key] = InFlight(envelope_id, sender, targets[0], session_id)
         return targets
+
+    def _drop(self, key: tuple[str, str]) -> None:
+        if self._inflight.pop(key, None) is not None:
+            left = self._outstanding[key[0]] - 1
+            if left:
+                self._outstanding[key[0]] = left
+            else:
+                del self._outstanding[key[0]]
 
     def pending(self, requester: str, request_id: str) -> InFlight | None:
         return self._inflight.get((requester, request_id))
 
     def forget(self, requester: str, request_id: str) -> None:
         """Drop a request that was answered by someone else (e.g. bounced as overloaded)."""
-        self._inflight.pop((requester, request_id), None)
+        self._drop((requester, request_id))
 
     def inflight(self) -> tuple[InFlight, ...]:
         return tuple(self._inflight.values())
+
+    def outstanding(self, requester: str) -> int:
+        """How many of ``requester``'s requests are in flight now."""
+        return self._outstanding.get(requester, 0)
 
     # -- read API --------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from autogpt.errors import SignatureError
 from autogpt.iac.bus import Bus
-from autogpt.iac.envelope import ROUTER_ID, Address, Command, Envelope
+from autogpt.iac.envelope import Envelope
 from autogpt.iac.signing import verify
 
 
@@ -24,8 +24,7 @@ class KeyBook:
         self._keys: dict[str, bytes] = {}
 
     async def refresh(self) -> None:
-        listing = await self.bus.call(Address.agent(ROUTER_ID), Command("agents"), timeout=30)
-        for agent in listing.data.get("agents", []):
+        for agent in await self.bus.list_agents():
             key = bytes.fromhex(agent.get("public_key", ""))
             if key:
                 self._keys[agent["agent_id"]] = key

@@ -49,6 +49,7 @@ class ErrorCode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ERROR_CODE_WORKSPACE: _ClassVar[ErrorCode]
     ERROR_CODE_PATH_OUTSIDE_WORKSPACE: _ClassVar[ErrorCode]
     ERROR_CODE_OVERLOADED: _ClassVar[ErrorCode]
+    ERROR_CODE_RESOURCE_EXHAUSTED: _ClassVar[ErrorCode]
 PROTOCOL_VERSION_UNSPECIFIED: ProtocolVersion
 PROTOCOL_VERSION_1: ProtocolVersion
 KIND_UNSPECIFIED: Kind
@@ -83,6 +84,7 @@ ERROR_CODE_MODEL_FILES: ErrorCode
 ERROR_CODE_WORKSPACE: ErrorCode
 ERROR_CODE_PATH_OUTSIDE_WORKSPACE: ErrorCode
 ERROR_CODE_OVERLOADED: ErrorCode
+ERROR_CODE_RESOURCE_EXHAUSTED: ErrorCode
 
 class Address(_message.Message):
     __slots__ = ("agent_id", "role", "topic")
@@ -229,16 +231,18 @@ class AgentInfo(_message.Message):
     def __init__(self, agent_id: _Optional[str] = ..., role: _Optional[str] = ..., capabilities: _Optional[_Iterable[str]] = ..., public_key: _Optional[bytes] = ...) -> None: ...
 
 class Registered(_message.Message):
-    __slots__ = ("protocol_version", "agent_id", "agents", "heartbeat_ms")
+    __slots__ = ("protocol_version", "agent_id", "agents", "heartbeat_ms", "more_agents")
     PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     AGENTS_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_MS_FIELD_NUMBER: _ClassVar[int]
+    MORE_AGENTS_FIELD_NUMBER: _ClassVar[int]
     protocol_version: ProtocolVersion
     agent_id: str
     agents: _containers.RepeatedCompositeFieldContainer[AgentInfo]
     heartbeat_ms: int
-    def __init__(self, protocol_version: _Optional[_Union[ProtocolVersion, str]] = ..., agent_id: _Optional[str] = ..., agents: _Optional[_Iterable[_Union[AgentInfo, _Mapping]]] = ..., heartbeat_ms: _Optional[int] = ...) -> None: ...
+    more_agents: bool
+    def __init__(self, protocol_version: _Optional[_Union[ProtocolVersion, str]] = ..., agent_id: _Optional[str] = ..., agents: _Optional[_Iterable[_Union[AgentInfo, _Mapping]]] = ..., heartbeat_ms: _Optional[int] = ..., more_agents: _Optional[bool] = ...) -> None: ...
 
 class FileChunk(_message.Message):
     __slots__ = ("transfer_id", "path", "offset", "data", "last", "total_size", "sha256")

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from autogpt.errors import InvalidInputError, NoLiveAgentError, UnknownRecipientError
-from autogpt.iac.envelope import Address, Command, Envelope, Kind, Result
+from autogpt.errors import InvalidInputError, NoLiveAgentError, PermissionDeniedError, UnknownRecipientError
+from autogpt.iac.envelope import Address, Command, Envelope, Kind, Result, State, Status
 from autogpt.iac.router import AgentRecord, Router
 
 
@@ -117,7 +117,14 @@ def test_requests_to_topics_are_refused_and_replies_only_settle_from_the_target(
         router.route(Envelope.new(Address.topic("news"), Command("run"), kind=Kind.REQUEST, sender="u"))
     req = Envelope.new(Address.agent("b1"), Command("run"), kind=Kind.REQUEST, sender="u")
     router.route(req)
-    router.route(req.answer(Result(output="forged"), sender="m"))  # not the asked agent
+    with pytest.raises(PermissionDeniedError, match="may not answer"):
+        router.route(req.answer(Result(output="forged"), sender="m"))  # not the asked agent
+    with pytest.raises(PermissionDeniedError, match="may not report"):
+        router.route(req.answer(Status(State.ACCEPTED), kind=Kind.EVENT, sender="m"))
     assert [f.request_id for f in router.inflight()] == [req.id]
-    router.forget("u", req.id)
+    assert router.outstanding("u") == 1
+    assert router.route(req.answer(Result(output="real"), sender="b1")) == ("u",)
     assert router.inflight() == ()
+    assert router.outstanding("u") == 0
+    with pytest.raises(PermissionDeniedError):  # answered once: a second reply is refused too
+        router.route(req.answer(Result(output="again"), sender="b1"))
