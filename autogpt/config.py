@@ -54,6 +54,11 @@ class Settings(BaseSettings):
             pairs[role.strip().lower()] = model.strip()
         return pairs
 
+    @field_validator("script", mode="before")
+    @classmethod
+    def _script(cls, value: object) -> object:
+        return os.fspath(value) if isinstance(value, os.PathLike) else value
+
     def for_role(self, role: str) -> Settings:
         """These settings with the model chosen for ``role``, if one was."""
         model = self.role_models.get(role)
@@ -64,7 +69,9 @@ class Settings(BaseSettings):
         description="LLM provider: auto (a key picks openai or anthropic, else embedded), embedded, openai, "
         "anthropic, scripted (replays AUTOGPT_SCRIPT; for tests and demos).",
     )
-    script: Path | None = Field(None, description="JSON file of replies (a list of strings) for the scripted provider.")
+    script: str | None = Field(
+        None, description="Replies for the scripted provider: a JSON file's path, or the JSON list itself."
+    )
     model: str | None = Field(
         None,
         description="Model name. Embedded: qwen2.5-coder-0.5b (default), qwen2.5-coder-1.5b, or a .gguf path.",

@@ -4,6 +4,7 @@ module is imported only when that command runs."""
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Any
 
@@ -48,7 +49,12 @@ class LazyGroup(click.Group):
     invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
-@click.option("-p", "--prompt", metavar="PROMPT", help="Answer one prompt with GenericGPT, streamed, and exit.")
+@click.option(
+    "-p",
+    "--prompt",
+    metavar="PROMPT",
+    help="Answer one prompt with GenericGPT, streamed, and exit ('-': read it from standard input).",
+)
 @click.option("--provider", type=click.Choice(PROVIDER_CHOICES), help="LLM provider [env AUTOGPT_PROVIDER].")
 @click.option("--model", metavar="NAME", help="Model name, or a .gguf path for the embedded provider.")
 @click.option("--base-url", metavar="URL", help="OpenAI-compatible endpoint (Ollama, vLLM, llama.cpp server).")
@@ -98,6 +104,10 @@ def cli(
     if prompt is None:
         click.echo(ctx.get_help())
         return
+    if prompt == "-":
+        prompt = sys.stdin.read()
+        if not prompt.strip():
+            raise click.UsageError("-p - reads the prompt from standard input, which was empty")
     from autogpt.cli.oneshot import run_prompt
 
     ctx.exit(run_prompt(prompt, ctx.obj))
@@ -108,7 +118,8 @@ def main() -> None:
     from autogpt.cli.errors import exit_code_for, report
 
     try:
-        code = cli.main(standalone_mode=False)
+        # NO_COLOR (https://no-color.org): click strips its styles, rich reads it itself
+        code = cli.main(standalone_mode=False, color=False if os.environ.get("NO_COLOR") else None)
         sys.exit(code if isinstance(code, int) else 0)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)

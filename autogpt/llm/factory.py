@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from autogpt.config import PROVIDERS, Settings
 from autogpt.errors import ConfigError
@@ -33,13 +34,18 @@ def make_llm(settings: Settings) -> LLM:
 def _scripted(settings: Settings) -> LLM:
     """The replay double, fed from a JSON list of replies: lets whole programs run scripted."""
     if settings.script is None:
-        raise ConfigError("the scripted provider needs a script", hint="set AUTOGPT_SCRIPT to a JSON file")
+        raise ConfigError(
+            "the scripted provider needs a script", hint="set AUTOGPT_SCRIPT to a JSON file, or to a JSON list inline"
+        )
+    inline = settings.script.lstrip().startswith("[")
+    where = "AUTOGPT_SCRIPT" if inline else settings.script
     try:
-        replies = json.loads(settings.script.read_text(encoding="utf-8"))
+        text = settings.script if inline else Path(settings.script).read_text(encoding="utf-8")
+        replies = json.loads(text)
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot read the LLM script {settings.script}: {exc}") from None
+        raise ConfigError(f"cannot read the LLM script {where}: {exc}") from None
     if not isinstance(replies, list):
-        raise ConfigError(f"{settings.script} must hold a JSON list of strings")
+        raise ConfigError(f"{where} must hold a JSON list of strings")
     script: list[str | SlowReply] = []
     for reply in replies:
         if isinstance(reply, str):
@@ -47,7 +53,5 @@ def _scripted(settings: Settings) -> LLM:
         elif isinstance(reply, dict) and isinstance(reply.get("text"), str):
             script.append(SlowReply(reply["text"], float(reply.get("delay", 0))))
         else:
-            raise ConfigError(
-                f"{settings.script} must hold a JSON list of strings (or {{'text': ..., 'delay': seconds}})"
-            )
+            raise ConfigError(f"{where} must hold a JSON list of strings (or {{'text': ..., 'delay': seconds}})")
     return ScriptedLLM(script, model=settings.model or "scripted")

@@ -46,3 +46,13 @@ def test_keys_pick_remote_providers(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_embedded_is_the_default_without_keys() -> None:
     llm = make_llm(load_settings())
     assert (llm.provider, llm.model) == ("embedded", "qwen2.5-coder-0.5b")
+
+
+def test_the_script_may_be_given_inline() -> None:
+    llm = make_llm(load_settings(provider="scripted", script=' ["first", {"text": "second"}]'))
+    assert isinstance(llm, ScriptedLLM)
+
+
+def test_a_malformed_inline_script_names_the_setting() -> None:
+    with pytest.raises(ConfigError, match="cannot read the LLM script AUTOGPT_SCRIPT"):
+        make_llm(load_settings(provider="scripted", script="[not json"))
