@@ -22,7 +22,15 @@ from autogpt.errors import AutoGPTError, ConfigError, InvalidInputError
 from autogpt.iac.envelope import Artifact, Command, Result, Task
 from autogpt.mind.repair import repair
 from autogpt.tools.acceptance import Acceptance, Outcome, acceptance_from, covers, evidence, run_examples
-from autogpt.tools.contract import ApiContract, Route, check_response, contract_from, fill_path, task_command
+from autogpt.tools.contract import (
+    ApiContract,
+    Route,
+    check_response,
+    contract_from,
+    fill_path,
+    query_types,
+    task_command,
+)
 
 _SHAPES = {"array": "a JSON array of objects", "object": "a JSON object", "none": "no body", "text": "plain text"}
 
@@ -30,7 +38,8 @@ _SHAPES = {"array": "a JSON array of objects", "object": "a JSON object", "none"
 def describe_routes(contract: ApiContract) -> str:
     lines = []
     for r in contract.ordered():
-        query = f" query like ?{urlencode(r.query)}" if r.query else ""
+        typed = ", ".join(f"{name} ({kind})" for name, kind in query_types(r.query).items())
+        query = f" query {typed} like ?{urlencode(r.query)}" if r.query else ""
         body = f" body like {json.dumps(r.request_example)}" if r.request_example else ""
         keys = f" with keys {', '.join(r.response_keys)}" if r.response_keys else ""
         shape = _SHAPES[r.response_type]

@@ -122,6 +122,29 @@ def _collection(route: Route) -> str | None:
     return None
 
 
+_WHOLE = re.compile(r"(?:^|_)(?:id|page|limit|offset|size|per_page|count|n|year|index|skip|top|max|min_count)$", re.I)
+
+
+def query_types(query: dict[str, str]) -> dict[str, str]:
+    """What each query parameter holds, read off its example value: a number (whole only
+    where the name says so: ``page``, ``limit``, ``id``), true/false, or text. ``?a=2`` in
+    "adds two numbers" is an example, not a promise that 1.5 never comes."""
+    kinds = {}
+    for name, value in query.items():
+        try:
+            float(value)
+            numeric = value.strip().lower() not in ("nan", "inf", "-inf", "infinity")
+        except ValueError:
+            numeric = False
+        if numeric:
+            kinds[name] = "whole number" if _WHOLE.search(name) else "number, decimals allowed"
+        elif value.lower() in ("true", "false"):
+            kinds[name] = "true/false"
+        else:
+            kinds[name] = "text"
+    return kinds
+
+
 def fill_path(route: Route, known: dict[str, Any]) -> str:
     """``route.path`` with each ``{param}`` replaced by a value seen earlier (or 1)."""
 

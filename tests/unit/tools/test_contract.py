@@ -11,6 +11,7 @@ from autogpt.tools.contract import (
     Route,
     check_response,
     fill_path,
+    query_types,
     trim_response_keys,
     validate_contract,
 )
@@ -103,3 +104,30 @@ def test_rendered_tests_are_valid_python() -> None:
 def test_unsafe_paths_are_refused(path: str) -> None:
     with pytest.raises(ValueError, match="letters, digits"):
         Route(method="GET", path=path, summary="x")
+
+
+@pytest.mark.parametrize(
+    ("query", "kinds"),
+    [
+        ({"a": "2", "b": "-3.5"}, {"a": "number, decimals allowed", "b": "number, decimals allowed"}),
+        (
+            {"page": "2", "per_page": "10", "user_id": "7"},
+            dict.fromkeys(("page", "per_page", "user_id"), "whole number"),
+        ),
+        ({"q": "apple", "strict": "true", "x": "nan"}, {"q": "text", "strict": "true/false", "x": "text"}),
+    ],
+)
+def test_query_parameters_are_typed_from_their_examples(query: dict[str, str], kinds: dict[str, str]) -> None:
+    assert query_types(query) == kinds
+
+
+def test_the_backend_is_told_a_numeric_example_allows_decimals() -> None:
+    from autogpt.agents.backend import describe_routes
+
+    contract = ApiContract.model_validate(
+        {
+            "name": "adder",
+            "routes": [{"method": "GET", "path": "/add", "summary": "sum", "query": {"a": "2", "page": "1"}}],
+        }
+    )
+    assert "query a (number, decimals allowed), page (whole number) like ?a=2&page=1" in describe_routes(contract)
