@@ -107,6 +107,10 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(default_factory=_default_cache_dir, description="Where the assembled model file is kept.")
     data_dir: Path = Field(default_factory=default_data_dir, description="Histories and local state.")
     workspace: Path = Field(Path("workspace"), description="Folder agents may write into.")
+    allow_unconfined: bool = Field(
+        False,
+        description="Run generated code even where no confining sandbox (bubblewrap) works; the report says so.",
+    )
     browser: str = Field("", description="Chromium binary for page checks (default: the first chromium on PATH).")
     orchestrator: str = Field("localhost:8443", description="host:port of orchgpt, for --net.")
     certs: Path = Field(Path("certs"), description="Folder with ca.pem and this client's NAME.pem / NAME.key.")

@@ -83,6 +83,7 @@ class Verification:
     outcomes: list[Outcome] = field(default_factory=list)  # the acceptance examples, run
     log_tail: str = ""
     error: str = ""
+    confinement: dict[str, Any] = field(default_factory=dict)  # where the code ran: confined, sandbox
 
     @property
     def ok(self) -> bool:
@@ -164,6 +165,7 @@ class BackendGPT(Agent):
             "routes": report.table(),
             "error": report.error,
         }
+        verification |= report.confinement
         ws.write_text("verification.json", json.dumps(verification, indent=2) + "\n", agent=self.name)
         files = [w for w in ws.writes if w.agent == self.name]
         return Result(
@@ -227,6 +229,7 @@ class BackendGPT(Agent):
             stack, self.workspace, self.settings, ctx.status, startup_seconds=self.startup_seconds
         ) as server:
             report.started = server.started
+            report.confinement = server.sandbox.confinement
             if not server.started:
                 report.error = "it exited or did not answer HTTP within the start-up time"
             else:

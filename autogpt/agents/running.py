@@ -63,7 +63,7 @@ async def running_server(
     port = free_port()
     await say("preparing the environment")
     launch = await stack.launch(settings.cache_dir, port, site=site)
-    sandbox = Sandbox(workspace, readable=launch.readable)
+    sandbox = Sandbox(workspace, readable=launch.readable, allow_unconfined=settings.allow_unconfined)
     await say(f"starting the server on port {port}")
     proc = await sandbox.start(launch.argv, limits=Limits(wall_seconds=300, memory_mb=2048), env=launch.env)
     server = RunningServer(sandbox, proc, port)

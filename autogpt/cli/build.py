@@ -151,6 +151,12 @@ async def _build(idea: str, language: str, args: dict[str, Any], overrides: dict
     metavar="ROLE=MODEL",
     help="A model for one role (repeatable): --role-model architect=qwen2.5-coder-1.5b.",
 )
+@click.option(
+    "--allow-unconfined",
+    is_flag=True,
+    default=None,
+    help="Run generated code even if no confining sandbox works here (the report says so).",
+)
 @click.pass_context
 def build(
     ctx: click.Context, /, idea: str, language: str, scope: str | None, accept: str | None, **overrides: Any
@@ -161,6 +167,8 @@ def build(
     Without --api-only or --full the idea decides: a page when it speaks of one (or of
     nothing in particular), only the API when it names routes or endpoints."""
     overrides["role_models"] = ",".join(overrides.get("role_models") or ()) or None
+    if not overrides.pop("allow_unconfined", None):  # absent: AUTOGPT_ALLOW_UNCONFINED still counts
+        overrides["allow_unconfined"] = None
     merged = {**(ctx.obj or {}), **{k: v for k, v in overrides.items() if v is not None}}
     try:
         if not idea.strip():

@@ -1,25 +1,22 @@
 """Run generated, untrusted programs confined to their workspace. Findings behind the design (root, Debian 12, 6.x):
 
-* Network: ``network=False`` gives the program its own network namespace with only a loopback (bwrap brings ``lo`` up;
-  for ``unshare -n`` an ``sh`` step does). Its servers are then unreachable from the host's 127.0.0.1, so
-  :meth:`Sandbox.request` connects from inside: a throw-away thread ``setns()`` into ``/proc/<pid>/ns/net``, makes the
-  socket and switches back; the socket stays in the sandbox's namespace. The program reaches nothing, host loopback
-  included.
-* Privileges: bwrap started by root keeps every capability unless told, hence ``--cap-drop ALL``; the unshare backend
-  drops them with ``setpriv``. A capability-less uid 0 cannot raise its rlimits, mount, or write through a read-only
-  mount, but owner bits still let it *read* root-owned files: reads are not confined, writes (bwrap) are.
-* Process count: ``RLIMIT_NPROC`` is not enforced for uid 0 (50 forks passed a limit of 5), and bwrap's ``--uid 65534``
-  maps back to real uid 0 (same result). ``setpriv --reuid`` enforces it, but per uid machine-wide, and nobody cannot
-  write a root-owned workspace. So each run gets its own pids cgroup (``pids.max``; threads count too; the v1 hierarchy
-  is writable here), which also names every process of the run, so the tree kill finds daemons that left the process
-  group. Inside bwrap ``/sys`` is read-only; under ``unshare`` root could leave its cgroup. ``RLIMIT_NPROC`` is still
-  set, for when we are not root.
+* Network: ``network=False`` gives the program its own network namespace with only a loopback (bwrap brings ``lo``
+  up). Its servers are then unreachable from the host's 127.0.0.1, so :meth:`Sandbox.request` connects from inside:
+  a throw-away thread ``setns()`` into ``/proc/<pid>/ns/net``, makes the socket and switches back; the socket stays
+  in the sandbox's namespace. The program reaches nothing, host loopback and abstract unix sockets included.
+* What it sees and who it is: see :mod:`autogpt.tools.sandbox_bwrap` (reads confined, uid 65501 on the host, no
+  capabilities, private size-limited ``/tmp`` and ``/dev/shm``, read-only ``/proc/sys``).
+* Limits: ``RLIMIT_NPROC`` is not enforced for uid 0 and counts a uid machine-wide, so each run gets its own pids
+  cgroup (threads count too), and a memory cgroup for the whole run (:mod:`autogpt.tools.sandbox_cgroup`); the
+  groups also name every process of the run, so the tree kill finds daemons that left the process group. CPU,
+  address space and file size are rlimits. The workspace's total size is watched while the run lasts; over the
+  limit, the run is stopped (``killed_by="disk"``).
 * Tree kill: a new session per run; stop and timeout SIGTERM every process of the run (cgroup, process group,
   descendants), then SIGKILL after ``grace``. bwrap adds ``--unshare-pid --die-with-parent``: its pid 1 dying takes the
   whole namespace down. Whatever a program leaves running when its main process exits is killed too.
-* Filesystem (bwrap only): ``/`` read-only (``/tmp`` included), minimal ``/dev``, fresh ``/proc``, the workspace
-  read-write at its own path. ``unshare`` confines network, capabilities and limits, not writes; ``none`` only
-  limits (and warns).
+* Without a working bwrap nothing confines the program (the ``none`` backend: limits only), so it runs only when
+  the user allowed it (``allow_unconfined``, ``AUTOGPT_ALLOW_UNCONFINED=1``, ``--allow-unconfined``), and
+  :attr:`Sandbox.confinement` says so in the build's verification.
 """
 
 from __future__ import annotations
@@ -28,13 +25,14 @@ import asyncio
 import contextlib
 import ctypes
 import http.client
-import itertools
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -43,17 +41,23 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from autogpt.errors import AgentError, ConfigError, InvalidInputError, WorkspaceError
+from autogpt.errors import AgentError, ConfigError, InvalidInputError, UnconfinedError, WorkspaceError
 from autogpt.logs import get_logger
+from autogpt.tools.sandbox_bwrap import bwrap_args, hand_over
+from autogpt.tools.sandbox_cgroup import RunGroups, memory_enforcement, new_groups
 from autogpt.tools.workspace import Workspace
 
 log = get_logger(__name__)
-Backend = Literal["bwrap", "unshare", "none"]
+Backend = Literal["bwrap", "none"]
 SAFE_PATH = ("/usr/local/bin", "/usr/bin", "/bin")
 _SECRET_ENV = re.compile(r"OPENAI_API_KEY|ANTHROPIC_API_KEY|AUTOGPT_.*")
 _CLONE_NEWNET, _TIMEOUT_GRACE, _MAX_BODY = 0x40000000, 1.0, 8 * 1024 * 1024
-_serial = itertools.count()
+_DISK_POLL = 0.1  # seconds between looks at the workspace's size while a program runs
 _warned_none = False
+
+
+def unconfined_allowed() -> bool:
+    return os.environ.get("AUTOGPT_ALLOW_UNCONFINED", "").strip().lower() in ("1", "true", "yes")
 
 
 class SandboxError(AgentError):
@@ -64,7 +68,7 @@ class SandboxError(AgentError):
 class Limits:
     wall_seconds: float = 60  # applies to start() too: a forgotten server does not live forever
     cpu_seconds: int = 60
-    memory_mb: int = 1024  # RLIMIT_AS (address space): V8 or Go reserve a lot and need more
+    memory_mb: int = 1024  # the whole run's memory (cgroup) and each process's address space (RLIMIT_AS)
     max_processes: int = 64  # tasks, so threads count too
     file_size_mb: int = 50
     output_bytes: int = 64 * 1024  # kept per stream; the rest is read and dropped
@@ -82,6 +86,7 @@ class RunResult:
     stdout_truncated: bool
     stderr_truncated: bool
     backend: Backend = "none"
+    memory_peak: int | None = None  # bytes, as the run's memory cgroup counted them
 
     @property
     def ok(self) -> bool:
@@ -108,68 +113,26 @@ def _tool(name: str) -> str | None:
     return shutil.which(name, path=f"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:{os.defpath}")
 
 
-def _prefix(backend: Backend, network: bool) -> list[str]:
-    """The isolating part of the command line; ``sh`` brings up the loopback of ``unshare -n``."""
-    if backend == "bwrap":
-        flags = ["--die-with-parent", "--new-session", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
-        flags += ["--unshare-cgroup-try", "--cap-drop", "ALL", *([] if network else ["--unshare-net"])]
-        return [_tool("bwrap") or "bwrap", *flags, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-    if backend == "none":
-        return []
-    drop = [_tool("setpriv") or "setpriv", "--bounding-set=-all", "--inh-caps=-all", "--no-new-privs"]
-    drop += ["--pdeathsig=SIGKILL", "--"]
-    lo_up = f'{_tool("ip") or "ip"} link set lo up 2>/dev/null; exec "$@"'
-    user = ["-r"] if os.geteuid() else []  # not root: a user namespace makes -n possible
-    return drop if network else [_tool("unshare") or "unshare", *user, "-n", "/bin/sh", "-c", lo_up, "sh", *drop]
-
-
 @cache
 def backend_available(backend: Backend) -> bool:
     """Probed once per process, with the flags a real run uses."""
-    tools = {"bwrap": ("bwrap",), "unshare": ("unshare", "setpriv", "ip"), "none": ()}[backend]
-    if backend == "none" or not all(map(_tool, tools)):
-        return backend == "none"
-    try:
-        return subprocess.run([*_prefix(backend, False), "true"], capture_output=True, timeout=10).returncode == 0
-    except (OSError, subprocess.SubprocessError):
+    if backend == "none":
+        return True
+    if not (_tool("bwrap") and (_tool("setpriv") or os.geteuid() != 0)):
         return False
+    with tempfile.TemporaryDirectory(prefix="autogpt-sandbox-probe-") as folder:
+        probe = bwrap_args(
+            _tool("bwrap") or "bwrap", _tool("setpriv") or "setpriv", network=False,
+            workspace=Path(folder), cwd=Path(folder), readable=(),
+        )  # fmt: skip
+        try:
+            return subprocess.run([*probe, "true"], capture_output=True, timeout=10).returncode == 0
+        except (OSError, subprocess.SubprocessError):
+            return False
 
 
 def available_backends() -> list[Backend]:
-    return [b for b in ("bwrap", "unshare", "none") if backend_available(b)]
-
-
-@cache
-def _cgroup_base() -> Path | None:
-    """Where we may create pids cgroups: our place in the v1 ``pids`` hierarchy, or in a delegated v2 one."""
-    with contextlib.suppress(OSError, ValueError):
-        for line in Path("/proc/self/cgroup").read_text().splitlines():
-            _, controllers, rel = line.split(":", 2)
-            if controllers and "pids" not in controllers.split(","):
-                continue
-            base = Path(f"/sys/fs/cgroup{'/pids' if controllers else ''}{rel}")
-            probe = base / f"autogpt-sbx-probe-{os.getpid()}"
-            with contextlib.suppress(OSError):
-                probe.mkdir()
-                usable = (probe / "pids.max").exists()
-                probe.rmdir()
-                if usable:
-                    return base
-    return None
-
-
-def _new_cgroup(max_tasks: int) -> Path | None:
-    if (base := _cgroup_base()) is None:
-        return None
-    path = base / f"autogpt-sbx-{os.getpid()}-{next(_serial)}"
-    try:
-        path.mkdir()
-        (path / "pids.max").write_text(str(max_tasks))
-    except OSError:
-        with contextlib.suppress(OSError):
-            path.rmdir()
-        return None
-    return path
+    return [b for b in ("bwrap", "none") if backend_available(b)]
 
 
 def _proc_table() -> dict[int, tuple[int, int]]:
@@ -206,11 +169,13 @@ class SandboxProcess:
     """A running sandboxed program. Its watchdog enforces ``wall_seconds`` even if nobody waits."""
 
     def __init__(
-        self, proc: asyncio.subprocess.Process, argv: Sequence[str], limits: Limits, cgroup: Path | None, *,
-        backend: Backend, net_isolated: bool, stdin: bytes | None,
+        self, proc: asyncio.subprocess.Process, argv: Sequence[str], limits: Limits, groups: RunGroups, *,
+        backend: Backend, net_isolated: bool, stdin: bytes | None, workspace: Workspace | None = None,
     ) -> None:  # fmt: skip
-        self._proc, self.pid, self.argv, self._cgroup = proc, proc.pid, tuple(argv), cgroup
+        self._proc, self.pid, self.argv, self._groups = proc, proc.pid, tuple(argv), groups
         self.backend, self._net_isolated, self.timed_out = backend, net_isolated, False
+        self.over_disk, self._workspace = False, workspace
+        self.memory_peak: int | None = None
         self._t0, self.duration = time.monotonic(), 0.0
         self._out, self._err = _Capture(limits.output_bytes), _Capture(limits.output_bytes)
         self._tail = _Capture(2 * limits.output_bytes, tail=True)
@@ -229,7 +194,9 @@ class SandboxProcess:
         rc = self._proc.returncode or 0
         if rc > 128 and self.backend == "bwrap":  # bwrap reports a signalled command as 128+N
             rc = 128 - rc
-        return "timeout" if self.timed_out else f"signal {-rc}" if rc < 0 else None
+        if self.timed_out or self.over_disk:
+            return "timeout" if self.timed_out else "disk"
+        return f"signal {-rc}" if rc < 0 else None
 
     def output_tail(self) -> str:
         """The latest stdout and stderr, interleaved as they arrived, at most twice ``output_bytes``."""
@@ -249,7 +216,7 @@ class SandboxProcess:
         rc, out, err = self._proc.returncode, self._out, self._err
         return RunResult(
             self.argv, -1 if rc is None else rc, out.text(), err.text(), self.timed_out, self.killed_by,
-            self.duration, out.truncated, err.truncated, self.backend,
+            self.duration, out.truncated, err.truncated, self.backend, self.memory_peak,
         )  # fmt: skip
 
     async def _pump(self, stream: asyncio.StreamReader, capture: _Capture) -> None:
@@ -279,11 +246,15 @@ class SandboxProcess:
             os.close(fd)
 
     async def _watch(self, wall: float) -> None:
+        disk = asyncio.create_task(self._watch_disk())
         try:
             await asyncio.wait_for(self._main_exit(), wall)
         except TimeoutError:
             self.timed_out = True
             await self._terminate(_TIMEOUT_GRACE)
+        finally:
+            disk.cancel()
+            await asyncio.gather(disk, return_exceptions=True)
         self.duration = time.monotonic() - self._t0
         await self._terminate(0)  # nothing the program started may outlive it
         reaped = asyncio.ensure_future(self._proc.wait())
@@ -291,11 +262,24 @@ class SandboxProcess:
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
-        for _ in range(50 if self._cgroup else 0):  # the cgroup can go once its last zombie is reaped
-            with contextlib.suppress(OSError):
-                self._cgroup.rmdir()  # type: ignore[union-attr]
+        self.memory_peak = self._groups.memory_peak()
+        for _ in range(50):  # a group can go once its last zombie is reaped
+            if self._groups.remove():
                 break
             await asyncio.sleep(0.01)
+        if self._workspace is not None and not self.over_disk:
+            self.over_disk = await asyncio.to_thread(self._workspace.usage) > self._workspace.max_total_bytes
+
+    async def _watch_disk(self) -> None:
+        """Stop the run once the workspace is over its total size (the rlimit bounds each file only)."""
+        if self._workspace is None:
+            return
+        ws = self._workspace
+        while await asyncio.to_thread(ws.usage) <= ws.max_total_bytes:  # noqa: ASYNC110 - polling the disk
+            await asyncio.sleep(_DISK_POLL)
+        self.over_disk = True
+        log.warning("sandbox.workspace_full", pid=self.pid, limit=ws.max_total_bytes)
+        self._signal(signal.SIGKILL)
 
     def _signal(self, sig: int, *, spare_bwrap: bool = False) -> bool:
         """Send ``sig`` to every process of this run; False when none is left."""
@@ -305,9 +289,7 @@ class SandboxProcess:
             members.add(self.pid)
             while fresh := {pid for pid, (ppid, _) in table.items() if ppid in members} - members:
                 members |= fresh
-        if self._cgroup is not None:
-            with contextlib.suppress(OSError, ValueError):
-                members.update(map(int, (self._cgroup / "cgroup.procs").read_text().split()))
+        members.update(self._groups.members())
         members = {pid for pid in members if pid in table} - {os.getpid()}
         for pid in members:  # spare bwrap and its pid 1: SIGTERM to them SIGKILLs the sandbox at once
             if not (spare_bwrap and self.pid in (pid, table[pid][0])):
@@ -368,22 +350,35 @@ class Sandbox:
         self,
         workspace: Workspace,
         *,
-        backend: Literal["auto", "bwrap", "unshare", "none"] = "auto",
+        backend: Literal["auto", "bwrap", "none"] = "auto",
         readable: Sequence[Path] = (),
+        allow_unconfined: bool = False,
     ) -> None:
+        """``auto`` without a working bwrap raises :class:`UnconfinedError` unless running unconfined
+        was allowed (``allow_unconfined`` or ``AUTOGPT_ALLOW_UNCONFINED=1``); ``none`` by name is a choice."""
         global _warned_none
         self.workspace = workspace.ensure()
         self.readable = tuple(Path(p).resolve() for p in readable)  # read-only extras, e.g. a toolchain
         if backend == "auto":
             self.backend: Backend = available_backends()[0]
+            if self.backend == "none" and not (allow_unconfined or unconfined_allowed()):
+                raise UnconfinedError(
+                    "no confining sandbox here (bubblewrap is missing or cannot run), so generated code will not run",
+                    hint="install bubblewrap, or allow it explicitly: --allow-unconfined or AUTOGPT_ALLOW_UNCONFINED=1",
+                )
         elif backend_available(backend):
             self.backend = backend
         else:
             raise ConfigError(f"sandbox backend {backend!r} is not available here", hint="apt-get install bubblewrap")
         if self.backend == "none" and not _warned_none:
             _warned_none = True
-            msg = "NO SANDBOX: generated code runs WITH network access and can write anywhere; install bubblewrap"
+            msg = "NO SANDBOX: generated code runs WITH network access and can read and write anywhere"
             log.warning("sandbox.no_isolation", message=msg)
+
+    @property
+    def confinement(self) -> dict[str, object]:
+        """What the build's verification records about where generated code ran."""
+        return {"confined": self.backend == "bwrap", "sandbox": self.backend, "memory_limit": memory_enforcement()}
 
     async def run(
         self, argv: Sequence[str], *, cwd: str = ".", limits: Limits | None = None,
@@ -409,20 +404,27 @@ class Sandbox:
         workdir = self.workspace.resolve(cwd)
         if not workdir.is_dir():
             raise WorkspaceError(f"{cwd!r} is not a directory in the workspace")
-        cgroup = _new_cgroup(limits.max_processes + 2 * (self.backend == "bwrap"))  # bwrap and its pid 1
+        self.workspace.check_size()
+        env_vars = self._env(env)
+        if self.backend == "bwrap":
+            await asyncio.to_thread(hand_over, self.workspace.root)
+        mib = 1024 * 1024  # bwrap and its pid 1 count too
+        groups = new_groups(limits.max_processes + 2 * (self.backend == "bwrap"), limits.memory_mb * mib)
         try:
             proc = await asyncio.create_subprocess_exec(
-                *self._command(argv, workdir, limits, network, cgroup), cwd=workdir, env=self._env(env),
+                *self._command(argv, workdir, limits, network, groups), cwd=workdir, env=env_vars,
                 stdin=asyncio.subprocess.DEVNULL if stdin is None else asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=True,
             )  # fmt: skip
         except BaseException:
-            if cgroup is not None:
-                cgroup.rmdir()
+            groups.remove()
             raise
         log.debug("sandbox.start", backend=self.backend, argv=list(argv), pid=proc.pid, cwd=str(workdir))
         isolated = not network and self.backend != "none"
-        return SandboxProcess(proc, argv, limits, cgroup, backend=self.backend, net_isolated=isolated, stdin=stdin)
+        return SandboxProcess(
+            proc, argv, limits, groups, backend=self.backend, net_isolated=isolated, stdin=stdin,
+            workspace=self.workspace,
+        )  # fmt: skip
 
     async def request(
         self, proc: SandboxProcess, method: str, port: int, path: str, body: bytes | None = None,
@@ -463,22 +465,22 @@ class Sandbox:
         env["PATH"] = ":".join(p for p in dict.fromkeys([*env.get("PATH", "").split(":"), *SAFE_PATH]) if p)
         return env
 
-    def _command(self, argv: Sequence[str], cwd: Path, limits: Limits, network: bool, cgroup: Path | None) -> list[str]:
-        root, mib = str(self.workspace.root), 1024 * 1024
+    def _command(self, argv: Sequence[str], cwd: Path, limits: Limits, network: bool, groups: RunGroups) -> list[str]:
+        mib = 1024 * 1024
         cmd = list(argv)
         if self.backend == "bwrap":
-            # /tmp stays read-only like the rest of /, not a fresh tmpfs: the interpreter, its
-            # packages or a toolchain may live under /tmp (a checkout there, a test's cache), and
-            # TMPDIR points into the workspace anyway.
-            shown = [arg for path in self.readable for arg in ("--ro-bind", str(path), str(path))]
-            cmd = [*shown, "--bind", root, root, "--chdir", str(cwd), "--", *cmd]
-        cmd = [*_prefix(self.backend, network), *cmd]
-        if prlimit := _tool("prlimit"):  # util-linux, like unshare and setpriv; CPU: SIGXCPU first, SIGKILL 1 s later
+            bwrap, setpriv = _tool("bwrap") or "bwrap", _tool("setpriv") or "setpriv"
+            wrap = bwrap_args(
+                bwrap, setpriv, network=network, workspace=self.workspace.root, cwd=cwd, readable=self.readable
+            )
+            cmd = [*wrap, *cmd]
+        if prlimit := _tool("prlimit"):  # util-linux; CPU: SIGXCPU first, SIGKILL 1 s later
             cpu, fsize = limits.cpu_seconds, limits.file_size_mb * mib
             cmd = [
                 prlimit, f"--as={limits.memory_mb * mib}", f"--cpu={cpu}:{cpu + 1}", f"--fsize={fsize}",
-                f"--nproc={limits.max_processes}", "--core=0", "--", *cmd,
+                f"--nproc={4 * limits.max_processes}", "--core=0", "--", *cmd,
             ]  # fmt: skip
-        # Join the cgroup before anything can fork; exec, so no extra process stays around.
-        join = 'echo $$ > "$0" || exit 125; exec "$@"' if cgroup else 'exec "$@"'
-        return ["/bin/sh", "-c", join, str(cgroup / "cgroup.procs") if cgroup else "sh", *cmd]
+        # Join the groups before anything can fork; exec, so no extra process stays around. RLIMIT_NPROC
+        # counts the sandbox uid machine-wide, so it is only a backstop to the run's pids group.
+        join = "".join(f"echo $$ > {shlex.quote(str(g / 'cgroup.procs'))} || exit 125; " for g in groups.paths)
+        return ["/bin/sh", "-c", join + 'exec "$@"', "sh", *cmd]

@@ -109,7 +109,10 @@ class Workspace:
             self._check_room(len(data), relative)
             tmp = f".{name[:60]}.{secrets.token_hex(6)}.tmp"
             flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-            fd = os.open(tmp, flags, 0o644, dir_fd=dfd)
+            try:
+                fd = os.open(tmp, flags, 0o644, dir_fd=dfd)
+            except FileNotFoundError:  # the folder was removed under us (a sandboxed program racing)
+                raise WorkspaceError(f"the folder of {relative!r} went away while writing it") from None
             try:
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(data)

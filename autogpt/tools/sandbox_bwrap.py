@@ -1,0 +1,120 @@
+"""The bubblewrap command line: what a sandboxed program may see, and as whom it runs.
+
+Reads are confined as well as writes: the program's root is an empty, read-only tmpfs
+holding only the system folders a runtime needs (``/usr`` and the ``/lib*``, ``/bin``
+links), a few files of ``/etc`` (certificates, resolver, loader cache; a passwd of our
+own, never ``shadow``), the Python installation this program runs from (both the venv
+and its base, wherever they live, ``/root`` included), the extra read-only folders a
+stack asks for (its environment), and the workspace, read-write. No host ``/tmp``,
+``/run``, ``/var``, ``/home``, ``/root`` or ``/sys``: host unix sockets and secrets are not
+there. ``/tmp`` and ``/dev/shm`` are private tmpfs with a ``--size``; ``/dev`` is read-only;
+``/proc`` is fresh (own pid namespace) with ``/proc/sys`` read-only.
+
+As root, bwrap itself needs no user namespace; the program then starts through ``setpriv``
+as uid/gid 65501 *on the host* (not a mapped root): no capabilities, no new privileges,
+owner bits of root's files do not apply, and it cannot signal anything of ours. The
+workspace is handed to that uid before each run (:func:`hand_over`, symlink-safe). Not
+root: bwrap makes a user namespace and maps our own (already unprivileged) uid to 65501.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import sys
+import tempfile
+from collections.abc import Iterable, Sequence
+from functools import cache
+from pathlib import Path
+
+SANDBOX_UID = SANDBOX_GID = 65501
+TMP_BYTES = 64 * 1024 * 1024
+SHM_BYTES = 16 * 1024 * 1024
+_SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+_ETC = (
+    "ssl", "ca-certificates", "ca-certificates.conf", "resolv.conf", "hosts", "host.conf", "nsswitch.conf",
+    "gai.conf", "localtime", "timezone", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives",
+    "mime.types", "protocols", "services", "os-release", "debian_version",
+)  # fmt: skip
+_PASSWD = f"root:x:0:0:root:/:/usr/sbin/nologin\nsandbox:x:{SANDBOX_UID}:{SANDBOX_GID}:sandbox:/tmp:/bin/sh\n"
+_GROUP = f"root:x:0:\nsandbox:x:{SANDBOX_GID}:\n"
+
+
+@cache
+def _identity() -> Path:
+    """A passwd and a group file naming only root and the sandbox user (readable by bwrap)."""
+    folder = Path(tempfile.mkdtemp(prefix="autogpt-sandbox-etc-"))
+    folder.chmod(0o755)
+    for name, text in (("passwd", _PASSWD), ("group", _GROUP)):
+        (folder / name).write_text(text, encoding="ascii")
+        (folder / name).chmod(0o644)
+    return folder
+
+
+def runtime_dirs() -> tuple[Path, ...]:
+    """The Python installation this process runs from: its venv and the base interpreter."""
+    found = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    return tuple(sorted({Path(p).resolve() for p in found if p and Path(p).is_dir()}))
+
+
+def _ancestors(paths: Iterable[str]) -> list[str]:
+    """Folders bwrap would otherwise create with mode 0700 (the sandbox user could not pass)."""
+    seen: dict[str, None] = {}
+    for path in paths:
+        for parent in reversed(Path(path).parents):
+            if str(parent) != "/":
+                seen.setdefault(str(parent))
+    return list(seen)
+
+
+def bwrap_args(
+    bwrap: str, setpriv: str, *, network: bool, workspace: Path, cwd: Path, readable: Sequence[Path]
+) -> list[str]:
+    """Everything before the program's own argv."""
+    root = os.geteuid() == 0
+    args = [bwrap, "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
+    args += ["--unshare-cgroup-try", *([] if network else ["--unshare-net"])]
+    if root:  # setpriv needs these three to become the sandbox user; it drops them all
+        args += ["--cap-drop", "ALL"] + [a for c in ("SETUID", "SETGID", "SETPCAP") for a in ("--cap-add", f"CAP_{c}")]
+    else:
+        args += ["--unshare-user", "--disable-userns", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_GID)]
+        args += ["--cap-drop", "ALL"]
+    private_shm, private_tmp = "/dev/shm", "/tmp"  # noqa: S108 - fresh tmpfs inside the sandbox, not the host's
+    args += ["--dev", "/dev", "--perms", "1777", "--size", str(SHM_BYTES), "--tmpfs", private_shm]
+    args += ["--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys"]
+    args += ["--perms", "1777", "--size", str(TMP_BYTES), "--tmpfs", private_tmp]
+    for path in _SYSTEM:
+        if os.path.islink(path):
+            args += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            args += ["--ro-bind", path, path]
+    args += ["--perms", "0755", "--dir", "/etc"]
+    args += [a for name in _ETC for a in ("--ro-bind-try", f"/etc/{name}", f"/etc/{name}")]
+    args += [a for name in ("passwd", "group") for a in ("--ro-bind", str(_identity() / name), f"/etc/{name}")]
+    shown = [str(p) for p in dict.fromkeys([*runtime_dirs(), *readable]) if p.exists()]
+    mounts = [*shown, str(workspace)]
+    args += [a for parent in _ancestors(mounts) for a in ("--perms", "0755", "--dir", parent)]
+    args += [a for path in shown for a in ("--ro-bind", path, path)]
+    args += ["--bind", str(workspace), str(workspace), "--remount-ro", "/dev", "--remount-ro", "/"]
+    args += ["--chdir", str(cwd), "--"]
+    if root:
+        args += [setpriv, f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_GID}", "--clear-groups"]
+        args += ["--bounding-set=-all", "--inh-caps=-all", "--no-new-privs", "--"]
+    return args
+
+
+def hand_over(root: Path) -> None:
+    """Give the workspace to the sandbox user, never following a link (``fwalk`` holds each
+    folder by its handle, so a folder swapped for a link mid-walk is not entered)."""
+    if os.geteuid() != 0:
+        return
+    os.chown(root, SANDBOX_UID, SANDBOX_GID, follow_symlinks=False)
+    for _, dirs, files, dfd in os.fwalk(root, follow_symlinks=False):
+        for name in [*dirs, *files]:
+            with contextlib.suppress(OSError):
+                info = os.stat(name, dir_fd=dfd, follow_symlinks=False)
+                if stat.S_ISLNK(info.st_mode) or (not stat.S_ISDIR(info.st_mode) and info.st_nlink > 1):
+                    continue  # a hard link may be a host file's other name
+                if (info.st_uid, info.st_gid) != (SANDBOX_UID, SANDBOX_GID):
+                    os.chown(name, SANDBOX_UID, SANDBOX_GID, dir_fd=dfd, follow_symlinks=False)
