@@ -121,6 +121,10 @@ class Settings(BaseSettings):
     require_signatures: bool = Field(
         True, description="Networked agents act only on orders whose Ed25519 signature checks out."
     )
+    order_window: float = Field(
+        300.0, gt=0, description="Seconds a signed order stays valid; older, future-dated or repeated ones are refused."
+    )
+    command_timeout: float = Field(3600.0, gt=0, description="Seconds the networked console waits for a reply.")
     reconnect_max: float = Field(10.0, gt=0, description="Longest wait between reconnection attempts (s).")
     rejoin_wait: float = Field(
         20.0,

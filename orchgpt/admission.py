@@ -88,15 +88,17 @@ def info(record: AgentRecord) -> pb.AgentInfo:
     )
 
 
-def page(records: Sequence[AgentRecord], start: int, limit: int) -> tuple[list[AgentRecord], int | None]:
-    """Up to ``limit`` records from index ``start`` (and at most :data:`PAGE_BYTES`), and the
+def page(
+    records: Sequence[AgentRecord], start: int, limit: int, max_bytes: int = PAGE_BYTES
+) -> tuple[list[AgentRecord], int | None]:
+    """Up to ``limit`` records from index ``start`` (and about ``max_bytes`` at most), and the
     index the next page starts at, or None when this page reaches the end."""
     taken: list[AgentRecord] = []
     size = 0
     index = max(start, 0)
     while index < len(records) and len(taken) < limit:
         size += info(records[index]).ByteSize()
-        if taken and size > PAGE_BYTES:
+        if taken and size > max_bytes:
             break
         taken.append(records[index])
         index += 1

@@ -63,6 +63,7 @@ class Orchestrator:
             pending_requests=settings.pending_requests,
             agents_page=settings.agents_page,
             stall_timeout=settings.stall_timeout,
+            max_frame_bytes=settings.max_frame_bytes,
         )
         self.health = health.HealthServicer()
         self.port = 0

@@ -24,7 +24,7 @@ from autogpt.iac._gen import iac_pb2 as pb
 from autogpt.iac.envelope import PROTOCOL_VERSION, ROUTER_ID, Address, Kind, now_us
 from autogpt.iac.router import Router
 from autogpt.logs import get_logger
-from orchgpt.admission import check_register, info, page
+from orchgpt.admission import PAGE_BYTES, check_register, info, page
 from orchgpt.connection import Connection, Peer
 from orchgpt.ledger import Ledger
 
@@ -60,6 +60,7 @@ class Switchboard:
         pending_requests: int = 1024,
         agents_page: int = 100,
         stall_timeout: float = 30.0,
+        max_frame_bytes: int = 8 << 20,
     ) -> None:
         self.router = Router()
         self.ledger = ledger
@@ -74,6 +75,7 @@ class Switchboard:
         self.pending_requests = pending_requests
         self.agents_page = agents_page
         self.stall_timeout = stall_timeout
+        self.page_bytes = min(PAGE_BYTES, max_frame_bytes // 4)  # a page always fits in a frame
 
     @property
     def heartbeat_ms(self) -> int:
@@ -108,7 +110,7 @@ class Switchboard:
         return conn
 
     def registered(self, conn: Connection) -> pb.Envelope:
-        first, more = page(self.router.agents(), 0, self.agents_page)
+        first, more = page(self.router.agents(), 0, self.agents_page, self.page_bytes)
         return pb.Envelope(
             id=uuid.uuid4().hex,
             sender=ROUTER_ID,
@@ -289,7 +291,7 @@ class Switchboard:
             start, limit = int(args.get("start", 0)), int(args.get("limit", self.agents_page))
         except (ValueError, TypeError, AttributeError):
             start, limit = 0, self.agents_page
-        records, more = page(self.router.agents(), start, max(1, min(limit, self.agents_page)))
+        records, more = page(self.router.agents(), start, max(1, min(limit, self.agents_page)), self.page_bytes)
         agents = [
             {
                 "agent_id": a.agent_id,

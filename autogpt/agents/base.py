@@ -315,13 +315,13 @@ class Agent:
             data={"running": busy, "tokens": tokens, "model": f"{self.llm.provider}:{self.llm.model}"},
         )
 
-    @action("terminate", help="stop running work (all of this session's, or one request id)")
+    @action("terminate", help="stop your running work (all of this session's, or one request id)")
     async def _terminate(self, command: Command, ctx: Context) -> Result:
         target = command.input.strip()
         stopped: list[asyncio.Task[None]] = []
         for request_id, (task, env) in list(self._running.items()):
-            if request_id == ctx.request.id:
-                continue
+            if request_id == ctx.request.id or env.sender != ctx.request.sender:
+                continue  # only the requester stops its own work
             if target and request_id != target:
                 continue
             if not target and (env.session_id, env.sender) != (ctx.request.session_id, ctx.request.sender):

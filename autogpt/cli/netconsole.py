@@ -24,7 +24,7 @@ from autogpt.cli.errors import report
 from autogpt.cli.lines import tokenize
 from autogpt.cli.printable import printable
 from autogpt.config import Settings
-from autogpt.errors import AutoGPTError, InvalidInputError
+from autogpt.errors import AutoGPTError, InvalidInputError, RequestTimeoutError
 from autogpt.iac.envelope import Address, Command, Register, Result, Status
 from autogpt.iac.signing import Signer
 from autogpt.net.link import NetSession, TlsFiles, connect
@@ -70,8 +70,9 @@ def _on_status(status: Status) -> None:
         click.echo(click.style(f"  · {status.message}", dim=True), err=True)
 
 
-async def _run_line(session: NetSession, line: str, session_id: str) -> bool | None:
-    """True/False for success, None to quit."""
+async def _run_line(session: NetSession, line: str, session_id: str, timeout: float = 3600.0) -> bool | None:
+    """True/False for success, None to quit. Every wait has a deadline: ``timeout`` seconds
+    for a command's reply (then the agent is told to stop), 30 s for the agent list."""
     try:
         parsed = parse_net_line(line)
         if parsed == "help":
@@ -92,8 +93,13 @@ async def _run_line(session: NetSession, line: str, session_id: str) -> bool | N
             _on_status(status)
 
         result = await session.bus.call(
-            parsed.to, parsed.command, on_status=on_status, session_id=session_id, timeout=None
+            parsed.to, parsed.command, on_status=on_status, session_id=session_id, timeout=timeout
         )
+    except RequestTimeoutError as exc:
+        report(exc)
+        click.echo(f"no reply within {timeout:g}s (AUTOGPT_COMMAND_TIMEOUT); asking the agent to stop", err=True)
+        await _stop_remote(session, line, session_id)
+        return False
     except AutoGPTError as exc:
         report(exc)
         return False
@@ -125,7 +131,7 @@ async def run_net_console(settings: Settings, commands: tuple[str, ...]) -> int:
         if commands:
             ok = True
             for line in commands:
-                outcome = await _run_line(session, line, session_id)
+                outcome = await _run_line(session, line, session_id, settings.command_timeout)
                 if outcome is None:
                     break
                 ok = ok and outcome
@@ -187,7 +193,7 @@ async def _interactive(session: NetSession, session_id: str, settings: Settings)
             if session.lost.is_set():
                 click.echo("error: the connection to the orchestrator was lost", err=True)
                 return 1
-            work = asyncio.ensure_future(_run_line(session, line, session_id))
+            work = asyncio.ensure_future(_run_line(session, line, session_id, settings.command_timeout))
             current[:] = [work]
             try:
                 outcome = await work
@@ -213,4 +219,4 @@ async def _stop_remote(session: NetSession, line: str, session_id: str) -> None:
         return
     if isinstance(parsed, NetLine):
         with contextlib.suppress(AutoGPTError, TimeoutError):
-            await session.bus.call(parsed.to, Command("terminate"), timeout=10, session_id=session_id)
+            await session.bus.call(parsed.to, Command("terminate"), timeout=5, session_id=session_id)

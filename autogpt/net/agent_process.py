@@ -17,7 +17,7 @@ from autogpt.agents.base import Agent
 from autogpt.config import Settings
 from autogpt.errors import AutoGPTError
 from autogpt.iac.envelope import Register
-from autogpt.iac.signing import Signer
+from autogpt.iac.signing import ReplayGuard, Signer
 from autogpt.llm.base import LLM
 from autogpt.llm.usage import UsageMeter
 from autogpt.logs import get_logger
@@ -42,6 +42,7 @@ async def serve_role(
     meter = UsageMeter()
     register = Register(role=agent_cls.role, capabilities=tuple(sorted(agent_cls.capabilities)), name=agent_cls.name)
     signer = Signer.generate()
+    guard = ReplayGuard(settings.order_window)  # outlives reconnections: a replay is refused on any session
     attempt = 0
     while not stop.is_set():
         try:
@@ -61,7 +62,7 @@ async def serve_role(
             session.bus,
             workspace=Workspace(Path(settings.workspace)),
             meter=meter,
-            verify=KeyBook(session.bus).check if settings.require_signatures else None,
+            verify=KeyBook(session.bus, guard).check if settings.require_signatures else None,
             settings=settings,
         )
         print(f"{agent_cls.name} serving as {session.bus.agent_id} via {settings.orchestrator}", flush=True)

@@ -222,7 +222,8 @@ async def _reader(session: NetSession, call: grpc.aio.StreamStreamCall[pb.Frame,
                 try:
                     env = codec.from_proto(msg)
                 except InvalidEnvelopeError as exc:
-                    log.warning("bad_envelope", error=str(exc))
+                    log.warning("bad_envelope", error=str(exc), sender=msg.sender, kind=int(msg.kind))
+                    await _answer_malformed(session, msg, exc)
                     continue
                 if env.kind == Kind.CONTROL and isinstance(env.payload, ErrorInfo) and env.sender == ROUTER_ID:
                     log.warning("router_notice", code=ErrorCode(env.payload.code).name, error=env.payload.message)
@@ -233,6 +234,28 @@ async def _reader(session: NetSession, call: grpc.aio.StreamStreamCall[pb.Frame,
     except asyncio.CancelledError:
         return
     await _lost(session, reason)
+
+
+async def _answer_malformed(session: NetSession, msg: pb.Envelope, exc: InvalidEnvelopeError) -> None:
+    """Every request gets exactly one reply and nobody waits in vain: a request we cannot
+    decode (say, ``args_json`` that is not a JSON object) is answered with INVALID_INPUT, and
+    a reply we cannot decode fails the request it answers, saying why."""
+    bus = session.bus
+    if msg.kind == pb.KIND_REQUEST and msg.id and msg.sender and msg.sender != ROUTER_ID:
+        refusal = ErrorInfo(ErrorCode.INVALID_INPUT, f"{bus.agent_id} cannot read request {msg.id}: {exc}")
+        answer = Envelope.new(
+            Address.agent(msg.sender), refusal, kind=Kind.REPLY, correlation_id=msg.id, session_id=msg.session_id
+        )
+        with contextlib.suppress(AutoGPTError):
+            await bus.send(answer)
+    elif msg.kind == pb.KIND_REPLY and msg.correlation_id:
+        failure = ErrorInfo(ErrorCode.INVALID_ENVELOPE, f"malformed reply from {msg.sender or 'the peer'}: {exc}")
+        bus.deliver(
+            Envelope.new(
+                Address.agent(bus.agent_id), failure, kind=Kind.REPLY, sender=msg.sender,
+                correlation_id=msg.correlation_id, session_id=msg.session_id,
+            )
+        )  # fmt: skip
 
 
 def heartbeat_interval(configured: float, registered: Registered) -> float:

@@ -13,14 +13,15 @@ from __future__ import annotations
 from autogpt.errors import SignatureError
 from autogpt.iac.bus import Bus
 from autogpt.iac.envelope import Envelope
-from autogpt.iac.signing import verify
+from autogpt.iac.signing import ReplayGuard, verify
 
 
 class KeyBook:
     """Signing keys of the peers, fetched from the router on first need and cached."""
 
-    def __init__(self, bus: Bus) -> None:
+    def __init__(self, bus: Bus, guard: ReplayGuard | None = None) -> None:
         self.bus = bus
+        self.guard = guard if guard is not None else ReplayGuard()
         self._keys: dict[str, bytes] = {}
 
     async def refresh(self) -> None:
@@ -38,9 +39,12 @@ class KeyBook:
         return key
 
     async def check(self, envelope: Envelope) -> None:
+        """The author's signature, then freshness: a valid order is acted on once, and only
+        within the window (see :class:`~autogpt.iac.signing.ReplayGuard`)."""
         try:
             verify(envelope, await self.key_of(envelope.sender))
         except SignatureError:
             # The peer may have reconnected under the same name with a new key: look again once.
             await self.refresh()
             verify(envelope, await self.key_of(envelope.sender))
+        self.guard.check(envelope)
