@@ -184,14 +184,67 @@ def serve(ws: Path, lang: str, log: Path, startup: float) -> Iterator[tuple[str 
         _stop(proc)
 
 
-def check_server(idea: Idea, ws: Path, row: Row, log: Path, startup: float) -> None:
+async def _confined_checks(idea: Idea, ws: Path, log: Path, startup: float) -> tuple[str, list[Any] | None]:
+    """Start a built server in the project's Sandbox, as the build did (generated code never
+    runs on the host unconfined), sharing only the loopback network so the checks reach it;
+    run the checks from a thread. (state, outcomes or None)."""
+    from autogpt.agents.stacks import STACKS
+    from autogpt.config import Settings
+    from autogpt.tools.sandbox import Limits, Sandbox
+    from autogpt.tools.workspace import Workspace
+
+    entry = "app/main.py" if idea.lang == "python" else "server.js"
+    if not (ws / entry).exists():
+        return f"no {entry}", None
+    port = free_port()
+    launch = await STACKS[idea.lang].launch(Settings().cache_dir, port)
+    sandbox = Sandbox(Workspace(ws), readable=launch.readable)
+    proc = await sandbox.start(
+        launch.argv, limits=Limits(wall_seconds=600, memory_mb=2048), env=launch.env, network=True
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        state = await asyncio.to_thread(_wait_answering, base, startup, lambda: proc.returncode)
+        if state != "started":
+            return state, None
+        return state, await asyncio.to_thread(run_checks, base, idea.checks)
+    finally:
+        await proc.stop()
+        await asyncio.to_thread(log.write_text, proc.output_tail())
+
+
+def _wait_answering(base: str, startup: float, exited: Any) -> str:
+    deadline = time.monotonic() + startup
+    while time.monotonic() < deadline:
+        if (code := exited()) is not None:
+            return f"exited with {code} before answering"
+        try:
+            httpx.get(base + "/", timeout=2, trust_env=False)
+        except httpx.HTTPError:
+            time.sleep(0.2)
+            continue
+        return "started"
+    return f"did not answer within {startup:g}s"
+
+
+def check_server(idea: Idea, ws: Path, row: Row, log: Path, startup: float, *, confined: bool = True) -> None:
+    """Run the idea's checks against the server in ``ws``: a built one in the Sandbox, a
+    hand-written reference (``confined=False``) as a plain process."""
     row.total = len(idea.checks)
-    with serve(ws, idea.lang, log, startup) as (base, state):
+    if confined:
+        state, found = asyncio.run(_confined_checks(idea, ws, log, startup))
         row.server = state
-        if base is None:
+        if found is None:
             row.failures.append({"request": "(server)", "problems": [state]})
             return
-        outcomes = run_checks(base, idea.checks)
+        outcomes = found
+    else:
+        with serve(ws, idea.lang, log, startup) as (base, state):
+            row.server = state
+            if base is None:
+                row.failures.append({"request": "(server)", "problems": [state]})
+                return
+            outcomes = run_checks(base, idea.checks)
     row.passed = sum(o.ok for o in outcomes)
     row.failures += [{"request": o.request, "status": o.status, "problems": o.problems} for o in outcomes if not o.ok]
 
@@ -311,7 +364,7 @@ def main(argv: list[str]) -> int:
         if args.reference:
             ws = REFERENCE_DIR / idea.name
             t0 = time.monotonic()
-            check_server(idea, ws, row, out / f"{idea.name}.server.log", args.startup)
+            check_server(idea, ws, row, out / f"{idea.name}.server.log", args.startup, confined=False)
             row.seconds = time.monotonic() - t0
         else:
             ws = out / idea.name
