@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
+from autogpt.agents import backend_examples
 from autogpt.agents.base import Agent, Context, action
 from autogpt.agents.running import RunningServer, running_server
-from autogpt.agents.stacks import EXAMPLE_CONTRACT, STACKS, Stack
+from autogpt.agents.stacks import STACKS, Stack
 from autogpt.errors import AutoGPTError, ConfigError, InvalidInputError
 from autogpt.iac.envelope import Artifact, Command, Result, Task
 from autogpt.mind.repair import repair
@@ -195,8 +196,7 @@ class BackendGPT(Agent):
         extra = _must_answer(acceptance) + (f"\nAn earlier attempt failed with: {hint[:800]}" if hint else "")
         return await self._ask_code(
             stack,
-            f"Example. For these routes:\n{EXAMPLE_CONTRACT}\nthis is a correct {stack.server_file}:\n"
-            f"```{stack.fence}\n{stack.example}```\n\n"
+            f"{backend_examples.show(contract, stack.language, stack.server_file, stack.fence)}\n\n"
             f"Now write {stack.server_file} for '{contract.name}' in the same style, with {stack.framework}. "
             f"It must implement exactly these routes:\n{describe_routes(contract)}\n"
             f"{stack.style} No example usage, no prints, nothing but the app. "
@@ -211,7 +211,8 @@ class BackendGPT(Agent):
     ) -> str:  # fmt: skip
         return await self._ask_code(
             stack,
-            f"A correct server in the expected style, for other routes:\n```{stack.fence}\n{stack.example}```\n\n"
+            f"Correct servers in the expected style, for other APIs:\n"
+            f"{backend_examples.show(contract, stack.language, stack.server_file, stack.fence)}\n\n"
             f"This {stack.framework} server ({stack.server_file}) must implement these routes:\n"
             f"{describe_routes(contract)}{_must_answer(acceptance)}\n\nCurrent code:\n```{stack.fence}\n{code}```\n\n"
             f"It fails:\n{report.evidence()}\n\n"

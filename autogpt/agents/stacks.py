@@ -1,9 +1,9 @@
 """What differs between the languages BackendGPT writes servers in.
 
-Each :class:`Stack` knows its worked example (small models copy a shape far more
-reliably than they follow a list of rules), how to pull code out of a reply and check
-its syntax, the files written without the model (dependencies, contract tests), and how
-to prepare an environment for and start the server.
+Each :class:`Stack` knows how to pull code out of a reply and check its syntax, the files
+written without the model (dependencies, contract tests), and how to prepare an
+environment for and start the server. The worked examples the model is shown are in
+:mod:`autogpt.agents.backend_examples`.
 """
 
 from __future__ import annotations
@@ -23,75 +23,6 @@ from autogpt.tools.pyenv import PYTHON_REQUIREMENTS, ensure_python_env
 SERVER_FILE = "app/main.py"
 _FENCE = re.compile(r"```(?:python|py)?\s*\n(.*?)```", re.DOTALL)
 _JS_FENCE = re.compile(r"```(?:javascript|js|node)?\s*\n(.*?)```", re.DOTALL)
-
-# A complete server for a different resource: small models copy a shape far more
-# reliably than they follow a list of rules.
-EXAMPLE_CONTRACT = """- POST /notes: body like {"text": "buy milk"} -> status 201, a JSON object with keys id, text.
-- GET /notes: -> status 200, a JSON array of objects with keys id, text.
-- GET /notes/{id}: -> status 200, a JSON object with keys id, text.
-- DELETE /notes/{id}: -> status 204, no body."""
-EXAMPLE_SERVER = """from fastapi import FastAPI, HTTPException, Response
-
-app = FastAPI()
-notes: dict[int, dict] = {}
-
-
-@app.post("/notes", status_code=201)
-def create_note(body: dict):
-    note_id = len(notes) + 1
-    notes[note_id] = {"id": note_id, **body}
-    return notes[note_id]
-
-
-@app.get("/notes")
-def list_notes():
-    return list(notes.values())
-
-
-@app.get("/notes/{id}")
-def get_note(id: int):
-    if id not in notes:
-        raise HTTPException(status_code=404, detail="not found")
-    return notes[id]
-
-
-@app.delete("/notes/{id}", status_code=204)
-def delete_note(id: int):
-    notes.pop(id, None)
-    return Response(status_code=204)
-"""
-
-
-EXAMPLE_EXPRESS = """const express = require("express");
-
-const app = express();
-app.use(express.json());
-const notes = new Map();
-let nextId = 1;
-
-app.post("/notes", (req, res) => {
-  const note = { id: nextId++, ...req.body };
-  notes.set(note.id, note);
-  res.status(201).json(note);
-});
-
-app.get("/notes", (req, res) => {
-  res.json([...notes.values()]);
-});
-
-app.get("/notes/:id", (req, res) => {
-  const note = notes.get(Number(req.params.id));
-  if (!note) return res.status(404).json({ detail: "not found" });
-  res.json(note);
-});
-
-app.delete("/notes/:id", (req, res) => {
-  notes.delete(Number(req.params.id));
-  res.status(204).end();
-});
-
-app.listen(Number(process.env.PORT || 3000), "127.0.0.1");
-"""
 
 
 def extract_code(text: str) -> str:
@@ -306,7 +237,6 @@ class Stack:
     framework: str
     server_file: str
     fence: str
-    example: str
     style: str
     run_hint: str
     site_file: str
@@ -370,13 +300,13 @@ class Stack:
 
 
 PYTHON = Stack(
-    "python", "FastAPI", SERVER_FILE, "python", EXAMPLE_SERVER,
+    "python", "FastAPI", SERVER_FILE, "python",
     "Keep data in a module-level dict. Take request bodies as `body: dict`.",
     "pip install -r requirements-dev.txt && uvicorn app.main:app --port 8000; python -m pytest -q tests",
     "app/site.py", SITE_PY, "uvicorn app.site:app --port 8000  # the API and the page at http://localhost:8000/",
 )  # fmt: skip
 JAVASCRIPT = Stack(
-    "javascript", "Express", "server.js", "javascript", EXAMPLE_EXPRESS,
+    "javascript", "Express", "server.js", "javascript",
     "Use CommonJS require, express.json(), data in a Map, and listen on process.env.PORT at 127.0.0.1.",
     "npm install && PORT=3000 npm start; PORT=3000 npm test (with the server running)",
     "site.js", SITE_JS, "PORT=3000 node site.js  # the API and the page at http://localhost:3000/",

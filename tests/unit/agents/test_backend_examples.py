@@ -1,0 +1,102 @@
+"""BackendGPT's worked examples: each is a correct server, and the contract picks them."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from autogpt.agents import backend_examples as be
+from autogpt.tools.contract import ApiContract
+
+
+def client_for(worked: be.Worked) -> TestClient:
+    scope: dict[str, Any] = {}
+    exec(compile(worked.python, f"<{worked.shape}>", "exec"), scope)  # our own example code
+    return TestClient(scope["app"], follow_redirects=False)
+
+
+def test_the_collection_example_creates_lists_reads_and_deletes() -> None:
+    c = client_for(be.COLLECTION)
+    made = c.post("/notes", json={"text": "buy milk"})
+    assert (made.status_code, made.json()) == (201, {"id": 1, "text": "buy milk"})
+    assert c.get("/notes").json() == [{"id": 1, "text": "buy milk"}]
+    assert c.get("/notes/1").json()["text"] == "buy milk"
+    assert c.delete("/notes/1").status_code == 204
+    assert c.get("/notes/1").status_code == 404
+
+
+def test_the_computed_example_takes_decimals_and_refuses_text() -> None:
+    c = client_for(be.COMPUTED)
+    assert c.get("/area", params={"w": "2", "h": "3.5"}).json() == {"area": 7.0}
+    assert c.get("/area", params={"w": "abc", "h": "1"}).status_code == 400
+
+
+def test_the_redirect_example_redirects_and_refuses_a_bad_url() -> None:
+    c = client_for(be.REDIRECT)
+    made = c.post("/links", json={"url": "https://example.org"}).json()
+    follow = c.get(f"/go/{made['code']}")
+    assert (follow.status_code, follow.headers["location"]) == (302, "https://example.org")
+    assert c.post("/links", json={"url": "nope"}).status_code == 400
+    assert c.get("/go/999").status_code == 404
+
+
+def test_the_text_example_answers_plain_text() -> None:
+    answer = client_for(be.TEXT).get("/greet", params={"name": "Ada"})
+    assert answer.text == "Hello, Ada!"
+    assert answer.headers["content-type"].startswith("text/plain")
+
+
+def test_the_state_example_keeps_its_score() -> None:
+    c = client_for(be.STATE)
+    assert c.post("/score/add", json={"points": 5}).json() == {"score": 5}
+    assert c.post("/score/add", json={"points": 2.5}).json() == {"score": 7.5}
+    assert c.post("/score/add", json={"points": "x"}).status_code == 400
+    assert c.get("/score").json() == {"score": 7.5}
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
+@pytest.mark.parametrize("worked", be.ALL, ids=[w.shape for w in be.ALL])
+def test_every_express_example_parses(worked: be.Worked, tmp_path: Path) -> None:
+    (tmp_path / "server.js").write_text(worked.javascript)
+    proc = subprocess.run(["node", "--check", "server.js"], cwd=tmp_path, capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+
+
+def contract(*routes: dict[str, Any]) -> ApiContract:
+    return ApiContract.model_validate({"name": "x", "routes": [{"summary": "s", **r} for r in routes]})
+
+
+@pytest.mark.parametrize(
+    ("routes", "shapes"),
+    [
+        ([{"method": "GET", "path": "/convert", "query": {"c": "100"}}], ["computed"]),
+        (
+            [
+                {"method": "POST", "path": "/links", "expected_status": 201},
+                {"method": "GET", "path": "/r/{code}", "expected_status": 302, "location": "https://x.org"},
+            ],
+            ["redirect", "collection"],
+        ),
+        ([{"method": "GET", "path": "/hello", "response_type": "text"}], ["text"]),
+        ([{"method": "POST", "path": "/count/increment"}, {"method": "GET", "path": "/count"}], ["state"]),
+        (
+            [
+                {"method": "POST", "path": "/todos", "expected_status": 201},
+                {"method": "GET", "path": "/todos", "response_type": "array"},
+            ],
+            ["collection"],
+        ),
+        ([{"method": "GET", "path": "/health"}], ["computed"]),
+        ([{"method": "DELETE", "path": "/all", "expected_status": 204, "response_type": "none"}], ["collection"]),
+    ],
+)
+def test_the_contract_picks_the_examples_of_its_shapes(routes: list[dict[str, Any]], shapes: list[str]) -> None:
+    c = contract(*routes)
+    assert be.shapes_of(c) == shapes
+    shown = be.show(c, "python", "app/main.py", "python")
+    assert shown.count("Example. For these routes:") == min(2, len(shapes))
