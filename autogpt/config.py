@@ -106,6 +106,16 @@ class Settings(BaseSettings):
     threads: int = Field(0, ge=0, description="Embedded model CPU threads (0: all cores).")
     cache_dir: Path = Field(default_factory=_default_cache_dir, description="Where the assembled model file is kept.")
     data_dir: Path = Field(default_factory=default_data_dir, description="Histories and local state.")
+    memory: Path | None = Field(
+        None, description="Long-term memory store (an SQLite file) [default: DATA_DIR/memory.db]."
+    )
+    memory_recall: int = Field(
+        5, ge=0, le=50, description="Memories recalled into a prompt (top k, within the context budget; 0: none)."
+    )
+    embedder: Literal["minilm", "hash"] = Field(
+        "minilm",
+        description="Memory embeddings: minilm (all-MiniLM-L6-v2, offline ONNX) or hash (lexical, no model).",
+    )
     workspace: Path = Field(Path("workspace"), description="Folder agents may write into.")
     allow_unconfined: bool = Field(
         False,

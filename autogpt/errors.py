@@ -37,9 +37,11 @@ and is raised again, as the same class, in the agent that asked (:func:`from_cod
     │   └── UnreachableError            the orchestrator cannot be reached (retryable)
     ├── AgentError                      an agent could not finish its work
     │   └── WorkCancelledError          the work was stopped on request
-    └── WorkspaceError                  file access outside or against the workspace rules
-        ├── PathOutsideWorkspaceError   absolute path, ``..``, symlink leading outside, a tool's own folder
-        └── WorkspaceFullError          the workspace would exceed its total size limit
+    ├── WorkspaceError                  file access outside or against the workspace rules
+    │   ├── PathOutsideWorkspaceError   absolute path, ``..``, symlink leading outside, a tool's own folder
+    │   └── WorkspaceFullError          the workspace would exceed its total size limit
+    └── StoreError                      a local SQLite store (memory, sessions, schedule) is unusable
+        └── StoreBusyError              another process holds the store's lock (retryable)
 """
 
 from __future__ import annotations
@@ -226,6 +228,18 @@ class PathOutsideWorkspaceError(WorkspaceError):
 
 class WorkspaceFullError(WorkspaceError):
     code = ErrorCode.WORKSPACE
+
+
+class StoreError(AutoGPTError):
+    """A store on disk is corrupt, unreadable or of another format; nothing in it was discarded."""
+
+    code = ErrorCode.INTERNAL
+
+
+class StoreBusyError(StoreError):
+    """The store stayed locked by another writer past the busy timeout; what it held is intact."""
+
+    retryable = True
 
 
 # Codes that several classes share map back to the most specific sensible one.

@@ -18,7 +18,7 @@ import contextlib
 import dataclasses
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel
 
@@ -31,8 +31,13 @@ from autogpt.llm.base import DEFAULT_OPTIONS, LLM, Completion, Message, Options,
 from autogpt.llm.structured import Structured, complete_structured
 from autogpt.llm.usage import MeteredLLM, UsageMeter, request_usage
 from autogpt.logs import get_logger
+from autogpt.memory.actions import MemoryActions
 from autogpt.mind.context import Conversation, fit
 from autogpt.tools.workspace import Workspace
+
+if TYPE_CHECKING:
+    from autogpt.memory.recall import AgentMemory
+    from autogpt.sessions import SessionStore
 
 log = get_logger(__name__)
 
@@ -72,7 +77,7 @@ class Context:
             await self.agent.bus.status(self.request, Status(State.WORKING, delta=delta))
 
 
-class Agent:
+class Agent(MemoryActions):
     name: ClassVar[str] = "Agent"
     role: ClassVar[str] = "agent"
     persona: ClassVar[str] = "You are a helpful assistant."
@@ -103,6 +108,8 @@ class Agent:
         self.stop_grace = stop_grace
         self.verify = verify
         self._settings = settings
+        self.memory: AgentMemory | None = None  # long-term memory, recalled into every prompt
+        self.sessions: SessionStore | None = None  # where conversations persist across runs
         self._conversations: dict[str, Conversation] = {}
         self._slots = asyncio.Semaphore(max_concurrency)
         self._running: dict[str, tuple[asyncio.Task[None], Envelope]] = {}
@@ -243,6 +250,10 @@ class Agent:
     def conversation(self, session_id: str) -> Conversation:
         """This session's history, kept inside the model's context window."""
         conv = self._conversations.get(session_id)
+        if conv is None and self.sessions is not None:
+            conv = self.sessions.conversation(
+                session_id, self.persona, window=self.llm.context_window, reserve=self.reply_tokens
+            )
         if conv is None:
             conv = Conversation(self.persona, window=self.llm.context_window, reserve=self.reply_tokens)
             self._conversations[session_id] = conv
@@ -294,7 +305,13 @@ class Agent:
         raise InvalidInputError(f"{self.name} got no usable {what} from the model: {problem}")
 
     def fit(self, messages: Sequence[Message], reply_tokens: int | None) -> list[Message]:
-        return fit(messages, self.llm.context_window, reply_tokens or self.reply_tokens)
+        reserve = reply_tokens or self.reply_tokens
+        if self.memory is not None:
+            try:
+                messages = self.memory.into(messages, self.llm.context_window, reserve)
+            except AutoGPTError as exc:  # memory helps; it never stops an answer
+                log.warning("recall_failed", agent=self.name, error=str(exc))
+        return fit(messages, self.llm.context_window, reserve)
 
     # -- built-in actions ----------------------------------------------------------------
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from autogpt.agents.base import Agent, Context, action
-from autogpt.errors import ConfigError, InvalidInputError
-from autogpt.iac.envelope import Artifact, Command, Result
+from autogpt.errors import AutoGPTError, ConfigError, InvalidInputError
+from autogpt.iac.envelope import Artifact, Command, Result, Task
 from autogpt.llm.base import Message, Options
+from autogpt.logs import get_logger
+from autogpt.memory.lessons import learn
+
+log = get_logger(__name__)
 
 
 class PlanStep(BaseModel):
@@ -54,7 +58,29 @@ class GenericGPT(Agent):
         completion = await self.think(conv.messages(question), ctx, Options(max_tokens=self.reply_tokens))
         conv.add(question)
         conv.add(Message.assistant(completion.text))
+        self._keep_statement(prompt)
         return Result(output=completion.text, data={"finish_reason": completion.finish_reason})
+
+    def _keep_statement(self, prompt: str) -> None:
+        """What the user tells (not asks) is worth remembering beyond this session."""
+        if self.memory is None or prompt.rstrip().endswith("?") or len(prompt) < 12 or len(prompt) > 2000:
+            return
+        try:
+            self.memory.remember(prompt, kind="said")
+        except AutoGPTError as exc:
+            log.warning("not_remembered", agent=self.name, error=str(exc))
+
+    async def handle_task(self, task: Task, ctx: Context) -> Result:
+        """A planned task; what failed (and what fixed it on a retry) becomes a lesson."""
+        previous = str(task.input.get("previous_error", ""))
+        try:
+            result = await super().handle_task(task, ctx)
+        except AutoGPTError as exc:
+            learn(self.memory, self.role, task.description, str(exc), None)
+            raise
+        if previous:
+            learn(self.memory, self.role, task.description, previous, result.output if result.ok else None)
+        return result
 
     @action("plan", help="break a goal into a short list of steps")
     async def plan(self, command: Command, ctx: Context) -> Result:

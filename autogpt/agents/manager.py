@@ -31,6 +31,7 @@ from autogpt.errors import AutoGPTError, ConfigError, ErrorCode, InvalidInputErr
 from autogpt.iac.envelope import Address, Command, Result, Status, Task
 from autogpt.llm.base import Message, Options, Usage
 from autogpt.llm.usage import charge, spent_so_far
+from autogpt.memory.lessons import learn
 from autogpt.mind.idea import collection_examples, collection_verbs, read_stated, wants_page
 from autogpt.mind.planner import PlanError, PlannedTask, TaskGraph, validate_graph
 from autogpt.mind.scheduler import GraphRun, TaskState, run_graph
@@ -296,6 +297,8 @@ class ManagerGPT(Agent):
             result = await self._call(task, payload, ctx)
             if result.ok:
                 first = result.output.splitlines()[0][:100] if result.output else ""
+                if error:  # the retry fixed what the first attempt broke
+                    learn(self.memory, task.role, task.description, error, result.output)
                 await ctx.status(f"[{task.id} {task.role} done] {first}")
                 if commits:
                     await self._commit(task, first, [a.path for a in result.artifacts], ctx)
@@ -304,6 +307,7 @@ class ManagerGPT(Agent):
             await ctx.status(f"[{task.id} {task.role} failed] {error.splitlines()[0][:100] if error else ''}")
             if attempt == 1 and result.data.get("error") in _AGENT_LOST:
                 await self._await_role(task, ctx)
+        learn(self.memory, task.role, task.description, error, None)
         return result
 
     async def _await_role(self, task: PlannedTask, ctx: Context) -> None:

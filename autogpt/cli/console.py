@@ -21,8 +21,10 @@ from autogpt.agents.base import Agent
 from autogpt.cli.errors import report
 from autogpt.cli.lines import tokenize
 from autogpt.cli.runtime import Standalone, settings_from, summary_line
+from autogpt.cli.sessions import describe_session, pick_session, session_word
 from autogpt.errors import AutoGPTError, InvalidInputError
 from autogpt.iac.envelope import Command, Result, State, Status
+from autogpt.sessions import SessionStore
 
 EXIT_WORDS = {"/exit", "/quit", ":q"}
 
@@ -81,13 +83,22 @@ def _setup_readline(path: Path | None) -> None:
         atexit.register(save)
 
 
-def run_console(agent_cls: type[Agent], overrides: dict[str, Any], helpers: tuple[type[Agent], ...] = ()) -> int:
+def run_console(
+    agent_cls: type[Agent],
+    overrides: dict[str, Any],
+    helpers: tuple[type[Agent], ...] = (),
+    session: str | None = None,
+    resume_last: bool = False,
+) -> int:
     settings = settings_from(overrides)
     interactive = sys.stdin.isatty()
-    team = Standalone(settings, agent_cls, helpers=helpers)
+    sessions = SessionStore(settings.data_dir / "sessions", agent_cls.role)
+    session_id = pick_session(sessions, session, resume_last)
+    team = Standalone(settings, agent_cls, helpers=helpers, session_id=session_id)
     with asyncio.Runner() as runner:
         runner.run(team.start())
         assert team.agent is not None
+        describe_session(sessions, team.session_id)
         if interactive:
             # A shell that starts us in the background leaves SIGINT ignored; at a terminal,
             # Ctrl-C must stop the answer, so take it back.
@@ -111,6 +122,8 @@ def run_console(agent_cls: type[Agent], overrides: dict[str, Any], helpers: tupl
                     continue
                 if line.strip() in EXIT_WORDS:
                     break
+                if session_word(line, team, sessions):
+                    continue
                 failures += 0 if _one_turn(runner, team, line) else 1
         finally:
             runner.run(team.stop())
@@ -150,10 +163,12 @@ def console_command(role: str, helpers: tuple[str, ...] = ()) -> click.Command:
     spec = find_role(role)
 
     @click.command(spec.short, help=f"Open a console with {spec.name} ({spec.summary}).")
+    @click.option("-s", "--session", metavar="ID", help="Resume session ID (or start it under that id).")
+    @click.option("--continue", "resume_last", is_flag=True, help="Resume this agent's latest session.")
     @click.pass_context
-    def command(ctx: click.Context) -> None:
+    def command(ctx: click.Context, session: str | None, resume_last: bool) -> None:
         team = tuple(agent_class(find_role(h)) for h in helpers)
-        ctx.exit(run_console(agent_class(spec), ctx.obj or {}, helpers=team))
+        ctx.exit(run_console(agent_class(spec), ctx.obj or {}, helpers=team, session=session, resume_last=resume_last))
 
     return command
 

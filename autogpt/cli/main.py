@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "front": ("autogpt.cli.console:front", "Open a console with FrontendGPT (a page checked in headless Chromium)."),
     "design": ("autogpt.cli.console:design", "Open a console with DesignerGPT (palette, type, wireframe)."),
     "git": ("autogpt.cli.console:git", "Open a console with GitGPT (init, commit, log)."),
+    "schedule": ("autogpt.cli.schedule:schedule", "Run agent commands on a cron line or when a file changes."),
 }
 
 PROVIDER_CHOICES = ("auto", "embedded", "openai", "anthropic", "scripted")

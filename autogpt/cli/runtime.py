@@ -60,12 +60,15 @@ class Standalone:
         llm: LLM | None = None,
         *,
         helpers: tuple[type[Agent], ...] = (),
+        session_id: str | None = None,
+        memory: bool = True,
     ) -> None:
         self.settings = settings
         self.agent_cls = agent_cls
         self.helpers = helpers
         self.meter = UsageMeter()
-        self.session_id = uuid.uuid4().hex
+        self.session_id = session_id or uuid.uuid4().hex
+        self.remembers = memory
         self._llm = llm
         self._llms: dict[str, LLM] = {}
         self._serving: list[asyncio.Task[None]] = []
@@ -87,12 +90,25 @@ class Standalone:
             llm = await self._llm_for(cls.role)
             bus = hub.connect(cls.role, agent_id=cls.role)
             agent = cls(llm, bus, workspace=workspace, meter=self.meter, settings=self.settings)
+            self._give_memory(agent)
             self.team.append(agent)
             self._serving.append(asyncio.create_task(agent.serve(), name=f"serve-{cls.role}"))
         self.agent = self.team[0]
         if isinstance(self.agent, ManagerGPT):
             self.agent.team_roles = tuple(c.role for c in self.helpers)
         self.user = hub.connect("user", agent_id="user")
+
+    def _give_memory(self, agent: Agent) -> None:
+        """Long-term memory (one store for the team) and conversations that outlive the process."""
+        if not self.remembers:
+            return
+        from autogpt.memory.recall import AgentMemory, open_store
+        from autogpt.sessions import SessionStore
+
+        store = open_store(self.settings)
+        project = Path(self.settings.workspace).resolve().name
+        agent.memory = AgentMemory(store, agent.role, project=project, k=self.settings.memory_recall)
+        agent.sessions = SessionStore(Path(self.settings.data_dir) / "sessions", agent.role)
 
     async def _llm_for(self, role: str) -> LLM:
         """The role's model (``role_models``), else the team's; each model is loaded once."""

@@ -1,0 +1,1 @@
+"""Long-term memory: an SQLite store of embedded texts, recalled into prompts."""

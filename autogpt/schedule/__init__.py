@@ -1,0 +1,1 @@
+"""Commands that run on a cron line or when a watched file changes, with every run recorded."""
