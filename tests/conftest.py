@@ -29,4 +29,7 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if name.startswith("AUTOGPT_"):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))  # git's folders of workspaces, histories
+    # memory's lexical embedder: every console and build subprocess would otherwise load the
+    # ONNX model (0.8 s, 260 MB each); tests/unit/memory/test_minilm.py covers the real one
+    monkeypatch.setenv("AUTOGPT_EMBEDDER", "hash")
     monkeypatch.chdir(tmp_path)
