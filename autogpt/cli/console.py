@@ -1,7 +1,8 @@
 """Single-agent consoles (``autogpt gen``, ...): a prompt with history, streamed answers.
 
-Plain lines go to the agent's ``run`` action; ``/action text`` calls another action
-(``/plan``, ``/create``, ``/help``, ``/status``). Ctrl-C stops the answer in progress and
+Plain lines go to the agent's main action (``run`` for GenericGPT, ``create`` for the
+builders; the agent decides); ``/action text`` calls another action (``/plan``,
+``/create``, ``/help`` lists them, ``/status``). Ctrl-C stops the answer in progress and
 keeps the console; Ctrl-D or ``/exit`` leaves.
 """
 
