@@ -22,9 +22,7 @@ _FENCE = re.compile(r"^```([\w-]*)[ \t]*([\w-]*)\n(.*?)^```", re.MULTILINE | re.
 
 def blocks(name: str) -> list[tuple[str, str, str, int]]:
     text = (ROOT / name).read_text(encoding="utf-8")
-    return [
-        (m.group(1), m.group(2), m.group(3), text.count("\n", 0, m.start()) + 1) for m in _FENCE.finditer(text)
-    ]
+    return [(m.group(1), m.group(2), m.group(3), text.count("\n", 0, m.start()) + 1) for m in _FENCE.finditer(text)]
 
 
 @pytest.mark.parametrize("name", DOCS)
