@@ -156,6 +156,20 @@ class Settings(BaseSettings):
         description="Seconds a networked build waits for a role whose agent went away (e.g. while orchgpt up "
         "restarts it) before its retry.",
     )
+    imap_host: str = Field("", description="MailerGPT's IMAP server.")
+    imap_port: int = Field(0, ge=0, le=65535, description="IMAP port (0: 993 with TLS, else 143).")
+    imap_tls: bool = Field(True, description="IMAP over TLS (false only for a local or test server).")
+    imap_user: str = Field("", description="IMAP login.")
+    imap_password: SecretStr | None = Field(None, description="IMAP password (never logged nor shown to a model).")
+    imap_mailbox: str = Field("INBOX", description="The mailbox MailerGPT reads.")
+    smtp_host: str = Field("", description="MailerGPT's SMTP server, for /send.")
+    smtp_port: int = Field(0, ge=0, le=65535, description="SMTP port (0: 465 for ssl, 587 for starttls, else 25).")
+    smtp_tls: Literal["starttls", "ssl", "none"] = Field("starttls", description="SMTP transport security.")
+    smtp_user: str = Field("", description="SMTP login (empty: no login).")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password (never logged nor shown to a model).")
+    mail_from: str = Field("", description="From address of replies (default: the IMAP user).")
+    mail_limit: int = Field(50, ge=1, le=1000, description="Newest messages MailerGPT reads and summarises.")
+    mail_timeout: float = Field(30.0, gt=0, description="Seconds before an IMAP or SMTP server is given up on.")
     log_level: Literal["debug", "info", "warning", "error"] = Field("warning", description="Log level.")
     log_format: Literal["auto", "console", "json"] = Field(
         "auto", description="auto: readable on a terminal, JSON lines otherwise."

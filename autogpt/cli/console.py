@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import signal
 import sys
 import time
@@ -82,7 +83,12 @@ def _setup_readline(path: Path | None) -> None:
         atexit.register(save)
 
 
-def run_console(agent_cls: type[Agent], overrides: dict[str, Any], helpers: tuple[type[Agent], ...] = ()) -> int:
+def run_console(
+    agent_cls: type[Agent],
+    overrides: dict[str, Any],
+    helpers: tuple[type[Agent], ...] = (),
+    command_args: dict[str, Any] | None = None,
+) -> int:
     settings = settings_from(overrides)
     interactive = sys.stdin.isatty()
     team = Standalone(settings, agent_cls, helpers=helpers)
@@ -112,7 +118,7 @@ def run_console(agent_cls: type[Agent], overrides: dict[str, Any], helpers: tupl
                     continue
                 if line.strip() in EXIT_WORDS:
                     break
-                failures += 0 if _one_turn(runner, team, line) else 1
+                failures += 0 if _one_turn(runner, team, line, command_args or {}) else 1
         finally:
             runner.run(team.stop())
     if interactive:
@@ -120,11 +126,13 @@ def run_console(agent_cls: type[Agent], overrides: dict[str, Any], helpers: tupl
     return 1 if failures and not interactive else 0
 
 
-def _one_turn(runner: asyncio.Runner, team: Standalone, line: str) -> bool:
+def _one_turn(runner: asyncio.Runner, team: Standalone, line: str, args: dict[str, Any]) -> bool:
     printer = _Printer()
     started = time.monotonic()
     try:
         command = parse_line(line)
+        if args:
+            command = dataclasses.replace(command, args={**args, **command.args})
         result: Result = runner.run(team.ask(command, on_status=printer))
     except KeyboardInterrupt:
         # The Runner cancelled our wait; tell the agent to stop generating too.
@@ -166,3 +174,12 @@ back = console_command("backend")
 front = console_command("frontend")
 design = console_command("designer")
 git = console_command("git")
+
+
+@click.command("mail", help="Open a console with MailerGPT: read and summarise threads, draft replies, /send.")
+@click.option("--yes", is_flag=True, help="Send each reply as soon as it is drafted (no /send needed).")
+@click.pass_context
+def mail(ctx: click.Context, yes: bool) -> None:
+    from autogpt.agents.mailer import MailerGPT
+
+    ctx.exit(run_console(MailerGPT, ctx.obj or {}, command_args={"send": True} if yes else None))

@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "front": ("autogpt.cli.console:front", "Open a console with FrontendGPT (a page checked in headless Chromium)."),
     "design": ("autogpt.cli.console:design", "Open a console with DesignerGPT (palette, type, wireframe)."),
     "git": ("autogpt.cli.console:git", "Open a console with GitGPT (init, commit, log)."),
+    "mail": ("autogpt.cli.console:mail", "Open a console with MailerGPT (summarise threads, draft, /send)."),
 }
 
 PROVIDER_CHOICES = ("auto", "embedded", "openai", "anthropic", "gemini", "xai", "scripted")
