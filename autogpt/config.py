@@ -10,13 +10,13 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from autogpt.errors import ConfigError
 
-ProviderName = Literal["auto", "embedded", "openai", "anthropic", "scripted"]
-PROVIDERS: tuple[str, ...] = ("auto", "embedded", "openai", "anthropic", "scripted")
+ProviderName = Literal["auto", "embedded", "openai", "anthropic", "gemini", "xai", "scripted"]
+PROVIDERS: tuple[str, ...] = ("auto", "embedded", "openai", "anthropic", "gemini", "xai", "scripted")
 
 
 def _default_cache_dir() -> Path:
@@ -64,10 +64,24 @@ class Settings(BaseSettings):
         model = self.role_models.get(role)
         return self if model is None or model == self.model else self.model_copy(update={"model": model})
 
+    @model_validator(mode="after")
+    def _provider_model(self) -> Settings:
+        """No AUTOGPT_MODEL: the chosen provider's own model setting (OPENAI_MODEL, ...), if set."""
+        if self.model is None:
+            by_provider = {
+                "openai": self.openai_model,
+                "anthropic": self.anthropic_model,
+                "gemini": self.gemini_model,
+                "xai": self.xai_model,
+            }
+            self.model = by_provider.get(self.resolved_provider())
+        return self
+
     provider: ProviderName = Field(
         "auto",
-        description="LLM provider: auto (a key picks openai or anthropic, else embedded), embedded, openai, "
-        "anthropic, scripted (replays AUTOGPT_SCRIPT; for tests and demos).",
+        validation_alias=AliasChoices("AUTOGPT_PROVIDER", "AI_PROVIDER", "provider"),
+        description="LLM provider: auto (a key picks openai, anthropic, gemini or xai, else embedded), embedded, "
+        "openai, anthropic, gemini, xai, scripted (replays AUTOGPT_SCRIPT; for tests and demos).",
     )
     script: str | None = Field(
         None, description="Replies for the scripted provider: a JSON file's path, or the JSON list itself."
@@ -91,6 +105,20 @@ class Settings(BaseSettings):
     anthropic_api_key: SecretStr | None = Field(
         None, validation_alias=AliasChoices("ANTHROPIC_API_KEY", "AUTOGPT_ANTHROPIC_API_KEY")
     )
+    gemini_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("GEMINI_API_KEY", "AUTOGPT_GEMINI_API_KEY")
+    )
+    xai_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("XAI_API_KEY", "AUTOGPT_XAI_API_KEY"))
+    openai_model: str | None = Field(
+        None, validation_alias=AliasChoices("OPENAI_MODEL", "AUTOGPT_OPENAI_MODEL", "openai_model")
+    )
+    anthropic_model: str | None = Field(
+        None, validation_alias=AliasChoices("ANTHROPIC_MODEL", "AUTOGPT_ANTHROPIC_MODEL", "anthropic_model")
+    )
+    gemini_model: str | None = Field(
+        None, validation_alias=AliasChoices("GEMINI_MODEL", "AUTOGPT_GEMINI_MODEL", "gemini_model")
+    )
+    xai_model: str | None = Field(None, validation_alias=AliasChoices("XAI_MODEL", "AUTOGPT_XAI_MODEL", "xai_model"))
     image_model: str | None = Field(
         None,
         description="OpenAI image model (gpt-image-1, dall-e-3) for DesignerGPT's raster mockup; unset: no mockup.",
@@ -122,7 +150,11 @@ class Settings(BaseSettings):
         description="Run generated code even where no confining sandbox (bubblewrap) works; the report says so.",
     )
     browser: str = Field("", description="Chromium binary for page checks (default: the first chromium on PATH).")
-    orchestrator: str = Field("localhost:8443", description="host:port of orchgpt, for --net.")
+    orchestrator: str = Field(
+        "localhost:8443",
+        validation_alias=AliasChoices("AUTOGPT_ORCHESTRATOR", "ORCHESTRATOR_ADDRESS", "orchestrator"),
+        description="host:port of orchgpt, for --net.",
+    )
     certs: Path = Field(Path("certs"), description="Folder with ca.pem and this client's NAME.pem / NAME.key.")
     cert_name: str | None = Field(None, description="Certificate name to use (default: the role, or 'user').")
     heartbeat: float = Field(
@@ -142,6 +174,20 @@ class Settings(BaseSettings):
         description="Seconds a networked build waits for a role whose agent went away (e.g. while orchgpt up "
         "restarts it) before its retry.",
     )
+    imap_host: str = Field("", description="MailerGPT's IMAP server.")
+    imap_port: int = Field(0, ge=0, le=65535, description="IMAP port (0: 993 with TLS, else 143).")
+    imap_tls: bool = Field(True, description="IMAP over TLS (false only for a local or test server).")
+    imap_user: str = Field("", description="IMAP login.")
+    imap_password: SecretStr | None = Field(None, description="IMAP password (never logged nor shown to a model).")
+    imap_mailbox: str = Field("INBOX", description="The mailbox MailerGPT reads.")
+    smtp_host: str = Field("", description="MailerGPT's SMTP server, for /send.")
+    smtp_port: int = Field(0, ge=0, le=65535, description="SMTP port (0: 465 for ssl, 587 for starttls, else 25).")
+    smtp_tls: Literal["starttls", "ssl", "none"] = Field("starttls", description="SMTP transport security.")
+    smtp_user: str = Field("", description="SMTP login (empty: no login).")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password (never logged nor shown to a model).")
+    mail_from: str = Field("", description="From address of replies (default: the IMAP user).")
+    mail_limit: int = Field(50, ge=1, le=1000, description="Newest messages MailerGPT reads and summarises.")
+    mail_timeout: float = Field(30.0, gt=0, description="Seconds before an IMAP or SMTP server is given up on.")
     log_level: Literal["debug", "info", "warning", "error"] = Field("warning", description="Log level.")
     log_format: Literal["auto", "console", "json"] = Field(
         "auto", description="auto: readable on a terminal, JSON lines otherwise."
@@ -155,12 +201,24 @@ class Settings(BaseSettings):
             return "openai"
         if self.anthropic_api_key is not None:
             return "anthropic"
+        if self.gemini_api_key is not None:
+            return "gemini"
+        if self.xai_api_key is not None:
+            return "xai"
         return "embedded"
+
+
+def _field_of(loc: str) -> str:
+    """Errors name a setting by the alias it was read from; say the setting's name too."""
+    for name, info in Settings.model_fields.items():
+        if loc in getattr(info.validation_alias, "choices", ()) and loc != name:
+            return f"{name} ({loc})"
+    return loc
 
 
 def config_error(exc: ValidationError, what: str = "settings") -> ConfigError:
     """One readable :class:`ConfigError` for every problem pydantic found."""
-    problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or what}: {e['msg']}" for e in exc.errors())
+    problems = "; ".join(f"{_field_of('.'.join(str(p) for p in e['loc'])) or what}: {e['msg']}" for e in exc.errors())
     return ConfigError(f"invalid {what}: {problems}", hint="see the settings tables in README.md")
 
 

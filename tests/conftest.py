@@ -21,7 +21,10 @@ def _no_remote_llm() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Keys and settings from the developer's shell never leak into a test."""
-    for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL"):
+    for name in (
+        *("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL", "GEMINI_API_KEY", "XAI_API_KEY", "AI_PROVIDER"),
+        *("OPENAI_MODEL", "ANTHROPIC_MODEL", "GEMINI_MODEL", "XAI_MODEL", "ORCHESTRATOR_ADDRESS"),
+    ):
         monkeypatch.delenv(name, raising=False)
     import os
 

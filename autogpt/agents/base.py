@@ -44,6 +44,7 @@ log = get_logger(__name__)
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
 ActionFn = Callable[[Any, Command, "Context"], Awaitable[Result]]
+_BUILT_IN = frozenset({"help", "status", "terminate"})
 
 
 def action(name: str, *, help: str, aliases: tuple[str, ...] = ()) -> Callable[[ActionFn], ActionFn]:
@@ -82,6 +83,9 @@ class Agent(MemoryActions):
     role: ClassVar[str] = "agent"
     persona: ClassVar[str] = "You are a helpful assistant."
     capabilities: ClassVar[frozenset[str]] = frozenset()
+    main_action: ClassVar[str | None] = None
+    """Where a plain prompt goes (the ``run`` command of a console line without an action).
+    Unset: ``run`` if the agent has it, else ``create``, else its first own action."""
 
     def __init__(
         self,
@@ -220,12 +224,26 @@ class Agent(MemoryActions):
                 await asyncio.sleep(self.retry_delay * 2 ** (attempt - 1))
         raise AssertionError("unreachable")  # pragma: no cover
 
+    @property
+    def main(self) -> str:
+        """The action a plain prompt runs (see :attr:`main_action`)."""
+        if self.main_action is not None:
+            return self._action_names.get(self.main_action, self.main_action)
+        for name in ("run", "create"):
+            if name in self._actions:
+                return name
+        own = [name for name in self._actions if name not in _BUILT_IN]
+        return own[0] if own else "help"
+
     async def dispatch(self, payload: object, ctx: Context) -> Result:
         if isinstance(payload, Task):
             return await self.handle_task(payload, ctx)
         if not isinstance(payload, Command):
             raise UnknownActionError(f"{self.name} takes commands and tasks, not {type(payload).__name__}")
-        name = self._action_names.get(payload.action.strip().lower())
+        wanted = payload.action.strip().lower()
+        name = self._action_names.get(wanted)
+        if name is None and wanted in ("", "run"):  # a plain prompt: the agent's main action
+            name = self.main
         if name is None:
             raise UnknownActionError(
                 f"{self.name} has no action {payload.action!r}",
@@ -317,9 +335,16 @@ class Agent(MemoryActions):
 
     @action("help", help="list this agent's actions")
     async def _help(self, command: Command, ctx: Context) -> Result:
+        main = self.main
         lines = [f"{self.name} ({self.role}): {self.persona.splitlines()[0]}"]
-        lines += [f"  {name:<10} {help_text}" for name, (_, help_text) in sorted(self._actions.items())]
-        return Result(output="\n".join(lines), data={"actions": sorted(self._actions)})
+        lines += [
+            f"  {name:<10} {help_text}{'  (plain prompts)' if name == main else ''}"
+            for name, (_, help_text) in sorted(self._actions.items())
+        ]
+        aliases = {alias: name for alias, name in self._action_names.items() if alias != name}
+        return Result(
+            output="\n".join(lines), data={"actions": sorted(self._actions), "main": main, "aliases": aliases}
+        )
 
     @action("status", help="what this agent is doing and has used")
     async def _status(self, command: Command, ctx: Context) -> Result:

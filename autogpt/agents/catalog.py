@@ -1,12 +1,15 @@
 """Every role the product knows, its agent's name, its short forms, and where it lives.
 
-Agent classes are imported only when asked for, so listing roles stays cheap.
+Agent classes are imported only when asked for, so listing roles stays cheap. Besides the
+built-in roles, any installed package can add agents through the ``autogpt.agents``
+entry-point group (``haiku = "haiku_agent:HaikuGPT"``): the entry's name is the role.
 """
 
 from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from importlib.metadata import entry_points
 
 from autogpt.agents.base import Agent
 from autogpt.errors import ConfigError, InvalidInputError
@@ -40,10 +43,22 @@ ROLES: tuple[RoleSpec, ...] = (
     ),
     RoleSpec("designer", "DesignerGPT", "design", "design spec and wireframes", "autogpt.agents.designer:DesignerGPT"),
     RoleSpec("git", "GitGPT", "git", "repository and commits", "autogpt.agents.git:GitGPT"),
-    RoleSpec("mailer", "MailerGPT", "mail", "notifications"),
+    RoleSpec("mailer", "MailerGPT", "mail", "reads, summarises and answers mail", "autogpt.agents.mailer:MailerGPT"),
     RoleSpec("optimizer", "OptimizerGPT", "opt", "refactors that keep checks passing"),
 )
 USER_ROLE = "user"
+ENTRY_POINT_GROUP = "autogpt.agents"
+
+
+def installed_roles() -> tuple[RoleSpec, ...]:
+    """Custom agents that installed packages declare under ``autogpt.agents``."""
+    builtin = {name for spec in ROLES for name in spec.names()}
+    found = []
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        role = entry.name.strip().lower()
+        if role and role not in builtin and role != USER_ROLE:
+            found.append(RoleSpec(role, entry.name, role, f"custom agent ({entry.value})", entry.value))
+    return tuple(found)
 
 
 def find_role(text: str) -> RoleSpec:
@@ -52,7 +67,11 @@ def find_role(text: str) -> RoleSpec:
     for spec in ROLES:
         if wanted in spec.names():
             return spec
-    known = ", ".join(f"{s.short}/{s.role}" for s in ROLES)
+    custom = installed_roles()
+    for spec in custom:
+        if wanted in spec.names():
+            return spec
+    known = ", ".join([f"{s.short}/{s.role}" for s in ROLES] + [s.role for s in custom])
     raise InvalidInputError(f"unknown agent {text!r}", hint=f"agents: {known}")
 
 
@@ -60,7 +79,10 @@ def agent_class(spec: RoleSpec) -> type[Agent]:
     if spec.impl is None:
         raise ConfigError(f"{spec.name} ({spec.role}) is not available in this version", hint="try: generic")
     module, _, attr = spec.impl.partition(":")
-    cls = getattr(importlib.import_module(module), attr)
-    assert isinstance(cls, type)
-    assert issubclass(cls, Agent)
+    try:
+        cls = getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"cannot load {spec.name} from {spec.impl}: {exc}") from None
+    if not (isinstance(cls, type) and issubclass(cls, Agent)):
+        raise ConfigError(f"{spec.impl} is not an autogpt Agent class")
     return cls

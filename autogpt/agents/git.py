@@ -16,6 +16,7 @@ class GitGPT(Agent):
     role = "git"
     persona = "You are GitGPT. You keep a clean, honest history of the project."
     capabilities = frozenset({"git.commit"})
+    main_action = "commit"  # a plain line is a commit message
 
     def _repo(self) -> Repo:
         if self.workspace is None:

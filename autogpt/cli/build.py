@@ -129,7 +129,14 @@ async def _build(idea: str, language: str, args: dict[str, Any], overrides: dict
 
 
 @click.command("build")
-@click.argument("idea")
+@click.argument("idea", required=False)
+@click.option(
+    "--agent",
+    "agent_path",
+    type=click.Path(exists=True),
+    help="Build the custom agent in this folder (the default when no IDEA is given: here).",
+)
+@click.option("--force", is_flag=True, help="With an agent: regenerate its module even if it was edited.")
 @click.option("--lang", "language", type=click.Choice(["python", "javascript"]), default="python", show_default=True)
 @click.option(
     "--workspace", type=click.Path(file_okay=False), help="Where the project is written [default: ./workspace]."
@@ -142,7 +149,7 @@ async def _build(idea: str, language: str, args: dict[str, Any], overrides: dict
     type=click.Path(dir_okay=False, exists=True),
     help="A JSON file of your own acceptance examples, checked alongside the idea's.",
 )
-@click.option("--provider", type=click.Choice(["auto", "embedded", "openai", "anthropic", "scripted"]))
+@click.option("--provider", type=click.Choice(["auto", "embedded", "openai", "anthropic", "gemini", "xai", "scripted"]))
 @click.option("--model", metavar="NAME", help="Model name, or a .gguf path for the embedded provider.")
 @click.option(
     "--role-model",
@@ -159,13 +166,36 @@ async def _build(idea: str, language: str, args: dict[str, Any], overrides: dict
 )
 @click.pass_context
 def build(
-    ctx: click.Context, /, idea: str, language: str, scope: str | None, accept: str | None, **overrides: Any
+    ctx: click.Context,
+    /,
+    idea: str | None,
+    agent_path: str | None,
+    force: bool,
+    language: str,
+    scope: str | None,
+    accept: str | None,
+    **overrides: Any,
 ) -> None:
-    """Build a working project from an idea with the whole team; exit 1 unless every
+    """Build a working project from IDEA with the whole team; exit 1 unless every
     acceptance example was checked against the running server and held.
 
     Without --api-only or --full the idea decides: a page when it speaks of one (or of
-    nothing in particular), only the API when it names routes or endpoints."""
+    nothing in particular), only the API when it names routes or endpoints.
+
+    Without IDEA (or with --agent PATH), build the custom agent whose agent.yaml is here:
+    validate it and generate its Python module."""
+    if idea is None or agent_path is not None:
+        if idea is not None:
+            raise click.UsageError("give an IDEA or --agent PATH, not both")
+        from autogpt.cli.custom import build_agent
+
+        folder = Path(agent_path or ".")
+        if agent_path is None and not (folder / "agent.yaml").is_file():
+            raise click.UsageError(
+                'what should be built? autogpt build "IDEA" builds a project; in a custom agent\'s folder '
+                "(autogpt new NAME makes one), autogpt build builds the agent"
+            )
+        ctx.exit(build_agent(folder, force))
     overrides["role_models"] = ",".join(overrides.get("role_models") or ()) or None
     if not overrides.pop("allow_unconfined", None):  # absent: AUTOGPT_ALLOW_UNCONFINED still counts
         overrides["allow_unconfined"] = None

@@ -1,7 +1,8 @@
 """Single-agent consoles (``autogpt gen``, ...): a prompt with history, streamed answers.
 
-Plain lines go to the agent's ``run`` action; ``/action text`` calls another action
-(``/plan``, ``/create``, ``/help``, ``/status``). Ctrl-C stops the answer in progress and
+Plain lines go to the agent's main action (``run`` for GenericGPT, ``create`` for the
+builders; the agent decides); ``/action text`` calls another action (``/plan``,
+``/create``, ``/help`` lists them, ``/status``). Ctrl-C stops the answer in progress and
 keeps the console; Ctrl-D or ``/exit`` leaves.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import signal
 import sys
 import time
@@ -89,6 +91,7 @@ def run_console(
     helpers: tuple[type[Agent], ...] = (),
     session: str | None = None,
     resume_last: bool = False,
+    command_args: dict[str, Any] | None = None,
 ) -> int:
     settings = settings_from(overrides)
     interactive = sys.stdin.isatty()
@@ -124,7 +127,7 @@ def run_console(
                     break
                 if session_word(line, team, sessions):
                     continue
-                failures += 0 if _one_turn(runner, team, line) else 1
+                failures += 0 if _one_turn(runner, team, line, command_args or {}) else 1
         finally:
             runner.run(team.stop())
     if interactive:
@@ -132,11 +135,13 @@ def run_console(
     return 1 if failures and not interactive else 0
 
 
-def _one_turn(runner: asyncio.Runner, team: Standalone, line: str) -> bool:
+def _one_turn(runner: asyncio.Runner, team: Standalone, line: str, args: dict[str, Any]) -> bool:
     printer = _Printer()
     started = time.monotonic()
     try:
         command = parse_line(line)
+        if args:
+            command = dataclasses.replace(command, args={**args, **command.args})
         result: Result = runner.run(team.ask(command, on_status=printer))
     except KeyboardInterrupt:
         # The Runner cancelled our wait; tell the agent to stop generating too.
@@ -180,3 +185,12 @@ back = console_command("backend")
 front = console_command("frontend")
 design = console_command("designer")
 git = console_command("git")
+
+
+@click.command("mail", help="Open a console with MailerGPT: read and summarise threads, draft replies, /send.")
+@click.option("--yes", is_flag=True, help="Send each reply as soon as it is drafted (no /send needed).")
+@click.pass_context
+def mail(ctx: click.Context, yes: bool) -> None:
+    from autogpt.agents.mailer import MailerGPT
+
+    ctx.exit(run_console(MailerGPT, ctx.obj or {}, command_args={"send": True} if yes else None))

@@ -13,7 +13,13 @@ import click
 # name -> (module:function, one-line help). Help text lives here so listing commands
 # does not import them.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "build": ("autogpt.cli.build:build", "Build a working project from an idea with the whole team."),
+    "build": (
+        "autogpt.cli.build:build",
+        'Build a project from an idea with the team (build "IDEA"), or, in an agent\'s folder, its code.',
+    ),
+    "new": ("autogpt.cli.custom:new", "Create a custom agent's folder (agent.yaml, README)."),
+    "run": ("autogpt.cli.custom:run", "Open a console on a custom agent (--net: serve it for orchgpt)."),
+    "test": ("autogpt.cli.custom:test", "Run a custom agent's examples and report (exit 1 on a failure)."),
     "gen": ("autogpt.cli.console:gen", "Open a console with GenericGPT, the general assistant."),
     "man": ("autogpt.cli.console:man", "Open a console with ManagerGPT (the whole team behind it)."),
     "arch": ("autogpt.cli.console:arch", "Open a console with ArchitectGPT."),
@@ -22,9 +28,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "design": ("autogpt.cli.console:design", "Open a console with DesignerGPT (palette, type, wireframe)."),
     "git": ("autogpt.cli.console:git", "Open a console with GitGPT (init, commit, log)."),
     "schedule": ("autogpt.cli.schedule:schedule", "Run agent commands on a cron line or when a file changes."),
+    "mail": ("autogpt.cli.console:mail", "Open a console with MailerGPT (summarise threads, draft, /send)."),
 }
 
-PROVIDER_CHOICES = ("auto", "embedded", "openai", "anthropic", "scripted")
+PROVIDER_CHOICES = ("auto", "embedded", "openai", "anthropic", "gemini", "xai", "scripted")
 
 
 class LazyGroup(click.Group):
@@ -89,6 +96,7 @@ def cli(
     \b
       autogpt -p "write a function that parses ISO dates"
       autogpt gen
+      autogpt new haiku && cd haiku && autogpt build && autogpt test && autogpt run
       autogpt --provider openai --model gpt-4o-mini -p "hello"
       autogpt --net --agent backend --orchestrator host:8443
       autogpt --net -c '/architect create "fastapi app" | python'

@@ -1,9 +1,12 @@
 """``autogpt --net``: drive networked agents with ``/agent action input [| language]``.
 
 ``/architect create "fastapi app" | python`` sends a ``create`` command to the next live
-architect; status streams while it works and the result prints at the end. ``/agents``
-lists who is connected. With ``-c LINE`` (repeatable) it runs lines and exits with 0 only
-if every one succeeded, for scripts.
+architect; status streams while it works and the result prints at the end. A line whose
+second word is not one of the agent's actions (``/gen explain closures``), and a line with
+no ``/`` at all (to the agent last addressed), go to the agent's main action. Any role
+orchgpt lists can be addressed, custom agents' too. ``/agents`` lists who is connected.
+With ``-c LINE`` (repeatable) it runs lines and exits with 0 only if every one succeeded,
+for scripts.
 """
 
 from __future__ import annotations
@@ -24,15 +27,18 @@ from autogpt.cli.errors import report
 from autogpt.cli.lines import tokenize
 from autogpt.cli.printable import printable
 from autogpt.config import Settings
-from autogpt.errors import AutoGPTError, InvalidInputError, RequestTimeoutError
+from autogpt.errors import AutoGPTError, InvalidInputError, RequestTimeoutError, UnknownActionError
 from autogpt.iac.envelope import Address, Command, Register, Result, Status
 from autogpt.iac.signing import Signer
 from autogpt.net.link import NetSession, TlsFiles, connect
 
 HELP = """\
 /<agent> <action> <input> [| <language>]   e.g. /architect create "fastapi app" | python
-    agents: gen, man, arch, back, front, design, git, mail, opt (or their long names)
-    actions: create, run, status, terminate, help (each agent lists its own with: /<agent> help)
+/<agent> <prompt>                          the agent's main action, e.g. /gen explain closures
+<prompt>                                   the main action of the agent last addressed
+    agents: gen, man, arch, back, front, design, git, mail, opt (or their long names), and
+            any other role orchgpt lists (custom agents)
+    actions: each agent lists its own with: /<agent> help
 /agents     who is connected
 /help       this text
 /quit       leave (or Ctrl-D)"""
@@ -41,8 +47,10 @@ HELP = """\
 @dataclass(frozen=True, slots=True)
 class NetLine:
     to: Address
-    command: Command
+    command: Command  # the second word read as an action
     label: str
+    prompt: Command | None = None  # the same line read as a plain prompt, for when it names no action
+    listed: bool = True  # False: not a role we know of; orchgpt's list must have it
 
 
 def parse_net_line(line: str) -> NetLine | str:
@@ -56,10 +64,22 @@ def parse_net_line(line: str) -> NetLine | str:
     head = parsed.words[0]
     if head in ("agents", "help", "quit", "exit") and len(parsed.words) == 1 and not parsed.input:
         return head
-    spec = find_role(head)
+    try:
+        spec = find_role(head)
+        to, label, short, listed = Address.role(spec.role), spec.name, spec.short, True
+    except InvalidInputError:  # maybe a custom agent that only orchgpt knows of
+        to, label, short, listed = Address.role(head), head, head, False
     if len(parsed.words) < 2:
-        raise InvalidInputError(f"what should {spec.name} do?", hint=f"/{spec.short} help")
-    return NetLine(Address.role(spec.role), Command(parsed.words[1], parsed.input, parsed.language), spec.name)
+        raise InvalidInputError(f"what should {label} do?", hint=f"/{short} help")
+    whole = tokenize(text[1:], leading=1)
+    prompt = Command("run", whole.input, whole.language)
+    return NetLine(to, Command(parsed.words[1], parsed.input, parsed.language), label, prompt, listed)
+
+
+def plain_line(line: str, last: NetLine) -> NetLine:
+    """A line without '/': a prompt for the agent last addressed."""
+    parsed = tokenize(line.strip(), leading=0)
+    return NetLine(last.to, Command("run", parsed.input, parsed.language), last.label)
 
 
 def _on_status(status: Status) -> None:
@@ -70,11 +90,36 @@ def _on_status(status: Status) -> None:
         click.echo(click.style(f"  · {status.message}", dim=True), err=True)
 
 
-async def _run_line(session: NetSession, line: str, session_id: str, timeout: float = 3600.0) -> bool | None:
+@dataclass
+class _State:
+    """What the console remembers between lines: whom it spoke to, and agents' actions."""
+
+    last: NetLine | None = None
+    current: NetLine | None = None
+
+
+async def _check_listed(session: NetSession, line: NetLine) -> None:
+    roles = sorted({str(a.get("role", "")) for a in await session.bus.list_agents()} - {"", USER_ROLE})
+    if line.to.value not in roles:
+        raise InvalidInputError(
+            f"unknown agent {line.label!r}: not a built-in role, and orchgpt lists no agent with that role",
+            hint=f"connected roles: {', '.join(roles) or 'none'}",
+        )
+
+
+async def _run_line(
+    session: NetSession, line: str, session_id: str, state: _State | None = None, timeout: float = 3600.0
+) -> bool | None:
     """True/False for success, None to quit. Every wait has a deadline: ``timeout`` seconds
     for a command's reply (then the agent is told to stop), 30 s for the agent list."""
+    state = state if state is not None else _State()
     try:
-        parsed = parse_net_line(line)
+        if not line.strip().startswith("/"):
+            if state.last is None:
+                raise InvalidInputError("say which agent first", hint="e.g. /gen explain closures (then plain lines)")
+            parsed: NetLine | str = plain_line(line, state.last)
+        else:
+            parsed = parse_net_line(line)
         if parsed == "help":
             click.echo(HELP)
             return True
@@ -86,19 +131,30 @@ async def _run_line(session: NetSession, line: str, session_id: str, timeout: fl
             click.echo(printable("\n".join(lines)) or "(no agents connected)")
             return True
         assert isinstance(parsed, NetLine)
+        if not parsed.listed:
+            await _check_listed(session, parsed)
+        state.last = state.current = parsed
         streamed: list[bool] = []
 
         def on_status(status: Status) -> None:
             streamed.append(bool(status.delta))
             _on_status(status)
 
-        result = await session.bus.call(
-            parsed.to, parsed.command, on_status=on_status, session_id=session_id, timeout=timeout
-        )
+        try:
+            result = await session.bus.call(
+                parsed.to, parsed.command, on_status=on_status, session_id=session_id, timeout=timeout
+            )
+        except UnknownActionError:
+            if parsed.prompt is None:
+                raise
+            # the second word is no action of that agent: the whole line is a prompt
+            result = await session.bus.call(
+                parsed.to, parsed.prompt, on_status=on_status, session_id=session_id, timeout=timeout
+            )
     except RequestTimeoutError as exc:
         report(exc)
         click.echo(f"no reply within {timeout:g}s (AUTOGPT_COMMAND_TIMEOUT); asking the agent to stop", err=True)
-        await _stop_remote(session, line, session_id)
+        await _stop_remote(session, parsed if isinstance(parsed, NetLine) else None, session_id)
         return False
     except AutoGPTError as exc:
         report(exc)
@@ -127,16 +183,17 @@ async def run_net_console(settings: Settings, commands: tuple[str, ...]) -> int:
         signer=Signer.generate(),  # every order this console gives is signed
     )
     session_id = uuid.uuid4().hex
+    state = _State()
     try:
         if commands:
             ok = True
             for line in commands:
-                outcome = await _run_line(session, line, session_id, settings.command_timeout)
+                outcome = await _run_line(session, line, session_id, state, settings.command_timeout)
                 if outcome is None:
                     break
                 ok = ok and outcome
             return 0 if ok else 1
-        return await _interactive(session, session_id, settings)
+        return await _interactive(session, session_id, settings, state)
     finally:
         await session.close()
 
@@ -166,7 +223,7 @@ def _read_line(prompt: str) -> asyncio.Future[str]:
     return future
 
 
-async def _interactive(session: NetSession, session_id: str, settings: Settings) -> int:
+async def _interactive(session: NetSession, session_id: str, settings: Settings, state: _State) -> int:
     """Ctrl-C stops the command in progress (and the agent's work on it); at the prompt it leaves."""
     interactive = sys.stdin.isatty()
     if interactive:
@@ -193,12 +250,13 @@ async def _interactive(session: NetSession, session_id: str, settings: Settings)
             if session.lost.is_set():
                 click.echo("error: the connection to the orchestrator was lost", err=True)
                 return 1
-            work = asyncio.ensure_future(_run_line(session, line, session_id, settings.command_timeout))
+            state.current = None
+            work = asyncio.ensure_future(_run_line(session, line, session_id, state, settings.command_timeout))
             current[:] = [work]
             try:
                 outcome = await work
             except asyncio.CancelledError:
-                await _stop_remote(session, line, session_id)
+                await _stop_remote(session, state.current, session_id)
                 click.echo("\n[stopped]", err=True)
                 continue
             if outcome is None:
@@ -211,12 +269,8 @@ async def _interactive(session: NetSession, session_id: str, settings: Settings)
     return 1 if failures and not interactive else 0
 
 
-async def _stop_remote(session: NetSession, line: str, session_id: str) -> None:
+async def _stop_remote(session: NetSession, line: NetLine | None, session_id: str) -> None:
     """Tell the agent the command went to that it should stop this session's work."""
-    try:
-        parsed = parse_net_line(line)
-    except AutoGPTError:
-        return
-    if isinstance(parsed, NetLine):
+    if line is not None:
         with contextlib.suppress(AutoGPTError, TimeoutError):
-            await session.bus.call(parsed.to, Command("terminate"), timeout=5, session_id=session_id)
+            await session.bus.call(line.to, Command("terminate"), timeout=5, session_id=session_id)

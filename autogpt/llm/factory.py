@@ -12,7 +12,7 @@ from autogpt.llm.doubles import ScriptedLLM, SlowReply
 
 
 def make_llm(settings: Settings) -> LLM:
-    """The LLM ``settings`` ask for (``auto``: a key picks openai/anthropic, else embedded)."""
+    """The LLM ``settings`` ask for (``auto``: a key picks openai/anthropic/gemini/xai, else embedded)."""
     name = settings.resolved_provider()
     if name == "embedded":
         from autogpt.llm.embedded import EmbeddedLLM
@@ -26,6 +26,10 @@ def make_llm(settings: Settings) -> LLM:
         from autogpt.llm.anthropic import AnthropicLLM
 
         return AnthropicLLM.from_settings(settings)
+    if name in ("gemini", "xai"):
+        from autogpt.llm.compatible import GeminiLLM, XaiLLM
+
+        return (GeminiLLM if name == "gemini" else XaiLLM).from_settings(settings)
     if name == "scripted":
         return _scripted(settings)
     raise ConfigError(f"unknown provider {name!r}", hint=f"choose one of: {', '.join(PROVIDERS)}")

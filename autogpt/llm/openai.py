@@ -14,7 +14,7 @@ import binascii
 import json
 from collections.abc import AsyncGenerator, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TypedDict
+from typing import ClassVar, TypedDict
 
 import openai
 import pydantic
@@ -67,11 +67,13 @@ def _server_message(exc: openai.APIError) -> str:
     return exc.message
 
 
-def _from_status(exc: openai.APIStatusError, model: str, endpoint: str) -> AutoGPTError:
+def _from_status(
+    exc: openai.APIStatusError, model: str, endpoint: str, provider: str = "openai", key_hint: str = _KEY_HINT
+) -> AutoGPTError:
     status = exc.status_code
     if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
         # Servers sometimes echo the key back; never repeat their message here.
-        return ProviderAuthError(f"the openai endpoint refused the API key (HTTP {status})", hint=_KEY_HINT)
+        return ProviderAuthError(f"the {provider} endpoint refused the API key (HTTP {status})", hint=key_hint)
     if isinstance(exc, openai.NotFoundError):
         return ModelNotFoundError(
             f"model {model!r} not found at {endpoint}: {_server_message(exc)}",
@@ -87,12 +89,12 @@ def _from_status(exc: openai.APIStatusError, model: str, endpoint: str) -> AutoG
 
 
 @contextmanager
-def _translate(model: str, endpoint: str) -> Iterator[None]:
+def _translate(model: str, endpoint: str, provider: str = "openai", key_hint: str = _KEY_HINT) -> Iterator[None]:
     """Turn every SDK, HTTP and parsing failure into the project's error tree."""
     try:
         yield
     except openai.APIStatusError as exc:
-        error = _from_status(exc, model, endpoint)
+        error = _from_status(exc, model, endpoint, provider, key_hint)
         if isinstance(error, ProviderAuthError):
             raise error from None  # the chained SDK error may quote the key
         raise error from exc
@@ -107,7 +109,7 @@ def _translate(model: str, endpoint: str) -> Iterator[None]:
     except openai.APIError as exc:  # an error event in the middle of a stream
         raise ProviderUnavailableError(f"{endpoint} reported an error: {_server_message(exc)}") from exc
     except openai.OpenAIError as exc:
-        raise LLMError(f"openai client error: {exc}") from exc
+        raise LLMError(f"{provider} client error: {exc}") from exc
 
 
 def _finish(reason: object) -> FinishReason:
@@ -170,6 +172,7 @@ class OpenAILLM(LLM):
     """A chat-completions model behind the official ``openai`` SDK."""
 
     provider = "openai"
+    key_hint: ClassVar[str] = _KEY_HINT
 
     def __init__(
         self,
@@ -185,7 +188,7 @@ class OpenAILLM(LLM):
     ) -> None:
         if not api_key:
             if not base_url:
-                raise ConfigError("the openai provider needs an API key", hint=_KEY_HINT)
+                raise ConfigError(f"the {self.provider} provider needs an API key", hint=self.key_hint)
             api_key = PLACEHOLDER_KEY
         self.model = model
         self.context_window = context_window
@@ -230,7 +233,7 @@ class OpenAILLM(LLM):
 
     async def complete(self, messages: Sequence[Message], options: Options = DEFAULT_OPTIONS) -> Completion:
         request = self._request(messages, options)
-        with _translate(self.model, self._endpoint):
+        with _translate(self.model, self._endpoint, self.provider, self.key_hint):
             reply: object = await self._client.chat.completions.create(**request)
             return _completion_from(reply, self.model)
 
@@ -243,7 +246,7 @@ class OpenAILLM(LLM):
         model = self.model
         usage = Usage()
         chunks_seen = 0
-        with _translate(self.model, self._endpoint):
+        with _translate(self.model, self._endpoint, self.provider, self.key_hint):
             chunks = await self._client.chat.completions.create(
                 **request, stream=True, stream_options={"include_usage": True}
             )

@@ -178,9 +178,9 @@ async def test_two_instances_of_a_role_share_the_work(deployment: Deployment) ->
     [
         ('/arch create "fastapi app" | python', "no live agent serves role 'architect'"),
         ("/wizard run x", "unknown agent 'wizard'"),
-        ("/gen deploy x", "has no action 'deploy'"),
+        ("/gen", "what should GenericGPT do?"),
         ('/gen run "unclosed', "malformed line"),
-        ("hello", "lines start with /<agent>"),
+        ("hello", "say which agent first"),
     ],
 )
 async def test_console_errors_are_one_line(deployment: Deployment, line: str, message: str) -> None:
