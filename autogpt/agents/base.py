@@ -44,7 +44,7 @@ log = get_logger(__name__)
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
 ActionFn = Callable[[Any, Command, "Context"], Awaitable[Result]]
-_BUILT_IN = frozenset({"help", "status", "terminate"})
+_BUILT_IN = frozenset({"help", "status", "terminate", "remember", "recall", "forget"})  # every agent has these
 
 
 def action(name: str, *, help: str, aliases: tuple[str, ...] = ()) -> Callable[[ActionFn], ActionFn]:

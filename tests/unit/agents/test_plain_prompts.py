@@ -71,7 +71,8 @@ async def test_help_marks_the_main_action_and_lists_aliases(user: Bus) -> None:
     assert "(plain prompts)" in next(line for line in result.output.splitlines() if "verse" in line)
     assert result.data["main"] == "verse"
     assert result.data["aliases"] == {"poem": "verse"}
-    assert set(result.data["actions"]) == {"help", "status", "terminate", "verse", "prose"}
+    built_in = {"help", "status", "terminate", "remember", "recall", "forget"}
+    assert set(result.data["actions"]) == built_in | {"verse", "prose"}
 
 
 def test_built_in_agents_main_actions() -> None:
