@@ -87,7 +87,6 @@ class Orchestrator:
                 # A peer that never finishes TLS, or keeps a connection with no stream open, is let go.
                 ("grpc.server_handshake_timeout_ms", int(self.settings.tls_handshake_timeout * 1000)),
                 ("grpc.max_connection_idle_ms", int(self.settings.idle_timeout * 1000)),
-                ("grpc.max_concurrent_streams", self.settings.streams_per_cert),
             ]
         )
         pb_grpc.add_IacServicer_to_server(  # type: ignore[no-untyped-call]

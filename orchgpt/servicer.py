@@ -8,6 +8,7 @@ uncounted, and whoever waits on it is told."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Sequence
 
 import grpc
@@ -60,6 +61,8 @@ class IacServicer(pb_grpc.IacServicer):
         if not self.board.open_stream(peer):
             limit = self.board.streams_per_cert
             log.warning("refused", reason="too many streams", cert=peer.name, limit=limit)
+            with contextlib.suppress(TimeoutError, StopAsyncIteration):  # take the Register, so the
+                await asyncio.wait_for(anext(request_iterator), self.handshake_timeout)  # client reads why
             await context.write(_refusal(ErrorCode.RESOURCE_EXHAUSTED, f"{peer.name!r} has {limit} streams open"))
             return
         conn: Connection | None = None

@@ -93,7 +93,8 @@ class Bus:
 
     def deliver(self, envelope: Envelope) -> bool:
         """Hand an inbound envelope over; ``False`` when the inbox is full."""
-        pending = self._pending.get(envelope.correlation_id) if envelope.correlation_id else None
+        correlated = envelope.correlation_id and envelope.recipient.kind == "agent"  # never via a role or topic
+        pending = self._pending.get(envelope.correlation_id) if correlated else None
         if pending is not None:
             if not pending.peer and envelope.sender not in ("", ROUTER_ID):
                 pending.peer = envelope.sender

@@ -162,6 +162,8 @@ class Router:
         """:meth:`route` from header fields alone, for relays that never decode payloads."""
         if kind == Kind.REQUEST and recipient.kind == "topic":
             raise InvalidEnvelopeError("a request needs exactly one answerer: address an agent or a role")
+        if (kind == Kind.REPLY or (kind == Kind.EVENT and correlation_id)) and recipient.kind != "agent":
+            raise InvalidEnvelopeError("replies and correlated events go to the agent that asked, by its id")
         if kind == Kind.REPLY and recipient.kind == "agent":
             pending = self._inflight.get((recipient.value, correlation_id))
             if pending is None or pending.target != sender:  # only the asked agent answers

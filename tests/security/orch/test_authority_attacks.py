@@ -50,12 +50,18 @@ async def test_only_the_agent_asked_answers_and_only_the_requester_cancels(
                 kind=pb.KIND_EVENT, status=pb.Status(state=pb.Status.STATE_ACCEPTED),
             ),
         ]  # fmt: skip
-        await mallory.send(*forged)
-        notices = [await mallory.read(), await mallory.read()]
+        via_role = [pb.Envelope(), pb.Envelope()]  # the same, to the role ``user`` rather than to alice
+        for copy, original in zip(via_role, forged, strict=True):
+            copy.CopyFrom(original)
+            copy.id = f"{original.id}-via-role"
+            copy.recipient.CopyFrom(pb.Address(role="user"))
+        await mallory.send(*forged, *via_role)
+        notices = [await mallory.read(), await mallory.read(), await mallory.read()]
         assert [(n.kind, n.error.code, n.correlation_id) for n in notices] == [
             (pb.KIND_CONTROL, ErrorCode.PERMISSION_DENIED, "forged-reply"),
             (pb.KIND_CONTROL, ErrorCode.PERMISSION_DENIED, "forged-status"),
-        ]
+            (pb.KIND_CONTROL, ErrorCode.INVALID_ENVELOPE, "forged-status-via-role"),
+        ]  # a refused reply to a role is dropped without a notice (a notice could loop)
         assert not asking.done()
         real = codec.to_proto(
             Envelope.new(Address.agent("alice"), Result(output="real", prompt_tokens=5, completion_tokens=6),

@@ -97,11 +97,11 @@ async def test_streams_per_certificate_and_requests_in_flight_are_limited(
     await net.echo(orch, "gen1")
     silent = net.raw(orch, "back1")  # takes requests and never answers
     await silent.register("backend")
-    first, second, third = (net.raw(orch, "mallory") for _ in range(3))
     async with asyncio.timeout(20):
+        first = net.raw(orch, "mallory")  # each stream opens when made: one at a time
         await first.register("user")
-        await second.register("user")
-        refused = await third.register("user")
+        await net.raw(orch, "mallory").register("user")
+        refused = await net.raw(orch, "mallory").register("user")
         assert (refused.error.code, refused.error.retryable) == (ErrorCode.RESOURCE_EXHAUSTED, False)
         ids = [f"r{i}" for i in range(10)]
         await first.send(*(request(pb.Address(agent_id="back1"), id=i) for i in ids))
