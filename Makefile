@@ -71,9 +71,9 @@ floors: setup
 
 proto: setup
 	@rm -rf $(VENV)/proto-out && mkdir -p $(VENV)/proto-out
-	$(BIN)/python -m grpc_tools.protoc -Iproto \
+	$(BIN)/python -m grpc_tools.protoc -Iautogpt/iac/proto \
 		--python_out=$(VENV)/proto-out --grpc_python_out=$(VENV)/proto-out --pyi_out=$(VENV)/proto-out \
-		proto/iac/v1/iac.proto
+		autogpt/iac/proto/iac/v1/iac.proto
 	@sed -i 's/^from iac\.v1 import/from autogpt.iac._gen import/' $(VENV)/proto-out/iac/v1/iac_pb2_grpc.py
 	cp $(VENV)/proto-out/iac/v1/iac_pb2.py $(VENV)/proto-out/iac/v1/iac_pb2.pyi \
 		$(VENV)/proto-out/iac/v1/iac_pb2_grpc.py autogpt/iac/_gen/

@@ -28,6 +28,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "design": ("autogpt.cli.console:design", "Open a console with DesignerGPT (palette, type, wireframe)."),
     "git": ("autogpt.cli.console:git", "Open a console with GitGPT (init, commit, log)."),
     "schedule": ("autogpt.cli.schedule:schedule", "Run agent commands on a cron line or when a file changes."),
+    "proto": (
+        "autogpt.cli.main:proto",
+        "Print the path of the protocol's .proto file (for clients in other languages).",
+    ),
     "mail": ("autogpt.cli.console:mail", "Open a console with MailerGPT (summarise threads, draft, /send)."),
 }
 
@@ -120,6 +124,14 @@ def cli(
     from autogpt.cli.oneshot import run_prompt
 
     ctx.exit(run_prompt(prompt, ctx.obj))
+
+
+@click.command("proto")
+def proto() -> None:
+    """Print the path of the installed iac.proto (protoc -I its grandparent folder)."""
+    from autogpt.iac import PROTO
+
+    click.echo(str(PROTO))
 
 
 def main() -> None:

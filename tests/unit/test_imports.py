@@ -29,3 +29,14 @@ def test_one_version_source() -> None:
     from importlib.metadata import version
 
     assert version("autogpt-team") == autogpt.__version__
+
+
+def test_the_proto_ships_with_the_package_and_the_cli_prints_its_path() -> None:
+    import subprocess
+    import sys
+
+    from autogpt.iac import PROTO
+
+    assert PROTO.is_file() and "package iac.v1;" in PROTO.read_text(encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "autogpt", "proto"], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == str(PROTO)

@@ -126,11 +126,11 @@ def test_generated_code_is_not_stale(tmp_path: Path) -> None:
             sys.executable,
             "-m",
             "grpc_tools.protoc",
-            f"-I{ROOT / 'proto'}",
+            f"-I{ROOT / 'autogpt/iac/proto'}",
             f"--python_out={out}",
             f"--grpc_python_out={out}",
             f"--pyi_out={out}",
-            str(ROOT / "proto/iac/v1/iac.proto"),
+            str(ROOT / "autogpt/iac/proto/iac/v1/iac.proto"),
         ],
         check=True,
     )
