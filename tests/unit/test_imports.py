@@ -37,6 +37,7 @@ def test_the_proto_ships_with_the_package_and_the_cli_prints_its_path() -> None:
 
     from autogpt.iac import PROTO
 
-    assert PROTO.is_file() and "package iac.v1;" in PROTO.read_text(encoding="utf-8")
+    assert PROTO.is_file()
+    assert "package iac.v1;" in PROTO.read_text(encoding="utf-8")
     out = subprocess.run([sys.executable, "-m", "autogpt", "proto"], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == str(PROTO)
