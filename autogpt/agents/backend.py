@@ -23,6 +23,7 @@ from autogpt.iac.envelope import Artifact, Command, Result, Task
 from autogpt.mind.repair import repair
 from autogpt.tools.acceptance import Acceptance, Outcome, acceptance_from, covers, evidence, run_examples
 from autogpt.tools.contract import ApiContract, Route, check_response, contract_from, fill_path, task_command
+from autogpt.tools.sandbox import require_confinement
 
 _SHAPES = {"array": "a JSON array of objects", "object": "a JSON object", "none": "no body", "text": "plain text"}
 
@@ -121,6 +122,7 @@ class BackendGPT(Agent):
         if stack is None:
             raise InvalidInputError(f"BackendGPT writes python or javascript servers, not {language!r}")
         stack.check()
+        require_confinement(self.settings.allow_unconfined)  # before any model call: refusing costs nothing
         contract = contract_from(command.args, self.workspace, self.name)
         acceptance = acceptance_from(command.args, self.workspace) or Acceptance()
         ws = self.workspace.ensure()

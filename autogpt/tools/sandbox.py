@@ -343,6 +343,18 @@ def _connect(ns_pid: int | None, port: int, timeout: float) -> socket.socket:
             os.close(fd)
 
 
+def require_confinement(allow_unconfined: bool = False) -> Backend:
+    """The backend ``auto`` picks; :class:`UnconfinedError` when it confines nothing and that was not allowed.
+    Agents call it before any model call, so a refusal costs nothing and is the task's own error."""
+    backend = available_backends()[0]
+    if backend == "none" and not (allow_unconfined or unconfined_allowed()):
+        raise UnconfinedError(
+            "no confining sandbox here (bubblewrap is missing or cannot run), so generated code will not run",
+            hint="install bubblewrap, or allow it explicitly: --allow-unconfined or AUTOGPT_ALLOW_UNCONFINED=1",
+        )
+    return backend
+
+
 class Sandbox:
     """Runs programs in ``workspace`` with the strongest backend this machine offers."""
 
@@ -360,12 +372,7 @@ class Sandbox:
         self.workspace = workspace.ensure()
         self.readable = tuple(Path(p).resolve() for p in readable)  # read-only extras, e.g. a toolchain
         if backend == "auto":
-            self.backend: Backend = available_backends()[0]
-            if self.backend == "none" and not (allow_unconfined or unconfined_allowed()):
-                raise UnconfinedError(
-                    "no confining sandbox here (bubblewrap is missing or cannot run), so generated code will not run",
-                    hint="install bubblewrap, or allow it explicitly: --allow-unconfined or AUTOGPT_ALLOW_UNCONFINED=1",
-                )
+            self.backend: Backend = require_confinement(allow_unconfined)
         elif backend_available(backend):
             self.backend = backend
         else:
