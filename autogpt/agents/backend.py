@@ -11,7 +11,10 @@ ever runs inside the Sandbox, with no network.
 from __future__ import annotations
 
 import json
+import tempfile
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
@@ -170,7 +173,7 @@ class BackendGPT(Agent):
 
     async def _ask_code(self, stack: Stack, prompt: str, ctx: Context, temperature: float = 0.1) -> str:
         assert self.workspace is not None
-        scratch = self.workspace.root / ".tmp"
+        scratch = _scratch()  # on the host, never in the workspace the generated code can rearrange
 
         async def parse(reply: str) -> str:
             code = stack.extract(reply)
@@ -263,6 +266,12 @@ class BackendGPT(Agent):
             if isinstance(data, dict):
                 known.update({k: v for k, v in data.items() if isinstance(v, int | str)})
         return probe
+
+
+@cache
+def _scratch() -> Path:
+    """A private folder for syntax checks of code the model wrote."""
+    return Path(tempfile.mkdtemp(prefix="autogpt-syntax-check-"))
 
 
 def _must_answer(acceptance: Acceptance) -> str:

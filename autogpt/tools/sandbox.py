@@ -52,7 +52,7 @@ Backend = Literal["bwrap", "none"]
 SAFE_PATH = ("/usr/local/bin", "/usr/bin", "/bin")
 _SECRET_ENV = re.compile(r"OPENAI_API_KEY|ANTHROPIC_API_KEY|AUTOGPT_.*")
 _CLONE_NEWNET, _TIMEOUT_GRACE, _MAX_BODY = 0x40000000, 1.0, 8 * 1024 * 1024
-_DISK_POLL = 0.1  # seconds between looks at the workspace's size while a program runs
+_DISK_POLL = 0.05  # seconds between looks at the workspace's size while a program runs
 _warned_none = False
 
 
