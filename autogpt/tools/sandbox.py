@@ -23,19 +23,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import http.client
 import os
 import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -45,13 +42,16 @@ from autogpt.errors import AgentError, ConfigError, InvalidInputError, Unconfine
 from autogpt.logs import get_logger
 from autogpt.tools.sandbox_bwrap import bwrap_args, hand_over
 from autogpt.tools.sandbox_cgroup import RunGroups, memory_enforcement, new_groups
+from autogpt.tools.sandbox_net import HttpResponse as HttpResponse
+from autogpt.tools.sandbox_net import free_port as free_port
+from autogpt.tools.sandbox_net import http_in
 from autogpt.tools.workspace import Workspace
 
 log = get_logger(__name__)
 Backend = Literal["bwrap", "none"]
 SAFE_PATH = ("/usr/local/bin", "/usr/bin", "/bin")
 _SECRET_ENV = re.compile(r"OPENAI_API_KEY|ANTHROPIC_API_KEY|AUTOGPT_.*")
-_CLONE_NEWNET, _TIMEOUT_GRACE, _MAX_BODY = 0x40000000, 1.0, 8 * 1024 * 1024
+_TIMEOUT_GRACE = 1.0
 _DISK_POLL = 0.05  # seconds between looks at the workspace's size while a program runs
 _warned_none = False
 
@@ -91,21 +91,6 @@ class RunResult:
     @property
     def ok(self) -> bool:
         return self.returncode == 0 and not self.timed_out
-
-
-@dataclass(frozen=True, slots=True)
-class HttpResponse:
-    status: int
-    headers: Mapping[str, str]  # lower-case names
-    body: bytes
-    truncated: bool = False  # the body is cut at 8 MiB
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago (bind to 0, read it, close)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @cache
@@ -323,26 +308,6 @@ class SandboxProcess:
         raise SandboxError(f"the network namespace of sandboxed pid {self.pid} is not ready yet, or gone")
 
 
-def _connect(ns_pid: int | None, port: int, timeout: float) -> socket.socket:
-    """Connect to 127.0.0.1:port as ``ns_pid``'s network namespace sees it (setns needs root)."""
-    if ns_pid is None:
-        return socket.create_connection(("127.0.0.1", port), timeout)
-    setns = ctypes.CDLL(None, use_errno=True).setns
-    fds = [os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)]
-    try:
-        fds.append(os.open(f"/proc/{ns_pid}/ns/net", os.O_RDONLY | os.O_CLOEXEC))
-        if setns(fds[1], _CLONE_NEWNET) != 0:
-            raise OSError(ctypes.get_errno(), "setns into the sandbox network namespace")
-        try:
-            return socket.create_connection(("127.0.0.1", port), timeout)
-        finally:
-            if setns(fds[0], _CLONE_NEWNET) != 0:  # the thread is thrown away right after anyway
-                raise OSError(ctypes.get_errno(), "setns back to the host network namespace")
-    finally:
-        for fd in fds:
-            os.close(fd)
-
-
 def require_confinement(allow_unconfined: bool = False) -> Backend:
     """The backend ``auto`` picks; :class:`UnconfinedError` when it confines nothing and that was not allowed.
     Agents call it before any model call, so a refusal costs nothing and is the task's own error."""
@@ -438,27 +403,10 @@ class Sandbox:
         headers: Mapping[str, str] | None = None, timeout: float = 5,
     ) -> HttpResponse:  # fmt: skip
         """One HTTP/1.1 request to the sandboxed server, sent from inside its network namespace."""
-        ns_pid = proc.netns_pid()
-
-        def call() -> HttpResponse:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-            conn.sock = _connect(ns_pid, port, timeout)
-            try:
-                conn.request(method, path, body=body, headers=dict(headers or {}))
-                resp = conn.getresponse()
-                data = resp.read(_MAX_BODY + 1)
-                names = {name.lower(): value for name, value in resp.getheaders()}
-                return HttpResponse(resp.status, names, data[:_MAX_BODY], len(data) > _MAX_BODY)
-            finally:
-                conn.close()
-
-        pool = ThreadPoolExecutor(1, thread_name_prefix="sandbox-netns")  # fresh: setns never leaks into a pool
         try:
-            return await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(pool, call), timeout)
+            return await http_in(proc.netns_pid(), method, port, path, body, headers, timeout)
         except (OSError, http.client.HTTPException) as exc:  # TimeoutError is an OSError
             raise SandboxError(f"{method} {path} on port {port} of sandboxed pid {proc.pid}: {exc!r}") from exc
-        finally:
-            pool.shutdown(wait=False)
 
     def _env(self, extra: Mapping[str, str] | None) -> dict[str, str]:
         """Nothing from our own environment: API keys must never reach generated code."""

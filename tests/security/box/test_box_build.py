@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import escaped, hostile_script
+from boxkit import escaped, hostile_script
 
 from autogpt.agents.architect import ArchitectGPT
 from autogpt.agents.backend import BackendGPT

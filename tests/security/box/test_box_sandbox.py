@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import escaped
+from boxkit import escaped
 
 from autogpt.errors import WorkspaceError, WorkspaceFullError
 from autogpt.tools.sandbox import Limits, Sandbox
