@@ -10,6 +10,11 @@ stack asks for (its environment), and the workspace, read-write. No host ``/tmp`
 there. ``/tmp`` and ``/dev/shm`` are private tmpfs with a ``--size``; ``/dev`` is read-only;
 ``/proc`` is fresh (own pid namespace) with ``/proc/sys`` read-only.
 
+A seccomp filter (x86-64) refuses new user namespaces (``unshare``/``clone`` with
+``CLONE_NEWUSER``; ``clone3`` answers ENOSYS so libc falls back to ``clone``), ``setns``,
+keyrings, ``bpf``, ``userfaultfd``, ``perf_event_open`` and the 32-bit/x32 syscall tables:
+kernel surface an unprivileged program could otherwise reach.
+
 As root, bwrap itself needs no user namespace; the program then starts through ``setpriv``
 as uid/gid 65501 *on the host* (not a mapped root): no capabilities, no new privileges,
 owner bits of root's files do not apply, and it cannot signal anything of ours. The
@@ -21,7 +26,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import platform
 import stat
+import struct
 import sys
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -39,6 +46,48 @@ _ETC = (
 )  # fmt: skip
 _PASSWD = f"root:x:0:0:root:/:/usr/sbin/nologin\nsandbox:x:{SANDBOX_UID}:{SANDBOX_GID}:sandbox:/tmp:/bin/sh\n"
 _GROUP = f"root:x:0:\nsandbox:x:{SANDBOX_GID}:\n"
+
+
+_X86_64, _X32_BIT, _CLONE_NEWUSER = 0xC000003E, 0x40000000, 0x10000000
+_UNSHARE, _CLONE, _CLONE3 = 272, 56, 435
+_DENIED = (308, 248, 249, 250, 321, 323, 298)  # setns, add_key, request_key, keyctl, bpf, userfaultfd, perf_event_open
+_ALLOW, _EPERM, _ENOSYS = 0x7FFF0000, 0x00050000 | 1, 0x00050000 | 38
+
+
+def seccomp_program() -> bytes | None:
+    """The classic-BPF filter bwrap loads (``--seccomp FD``), or None off x86-64."""
+    if platform.machine() != "x86_64":
+        return None
+    ld, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06
+    code: list[tuple[int, int | str, int | str, int]] = [
+        (ld, 0, 0, 4),  # arch
+        (jeq, 0, "eperm", _X86_64),
+        (ld, 0, 0, 0),  # syscall number
+        (jge, "eperm", 0, _X32_BIT),
+        (jeq, "enosys", 0, _CLONE3),
+        *[(jeq, "eperm", 0, nr) for nr in _DENIED],
+        (jeq, "flags", 0, _UNSHARE),
+        (jeq, "flags", 0, _CLONE),
+        (ret, 0, 0, _ALLOW),
+    ]
+    labels = {"flags": len(code), "eperm": len(code) + 3, "enosys": len(code) + 4}
+    code += [(ld, 0, 0, 16), (jset, "eperm", 0, _CLONE_NEWUSER), (ret, 0, 0, _ALLOW), (ret, 0, 0, _EPERM)]
+    code += [(ret, 0, 0, _ENOSYS)]
+
+    def hop(i: int, to: int | str) -> int:
+        return labels[to] - i - 1 if isinstance(to, str) else to
+
+    return b"".join(struct.pack("<HBBI", op, hop(i, jt), hop(i, jf), k) for i, (op, jt, jf, k) in enumerate(code))
+
+
+def seccomp_fd() -> int | None:
+    """An inheritable memfd holding :func:`seccomp_program`; the caller closes it after the spawn."""
+    if (program := seccomp_program()) is None:
+        return None
+    fd = os.memfd_create("autogpt-sandbox-seccomp", 0)
+    os.write(fd, program)
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
 
 
 @cache
@@ -69,11 +118,13 @@ def _ancestors(paths: Iterable[str]) -> list[str]:
 
 
 def bwrap_args(
-    bwrap: str, setpriv: str, *, network: bool, workspace: Path, cwd: Path, readable: Sequence[Path]
-) -> list[str]:
+    bwrap: str, setpriv: str, *, network: bool, workspace: Path, cwd: Path, readable: Sequence[Path],
+    seccomp: int | None = None,
+) -> list[str]:  # fmt: skip
     """Everything before the program's own argv."""
     root = os.geteuid() == 0
     args = [bwrap, "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
+    args += [] if seccomp is None else ["--seccomp", str(seccomp)]
     args += ["--unshare-cgroup-try", *([] if network else ["--unshare-net"])]
     if root:  # setpriv needs these three to become the sandbox user; it drops them all
         args += ["--cap-drop", "ALL"] + [a for c in ("SETUID", "SETGID", "SETPCAP") for a in ("--cap-add", f"CAP_{c}")]
