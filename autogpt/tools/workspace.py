@@ -278,10 +278,8 @@ class Workspace:
                 if not shareable(relative) or path.is_symlink() or not path.is_file():
                     continue
                 try:
-                    if path.stat().st_size > self.max_file_bytes:
-                        continue
-                    data = path.read_bytes()
-                except OSError:
+                    data = self.read_bytes(relative)  # no link followed on the way, whatever changed since
+                except (WorkspaceError, OSError):  # too large, gone, or swapped for a link
                     continue
                 if looks_secret(data):
                     continue
