@@ -10,7 +10,9 @@ ever runs inside the Sandbox, with no network.
 
 from __future__ import annotations
 
+import atexit
 import json
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from functools import cache
@@ -271,7 +273,9 @@ class BackendGPT(Agent):
 @cache
 def _scratch() -> Path:
     """A private folder for syntax checks of code the model wrote."""
-    return Path(tempfile.mkdtemp(prefix="autogpt-syntax-check-"))
+    folder = tempfile.mkdtemp(prefix="autogpt-syntax-check-")
+    atexit.register(shutil.rmtree, folder, True)
+    return Path(folder)
 
 
 def _must_answer(acceptance: Acceptance) -> str:

@@ -40,7 +40,7 @@ from typing import Literal
 
 from autogpt.errors import AgentError, ConfigError, InvalidInputError, UnconfinedError, WorkspaceError
 from autogpt.logs import get_logger
-from autogpt.tools.sandbox_bwrap import bwrap_args, hand_over, seccomp_fd
+from autogpt.tools.sandbox_bwrap import bwrap_args, hand_over, open_fds
 from autogpt.tools.sandbox_cgroup import RunGroups, memory_enforcement, new_groups
 from autogpt.tools.sandbox_net import HttpResponse as HttpResponse
 from autogpt.tools.sandbox_net import free_port as free_port
@@ -105,22 +105,20 @@ def backend_available(backend: Backend) -> bool:
         return True
     if not (_tool("bwrap") and (_tool("setpriv") or os.geteuid() != 0)):
         return False
-    with tempfile.TemporaryDirectory(prefix="autogpt-sandbox-probe-") as folder:
-        probe = bwrap_args(
-            _tool("bwrap") or "bwrap", _tool("setpriv") or "setpriv", network=False,
-            workspace=Path(folder), cwd=Path(folder), readable=(),
-        )  # fmt: skip
-        filter_fd = seccomp_fd()
-        if filter_fd is not None:
-            probe[1:1] = ["--seccomp", str(filter_fd)]
-        try:
-            fds = () if filter_fd is None else (filter_fd,)
-            return subprocess.run([*probe, "true"], capture_output=True, timeout=10, pass_fds=fds).returncode == 0
-        except (OSError, subprocess.SubprocessError):
-            return False
-        finally:
-            if filter_fd is not None:
-                os.close(filter_fd)
+    fds = open_fds()
+    try:
+        with tempfile.TemporaryDirectory(prefix="autogpt-sandbox-probe-") as folder:
+            probe = bwrap_args(
+                _tool("bwrap") or "bwrap", _tool("setpriv") or "setpriv", network=False,
+                workspace=Path(folder), cwd=Path(folder), readable=(), fds=fds,
+            )  # fmt: skip
+            run = subprocess.run([*probe, "true"], capture_output=True, timeout=10, pass_fds=tuple(fds.values()))
+            return run.returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+    finally:
+        for fd in fds.values():
+            os.close(fd)
 
 
 def available_backends() -> list[Backend]:
@@ -389,20 +387,20 @@ class Sandbox:
             await asyncio.to_thread(hand_over, self.workspace.root)
         mib = 1024 * 1024  # bwrap and its pid 1 count too
         groups = new_groups(limits.max_processes + 2 * (self.backend == "bwrap"), limits.memory_mb * mib)
-        filter_fd = seccomp_fd() if self.backend == "bwrap" else None
+        fds = open_fds() if self.backend == "bwrap" else {}
         try:
             proc = await asyncio.create_subprocess_exec(
-                *self._command(argv, workdir, limits, network, groups, filter_fd), cwd=workdir, env=env_vars,
+                *self._command(argv, workdir, limits, network, groups, fds), cwd=workdir, env=env_vars,
                 stdin=asyncio.subprocess.DEVNULL if stdin is None else asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=True,
-                pass_fds=() if filter_fd is None else (filter_fd,),
+                pass_fds=tuple(fds.values()),
             )  # fmt: skip
         except BaseException:
             groups.remove()
             raise
         finally:
-            if filter_fd is not None:
-                os.close(filter_fd)
+            for fd in fds.values():
+                os.close(fd)
         log.debug("sandbox.start", backend=self.backend, argv=list(argv), pid=proc.pid, cwd=str(workdir))
         isolated = not network and self.backend != "none"
         return SandboxProcess(
@@ -433,16 +431,14 @@ class Sandbox:
         return env
 
     def _command(
-        self, argv: Sequence[str], cwd: Path, limits: Limits, network: bool, groups: RunGroups, seccomp: int | None
+        self, argv: Sequence[str], cwd: Path, limits: Limits, network: bool, groups: RunGroups, fds: Mapping[str, int]
     ) -> list[str]:
         mib = 1024 * 1024
         cmd = list(argv)
         if self.backend == "bwrap":
             bwrap, setpriv = _tool("bwrap") or "bwrap", _tool("setpriv") or "setpriv"
             root = self.workspace.root
-            wrap = bwrap_args(
-                bwrap, setpriv, network=network, workspace=root, cwd=cwd, readable=self.readable, seccomp=seccomp
-            )
+            wrap = bwrap_args(bwrap, setpriv, network=network, workspace=root, cwd=cwd, readable=self.readable, fds=fds)
             cmd = [*wrap, *cmd]
         if prlimit := _tool("prlimit"):  # util-linux; CPU: SIGXCPU first, SIGKILL 1 s later
             cpu, fsize = limits.cpu_seconds, limits.file_size_mb * mib

@@ -30,9 +30,7 @@ import platform
 import stat
 import struct
 import sys
-import tempfile
-from collections.abc import Iterable, Sequence
-from functools import cache
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 SANDBOX_UID = SANDBOX_GID = 65501
@@ -80,25 +78,20 @@ def seccomp_program() -> bytes | None:
     return b"".join(struct.pack("<HBBI", op, hop(i, jt), hop(i, jf), k) for i, (op, jt, jf, k) in enumerate(code))
 
 
-def seccomp_fd() -> int | None:
-    """An inheritable memfd holding :func:`seccomp_program`; the caller closes it after the spawn."""
-    if (program := seccomp_program()) is None:
-        return None
-    fd = os.memfd_create("autogpt-sandbox-seccomp", 0)
-    os.write(fd, program)
+def _memfd(name: str, data: bytes) -> int:
+    fd = os.memfd_create(f"autogpt-sandbox-{name}", 0)  # inheritable: bwrap reads it
+    os.write(fd, data)
     os.lseek(fd, 0, os.SEEK_SET)
     return fd
 
 
-@cache
-def _identity() -> Path:
-    """A passwd and a group file naming only root and the sandbox user (readable by bwrap)."""
-    folder = Path(tempfile.mkdtemp(prefix="autogpt-sandbox-etc-"))
-    folder.chmod(0o755)
-    for name, text in (("passwd", _PASSWD), ("group", _GROUP)):
-        (folder / name).write_text(text, encoding="ascii")
-        (folder / name).chmod(0o644)
-    return folder
+def open_fds() -> dict[str, int]:
+    """What bwrap reads from file descriptors: passwd, group and (x86-64) the seccomp filter.
+    Pass them to the child and close them after the spawn; nothing is left on disk."""
+    fds = {"passwd": _memfd("passwd", _PASSWD.encode()), "group": _memfd("group", _GROUP.encode())}
+    if (program := seccomp_program()) is not None:
+        fds["seccomp"] = _memfd("seccomp", program)
+    return fds
 
 
 def runtime_dirs() -> tuple[Path, ...]:
@@ -119,12 +112,12 @@ def _ancestors(paths: Iterable[str]) -> list[str]:
 
 def bwrap_args(
     bwrap: str, setpriv: str, *, network: bool, workspace: Path, cwd: Path, readable: Sequence[Path],
-    seccomp: int | None = None,
+    fds: Mapping[str, int],
 ) -> list[str]:  # fmt: skip
     """Everything before the program's own argv."""
     root = os.geteuid() == 0
     args = [bwrap, "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
-    args += [] if seccomp is None else ["--seccomp", str(seccomp)]
+    args += ["--seccomp", str(fds["seccomp"])] if "seccomp" in fds else []
     args += ["--unshare-cgroup-try", *([] if network else ["--unshare-net"])]
     if root:  # setpriv needs these three to become the sandbox user; it drops them all
         args += ["--cap-drop", "ALL"] + [a for c in ("SETUID", "SETGID", "SETPCAP") for a in ("--cap-add", f"CAP_{c}")]
@@ -142,7 +135,9 @@ def bwrap_args(
             args += ["--ro-bind", path, path]
     args += ["--perms", "0755", "--dir", "/etc"]
     args += [a for name in _ETC for a in ("--ro-bind-try", f"/etc/{name}", f"/etc/{name}")]
-    args += [a for name in ("passwd", "group") for a in ("--ro-bind", str(_identity() / name), f"/etc/{name}")]
+    args += [
+        a for name in ("passwd", "group") for a in ("--perms", "0644", "--ro-bind-data", str(fds[name]), f"/etc/{name}")
+    ]
     shown = [str(p) for p in dict.fromkeys([*runtime_dirs(), *readable]) if p.exists()]
     mounts = [*shown, str(workspace)]
     args += [a for parent in _ancestors(mounts) for a in ("--perms", "0755", "--dir", parent)]
