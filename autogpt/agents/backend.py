@@ -10,8 +10,13 @@ ever runs inside the Sandbox, with no network.
 
 from __future__ import annotations
 
+import atexit
 import json
+import shutil
+import tempfile
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
@@ -32,6 +37,7 @@ from autogpt.tools.contract import (
     query_types,
     task_command,
 )
+from autogpt.tools.sandbox import require_confinement
 
 _SHAPES = {"array": "a JSON array of objects", "object": "a JSON object", "none": "no body", "text": "plain text"}
 
@@ -131,6 +137,7 @@ class BackendGPT(Agent):
         if stack is None:
             raise InvalidInputError(f"BackendGPT writes python or javascript servers, not {language!r}")
         stack.check()
+        require_confinement(self.settings.allow_unconfined)  # before any model call: refusing costs nothing
         contract = contract_from(command.args, self.workspace, self.name)
         acceptance = acceptance_from(command.args, self.workspace) or Acceptance()
         ws = self.workspace.ensure()
@@ -178,7 +185,7 @@ class BackendGPT(Agent):
 
     async def _ask_code(self, stack: Stack, prompt: str, ctx: Context, temperature: float = 0.1) -> str:
         assert self.workspace is not None
-        scratch = self.workspace.root / ".tmp"
+        scratch = _scratch()  # on the host, never in the workspace the generated code can rearrange
 
         async def parse(reply: str) -> str:
             code = stack.extract(reply)
@@ -271,6 +278,14 @@ class BackendGPT(Agent):
             if isinstance(data, dict):
                 known.update({k: v for k, v in data.items() if isinstance(v, int | str)})
         return probe
+
+
+@cache
+def _scratch() -> Path:
+    """A private folder for syntax checks of code the model wrote."""
+    folder = tempfile.mkdtemp(prefix="autogpt-syntax-check-")
+    atexit.register(shutil.rmtree, folder, True)
+    return Path(folder)
 
 
 def _must_answer(acceptance: Acceptance) -> str:

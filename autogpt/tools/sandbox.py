@@ -23,19 +23,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import http.client
 import os
 import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -43,16 +40,19 @@ from typing import Literal
 
 from autogpt.errors import AgentError, ConfigError, InvalidInputError, UnconfinedError, WorkspaceError
 from autogpt.logs import get_logger
-from autogpt.tools.sandbox_bwrap import bwrap_args, hand_over
+from autogpt.tools.sandbox_bwrap import bwrap_args, hand_over, open_fds
 from autogpt.tools.sandbox_cgroup import RunGroups, memory_enforcement, new_groups
+from autogpt.tools.sandbox_net import HttpResponse as HttpResponse
+from autogpt.tools.sandbox_net import free_port as free_port
+from autogpt.tools.sandbox_net import http_in
 from autogpt.tools.workspace import Workspace
 
 log = get_logger(__name__)
 Backend = Literal["bwrap", "none"]
 SAFE_PATH = ("/usr/local/bin", "/usr/bin", "/bin")
 _SECRET_ENV = re.compile(r"OPENAI_API_KEY|ANTHROPIC_API_KEY|AUTOGPT_.*")
-_CLONE_NEWNET, _TIMEOUT_GRACE, _MAX_BODY = 0x40000000, 1.0, 8 * 1024 * 1024
-_DISK_POLL = 0.1  # seconds between looks at the workspace's size while a program runs
+_TIMEOUT_GRACE = 1.0
+_DISK_POLL = 0.05  # seconds between looks at the workspace's size while a program runs
 _warned_none = False
 
 
@@ -93,21 +93,6 @@ class RunResult:
         return self.returncode == 0 and not self.timed_out
 
 
-@dataclass(frozen=True, slots=True)
-class HttpResponse:
-    status: int
-    headers: Mapping[str, str]  # lower-case names
-    body: bytes
-    truncated: bool = False  # the body is cut at 8 MiB
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago (bind to 0, read it, close)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @cache
 def _tool(name: str) -> str | None:
     return shutil.which(name, path=f"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:{os.defpath}")
@@ -120,15 +105,20 @@ def backend_available(backend: Backend) -> bool:
         return True
     if not (_tool("bwrap") and (_tool("setpriv") or os.geteuid() != 0)):
         return False
-    with tempfile.TemporaryDirectory(prefix="autogpt-sandbox-probe-") as folder:
-        probe = bwrap_args(
-            _tool("bwrap") or "bwrap", _tool("setpriv") or "setpriv", network=False,
-            workspace=Path(folder), cwd=Path(folder), readable=(),
-        )  # fmt: skip
-        try:
-            return subprocess.run([*probe, "true"], capture_output=True, timeout=10).returncode == 0
-        except (OSError, subprocess.SubprocessError):
-            return False
+    fds = open_fds()
+    try:
+        with tempfile.TemporaryDirectory(prefix="autogpt-sandbox-probe-") as folder:
+            probe = bwrap_args(
+                _tool("bwrap") or "bwrap", _tool("setpriv") or "setpriv", network=False,
+                workspace=Path(folder), cwd=Path(folder), readable=(), fds=fds,
+            )  # fmt: skip
+            run = subprocess.run([*probe, "true"], capture_output=True, timeout=10, pass_fds=tuple(fds.values()))
+            return run.returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+    finally:
+        for fd in fds.values():
+            os.close(fd)
 
 
 def available_backends() -> list[Backend]:
@@ -323,24 +313,16 @@ class SandboxProcess:
         raise SandboxError(f"the network namespace of sandboxed pid {self.pid} is not ready yet, or gone")
 
 
-def _connect(ns_pid: int | None, port: int, timeout: float) -> socket.socket:
-    """Connect to 127.0.0.1:port as ``ns_pid``'s network namespace sees it (setns needs root)."""
-    if ns_pid is None:
-        return socket.create_connection(("127.0.0.1", port), timeout)
-    setns = ctypes.CDLL(None, use_errno=True).setns
-    fds = [os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)]
-    try:
-        fds.append(os.open(f"/proc/{ns_pid}/ns/net", os.O_RDONLY | os.O_CLOEXEC))
-        if setns(fds[1], _CLONE_NEWNET) != 0:
-            raise OSError(ctypes.get_errno(), "setns into the sandbox network namespace")
-        try:
-            return socket.create_connection(("127.0.0.1", port), timeout)
-        finally:
-            if setns(fds[0], _CLONE_NEWNET) != 0:  # the thread is thrown away right after anyway
-                raise OSError(ctypes.get_errno(), "setns back to the host network namespace")
-    finally:
-        for fd in fds:
-            os.close(fd)
+def require_confinement(allow_unconfined: bool = False) -> Backend:
+    """The backend ``auto`` picks; :class:`UnconfinedError` when it confines nothing and that was not allowed.
+    Agents call it before any model call, so a refusal costs nothing and is the task's own error."""
+    backend = available_backends()[0]
+    if backend == "none" and not (allow_unconfined or unconfined_allowed()):
+        raise UnconfinedError(
+            "no confining sandbox here (bubblewrap is missing or cannot run), so generated code will not run",
+            hint="install bubblewrap, or allow it explicitly: --allow-unconfined or AUTOGPT_ALLOW_UNCONFINED=1",
+        )
+    return backend
 
 
 class Sandbox:
@@ -360,12 +342,7 @@ class Sandbox:
         self.workspace = workspace.ensure()
         self.readable = tuple(Path(p).resolve() for p in readable)  # read-only extras, e.g. a toolchain
         if backend == "auto":
-            self.backend: Backend = available_backends()[0]
-            if self.backend == "none" and not (allow_unconfined or unconfined_allowed()):
-                raise UnconfinedError(
-                    "no confining sandbox here (bubblewrap is missing or cannot run), so generated code will not run",
-                    hint="install bubblewrap, or allow it explicitly: --allow-unconfined or AUTOGPT_ALLOW_UNCONFINED=1",
-                )
+            self.backend: Backend = require_confinement(allow_unconfined)
         elif backend_available(backend):
             self.backend = backend
         else:
@@ -410,15 +387,20 @@ class Sandbox:
             await asyncio.to_thread(hand_over, self.workspace.root)
         mib = 1024 * 1024  # bwrap and its pid 1 count too
         groups = new_groups(limits.max_processes + 2 * (self.backend == "bwrap"), limits.memory_mb * mib)
+        fds = open_fds() if self.backend == "bwrap" else {}
         try:
             proc = await asyncio.create_subprocess_exec(
-                *self._command(argv, workdir, limits, network, groups), cwd=workdir, env=env_vars,
+                *self._command(argv, workdir, limits, network, groups, fds), cwd=workdir, env=env_vars,
                 stdin=asyncio.subprocess.DEVNULL if stdin is None else asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=True,
+                pass_fds=tuple(fds.values()),
             )  # fmt: skip
         except BaseException:
             groups.remove()
             raise
+        finally:
+            for fd in fds.values():
+                os.close(fd)
         log.debug("sandbox.start", backend=self.backend, argv=list(argv), pid=proc.pid, cwd=str(workdir))
         isolated = not network and self.backend != "none"
         return SandboxProcess(
@@ -431,27 +413,10 @@ class Sandbox:
         headers: Mapping[str, str] | None = None, timeout: float = 5,
     ) -> HttpResponse:  # fmt: skip
         """One HTTP/1.1 request to the sandboxed server, sent from inside its network namespace."""
-        ns_pid = proc.netns_pid()
-
-        def call() -> HttpResponse:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-            conn.sock = _connect(ns_pid, port, timeout)
-            try:
-                conn.request(method, path, body=body, headers=dict(headers or {}))
-                resp = conn.getresponse()
-                data = resp.read(_MAX_BODY + 1)
-                names = {name.lower(): value for name, value in resp.getheaders()}
-                return HttpResponse(resp.status, names, data[:_MAX_BODY], len(data) > _MAX_BODY)
-            finally:
-                conn.close()
-
-        pool = ThreadPoolExecutor(1, thread_name_prefix="sandbox-netns")  # fresh: setns never leaks into a pool
         try:
-            return await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(pool, call), timeout)
+            return await http_in(proc.netns_pid(), method, port, path, body, headers, timeout)
         except (OSError, http.client.HTTPException) as exc:  # TimeoutError is an OSError
             raise SandboxError(f"{method} {path} on port {port} of sandboxed pid {proc.pid}: {exc!r}") from exc
-        finally:
-            pool.shutdown(wait=False)
 
     def _env(self, extra: Mapping[str, str] | None) -> dict[str, str]:
         """Nothing from our own environment: API keys must never reach generated code."""
@@ -465,14 +430,15 @@ class Sandbox:
         env["PATH"] = ":".join(p for p in dict.fromkeys([*env.get("PATH", "").split(":"), *SAFE_PATH]) if p)
         return env
 
-    def _command(self, argv: Sequence[str], cwd: Path, limits: Limits, network: bool, groups: RunGroups) -> list[str]:
+    def _command(
+        self, argv: Sequence[str], cwd: Path, limits: Limits, network: bool, groups: RunGroups, fds: Mapping[str, int]
+    ) -> list[str]:
         mib = 1024 * 1024
         cmd = list(argv)
         if self.backend == "bwrap":
             bwrap, setpriv = _tool("bwrap") or "bwrap", _tool("setpriv") or "setpriv"
-            wrap = bwrap_args(
-                bwrap, setpriv, network=network, workspace=self.workspace.root, cwd=cwd, readable=self.readable
-            )
+            root = self.workspace.root
+            wrap = bwrap_args(bwrap, setpriv, network=network, workspace=root, cwd=cwd, readable=self.readable, fds=fds)
             cmd = [*wrap, *cmd]
         if prlimit := _tool("prlimit"):  # util-linux; CPU: SIGXCPU first, SIGKILL 1 s later
             cpu, fsize = limits.cpu_seconds, limits.file_size_mb * mib

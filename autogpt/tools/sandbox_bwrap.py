@@ -10,6 +10,11 @@ stack asks for (its environment), and the workspace, read-write. No host ``/tmp`
 there. ``/tmp`` and ``/dev/shm`` are private tmpfs with a ``--size``; ``/dev`` is read-only;
 ``/proc`` is fresh (own pid namespace) with ``/proc/sys`` read-only.
 
+A seccomp filter (x86-64) refuses new user namespaces (``unshare``/``clone`` with
+``CLONE_NEWUSER``; ``clone3`` answers ENOSYS so libc falls back to ``clone``), ``setns``,
+keyrings, ``bpf``, ``userfaultfd``, ``perf_event_open`` and the 32-bit/x32 syscall tables:
+kernel surface an unprivileged program could otherwise reach.
+
 As root, bwrap itself needs no user namespace; the program then starts through ``setpriv``
 as uid/gid 65501 *on the host* (not a mapped root): no capabilities, no new privileges,
 owner bits of root's files do not apply, and it cannot signal anything of ours. The
@@ -21,11 +26,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import platform
 import stat
+import struct
 import sys
-import tempfile
-from collections.abc import Iterable, Sequence
-from functools import cache
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 SANDBOX_UID = SANDBOX_GID = 65501
@@ -41,15 +46,52 @@ _PASSWD = f"root:x:0:0:root:/:/usr/sbin/nologin\nsandbox:x:{SANDBOX_UID}:{SANDBO
 _GROUP = f"root:x:0:\nsandbox:x:{SANDBOX_GID}:\n"
 
 
-@cache
-def _identity() -> Path:
-    """A passwd and a group file naming only root and the sandbox user (readable by bwrap)."""
-    folder = Path(tempfile.mkdtemp(prefix="autogpt-sandbox-etc-"))
-    folder.chmod(0o755)
-    for name, text in (("passwd", _PASSWD), ("group", _GROUP)):
-        (folder / name).write_text(text, encoding="ascii")
-        (folder / name).chmod(0o644)
-    return folder
+_X86_64, _X32_BIT, _CLONE_NEWUSER = 0xC000003E, 0x40000000, 0x10000000
+_UNSHARE, _CLONE, _CLONE3 = 272, 56, 435
+_DENIED = (308, 248, 249, 250, 321, 323, 298)  # setns, add_key, request_key, keyctl, bpf, userfaultfd, perf_event_open
+_ALLOW, _EPERM, _ENOSYS = 0x7FFF0000, 0x00050000 | 1, 0x00050000 | 38
+
+
+def seccomp_program() -> bytes | None:
+    """The classic-BPF filter bwrap loads (``--seccomp FD``), or None off x86-64."""
+    if platform.machine() != "x86_64":
+        return None
+    ld, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06
+    code: list[tuple[int, int | str, int | str, int]] = [
+        (ld, 0, 0, 4),  # arch
+        (jeq, 0, "eperm", _X86_64),
+        (ld, 0, 0, 0),  # syscall number
+        (jge, "eperm", 0, _X32_BIT),
+        (jeq, "enosys", 0, _CLONE3),
+        *[(jeq, "eperm", 0, nr) for nr in _DENIED],
+        (jeq, "flags", 0, _UNSHARE),
+        (jeq, "flags", 0, _CLONE),
+        (ret, 0, 0, _ALLOW),
+    ]
+    labels = {"flags": len(code), "eperm": len(code) + 3, "enosys": len(code) + 4}
+    code += [(ld, 0, 0, 16), (jset, "eperm", 0, _CLONE_NEWUSER), (ret, 0, 0, _ALLOW), (ret, 0, 0, _EPERM)]
+    code += [(ret, 0, 0, _ENOSYS)]
+
+    def hop(i: int, to: int | str) -> int:
+        return labels[to] - i - 1 if isinstance(to, str) else to
+
+    return b"".join(struct.pack("<HBBI", op, hop(i, jt), hop(i, jf), k) for i, (op, jt, jf, k) in enumerate(code))
+
+
+def _memfd(name: str, data: bytes) -> int:
+    fd = os.memfd_create(f"autogpt-sandbox-{name}", 0)  # inheritable: bwrap reads it
+    os.write(fd, data)
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+def open_fds() -> dict[str, int]:
+    """What bwrap reads from file descriptors: passwd, group and (x86-64) the seccomp filter.
+    Pass them to the child and close them after the spawn; nothing is left on disk."""
+    fds = {"passwd": _memfd("passwd", _PASSWD.encode()), "group": _memfd("group", _GROUP.encode())}
+    if (program := seccomp_program()) is not None:
+        fds["seccomp"] = _memfd("seccomp", program)
+    return fds
 
 
 def runtime_dirs() -> tuple[Path, ...]:
@@ -69,11 +111,13 @@ def _ancestors(paths: Iterable[str]) -> list[str]:
 
 
 def bwrap_args(
-    bwrap: str, setpriv: str, *, network: bool, workspace: Path, cwd: Path, readable: Sequence[Path]
-) -> list[str]:
+    bwrap: str, setpriv: str, *, network: bool, workspace: Path, cwd: Path, readable: Sequence[Path],
+    fds: Mapping[str, int],
+) -> list[str]:  # fmt: skip
     """Everything before the program's own argv."""
     root = os.geteuid() == 0
     args = [bwrap, "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
+    args += ["--seccomp", str(fds["seccomp"])] if "seccomp" in fds else []
     args += ["--unshare-cgroup-try", *([] if network else ["--unshare-net"])]
     if root:  # setpriv needs these three to become the sandbox user; it drops them all
         args += ["--cap-drop", "ALL"] + [a for c in ("SETUID", "SETGID", "SETPCAP") for a in ("--cap-add", f"CAP_{c}")]
@@ -91,7 +135,9 @@ def bwrap_args(
             args += ["--ro-bind", path, path]
     args += ["--perms", "0755", "--dir", "/etc"]
     args += [a for name in _ETC for a in ("--ro-bind-try", f"/etc/{name}", f"/etc/{name}")]
-    args += [a for name in ("passwd", "group") for a in ("--ro-bind", str(_identity() / name), f"/etc/{name}")]
+    args += [
+        a for name in ("passwd", "group") for a in ("--perms", "0644", "--ro-bind-data", str(fds[name]), f"/etc/{name}")
+    ]
     shown = [str(p) for p in dict.fromkeys([*runtime_dirs(), *readable]) if p.exists()]
     mounts = [*shown, str(workspace)]
     args += [a for parent in _ancestors(mounts) for a in ("--perms", "0755", "--dir", parent)]

@@ -22,7 +22,6 @@ import os
 import re
 import secrets
 import stat
-import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -233,28 +232,36 @@ class Workspace:
         return self._identity
 
     def _load_identity(self) -> str:
-        folder = self.ensure().root / STATE_DIR
-        if folder.is_symlink():
-            raise WorkspaceError(f"{STATE_DIR} in the workspace is a symlink")
-        folder.mkdir(exist_ok=True)
-        path = folder / _ID_FILE
-        with contextlib.suppress(FileNotFoundError):
-            if _ID.fullmatch(found := path.read_text(encoding="utf-8", errors="replace").strip()):
+        """Read (or make) the id through a handle on the state folder: never through a link."""
+        with self._walk([STATE_DIR], create=True) as dfd:
+            found = self._read_id(dfd)
+            if found:
                 return found
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{_ID_FILE}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="ascii") as fh:
-                fh.write(uuid.uuid4().hex + "\n")
+            tmp = f".{_ID_FILE}.{secrets.token_hex(6)}.tmp"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644, dir_fd=dfd)
             try:
-                os.link(tmp, path)  # never replaces the id another process wrote first
-            except FileExistsError:
-                found = path.read_text(encoding="utf-8", errors="replace").strip()
-                if _ID.fullmatch(found):
-                    return found
-                os.replace(tmp, path)  # unreadable: start over with a fresh one
-            return path.read_text(encoding="utf-8", errors="replace").strip()
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+                with os.fdopen(fd, "w", encoding="ascii") as fh:
+                    fh.write(uuid.uuid4().hex + "\n")
+                try:  # never replaces the id another process wrote first
+                    os.link(tmp, _ID_FILE, src_dir_fd=dfd, dst_dir_fd=dfd, follow_symlinks=False)
+                except FileExistsError:
+                    if found := self._read_id(dfd):
+                        return found
+                    os.replace(tmp, _ID_FILE, src_dir_fd=dfd, dst_dir_fd=dfd)  # unreadable: start over
+                return self._read_id(dfd) or ""
+            finally:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp, dir_fd=dfd)
+
+    @staticmethod
+    def _read_id(dfd: int) -> str:
+        try:
+            fd = os.open(_ID_FILE, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dfd)
+        except OSError:
+            return ""
+        with os.fdopen(fd, "rb") as fh:
+            found = fh.read(64).decode("utf-8", "replace").strip()
+        return found if _ID.fullmatch(found) else ""
 
     def manifest(self, limit: int = MAX_FILES) -> dict[str, FileEntry]:
         """The project files, path -> (sha256, size), that may travel to another workspace.
@@ -271,10 +278,8 @@ class Workspace:
                 if not shareable(relative) or path.is_symlink() or not path.is_file():
                     continue
                 try:
-                    if path.stat().st_size > self.max_file_bytes:
-                        continue
-                    data = path.read_bytes()
-                except OSError:
+                    data = self.read_bytes(relative)  # no link followed on the way, whatever changed since
+                except (WorkspaceError, OSError):  # too large, gone, or swapped for a link
                     continue
                 if looks_secret(data):
                     continue

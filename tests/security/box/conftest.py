@@ -36,13 +36,3 @@ def needs_bwrap() -> None:
     """bwrap is installed by ``make setup`` and in CI; a machine without it skips, saying why."""
     if shutil.which("bwrap") is None or not backend_available("bwrap"):
         pytest.skip("bubblewrap is not installed or cannot create namespaces on this machine")
-
-
-def hostile_script(marker: Path) -> str:
-    """What hostile code would ask the host to run: it leaves ``marker`` behind."""
-    return f"#!/bin/sh\ntouch {marker}\n"
-
-
-def escaped(marker: Path) -> bool:
-    """Whether an attack left its mark on the host."""
-    return marker.exists()

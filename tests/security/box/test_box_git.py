@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import escaped, hostile_script
+from boxkit import escaped, hostile_script
 
 from autogpt.agents.generic import GenericGPT
 from autogpt.agents.git import GitGPT

@@ -13,11 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import escaped
+from boxkit import escaped
 
 from autogpt.errors import WorkspaceError, WorkspaceFullError
 from autogpt.tools.sandbox import Limits, Sandbox
-from autogpt.tools.sandbox_bwrap import SANDBOX_UID
+from autogpt.tools.sandbox_bwrap import SANDBOX_UID, seccomp_program
 from autogpt.tools.sandbox_cgroup import cgroup_base
 from autogpt.tools.workspace import Workspace
 
@@ -52,6 +52,25 @@ async def test_the_program_is_not_root_inside_nor_on_the_host(sandbox: Sandbox) 
     assert os.stat(sandbox.workspace.root / "mine.txt").st_uid != 0  # the host's view: not root either
     caps = {line.split(":")[0]: line.split()[1] for line in result.stdout.splitlines() if line.startswith("Cap")}
     assert caps["CapEff"] == caps["CapPrm"] == caps["CapBnd"] == "0000000000000000"
+
+
+@pytest.mark.skipif(seccomp_program() is None, reason="the seccomp filter is written for x86-64 only")
+async def test_no_way_back_to_root_through_a_user_namespace(sandbox: Sandbox) -> None:
+    """Inside a fresh user namespace the program would be root again, with the kernel surface that brings."""
+    attack = (
+        "import ctypes, os, threading\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "for flags in (0x10000000, 0x10000000 | 0x00020000):  # CLONE_NEWUSER, and with CLONE_NEWNS\n"
+        "    if libc.unshare(flags) == 0: print('BECAME ROOT', os.getuid())\n"
+        "    else: print('refused', ctypes.get_errno())\n"
+        "t = threading.Thread(target=print, args=('threads still work',)); t.start(); t.join()\n"
+    )
+    result = await sandbox.run([PY, "-c", attack])
+    assert result.ok, result.stderr
+    assert "BECAME ROOT" not in result.stdout
+    assert result.stdout.count("refused") == 2
+    assert "threads still work" in result.stdout
+    assert "unshare failed" in (await sandbox.run(["unshare", "-U", "-r", "id"])).stderr
 
 
 async def test_proc_sys_dev_and_the_root_are_read_only(sandbox: Sandbox) -> None:

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import escaped
+from boxkit import escaped
 
 from autogpt.errors import PathOutsideWorkspaceError, WorkspaceError
 from autogpt.tools.workspace import Workspace
