@@ -11,13 +11,15 @@ import signal
 from pathlib import Path
 
 import grpc
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
 from autogpt.errors import ConfigError
 from autogpt.iac._gen import iac_pb2 as pb
 from autogpt.iac._gen import iac_pb2_grpc as pb_grpc
 from autogpt.logs import get_logger
+from orchgpt.address import check_bindable
 from orchgpt.config import OrchSettings
 from orchgpt.ledger import Ledger
 from orchgpt.servicer import IacServicer
@@ -65,7 +67,9 @@ class Orchestrator:
             stall_timeout=settings.stall_timeout,
             max_frame_bytes=settings.max_frame_bytes,
         )
-        self.health = health.HealthServicer()
+        # The asyncio servicer: the sync one parks a thread per Watch, and that thread kept
+        # the process alive after SIGTERM.
+        self.health = HealthServicer()
         self.port = 0
         self._server: grpc.aio.Server | None = None
         self._sweeper: asyncio.Task[None] | None = None
@@ -75,9 +79,11 @@ class Orchestrator:
     async def start(self) -> int:
         if self.state is not State.NEW:
             raise RuntimeError(f"orchestrator already {self.state.value}")
+        check_bindable(self.settings.listen)  # one clear error, before gRPC logs its own
         creds = server_credentials(self.settings.certs)
         server = grpc.aio.server(
             options=[
+                ("grpc.so_reuseport", 0),  # a second orchgpt on the same port must fail, not share it
                 ("grpc.max_receive_message_length", self.settings.max_frame_bytes),
                 ("grpc.max_send_message_length", self.settings.max_frame_bytes),
                 ("grpc.keepalive_time_ms", 20_000),
@@ -110,12 +116,16 @@ class Orchestrator:
         await server.start()
         self._server = server
         for name in ("", SERVICE_NAME):
-            self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         self._sweeper = asyncio.create_task(self._sweep(), name="heartbeat-sweeper")
         self.ledger.start()
         self.state = State.SERVING
         log.info("serving", listen=self.settings.listen, port=self.port)
         return self.port
+
+    def urls(self) -> dict[str, str]:
+        """The HTTP endpoints this orchestrator serves besides gRPC, by name."""
+        return {}
 
     async def _sweep(self) -> None:
         interval = max(min(self.settings.heartbeat_timeout, self.settings.stall_timeout) / 4, 0.05)
@@ -127,7 +137,7 @@ class Orchestrator:
         if self.state is not State.SERVING:
             return
         self.state = State.STOPPING
-        self.health.enter_graceful_shutdown()  # every service reports NOT_SERVING from now on
+        await self.health.enter_graceful_shutdown()  # every service reports NOT_SERVING from now on
         log.info("draining", grace=self.settings.grace if grace is None else grace)
         if self._sweeper is not None:
             self._sweeper.cancel()
