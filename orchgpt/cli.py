@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from orchgpt.certs_cli import certs
+from orchgpt.health_cli import health
 from orchgpt.serve_cli import serve, up
 from orchgpt.tasks_cli import tasks
 
@@ -16,6 +17,7 @@ def cli() -> None:
 
 
 cli.add_command(certs)
+cli.add_command(health)
 cli.add_command(serve)
 cli.add_command(up)
 cli.add_command(tasks)

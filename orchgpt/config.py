@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from autogpt.config import config_error
@@ -42,7 +43,17 @@ class OrchSettings(BaseSettings):
     )
     ledger_keep: int = Field(20_000, ge=0, description="Newest ledger rows kept per client certificate (0: keep all).")
     ledger_days: float = Field(30.0, ge=0, description="Days a finished ledger row is kept (0: forever).")
-    log_level: str = Field("info", description="debug, info, warning, error.")
+    log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="debug, info, warning, error.")
+    log_format: Literal["auto", "console", "json"] = Field(
+        "auto", description="auto (console on a terminal, else JSON), console, json."
+    )
+    metrics: str = Field("", description="host:port of the Prometheus /metrics endpoint (empty: off).")
+    web: str = Field("", description="host:port of the read-only live view (empty: off).")
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
 
 
 def load_orch_settings(**overrides: object) -> OrchSettings:

@@ -55,6 +55,7 @@ class Connection:
         self.queue_bytes = queue_bytes
         self.fault: Fault | None = None  # set when the stream must end with an error status
         self.last_seen = time.monotonic()
+        self.since = time.time()  # when it joined (wall clock, for people)
         self.full_since: float | None = None  # when the queue last started refusing, while it still does
         self.closed = asyncio.Event()
         self.handler: asyncio.Task[object] | None = None  # the stream's task, cancelled by abort()

@@ -28,6 +28,7 @@ import fcntl
 import os
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -149,6 +150,8 @@ class Ledger:
         self._aged = 0.0  # when rows were last pruned by age (monotonic)
         self._lock_fd: int | None = None
         self._closing = False
+        # Told of every event as it happens (metrics, the live view); must not block.
+        self.listeners: list[Callable[[str, tuple[Any, ...]], None]] = []
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -267,6 +270,8 @@ class Ledger:
     def _add(self, op: str, row: tuple[Any, ...]) -> None:
         self._events.append((op, row))
         self._wake.set()
+        for listener in self.listeners:
+            listener(op, row)
 
     async def _flusher(self) -> None:
         failures = 0

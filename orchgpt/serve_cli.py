@@ -19,6 +19,12 @@ import click
     help="SQLite task ledger [default: ~/.local/share/orchgpt/ledger.sqlite3; env ORCHGPT_LEDGER].",
 )  # fmt: skip
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), help="[default: info]")
+@click.option(
+    "--log-format", type=click.Choice(["auto", "console", "json"]),
+    help="[default: auto: console on a terminal, else JSON lines]",
+)  # fmt: skip
+@click.option("--metrics", metavar="HOST:PORT", help="Serve Prometheus metrics at /metrics there [default: off].")
+@click.option("--web", metavar="HOST:PORT", help="Serve the read-only live view there [default: off].")
 def serve(**overrides: object) -> None:
     """Serve IAC over mutual TLS: route envelopes between agent processes."""
     from autogpt.cli.errors import exit_code_for, report
@@ -29,7 +35,7 @@ def serve(**overrides: object) -> None:
 
     try:
         settings = load_orch_settings(**overrides)
-        configure_logging(settings.log_level)
+        configure_logging(settings.log_level, settings.log_format)
         orchestrator = Orchestrator(settings)
 
         async def run() -> None:
@@ -37,6 +43,8 @@ def serve(**overrides: object) -> None:
             host = settings.listen.rsplit(":", 1)[0]
             # The bound port on stdout: scripts and tests start us on port 0 and read it.
             print(f"orchgpt listening on {host}:{orchestrator.port}", flush=True)
+            for what, url in orchestrator.urls().items():
+                print(f"orchgpt {what} at {url}", flush=True)
             await orchestrator.serve_forever()
 
         asyncio.run(run())

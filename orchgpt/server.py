@@ -11,15 +11,21 @@ import signal
 from pathlib import Path
 
 import grpc
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
 from autogpt.errors import ConfigError
 from autogpt.iac._gen import iac_pb2 as pb
 from autogpt.iac._gen import iac_pb2_grpc as pb_grpc
 from autogpt.logs import get_logger
+from orchgpt.activity import Activity
+from orchgpt.address import check_bindable
 from orchgpt.config import OrchSettings
+from orchgpt.http import HttpServer
 from orchgpt.ledger import Ledger
+from orchgpt.live import metrics_routes, web_routes
+from orchgpt.metrics import Metrics
 from orchgpt.servicer import IacServicer
 from orchgpt.switchboard import Switchboard
 
@@ -65,8 +71,20 @@ class Orchestrator:
             stall_timeout=settings.stall_timeout,
             max_frame_bytes=settings.max_frame_bytes,
         )
-        self.health = health.HealthServicer()
+        # The asyncio servicer: the sync one parks a thread per Watch, and that thread kept
+        # the process alive after SIGTERM.
+        self.health = HealthServicer()
         self.port = 0
+        self.activity = Activity(self.board)
+        self.ledger.listeners.append(self.activity.on_event)
+        self.metrics = Metrics(self.board, self.activity) if settings.metrics else None
+        self._http: dict[str, HttpServer] = {}
+        if self.metrics is not None:
+            routes = metrics_routes(self.metrics)
+            self._http["metrics"] = HttpServer(settings.metrics, routes, certs=settings.certs, what="--metrics")
+        if settings.web:
+            routes = web_routes(self.activity)
+            self._http["live view"] = HttpServer(settings.web, routes, certs=settings.certs, what="--web")
         self._server: grpc.aio.Server | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._stopped = asyncio.Event()
@@ -75,9 +93,14 @@ class Orchestrator:
     async def start(self) -> int:
         if self.state is not State.NEW:
             raise RuntimeError(f"orchestrator already {self.state.value}")
+        check_bindable(self.settings.listen)  # one clear error, before gRPC logs its own
+        for extra in (self.settings.metrics, self.settings.web):
+            if extra:
+                check_bindable(extra, "--metrics" if extra is self.settings.metrics else "--web")
         creds = server_credentials(self.settings.certs)
         server = grpc.aio.server(
             options=[
+                ("grpc.so_reuseport", 0),  # a second orchgpt on the same port must fail, not share it
                 ("grpc.max_receive_message_length", self.settings.max_frame_bytes),
                 ("grpc.max_send_message_length", self.settings.max_frame_bytes),
                 ("grpc.keepalive_time_ms", 20_000),
@@ -107,15 +130,27 @@ class Orchestrator:
         except RuntimeError as exc:
             raise ConfigError(f"cannot listen on {self.settings.listen}: {exc}") from None
         self.ledger.open()
+        try:
+            for http in self._http.values():
+                await http.start()
+        except BaseException:
+            for http in self._http.values():
+                await http.stop()
+            await self.ledger.close()
+            raise
         await server.start()
         self._server = server
         for name in ("", SERVICE_NAME):
-            self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         self._sweeper = asyncio.create_task(self._sweep(), name="heartbeat-sweeper")
         self.ledger.start()
         self.state = State.SERVING
         log.info("serving", listen=self.settings.listen, port=self.port)
         return self.port
+
+    def urls(self) -> dict[str, str]:
+        """The HTTP endpoints this orchestrator serves besides gRPC, by name."""
+        return {name: http.url for name, http in self._http.items()}
 
     async def _sweep(self) -> None:
         interval = max(min(self.settings.heartbeat_timeout, self.settings.stall_timeout) / 4, 0.05)
@@ -127,7 +162,7 @@ class Orchestrator:
         if self.state is not State.SERVING:
             return
         self.state = State.STOPPING
-        self.health.enter_graceful_shutdown()  # every service reports NOT_SERVING from now on
+        await self.health.enter_graceful_shutdown()  # every service reports NOT_SERVING from now on
         log.info("draining", grace=self.settings.grace if grace is None else grace)
         if self._sweeper is not None:
             self._sweeper.cancel()
@@ -138,6 +173,8 @@ class Orchestrator:
             conn.close()
         assert self._server is not None
         await self._server.stop(self.settings.grace if grace is None else grace)
+        for http in self._http.values():
+            await http.stop()
         await self.ledger.close()
         self.state = State.STOPPED
         self._stopped.set()

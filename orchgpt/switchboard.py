@@ -76,6 +76,9 @@ class Switchboard:
         self.agents_page = agents_page
         self.stall_timeout = stall_timeout
         self.page_bytes = min(PAGE_BYTES, max_frame_bytes // 4)  # a page always fits in a frame
+        # Plain counters on the hot path; metrics and the live view read them when asked.
+        self.envelopes = [0] * (max(Kind) + 1)  # valid envelopes received, by kind
+        self.overloaded = 0  # envelopes refused with OVERLOADED (a full outbound queue)
 
     @property
     def heartbeat_ms(self) -> int:
@@ -193,6 +196,7 @@ class Switchboard:
             self._bounce(conn, env, ErrorCode.INVALID_ENVELOPE, problem)
             return
         env.sender = conn.agent_id  # identity comes from the connection, never from the client
+        self.envelopes[env.kind] += 1
         size = env.ByteSize()
         target = env.recipient.WhichOneof("target")
         if target == "agent_id" and env.recipient.agent_id == ROUTER_ID:
@@ -234,6 +238,7 @@ class Switchboard:
                         self.ledger.refused(
                             conn.agent_id, env.id, env.session_id, agent_id, what, "OVERLOADED", conn.peer.name
                         )
+                self.overloaded += 1
                 self._bounce(conn, env, ErrorCode.OVERLOADED, f"{agent_id} cannot take more work now", retryable=True)
             elif self.ledger is not None:
                 self._record(conn, env, kind, recipient, agent_id)

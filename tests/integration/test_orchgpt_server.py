@@ -35,7 +35,7 @@ async def test_health_serving_then_not_serving_once_stop_begins(orchestrator: Or
     await asyncio.sleep(0)  # one turn: stop() runs up to its first suspension, past the health flip
     assert orchestrator.state is State.STOPPING
     for service in ("", "iac.v1.Iac"):
-        answer = orchestrator.health.Check(health_pb2.HealthCheckRequest(service=service), None)
+        answer = await orchestrator.health.Check(health_pb2.HealthCheckRequest(service=service), None)
         assert answer.status == NOT_SERVING
     await stopping
     assert orchestrator.state is State.STOPPED
