@@ -324,7 +324,7 @@ class Actor:
     async def _reflect(self, messages: list[Message], report: ActReport) -> Verdict:
         tests = report.tests
         assert tests is not None
-        evidence = tests.line() + ("\n" + tests.output[-3000:] if tests.output else "")
+        evidence = tests.line() + ("\n" + tests.output[-3000:] if tests.passed is not None else "")
         ask = [
             *messages,
             Message.user(
