@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 
 from autogpt.errors import AutoGPTError, InvalidInputError
 from autogpt.iac.envelope import Command, Result
@@ -59,9 +60,9 @@ def make_server(overrides: dict[str, Any]) -> MCPServer:
         try:
             spec = find_role(agent)
         except AutoGPTError as exc:
-            raise ValueError(str(exc)) from None
+            raise ToolError(str(exc)) from None
         if spec.role in NOT_SERVED:
-            raise ValueError(f"{spec.name} is reached through the build tool")
+            raise ToolError(f"{spec.name} is reached through the build tool")
         return await _guarded(run_team(agent_class(spec), Command("run", prompt)))
 
     @server.tool(description="Read a build's REPORT.md (or another text file of the workspace).")
@@ -71,7 +72,7 @@ def make_server(overrides: dict[str, Any]) -> MCPServer:
         try:
             return Workspace(Path(settings.workspace)).read_text(path)
         except (AutoGPTError, UnicodeDecodeError) as exc:
-            raise ValueError(f"cannot read {path!r}: {exc}") from None
+            raise ToolError(f"cannot read {path!r}: {exc}") from None
 
     return server
 
@@ -81,9 +82,9 @@ async def _guarded(pending: Any) -> str:
     try:
         result: Result = await pending
     except AutoGPTError as exc:
-        raise ValueError(str(exc)) from None
+        raise ToolError(str(exc)) from None
     if not result.ok:
-        raise ValueError(result.output or "the request failed")
+        raise ToolError(result.output or "the request failed")
     return result.output
 
 
