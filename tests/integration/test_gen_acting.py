@@ -151,3 +151,58 @@ def test_failing_tests_are_reported_as_failing(tmp_path: Path) -> None:
     assert "verdict: give_up - the tests still fail" in proc.stdout
     assert "result: NOT DONE" in proc.stdout
     assert (root / "tests" / "test_health.py").exists()
+
+
+def on_terminal(args: list[str], tmp_path: Path, replies: list[str], answer: str) -> tuple[int, str]:
+    """Run on a pseudo-terminal, answer the approval prompt, return (exit code, everything shown)."""
+    import pty
+    import select
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTOGPT_", "OPENAI_", "ANTHROPIC_"))}
+    env |= {"AUTOGPT_PROVIDER": "scripted", "AUTOGPT_SCRIPT": json.dumps(replies), "AUTOGPT_EMBEDDER": "hash",
+            "AUTOGPT_DATA_DIR": str(tmp_path / "data"), "NO_COLOR": "1"}  # fmt: skip
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [*AUTOGPT, "--workspace", str(tmp_path / "proj"), *args], stdin=slave, stdout=slave, stderr=slave, env=env
+    )
+    os.close(slave)
+    shown, answered = "", False
+    try:
+        while True:
+            ready, _, _ = select.select([master], [], [], 100)
+            assert ready, f"no output; got {shown[-500:]!r}"
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the program ended and closed the terminal
+                break
+            if not chunk:
+                break
+            shown += chunk.decode(errors="replace")
+            if not answered and "Go ahead? [y/N]" in shown:
+                os.write(master, answer.encode() + b"\n")
+                answered = True
+        return proc.wait(timeout=60), shown
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_at_a_terminal_the_plan_and_its_commands_are_shown_and_yes_acts(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "proj")
+    code, shown = on_terminal(["gen", "-p", TASK], tmp_path, health_script(), "y")
+    assert "Plan: add GET /health" in shown
+    assert "$ python -m pytest -q -p no:cacheprovider" in shown
+    assert code == 0, shown
+    assert "tests: PASSED" in shown
+    assert '@app.get("/health")' in (root / "app" / "main.py").read_text()
+
+
+def test_at_a_terminal_no_changes_nothing(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "proj")
+    before = fingerprint(root)
+    code, shown = on_terminal(["gen", "-p", TASK], tmp_path, health_script(), "n")
+    assert code == 1
+    assert "the plan was not approved; nothing was changed" in shown
+    assert fingerprint(root) == before
