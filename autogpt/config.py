@@ -149,6 +149,12 @@ class Settings(BaseSettings):
         False,
         description="Run generated code even where no confining sandbox (bubblewrap) works; the report says so.",
     )
+    allow_fetch: bool = Field(False, description="Let GenericGPT's fetch_url tool GET web pages when it acts.")
+    act_max_steps: int = Field(12, ge=1, le=200, description="Most model turns GenericGPT takes when it acts.")
+    act_max_tokens: int = Field(60_000, ge=1000, description="Most tokens one acting run may spend.")
+    act_command_seconds: float = Field(
+        120.0, gt=0, description="Wall-clock limit of each command (and the test run) when GenericGPT acts."
+    )
     browser: str = Field("", description="Chromium binary for page checks (default: the first chromium on PATH).")
     orchestrator: str = Field(
         "localhost:8443",

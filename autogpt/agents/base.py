@@ -83,6 +83,9 @@ class Agent(MemoryActions):
     role: ClassVar[str] = "agent"
     persona: ClassVar[str] = "You are a helpful assistant."
     capabilities: ClassVar[frozenset[str]] = frozenset()
+    tools: ClassVar[frozenset[str]] = frozenset()
+    """Tools (:mod:`autogpt.tools.builtin_tools`, ``mcp`` for configured MCP servers) this agent may
+    use when it acts; each call still needs the tool's capability (:mod:`autogpt.tools.registry`)."""
     main_action: ClassVar[str | None] = None
     """Where a plain prompt goes (the ``run`` command of a console line without an action).
     Unset: ``run`` if the agent has it, else ``create``, else its first own action."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, Field
 
 from autogpt.agents.base import Agent, Context, action
@@ -10,6 +12,9 @@ from autogpt.iac.envelope import Artifact, Command, Result, Task
 from autogpt.llm.base import Message, Options
 from autogpt.logs import get_logger
 from autogpt.memory.lessons import learn
+
+if TYPE_CHECKING:
+    from autogpt.agents.acting import Approver
 
 log = get_logger(__name__)
 
@@ -46,7 +51,18 @@ class GenericGPT(Agent):
         "Answer directly. Prefer short, correct code with a one-line explanation. "
         "Say plainly when you are not sure."
     )
-    capabilities = frozenset({"llm.chat", "fs.write"})
+    capabilities = frozenset({"llm.chat", "fs.read", "fs.write", "exec.run", "git.commit", "net.http", "mcp.call"})
+    tools = frozenset(
+        {"read_file", "write_file", "append_file", "patch_file", "list_files", "glob", "search", "run_command",
+         "commit", "fetch_url", "mcp"}
+    )  # fmt: skip
+    approver: Approver | None = None  # who approves acting (a console sets it); None: only --yolo acts
+
+    @action("do", help="change the workspace with tools: plan, approval, act, run its tests, report", aliases=("act",))
+    async def do(self, command: Command, ctx: Context) -> Result:
+        from autogpt.agents.acting import act_as
+
+        return await act_as(self, command, ctx, self.approver)
 
     @action("run", help="answer a question or do a small task (streams the answer)", aliases=("ask", "chat"))
     async def run(self, command: Command, ctx: Context) -> Result:

@@ -14,6 +14,7 @@ import dataclasses
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,7 @@ def run_console(
     session: str | None = None,
     resume_last: bool = False,
     command_args: dict[str, Any] | None = None,
+    prepare: Callable[[Standalone], None] | None = None,
 ) -> int:
     settings = settings_from(overrides)
     interactive = sys.stdin.isatty()
@@ -101,6 +103,8 @@ def run_console(
     with asyncio.Runner() as runner:
         runner.run(team.start())
         assert team.agent is not None
+        if prepare is not None:
+            prepare(team)
         describe_session(sessions, team.session_id)
         if interactive:
             # A shell that starts us in the background leaves SIGINT ignored; at a terminal,

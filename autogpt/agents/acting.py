@@ -1,0 +1,412 @@
+"""An agent that acts on its workspace: intent -> plan -> approval -> act -> verify -> reflect -> report.
+
+* **Plan** and every later decision are structured replies (:func:`complete_structured`),
+  so a model's free text never becomes an action by accident.
+* **Approval** comes before anything changes: the plan, with every command it means to
+  run, goes to an :data:`Approver` (a person at a terminal). A command, commit, fetch or
+  MCP call the approved plan did not name is asked about again when it comes up. ``yolo``
+  skips asking; with neither a person to ask nor ``yolo``, nothing is done at all
+  (:class:`ApprovalRequiredError`).
+* **Acting** goes through a :class:`~autogpt.tools.registry.Registry` holding only the
+  agent's granted capabilities; an unknown tool, bad arguments, a path outside the
+  workspace or a command that hangs comes back to the model as one error line of
+  evidence, and the loop goes on within its step and token budgets.
+* **Verify** runs the project's own tests in the Sandbox (pyproject.toml: pytest;
+  package.json: ``npm test``; Makefile: ``make test``). The report states what the tests
+  did, whatever the model concluded.
+* Cancellation (Ctrl-C) stops at the next await; a running command is killed by the
+  Sandbox and every file write is atomic, so the workspace holds whole files only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from autogpt.agents.base import Agent, Context
+from autogpt.errors import AutoGPTError, ConfigError, InvalidInputError, StructuredOutputError
+from autogpt.iac.envelope import Command, Result
+from autogpt.llm.base import Message, Options
+from autogpt.llm.structured import Structured
+from autogpt.logs import get_logger
+from autogpt.tools.builtin_tools import sandboxed, walk
+from autogpt.tools.registry import Registry
+from autogpt.tools.tool import ToolContext, ToolOutput
+
+log = get_logger(__name__)
+
+Approver = Callable[[str], Awaitable[bool]]
+"""Shown a question (the plan, or one call); True to go ahead."""
+Say = Callable[[str], Awaitable[None]]
+Think = Callable[[Sequence[Message], type[BaseModel]], Awaitable[Structured[Any]]]
+GATED = frozenset({"run_command", "commit", "fetch_url"})  # and every MCP tool: asked about unless planned
+
+
+class ApprovalRequiredError(InvalidInputError):
+    """Acting needs someone to approve the plan, or ``--yolo``."""
+
+
+def refusal() -> ApprovalRequiredError:
+    return ApprovalRequiredError(
+        "refusing to act: changing the workspace needs approval, and there is no terminal to ask on; "
+        "nothing was changed",
+        hint="rerun with --yolo to act without asking",
+    )
+
+
+class ActPlan(BaseModel):
+    summary: str = Field(description="one sentence: what will change")
+    steps: list[str] = Field(min_length=1, max_length=12, description="short imperative steps")
+    commands: list[str] = Field(default_factory=list, description="every shell command you will run, verbatim")
+    tools: list[str] = Field(default_factory=list, description="other tools you will use (commit, fetch_url, mcp)")
+
+
+class ToolCallSpec(BaseModel):
+    tool: str = Field(description="a tool's name, from the list")
+    args: dict[str, Any] = Field(default_factory=dict, description="the tool's arguments")
+
+
+class Turn(BaseModel):
+    thought: str = Field("", description="one line: why these calls")
+    calls: list[ToolCallSpec] = Field(default_factory=list, max_length=8)
+    done: bool = Field(False, description="true once the change is complete")
+
+
+class Verdict(BaseModel):
+    verdict: Literal["done", "retry", "give_up"]
+    reasons: str = Field(description="why, in one or two sentences")
+    fixes: list[str] = Field(default_factory=list, description="for retry: what to change")
+
+
+@dataclass(frozen=True)
+class Budget:
+    max_steps: int = 12
+    max_tokens: int = 60_000
+    rounds: int = 2  # act -> verify -> reflect, at most this many times
+
+
+@dataclass(frozen=True)
+class Step:
+    tool: str
+    brief: str
+    ok: bool
+    evidence: str
+
+
+@dataclass(frozen=True)
+class TestRun:
+    command: str
+    passed: bool | None  # None: no tests found to run
+    output: str = ""
+
+    def line(self) -> str:
+        if self.passed is None:
+            return f"tests: not run ({self.output})"
+        return f"tests: {'PASSED' if self.passed else 'FAILED'} ({self.command})"
+
+
+@dataclass
+class ActReport:
+    task: str
+    plan: ActPlan | None = None
+    steps: list[Step] = field(default_factory=list)
+    tests: TestRun | None = None
+    verdict: Verdict | None = None
+    stopped: str = ""  # why acting ended early (budget, refusal)
+    changed: list[str] = field(default_factory=list)
+    tokens: int = 0
+
+    @property
+    def ok(self) -> bool:
+        if self.stopped or self.verdict is None or self.verdict.verdict != "done":
+            return False
+        return self.tests is None or self.tests.passed is not False
+
+    def text(self) -> str:
+        lines = [f"task: {self.task}"]
+        if self.plan is not None:
+            lines.append(f"plan: {self.plan.summary}")
+        lines += [f"  {'ok ' if s.ok else 'ERR'} {s.tool} {s.brief}" for s in self.steps]
+        if self.changed:
+            lines.append(f"changed: {', '.join(self.changed)}")
+        if self.tests is not None:
+            lines.append(self.tests.line())
+            if self.tests.passed is False:
+                lines.append("  " + "\n  ".join(self.tests.output.strip().splitlines()[-12:]))
+        if self.verdict is not None:
+            lines.append(f"verdict: {self.verdict.verdict} - {self.verdict.reasons}")
+        if self.stopped:
+            lines.append(f"stopped: {self.stopped}")
+        lines.append(f"result: {'DONE' if self.ok else 'NOT DONE'}")
+        return "\n".join(lines)
+
+
+def test_command(ctx: ToolContext) -> list[str] | None:
+    """The project's own test command, from what its root holds."""
+    ws = ctx.workspace
+    if ws.exists("pyproject.toml") or ws.exists("setup.py") or ws.exists("pytest.ini"):
+        return [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    if ws.exists("package.json"):
+        with contextlib.suppress(AutoGPTError, ValueError):
+            if "test" in json.loads(ws.read_text("package.json")).get("scripts", {}):
+                return ["npm", "test", "--silent"]
+    if ws.exists("Makefile"):
+        with contextlib.suppress(AutoGPTError, ValueError):
+            if any(line.startswith("test:") for line in ws.read_text("Makefile").splitlines()):
+                return ["make", "test"]
+    return None
+
+
+def _brief(args: dict[str, Any]) -> str:
+    text = " ".join(f"{k}={v!r}" if k not in ("content", "patches") else f"{k}=..." for k, v in args.items())
+    return text[:160]
+
+
+class Actor:
+    """One acting run. The agent supplies thinking, tools and an approver; this drives the loop."""
+
+    def __init__(
+        self, think: Think, tools: Registry, ctx: ToolContext, *, persona: str, say: Say,
+        approver: Approver | None, yolo: bool, budget: Budget = Budget(),
+    ) -> None:  # fmt: skip
+        self.think, self.tools, self.ctx, self.persona = think, tools, ctx, persona
+        self.say, self.approver, self.yolo, self.budget = say, approver, yolo, budget
+        self.approved_commands: set[str] = set()
+        self.approved_tools: set[str] = set()
+
+    async def run(self, task: str) -> ActReport:
+        report = ActReport(task)
+        before = self._snapshot()
+        try:
+            await self._run(task, report)
+        finally:
+            after = self._snapshot()
+            report.changed = sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))
+        return report
+
+    async def _run(self, task: str, report: ActReport) -> None:
+        if not self.yolo and self.approver is None:
+            raise refusal()
+        messages = [Message.system(self._system()), Message.user(self._brief(task))]
+        plan = await self._structured(messages, ActPlan, report)
+        report.plan = plan
+        if not await self._approve_plan(plan):
+            report.stopped = "the plan was not approved; nothing was changed"
+            return
+        messages += [
+            Message.assistant(plan.model_dump_json()),
+            Message.user("The plan is approved. Act now: reply with tool calls; set done once the change is complete."),
+        ]
+        steps = 0
+        for round_no in range(1, self.budget.rounds + 1):
+            while True:
+                if steps >= self.budget.max_steps:
+                    report.stopped = f"step budget spent ({self.budget.max_steps} steps)"
+                    break
+                if report.tokens >= self.budget.max_tokens:
+                    report.stopped = f"token budget spent ({report.tokens} of {self.budget.max_tokens})"
+                    break
+                steps += 1
+                try:
+                    turn = await self._structured(messages, Turn, report)
+                except StructuredOutputError as exc:  # one unusable reply is a wasted step, not the end
+                    messages.append(Message.user(f"ERROR: your reply was not a valid Turn: {exc}. Try again."))
+                    continue
+                messages.append(Message.assistant(turn.model_dump_json()))
+                if not turn.calls:
+                    break
+                evidence = [await self._call(i, c, report) for i, c in enumerate(turn.calls, 1)]
+                messages.append(Message.user("Results:\n" + "\n".join(evidence)))
+                if turn.done:
+                    break
+            report.tests = await self._verify()
+            if report.stopped:
+                return
+            verdict = await self._reflect(messages, report)
+            report.verdict = verdict
+            honest_retry = verdict.verdict == "done" and report.tests.passed is False
+            if verdict.verdict == "give_up" or (verdict.verdict == "done" and not honest_retry):
+                return
+            if round_no == self.budget.rounds:
+                if honest_retry:
+                    report.verdict = Verdict(verdict="give_up", reasons="the tests still fail: " + verdict.reasons)
+                return
+            fixes = "; ".join(verdict.fixes) or ("the tests fail" if honest_retry else verdict.reasons)
+            await self.say(f"retrying: {fixes[:200]}")
+            messages.append(Message.user(f"Not done yet. Fix: {fixes}. Reply with tool calls."))
+
+    # -- the parts ------------------------------------------------------------------------
+
+    def _system(self) -> str:
+        return (
+            f"{self.persona}\nYou change files in a project through tools, in small verified steps. "
+            "Every reply is one JSON object matching the schema you are given. Paths are relative to the "
+            "project root. Commands run in a sandbox without network."
+        )
+
+    def _brief(self, task: str) -> str:
+        files = walk(self.ctx)
+        listing = "\n".join(files[:100]) + (f"\n[... {len(files) - 100} more]" if len(files) > 100 else "")
+        tools = json.dumps([t.describe() for t in self.tools.usable()], separators=(",", ":"))
+        return (
+            f"Task: {task}\n\nProject files:\n{listing or '(none yet)'}\n\nTools:\n{tools}\n\n"
+            "First reply with a plan: 'summary', 'steps', every shell 'commands' you will run, verbatim, "
+            "and the other 'tools' you will use (commit, fetch_url, MCP tools). The project's tests are run "
+            "for you at the end."
+        )
+
+    async def _structured(self, messages: list[Message], output: type[Any], report: ActReport) -> Any:
+        reply = await self.think(messages, output)
+        report.tokens += reply.usage.total_tokens
+        return reply.value
+
+    async def _approve_plan(self, plan: ActPlan) -> bool:
+        text = "\n".join(
+            [f"Plan: {plan.summary}", *(f"  {i}. {s}" for i, s in enumerate(plan.steps, 1))]
+            + (["Commands:", *(f"  $ {c}" for c in plan.commands)] if plan.commands else ["Commands: none"])
+            + ([f"Other tools: {', '.join(plan.tools)}"] if plan.tools else [])
+        )
+        if self.yolo:
+            await self.say(text)
+        else:
+            assert self.approver is not None
+            if not await self.approver(text):
+                return False
+        self.approved_commands = {c.strip() for c in plan.commands}
+        self.approved_tools = {t.strip() for t in plan.tools}
+        return True
+
+    async def _gate(self, name: str, args: dict[str, Any]) -> str | None:
+        """Why this call may not go ahead (None: it may)."""
+        gated = name in GATED or name.startswith("mcp__")
+        if self.yolo or not gated or name not in self.tools:
+            return None
+        if name == "run_command":
+            command = str(args.get("command", "")).strip()
+            if command in self.approved_commands:
+                return None
+            question = f"Run this command (not in the approved plan)?\n  $ {command}"
+        elif name in self.approved_tools:
+            return None
+        else:
+            question = f"Call {name} (not in the approved plan)?\n  {json.dumps(args)[:500]}"
+        assert self.approver is not None
+        if await self.approver(question):
+            return None
+        return "the user did not approve this call; do something else or stop"
+
+    async def _call(self, index: int, call: ToolCallSpec, report: ActReport) -> str:
+        refused = await self._gate(call.tool, call.args)
+        output = ToolOutput.error(refused) if refused else await self.tools.attempt(call.tool, call.args, self.ctx)
+        step = Step(call.tool, _brief(call.args), output.ok, output.evidence())
+        report.steps.append(step)
+        await self.say(f"{'ok' if output.ok else 'error'}: {call.tool} {step.brief}")
+        return f"[{index}] {call.tool}: {step.evidence}"
+
+    async def _verify(self) -> TestRun:
+        argv = test_command(self.ctx)
+        if argv is None:
+            return TestRun("", None, "no pyproject.toml, package.json test script or Makefile test target")
+        shown = " ".join(["python" if a == sys.executable else a for a in argv])
+        await self.say(f"verifying: {shown}")
+        try:
+            passed, text, _ = await sandboxed(argv, self.ctx)
+        except AutoGPTError as exc:
+            return TestRun(shown, False, f"could not run the tests: {exc}")
+        return TestRun(shown, passed, text)
+
+    async def _reflect(self, messages: list[Message], report: ActReport) -> Verdict:
+        tests = report.tests
+        assert tests is not None
+        evidence = tests.line() + ("\n" + tests.output[-3000:] if tests.passed is not None else "")
+        ask = [
+            *messages,
+            Message.user(
+                f"Verification:\n{evidence}\n\nJudge the result: 'done' if the task is complete and the tests "
+                "pass, 'retry' with 'fixes' if you can fix what is wrong, 'give_up' with 'reasons' otherwise."
+            ),
+        ]
+        try:
+            verdict: Verdict = await self._structured(ask, Verdict, report)
+        except StructuredOutputError as exc:
+            return Verdict(verdict="give_up", reasons=f"no usable verdict from the model: {exc}")
+        return verdict
+
+    def _snapshot(self) -> dict[str, tuple[int, int]]:
+        out: dict[str, tuple[int, int]] = {}
+        for path in walk(self.ctx):
+            with contextlib.suppress(OSError):
+                info = (self.ctx.workspace.root / path).stat()
+                out[path] = (info.st_size, info.st_mtime_ns)
+        return out
+
+
+async def act(
+    task: str, think: Think, tools: Registry, ctx: ToolContext, *, persona: str, say: Say,
+    approver: Approver | None, yolo: bool, budget: Budget = Budget(),
+) -> ActReport:  # fmt: skip
+    """Run one task to a report (see the module's docstring)."""
+    if not task.strip():
+        raise InvalidInputError("nothing to do: the task is empty", hint='autogpt gen --yolo -p "what to change"')
+    return await Actor(think, tools, ctx, persona=persona, say=say, approver=approver, yolo=yolo, budget=budget).run(
+        task
+    )
+
+
+def granted(agent: Agent) -> frozenset[str]:
+    """The agent's capabilities, with ``net.http`` only where the settings allow fetching."""
+    caps = set(agent.capabilities)
+    if not agent.settings.allow_fetch:
+        caps.discard("net.http")
+    return frozenset(caps)
+
+
+async def act_as(agent: Agent, command: Command, ctx: Context, approver: Approver | None) -> Result:
+    """``agent`` acts on ``command.input`` in its workspace with the tools it declares.
+
+    ``command.args["yolo"]`` skips approval. MCP servers configured with ``autogpt mcp add``
+    join the tools for this run (when the agent declares ``mcp``)."""
+    from autogpt.tools.builtin_tools import builtin_tools
+
+    if agent.workspace is None:
+        raise ConfigError(f"{agent.name} has no workspace to act in", hint="pass --workspace DIR")
+    yolo = bool(command.args.get("yolo"))
+    if not yolo and approver is None:  # before any model call: refusing costs nothing
+        raise refusal()
+    settings = agent.settings
+    tool_ctx = ToolContext(
+        agent.workspace.ensure(), agent=agent.name, data_dir=settings.data_dir,
+        command_seconds=settings.act_command_seconds, allow_unconfined=settings.allow_unconfined,
+    )  # fmt: skip
+    budget = Budget(max_steps=settings.act_max_steps, max_tokens=settings.act_max_tokens)
+
+    async def think(messages: Sequence[Message], output: type[BaseModel]) -> Structured[Any]:
+        options = Options(max_tokens=max(agent.reply_tokens, 2048), temperature=settings.temperature)
+        return await agent.think_structured(messages, output, repairs=settings.structured_repairs, options=options)
+
+    async def say(message: str) -> None:
+        await ctx.status(message)
+
+    async with contextlib.AsyncExitStack() as stack:
+        tools = Registry([t for t in builtin_tools() if t.name in agent.tools], granted=granted(agent))
+        if "mcp" in agent.tools:
+            from autogpt.mcp.tools import open_mcp_tools
+
+            for tool in await open_mcp_tools(stack, settings.data_dir, say):
+                tools.add(tool)
+        report = await act(
+            command.input, think, tools, tool_ctx, persona=agent.persona, say=say,
+            approver=approver, yolo=yolo, budget=budget,
+        )  # fmt: skip
+    data = {
+        "ok": report.ok, "changed": report.changed, "steps": len(report.steps), "tokens": report.tokens,
+        "tests": None if report.tests is None else {"command": report.tests.command, "passed": report.tests.passed},
+        "verdict": None if report.verdict is None else report.verdict.model_dump(), "stopped": report.stopped,
+    }  # fmt: skip
+    return Result(ok=report.ok, output=report.text(), data=data)

@@ -1,0 +1,255 @@
+"""The built-in tools: thin adapters over the Workspace, the Sandbox, git and HTTP.
+
+Every path goes through :class:`~autogpt.tools.workspace.Workspace` (confined, no symlink
+followed); every command runs in the :class:`~autogpt.tools.sandbox.Sandbox` with a wall
+clock, so a command that hangs comes back as "timed out", not as a stuck agent.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, Field
+
+from autogpt.errors import AutoGPTError
+from autogpt.tools.tool import Tool, ToolContext, ToolOutput
+
+SKIP_DIRS = frozenset(
+    {".git", ".home", ".tmp", ".autogpt", ".venv", "venv", "node_modules", "__pycache__", ".pytest_cache",
+     ".mypy_cache", ".ruff_cache"}
+)  # fmt: skip
+MAX_LISTED = 300
+MAX_MATCHES = 100
+MAX_FETCH_BYTES = 200_000
+
+
+def walk(ctx: ToolContext, folder: str = ".") -> list[str]:
+    """The project's files under ``folder`` (relative paths), tools' and environments' folders left out."""
+    start = ctx.workspace.resolve(folder) if folder.strip() not in ("", ".") else ctx.workspace.ensure().root
+    found: list[str] = []
+    for here, dirs, names in os.walk(start):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not Path(here, d).is_symlink())
+        for name in sorted(names):
+            path = Path(here, name)
+            if not path.is_symlink() and path.is_file() and not name.endswith(".tmp"):
+                found.append(ctx.workspace.relative(path))
+    return found
+
+
+class PathArgs(BaseModel):
+    path: str = Field(description="a path relative to the workspace root")
+
+
+class ReadFile(Tool[PathArgs]):
+    name, capability, Args = "read_file", "fs.read", PathArgs
+    description = "read a text file of the workspace"
+
+    async def run(self, args: PathArgs, ctx: ToolContext) -> ToolOutput:
+        text = ctx.workspace.read_text(args.path)
+        return ToolOutput(text or "(empty file)", data={"path": args.path, "size": len(text)})
+
+
+class WriteArgs(BaseModel):
+    path: str = Field(description="a path relative to the workspace root")
+    content: str = Field(description="the complete new content of the file")
+
+
+class WriteFile(Tool[WriteArgs]):
+    name, capability, Args = "write_file", "fs.write", WriteArgs
+    description = "create or replace a file with the given content"
+
+    async def run(self, args: WriteArgs, ctx: ToolContext) -> ToolOutput:
+        record = ctx.workspace.write_text(args.path, args.content, agent=ctx.agent)
+        return ToolOutput(f"wrote {record.path} ({record.size} bytes)", data={"path": record.path})
+
+
+class AppendFile(Tool[WriteArgs]):
+    name, capability, Args = "append_file", "fs.write", WriteArgs
+    description = "add content at the end of a file (created when missing)"
+
+    async def run(self, args: WriteArgs, ctx: ToolContext) -> ToolOutput:
+        old = ctx.workspace.read_text(args.path) if ctx.workspace.exists(args.path) else ""
+        record = ctx.workspace.write_text(args.path, old + args.content, agent=ctx.agent)
+        return ToolOutput(f"appended to {record.path} ({record.size} bytes now)", data={"path": record.path})
+
+
+class Patch(BaseModel):
+    old: str = Field(description="text that occurs exactly once in the file")
+    new: str = Field(description="what replaces it")
+
+
+class PatchArgs(BaseModel):
+    path: str = Field(description="a path relative to the workspace root")
+    patches: list[Patch] = Field(min_length=1, max_length=20, description="replacements, applied in order")
+
+
+class PatchFile(Tool[PatchArgs]):
+    name, capability, Args = "patch_file", "fs.write", PatchArgs
+    description = "replace text in a file (several old -> new patches at once; all apply or none)"
+
+    async def run(self, args: PatchArgs, ctx: ToolContext) -> ToolOutput:
+        text = ctx.workspace.read_text(args.path)
+        for i, patch in enumerate(args.patches, 1):
+            count = text.count(patch.old) if patch.old else 0
+            if count != 1:
+                where = "is empty" if not patch.old else f"occurs {count} times"
+                return ToolOutput.error(f"patch {i} of {args.path}: 'old' {where}; it must occur exactly once. "
+                                        "Nothing was changed.")  # fmt: skip
+            text = text.replace(patch.old, patch.new, 1)
+        record = ctx.workspace.write_text(args.path, text, agent=ctx.agent)
+        return ToolOutput(f"patched {record.path} ({len(args.patches)} change(s))", data={"path": record.path})
+
+
+class ListArgs(BaseModel):
+    path: str = Field(".", description="a folder relative to the workspace root")
+
+
+class ListFiles(Tool[ListArgs]):
+    name, capability, Args = "list_files", "fs.read", ListArgs
+    description = "list the files under a folder, recursively"
+
+    async def run(self, args: ListArgs, ctx: ToolContext) -> ToolOutput:
+        files = walk(ctx, args.path)
+        more = f"\n[... {len(files) - MAX_LISTED} more]" if len(files) > MAX_LISTED else ""
+        return ToolOutput("\n".join(files[:MAX_LISTED]) + more if files else "(no files)", data={"count": len(files)})
+
+
+class GlobArgs(BaseModel):
+    pattern: str = Field(description="a glob over relative paths, e.g. '**/*.py' or 'tests/test_*.py'")
+
+
+class GlobFiles(Tool[GlobArgs]):
+    name, capability, Args = "glob", "fs.read", GlobArgs
+    description = "the files whose relative path matches a glob pattern"
+
+    async def run(self, args: GlobArgs, ctx: ToolContext) -> ToolOutput:
+        pattern = args.pattern.removeprefix("./")
+        loose = pattern.replace("**/", "")
+        files = [f for f in walk(ctx) if fnmatch.fnmatch(f, pattern) or fnmatch.fnmatch(f, loose)]
+        return ToolOutput("\n".join(files[:MAX_LISTED]) if files else "(no match)", data={"count": len(files)})
+
+
+class SearchArgs(BaseModel):
+    pattern: str = Field(min_length=1, description="text to look for (a Python regular expression if regex)")
+    regex: bool = False
+    glob: str = Field("*", description="only files whose relative path matches this glob")
+
+
+class SearchFiles(Tool[SearchArgs]):
+    name, capability, Args = "search", "fs.read", SearchArgs
+    description = "find lines containing a text or regular expression in the workspace's files"
+
+    async def run(self, args: SearchArgs, ctx: ToolContext) -> ToolOutput:
+        try:
+            found = re.compile(args.pattern if args.regex else re.escape(args.pattern))
+        except re.error as exc:
+            return ToolOutput.error(f"bad regular expression {args.pattern!r}: {exc}")
+        hits: list[str] = []
+        for path in walk(ctx):
+            if not fnmatch.fnmatch(path, args.glob) and not fnmatch.fnmatch(Path(path).name, args.glob):
+                continue
+            try:
+                lines = ctx.workspace.read_text(path).splitlines()
+            except (AutoGPTError, UnicodeDecodeError):
+                continue
+            hits += [f"{path}:{n}: {line.strip()[:200]}" for n, line in enumerate(lines, 1) if found.search(line)]
+            if len(hits) >= MAX_MATCHES:
+                break
+        return ToolOutput("\n".join(hits[:MAX_MATCHES]) if hits else "(no match)", data={"count": len(hits)})
+
+
+class RunArgs(BaseModel):
+    command: str = Field(min_length=1, description="a shell command, run in the sandbox (no network)")
+    cwd: str = Field(".", description="folder to run it in, relative to the workspace root")
+
+
+def python_readable() -> tuple[Path, ...]:
+    """This Python's installation, so ``python -m pytest`` works inside the Sandbox."""
+    return tuple(dict.fromkeys(Path(p).resolve() for p in (sys.prefix, sys.base_prefix)))
+
+
+async def sandboxed(argv: list[str], ctx: ToolContext, cwd: str = ".") -> tuple[bool, str, dict[str, Any]]:
+    """Run ``argv`` in the Sandbox with this context's limits: (passed, evidence, facts)."""
+    from autogpt.tools.sandbox import Limits, Sandbox
+
+    sandbox = Sandbox(ctx.workspace, readable=python_readable(), allow_unconfined=ctx.allow_unconfined)
+    env = {"PATH": ":".join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"])}
+    result = await sandbox.run(argv, cwd=cwd, limits=Limits(wall_seconds=ctx.command_seconds), env=env)
+    head = f"exit {result.returncode}"
+    if result.timed_out:
+        head = f"timed out after {ctx.command_seconds:g}s (stopped)"
+    elif result.killed_by:
+        head += f" (killed: {result.killed_by})"
+    text = f"{head}\n--- stdout\n{result.stdout[-3000:]}\n--- stderr\n{result.stderr[-2000:]}"
+    facts = {"returncode": result.returncode, "timed_out": result.timed_out, "sandbox": sandbox.backend}
+    return result.ok, text, facts
+
+
+class RunCommand(Tool[RunArgs]):
+    name, capability, Args = "run_command", "exec.run", RunArgs
+    description = "run a shell command in the sandbox, confined to the workspace, with a time limit"
+
+    async def run(self, args: RunArgs, ctx: ToolContext) -> ToolOutput:
+        passed, text, facts = await sandboxed(["/bin/sh", "-c", args.command], ctx, args.cwd)
+        return ToolOutput(text, ok=passed, data=facts)
+
+
+class CommitArgs(BaseModel):
+    message: str = Field(min_length=1, description="the commit message")
+    paths: list[str] | None = Field(None, description="only these files (default: everything changed)")
+
+
+class Commit(Tool[CommitArgs]):
+    name, capability, Args = "commit", "git.commit", CommitArgs
+    description = "commit the workspace's changes to its git history"
+
+    async def run(self, args: CommitArgs, ctx: ToolContext) -> ToolOutput:
+        from autogpt.tools.git import Repo
+
+        for path in args.paths or ():
+            ctx.workspace.resolve(path)
+        done = await Repo(ctx.workspace.root, data_dir=ctx.data_dir).commit(args.message, ctx.agent, args.paths)
+        if done is None:
+            return ToolOutput("nothing to commit")
+        withheld = f"; withheld (look like secrets): {', '.join(done.withheld)}" if done.withheld else ""
+        return ToolOutput(f"committed {done.sha[:12]}: {', '.join(done.files)}{withheld}", data={"sha": done.sha})
+
+
+class FetchArgs(BaseModel):
+    url: str = Field(description="an http:// or https:// URL")
+
+
+class FetchUrl(Tool[FetchArgs]):
+    name, capability, Args = "fetch_url", "net.http", FetchArgs
+    description = "GET a URL and return the start of its body (only when fetching is allowed)"
+
+    async def run(self, args: FetchArgs, ctx: ToolContext) -> ToolOutput:
+        if not args.url.startswith(("http://", "https://")):
+            return ToolOutput.error(f"only http(s) URLs can be fetched, not {args.url!r}")
+        try:
+            async with (
+                httpx.AsyncClient(timeout=20, follow_redirects=True) as client,
+                client.stream("GET", args.url) as response,
+            ):
+                body = b""
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > MAX_FETCH_BYTES:
+                        break
+        except httpx.HTTPError as exc:
+            return ToolOutput.error(f"GET {args.url}: {type(exc).__name__}: {exc}")
+        text = body[:MAX_FETCH_BYTES].decode("utf-8", errors="replace")
+        return ToolOutput(f"HTTP {response.status_code}\n{text}", ok=response.status_code < 400)
+
+
+def builtin_tools() -> list[Tool[Any]]:
+    return [
+        ReadFile(), WriteFile(), AppendFile(), PatchFile(), ListFiles(), GlobFiles(), SearchFiles(),
+        RunCommand(), Commit(), FetchUrl(),
+    ]  # fmt: skip

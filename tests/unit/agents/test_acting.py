@@ -1,0 +1,171 @@
+"""GenericGPT acting on the scripted model: bad calls are evidence, refusals are enforced,
+approval is asked for, and nothing outside the workspace is touched."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from autogpt.agents.generic import GenericGPT
+from autogpt.config import load_settings
+from autogpt.errors import InvalidInputError, WorkCancelledError
+from autogpt.iac.bus import Bus
+from autogpt.iac.envelope import Address, Command, Result, Status
+from autogpt.iac.memory import InMemoryHub
+from autogpt.llm.doubles import ScriptedLLM
+from autogpt.tools.workspace import Workspace
+
+PLAN = {"summary": "try things", "steps": ["try"], "commands": ["echo planned"], "tools": []}
+DONE = {"verdict": "done", "reasons": "finished"}
+
+
+@dataclass
+class Team:
+    agent: GenericGPT
+    user: Bus
+    llm: ScriptedLLM
+    root: Path
+
+    async def do(self, task: str, **args: Any) -> Result:
+        result = await self.user.call(Address.role("generic"), Command("do", task, args=args), session_id="s")
+        assert isinstance(result, Result)
+        return result
+
+
+@pytest.fixture
+async def team(tmp_path: Path) -> AsyncIterator[Team]:
+    llm = ScriptedLLM([])
+    hub = InMemoryHub()
+    settings = load_settings(data_dir=tmp_path / "data", act_command_seconds=1)
+    ws = Workspace(tmp_path / "ws").ensure()
+    agent = GenericGPT(llm, hub.connect("generic"), workspace=ws, retry_delay=0, settings=settings)
+    serving = asyncio.create_task(agent.serve())
+    yield Team(agent, hub.connect("user", agent_id="user"), llm, ws.root)
+    await agent.bus.close()
+    await serving
+
+
+def turn(*calls: tuple[str, Any], done: bool = False) -> str:
+    return json.dumps({"calls": [{"tool": t, "args": a} for t, a in calls], "done": done})
+
+
+def evidence(llm: ScriptedLLM, call: int) -> str:
+    return "\n".join(m.content for m in llm.calls[call].messages)
+
+
+async def test_bad_calls_come_back_as_one_error_each_and_the_loop_goes_on(team: Team, tmp_path: Path) -> None:
+    team.llm.add(
+        json.dumps(PLAN),
+        turn(
+            ("delete_everything", {}),
+            ("write_file", {"path": "a.txt"}),
+            ("write_file", {"path": "../outside.txt", "content": "x"}),
+            ("write_file", {"path": "/tmp/abs.txt", "content": "x"}),
+            ("run_command", {"command": "sleep 30"}),
+            ("fetch_url", {"url": "http://127.0.0.1:9/"}),
+        ),
+        "this is not JSON at all",  # one unusable reply: repaired...
+        turn(("write_file", {"path": "ok.txt", "content": "fine\n"}), done=True),
+        json.dumps(DONE),
+    )
+    result = await team.do("exercise the tools", yolo=True)
+    results = evidence(team.llm, 2)
+    assert "[1] delete_everything: ERROR: there is no tool 'delete_everything'" in results
+    assert "[2] write_file: ERROR: bad arguments for 'write_file': content: Field required" in results
+    assert "[3] write_file: ERROR: '..' is not allowed" in results
+    assert "[4] write_file: ERROR: absolute paths are not allowed" in results
+    assert "[5] run_command: ERROR: timed out after 1s" in results
+    assert "[6] fetch_url: ERROR: tool 'fetch_url' needs capability 'net.http'" in results
+    assert result.ok, result.output
+    assert (team.root / "ok.txt").read_text() == "fine\n"
+    assert not (tmp_path / "outside.txt").exists()
+    assert "tests: not run" in result.output  # no project file: said so, not claimed as passed
+
+
+async def test_without_a_person_or_yolo_nothing_is_asked_of_the_model(team: Team) -> None:
+    with pytest.raises(InvalidInputError, match="refusing to act"):
+        await team.do("change things")
+    assert team.llm.calls == []
+
+
+async def test_the_plan_and_unplanned_commands_go_to_the_approver(team: Team) -> None:
+    asked: list[str] = []
+
+    async def approver(question: str) -> bool:
+        asked.append(question)
+        return "Plan:" in question  # the plan yes, anything else no
+
+    team.agent.approver = approver
+    team.llm.add(
+        json.dumps(PLAN),
+        turn(("run_command", {"command": "echo planned"}), ("run_command", {"command": "touch sneaky"}), done=True),
+        json.dumps({"verdict": "give_up", "reasons": "a command was refused"}),
+    )
+    result = await team.do("run things")
+    assert "$ echo planned" in asked[0]
+    assert asked[1].endswith("$ touch sneaky")
+    assert len(asked) == 2  # the planned command was not asked about again
+    assert "did not approve" in evidence(team.llm, 2)
+    assert not (team.root / "sneaky").exists()
+    assert not result.ok
+    assert "result: NOT DONE" in result.output
+
+
+async def test_a_refused_plan_changes_nothing(team: Team) -> None:
+    async def no(question: str) -> bool:
+        return False
+
+    team.agent.approver = no
+    team.llm.add(json.dumps(PLAN))
+    result = await team.do("run things")
+    assert not result.ok
+    assert "not approved; nothing was changed" in result.output
+    assert team.llm.remaining == 0
+
+
+async def test_an_agent_lacking_a_capability_is_refused_even_if_the_model_insists(tmp_path: Path) -> None:
+    class ReadOnlyGPT(GenericGPT):
+        capabilities = frozenset({"llm.chat", "fs.read"})
+
+    llm = ScriptedLLM(
+        [json.dumps(PLAN), turn(("write_file", {"path": "x.txt", "content": "x"}), done=True), json.dumps(DONE)]
+    )
+    hub = InMemoryHub()
+    ws = Workspace(tmp_path / "ws")
+    agent = ReadOnlyGPT(llm, hub.connect("generic"), workspace=ws, settings=load_settings(data_dir=tmp_path / "d"))
+    serving = asyncio.create_task(agent.serve())
+    user = hub.connect("user", agent_id="user")
+    result = await user.call(Address.role("generic"), Command("do", "write x", args={"yolo": True}))
+    assert isinstance(result, Result)
+    assert "needs capability 'fs.write'" in evidence(llm, 2)
+    assert "write_file" not in llm.calls[0].prompt.split("Tools:")[1]  # never offered
+    assert not (ws.root / "x.txt").exists()
+    await agent.bus.close()
+    await serving
+
+
+async def test_cancelling_stops_acting_cleanly(team: Team) -> None:
+    team.agent.settings.act_command_seconds = 60
+    team.llm.add(json.dumps(PLAN), turn(("run_command", {"command": "sleep 50"})))
+    planned = asyncio.Event()
+
+    def seen(status: Status) -> None:
+        if status.message.startswith("Plan:"):
+            planned.set()
+
+    request = asyncio.create_task(
+        team.user.call(Address.role("generic"), Command("do", "hang", args={"yolo": True}), session_id="s",
+                       on_status=seen)
+    )  # fmt: skip
+    await asyncio.wait_for(planned.wait(), 30)
+    stopped = await team.user.call(Address.role("generic"), Command("terminate"), session_id="s")
+    assert isinstance(stopped, Result)
+    assert stopped.data["stopped"] == 1
+    with pytest.raises(WorkCancelledError):
+        await request

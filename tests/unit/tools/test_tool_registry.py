@@ -1,0 +1,114 @@
+"""The Tool interface and its registry: unknown tools, bad arguments, refused capabilities."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from autogpt.errors import ErrorCode, InvalidInputError, PermissionDeniedError
+from autogpt.tools.builtin_tools import builtin_tools
+from autogpt.tools.registry import CapabilityDeniedError, Registry, UnknownToolError
+from autogpt.tools.tool import ToolContext
+from autogpt.tools.workspace import Workspace
+
+ALL = {"fs.read", "fs.write", "exec.run", "git.commit", "net.http"}
+
+
+@pytest.fixture
+def ctx(tmp_path: Path) -> ToolContext:
+    return ToolContext(Workspace(tmp_path / "ws").ensure(), agent="TestGPT", data_dir=tmp_path / "data")
+
+
+async def test_files_are_written_patched_listed_and_searched(ctx: ToolContext) -> None:
+    tools = Registry(builtin_tools(), granted=ALL)
+    assert (await tools.call("write_file", {"path": "app/main.py", "content": "a = 1\nb = 2\n"}, ctx)).ok
+    await tools.call("append_file", {"path": "app/main.py", "content": "c = 3\n"}, ctx)
+    patches = [{"old": "a = 1", "new": "a = 10"}, {"old": "b = 2", "new": "b = 20"}]
+    assert (await tools.call("patch_file", {"path": "app/main.py", "patches": patches}, ctx)).ok
+    assert (await tools.call("read_file", {"path": "app/main.py"}, ctx)).text == "a = 10\nb = 20\nc = 3\n"
+    assert (await tools.call("list_files", {}, ctx)).text == "app/main.py"
+    assert (await tools.call("glob", {"pattern": "**/*.py"}, ctx)).text == "app/main.py"
+    assert (await tools.call("search", {"pattern": "b = 2"}, ctx)).text == "app/main.py:2: b = 20"
+
+
+async def test_a_patch_that_does_not_apply_changes_nothing(ctx: ToolContext) -> None:
+    tools = Registry(builtin_tools(), granted=ALL)
+    ctx.workspace.write_text("x.txt", "one two two")
+    patches = [{"old": "one", "new": "1"}, {"old": "two", "new": "2"}]
+    out = await tools.call("patch_file", {"path": "x.txt", "patches": patches}, ctx)
+    assert not out.ok
+    assert "occurs 2 times" in out.text
+    assert "Nothing was changed" in out.text
+    assert ctx.workspace.read_text("x.txt") == "one two two"
+
+
+@pytest.mark.parametrize(
+    ("tool", "args", "capability"),
+    [
+        ("write_file", {"path": "a.txt", "content": "x"}, "fs.write"),
+        ("patch_file", {"path": "a.txt", "patches": [{"old": "x", "new": "y"}]}, "fs.write"),
+        ("run_command", {"command": "touch ran"}, "exec.run"),
+        ("commit", {"message": "m"}, "git.commit"),
+        ("fetch_url", {"url": "http://127.0.0.1:9/"}, "net.http"),
+    ],
+)
+async def test_each_capability_is_refused_when_not_granted(
+    ctx: ToolContext, tool: str, args: dict[str, object], capability: str
+) -> None:
+    tools = Registry(builtin_tools(), granted=ALL - {capability})
+    with pytest.raises(CapabilityDeniedError) as caught:
+        await tools.call(tool, args, ctx)
+    assert caught.value.code == ErrorCode.PERMISSION_DENIED
+    assert isinstance(caught.value, PermissionDeniedError)
+    assert capability in str(caught.value)
+    assert ctx.workspace.files() == []  # nothing happened
+    assert tool not in {t.name for t in tools.usable()}  # nor was it offered
+
+
+async def test_refusals_become_evidence_with_attempt(ctx: ToolContext) -> None:
+    tools = Registry(builtin_tools(), granted={"fs.read", "fs.write"})
+    unknown = await tools.attempt("rm_rf", {}, ctx)
+    assert not unknown.ok
+    assert "no tool 'rm_rf'" in unknown.text
+    assert "read_file" in unknown.text
+    bad = await tools.attempt("write_file", {"path": "a.txt"}, ctx)
+    assert not bad.ok
+    assert "content: Field required" in bad.text
+    outside = await tools.attempt("write_file", {"path": "../escape.txt", "content": "x"}, ctx)
+    assert not outside.ok
+    assert outside.data["code"] == "PATH_OUTSIDE_WORKSPACE"
+    absolute = await tools.attempt("read_file", {"path": "/etc/passwd"}, ctx)
+    assert not absolute.ok
+    assert "absolute paths are not allowed" in absolute.text
+    denied = await tools.attempt("run_command", {"command": "true"}, ctx)
+    assert denied.data["code"] == "PERMISSION_DENIED"
+    assert not (ctx.workspace.root.parent / "escape.txt").exists()
+
+
+async def test_unknown_and_badly_typed_calls_raise_usage_errors(ctx: ToolContext) -> None:
+    tools = Registry(builtin_tools(), granted=ALL)
+    with pytest.raises(UnknownToolError):
+        await tools.call("nope", {}, ctx)
+    with pytest.raises(InvalidInputError, match="must be a JSON object"):
+        await tools.call("read_file", ["a.txt"], ctx)  # type: ignore[arg-type]
+
+
+async def test_a_command_runs_in_the_sandbox_and_a_hang_times_out(ctx: ToolContext) -> None:
+    tools = Registry(builtin_tools(), granted=ALL)
+    ran = await tools.call("run_command", {"command": "echo hi > out.txt && cat out.txt"}, ctx)
+    assert ran.ok
+    assert "hi" in ran.text
+    ctx.command_seconds = 1
+    hung = await tools.call("run_command", {"command": "sleep 60"}, ctx)
+    assert not hung.ok
+    assert "timed out after 1s" in hung.text
+
+
+async def test_commit_records_the_workspace(ctx: ToolContext) -> None:
+    tools = Registry(builtin_tools(), granted=ALL)
+    ctx.workspace.write_text("README.md", "hello\n")
+    out = await tools.call("commit", {"message": "first"}, ctx)
+    assert out.ok
+    assert "README.md" in out.text
+    assert (await tools.call("commit", {"message": "again"}, ctx)).text == "nothing to commit"
