@@ -28,6 +28,7 @@ from autogpt.errors import AutoGPTError, ConfigError, InvalidInputError
 from autogpt.iac.envelope import Artifact, Command, Result, Task
 from autogpt.mind.repair import repair
 from autogpt.tools.acceptance import Acceptance, Outcome, acceptance_from, covers, evidence, run_examples
+from autogpt.tools.constants import answered_from_constant
 from autogpt.tools.contract import (
     ApiContract,
     Route,
@@ -247,6 +248,10 @@ class BackendGPT(Agent):
                     return response.status, response.headers, response.body
 
                 report.outcomes = await run_examples(acceptance.examples, send)
+                code = self.workspace.read_text(stack.server_file)
+                for outcome in report.outcomes:
+                    if outcome.ok and (why := answered_from_constant(outcome.example, code, stack.language)):
+                        outcome.problems.append(why)
                 known: dict[str, Any] = {}
                 for route in contract.ordered():
                     if not any(e.method == route.method and covers(route.path, e.path) for e in acceptance.examples):

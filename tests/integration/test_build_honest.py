@@ -149,6 +149,22 @@ def report_rows(report: str) -> list[str]:
     return [line for line in report.splitlines() if line.startswith("| ") and line[2].isdigit()]
 
 
+FRUITS = (
+    "an API over a built-in list of fruits (apple, apricot, banana, cherry, grape): "
+    'GET /fruits?q=ap returns ["apple", "apricot", "grape"], the fruits whose name contains q'
+)
+# passes its one example by returning that example's answer, whatever q is
+FRUITS_BY_HEART = fenced("""from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.get("/fruits")
+def fruits(q: str):
+    return [f for f in ["apple", "apricot", "grape"] if q in f]
+""")
+
+
 # --- a server that does something else fails, and says how ---------------------------------------
 
 
@@ -177,6 +193,14 @@ def report_rows(report: str) -> list[str]:
             "| 2 | `/r/abc` | 3xx location: https://example.org | 200 | **no** | "
             "status 200, expected a 3xx status; no location header, expected 'https://example.org' |",
             id="a shortener that does not redirect",
+        ),
+        pytest.param(
+            FRUITS,
+            FRUITS_BY_HEART,
+            "FAILED: 1 of 1 acceptance examples failed",
+            '| 1 | `/fruits?q=ap` | 2xx ["apple", "apricot", "grape"] | 200 | **no** | '
+            'the code holds this example\'s answer ["apple", "apricot", "grape"] as a constant',
+            id="a search that knows its one example by heart",
         ),
     ],
 )

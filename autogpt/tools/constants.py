@@ -1,0 +1,89 @@
+"""Answers written into the code: a server that returns an example's expected answer as a
+constant passes that example and nothing else.
+
+Small models do this (``[f for f in ['apple', 'apricot', 'grape'] if q in f]`` for "the fruits
+whose name contains q", the example's answer standing in for the whole table). An answer
+that depends on the request's query or body must be worked out from it, so when the code
+holds such an answer verbatim (a list, or an object with a value) the example is not
+counted as passed: the evidence goes back to the model like any other failure. Answers that
+do not depend on the request (``GET /health`` -> ``{"status": "ok"}``) and refusals are
+constants by nature and are never flagged.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from typing import Any
+
+from autogpt.tools.acceptance import Example
+
+_CONTAINERS = (ast.List, ast.Tuple, ast.Dict, ast.Set)
+
+
+def _literals_python(code: str) -> list[Any]:
+    """Every outermost constant list, tuple, set or dict in ``code``: a table's rows are
+    parts of the table, not answers of their own."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return []
+    found: list[Any] = []
+    todo: list[ast.AST] = [tree]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, _CONTAINERS):
+            try:
+                value = ast.literal_eval(node)
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                pass
+            else:
+                found.append(list(value) if isinstance(value, tuple | set) else value)
+                continue
+        todo.extend(ast.iter_child_nodes(node))
+    return found
+
+
+_SPACE = re.compile(r"\s+")
+_BARE_KEY = re.compile(r"([{,])([A-Za-z_$][\w$]*):")
+
+
+def _flat_javascript(code: str) -> str:
+    """The code with no spaces, double quotes only and every object key quoted."""
+    flat = _SPACE.sub("", code).replace("'", '"').replace("`", '"')
+    return _BARE_KEY.sub(r'\1"\2":', flat)
+
+
+def _find_all(text: str, part: str) -> list[int]:
+    return [m.start() for m in re.finditer(re.escape(part), text)]
+
+
+def _telling(value: Any) -> bool:
+    """An answer specific enough that finding it in the code means something."""
+    if isinstance(value, list):
+        return len(value) >= 2 or (len(value) == 1 and isinstance(value[0], dict | list))
+    if isinstance(value, dict):
+        return any(not isinstance(v, bool) and v not in (None, "", 0) for v in value.values())
+    return False
+
+
+def answered_from_constant(example: Example, code: str, language: str) -> str | None:
+    """Why ``example``'s answer looks written into ``code`` rather than worked out, or None."""
+    takes_input = bool(example.query) or example.body is not None
+    succeeds = example.status_class == "2xx" and (example.status is None or example.status < 300)
+    if not (takes_input and succeeds and example.match in ("exact", "subset") and _telling(example.response)):
+        return None
+    expected = example.response
+    if language == "python":
+        held = any(literal == expected for literal in _literals_python(code))
+    else:
+        flat, wanted = _flat_javascript(code), json.dumps(expected, separators=(",", ":"), ensure_ascii=False)
+        held = any(at == 0 or flat[at - 1] not in ":[," for at in _find_all(flat, wanted))
+    if not held:
+        return None
+    shown = json.dumps(expected, ensure_ascii=False)[:120]
+    return (
+        f"the code holds this example's answer {shown} as a constant: work it out from the request's "
+        f"{'query' if example.query else 'body'}, so that other inputs get their own answers"
+    )
