@@ -29,12 +29,12 @@ import grpc
 from autogpt.iac import codec
 from autogpt.iac._gen import iac_pb2 as pb
 from autogpt.iac._gen import iac_pb2_grpc as pb_grpc
-from autogpt.iac.envelope import ROUTER_ID, Address, Command, Envelope, Heartbeat, Kind, Register, Result
+from autogpt.iac.envelope import Address, Command, Envelope, Heartbeat, Register, Result
 from autogpt.net.link import NetSession, TlsFiles, connect
 from orchgpt.pki import make_test_pki
 
 sys.path.insert(0, str(Path(__file__).parent))
-from orch_memory import RawPeer, rss, settle, start_orchgpt  # noqa: E402
+from orch_memory import RawPeer, settle, start_orchgpt
 
 MB = 1 << 20
 
@@ -46,7 +46,7 @@ class Relay(pb_grpc.IacServicer):
     def __init__(self) -> None:
         self.streams: dict[str, grpc.aio.ServicerContext[pb.Frame, pb.Frame]] = {}
 
-    async def Connect(  # noqa: N802
+    async def Connect(
         self, request_iterator: AsyncIterator[pb.Frame], context: grpc.aio.ServicerContext[pb.Frame, pb.Frame]
     ) -> None:
         first = await anext(request_iterator)
@@ -196,7 +196,9 @@ def row(name: str, value: str) -> None:
 
 async def throughput(certs: Path, tmp: Path, count: int, pings: int, repeat: int) -> None:
     relay, relay_port = await start_relay(certs)
-    orch, orch_port = await start_orchgpt(certs, tmp, None, {"ORCHGPT_STREAMS_PER_CERT": "64", "ORCHGPT_HEARTBEAT_TIMEOUT": "600"})
+    orch, orch_port = await start_orchgpt(
+        certs, tmp, None, {"ORCHGPT_STREAMS_PER_CERT": "64", "ORCHGPT_HEARTBEAT_TIMEOUT": "600"}
+    )
     try:
         ra = RelayPeer(f"localhost:{relay_port}", TlsFiles.from_dir(certs, "a"))
         rb = RelayPeer(f"localhost:{relay_port}", TlsFiles.from_dir(certs, "b"))

@@ -16,11 +16,10 @@ from grpc_reflection.v1alpha import reflection
 
 from autogpt.errors import ConfigError
 from autogpt.iac._gen import iac_pb2 as pb
-from autogpt.iac._gen import iac_pb2_grpc as pb_grpc
 from autogpt.logs import get_logger
 from orchgpt.config import OrchSettings
 from orchgpt.ledger import Ledger
-from orchgpt.servicer import IacServicer
+from orchgpt.servicer import IacServicer, add_to_server
 from orchgpt.switchboard import Switchboard
 
 log = get_logger("orchgpt")
@@ -89,7 +88,7 @@ class Orchestrator:
                 ("grpc.max_connection_idle_ms", int(self.settings.idle_timeout * 1000)),
             ]
         )
-        pb_grpc.add_IacServicer_to_server(  # type: ignore[no-untyped-call]
+        add_to_server(
             IacServicer(
                 self.board,
                 handshake_timeout=self.settings.handshake_timeout,

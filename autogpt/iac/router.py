@@ -17,6 +17,7 @@ else is refused with :class:`PermissionDeniedError` and changes nothing.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -214,6 +215,11 @@ class Router:
 
     def agents(self) -> tuple[AgentRecord, ...]:
         return tuple(self._agents.values())
+
+    def window(self, start: int, count: int) -> list[AgentRecord]:
+        """Up to ``count`` agents from position ``start`` in joining order, without copying
+        the whole registry (a join answers with the first page: that must not grow with N)."""
+        return list(itertools.islice(self._agents.values(), start, start + count))
 
     def by_role(self, role: str) -> tuple[AgentRecord, ...]:
         ring = self._roles.get(role)
