@@ -254,19 +254,16 @@ def to_proto(env: Envelope) -> pb.Envelope:
     return msg
 
 
-def from_proto(msg: pb.Envelope) -> Envelope:
+def from_proto(msg: pb.Envelope, wire: bytes = b"") -> Envelope:
+    """``msg`` as an :class:`Envelope`; ``wire`` is the encoding it was read from, if any."""
     if not msg.id:
         raise InvalidEnvelopeError("envelope has no id")
     try:
         kind = Kind(msg.kind)
     except ValueError:
         raise InvalidEnvelopeError(f"unknown envelope kind {msg.kind}") from None
-    canonical = pb.Envelope()
-    canonical.CopyFrom(msg)
-    canonical.signature = b""
-    canonical.sender = ""
     return Envelope(
-        wire=canonical.SerializeToString(deterministic=True),
+        wire=wire or msg.SerializeToString(),
         id=msg.id,
         sender=msg.sender,
         recipient=_address_from_proto(msg.recipient),
@@ -282,10 +279,9 @@ def from_proto(msg: pb.Envelope) -> Envelope:
 def canonical_bytes(env: Envelope) -> bytes:
     """What a signature covers: the envelope's deterministic protobuf encoding, with an
     empty ``signature`` and an empty ``sender`` (the router fills the sender in from the
-    connection's identity, so it cannot be part of what the author signed)."""
-    if env.wire:
-        return env.wire
-    msg = to_proto(env)
+    connection's identity, so it cannot be part of what the author signed). For a received
+    envelope it is made from the bytes received (only when asked: most are never verified)."""
+    msg = pb.Envelope.FromString(env.wire) if env.wire else to_proto(env)
     msg.signature = b""
     msg.sender = ""
     return msg.SerializeToString(deterministic=True)
@@ -301,7 +297,7 @@ def decode(data: bytes) -> Envelope:
         msg.ParseFromString(data)
     except DecodeError as exc:
         raise InvalidEnvelopeError(f"not an IAC envelope: {exc}") from None
-    return from_proto(msg)
+    return from_proto(msg, data)
 
 
 def frame_to_proto(envelopes: Iterable[Envelope]) -> pb.Frame:

@@ -179,8 +179,9 @@ class Envelope:
     timestamp_us: int = 0
     signature: bytes = b""
     wire: bytes = field(default=b"", compare=False, repr=False)
-    """Canonical bytes as received (set by the codec), so a signature made by any
-    implementation is checked against exactly what it signed, not a re-encoding."""
+    """The encoding as received (set by the codec): the canonical bytes a signature covers
+    are made from it, so a signature made by any implementation is checked against exactly
+    what it signed, not a re-encoding of our values."""
 
     @classmethod
     def new(
