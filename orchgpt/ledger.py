@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import itertools
 import os
 import sqlite3
 import time
@@ -77,6 +78,18 @@ _SELECT = (
     "SELECT requester, request_id, session_id, recipient, agent, what, state, error, prompt_tokens, "
     "completion_tokens, created_us, accepted_us, finished_us, run FROM tasks"
 )
+
+
+_WRITES = {
+    "open": "INSERT OR REPLACE INTO tasks (requester, request_id, session_id, recipient, agent, what, "
+    "state, created_us, run, cert) VALUES (?, ?, ?, ?, ?, ?, 'routed', ?, ?, ?)",
+    "accept": "UPDATE tasks SET state = 'accepted', accepted_us = ? "
+    "WHERE requester = ? AND request_id = ? AND state = 'routed'",
+    "finish": "UPDATE tasks SET state = ?, error = ?, prompt_tokens = ?, completion_tokens = ?, "
+    "finished_us = ? WHERE requester = ? AND request_id = ? AND state IN ('routed', 'accepted')",
+    "refuse": "INSERT OR REPLACE INTO tasks (requester, request_id, session_id, recipient, what, error, "
+    "state, created_us, finished_us, run, cert) VALUES (?, ?, ?, ?, ?, ?, 'refused', ?, ?, ?, ?)",
+}
 
 
 def _now_us() -> int:
@@ -303,35 +316,14 @@ class Ledger:
                 raise
 
     def _write(self, events: list[tuple[str, tuple[Any, ...]]]) -> None:
+        """One transaction; each run of like events is one ``executemany`` (order is kept:
+        a request's row is opened before it is finished)."""
         assert self._db is not None
         db = self._db
         db.execute("BEGIN")
         try:
-            for op, row in events:
-                if op == "open":
-                    db.execute(
-                        "INSERT OR REPLACE INTO tasks (requester, request_id, session_id, recipient, agent, what, "
-                        "state, created_us, run, cert) VALUES (?, ?, ?, ?, ?, ?, 'routed', ?, ?, ?)",
-                        row,
-                    )
-                elif op == "accept":
-                    db.execute(
-                        "UPDATE tasks SET state = 'accepted', accepted_us = ? "
-                        "WHERE requester = ? AND request_id = ? AND state = 'routed'",
-                        row,
-                    )
-                elif op == "finish":
-                    db.execute(
-                        "UPDATE tasks SET state = ?, error = ?, prompt_tokens = ?, completion_tokens = ?, "
-                        "finished_us = ? WHERE requester = ? AND request_id = ? AND state IN ('routed', 'accepted')",
-                        row,
-                    )
-                else:
-                    db.execute(
-                        "INSERT OR REPLACE INTO tasks (requester, request_id, session_id, recipient, what, error, "
-                        "state, created_us, finished_us, run, cert) VALUES (?, ?, ?, ?, ?, ?, 'refused', ?, ?, ?, ?)",
-                        row,
-                    )
+            for op, run in itertools.groupby(events, key=lambda event: event[0]):
+                db.executemany(_WRITES[op], [row for _, row in run])
             self._prune(db, events)
             db.execute("COMMIT")
         except BaseException:
