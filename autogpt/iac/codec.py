@@ -105,7 +105,8 @@ def _payload_to_proto(payload: Payload, out: pb.Envelope) -> None:
                 )
             )
         case Heartbeat():
-            out.heartbeat.CopyFrom(pb.Heartbeat(seq=payload.seq))
+            out.heartbeat.seq = payload.seq
+            out.heartbeat.SetInParent()
         case Register():
             out.register.CopyFrom(
                 pb.Register(
@@ -228,15 +229,15 @@ def _address_to_proto(address: Address) -> pb.Address:
     return pb.Address(topic=address.value)
 
 
+_ADDRESSES = {"agent_id": "agent", "role": "role", "topic": "topic"}
+_KINDS = {int(k): k for k in Kind}
+
+
 def _address_from_proto(msg: pb.Address) -> Address:
     which = msg.WhichOneof("target")
-    if which == "agent_id":
-        return Address.agent(msg.agent_id)
-    if which == "role":
-        return Address.role(msg.role)
-    if which == "topic":
-        return Address.topic(msg.topic)
-    raise InvalidEnvelopeError("envelope has no recipient")
+    if which is None:
+        raise InvalidEnvelopeError("envelope has no recipient")
+    return Address(_ADDRESSES[which], getattr(msg, which))  # type: ignore[arg-type]
 
 
 def to_proto(env: Envelope) -> pb.Envelope:
@@ -258,10 +259,9 @@ def from_proto(msg: pb.Envelope, wire: bytes = b"") -> Envelope:
     """``msg`` as an :class:`Envelope`; ``wire`` is the encoding it was read from, if any."""
     if not msg.id:
         raise InvalidEnvelopeError("envelope has no id")
-    try:
-        kind = Kind(msg.kind)
-    except ValueError:
-        raise InvalidEnvelopeError(f"unknown envelope kind {msg.kind}") from None
+    kind = _KINDS.get(msg.kind)
+    if kind is None:
+        raise InvalidEnvelopeError(f"unknown envelope kind {msg.kind}")
     return Envelope(
         wire=wire or msg.SerializeToString(),
         id=msg.id,
