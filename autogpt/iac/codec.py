@@ -56,14 +56,12 @@ def _load(text: str, what: str) -> dict[str, Any]:
 def _payload_to_proto(payload: Payload, out: pb.Envelope) -> None:
     match payload:
         case Command():
-            out.command.CopyFrom(
-                pb.Command(
-                    action=payload.action,
-                    input=payload.input,
-                    language=payload.language,
-                    args_json=_dump(payload.args),
-                )
-            )
+            command = out.command
+            command.SetInParent()
+            command.action = payload.action
+            command.input = payload.input
+            command.language = payload.language
+            command.args_json = _dump(payload.args)
         case Task():
             out.task.CopyFrom(
                 pb.Task(
@@ -76,14 +74,12 @@ def _payload_to_proto(payload: Payload, out: pb.Envelope) -> None:
                 )
             )
         case Status():
-            out.status.CopyFrom(
-                pb.Status(
-                    state=int(payload.state),  # type: ignore[arg-type]
-                    message=payload.message,
-                    progress=payload.progress,
-                    delta=payload.delta,
-                )
-            )
+            status = out.status
+            status.SetInParent()
+            status.state = payload.state.value  # type: ignore[assignment]
+            status.message = payload.message
+            status.progress = payload.progress
+            status.delta = payload.delta
         case Result():
             out.result.CopyFrom(
                 pb.Result(
@@ -221,14 +217,6 @@ def _payload_from_proto(msg: pb.Envelope) -> Payload:
 # -- envelopes and frames -------------------------------------------------------------
 
 
-def _address_to_proto(address: Address) -> pb.Address:
-    if address.kind == "agent":
-        return pb.Address(agent_id=address.value)
-    if address.kind == "role":
-        return pb.Address(role=address.value)
-    return pb.Address(topic=address.value)
-
-
 _ADDRESSES = {"agent_id": "agent", "role": "role", "topic": "topic"}
 _KINDS = {int(k): k for k in Kind}
 
@@ -240,17 +228,20 @@ def _address_from_proto(msg: pb.Address) -> Address:
     return Address(_ADDRESSES[which], getattr(msg, which))  # type: ignore[arg-type]
 
 
+_TARGETS = {"agent": "agent_id", "role": "role", "topic": "topic"}
+
+
 def to_proto(env: Envelope) -> pb.Envelope:
     msg = pb.Envelope(
         id=env.id,
         correlation_id=env.correlation_id,
         session_id=env.session_id,
         sender=env.sender,
-        recipient=_address_to_proto(env.recipient),
-        kind=int(env.kind),  # type: ignore[arg-type]
+        kind=env.kind.value,  # type: ignore[arg-type]
         timestamp_us=env.timestamp_us,
         signature=env.signature,
     )
+    setattr(msg.recipient, _TARGETS[env.recipient.kind], env.recipient.value)  # no Address copied in
     _payload_to_proto(env.payload, msg)
     return msg
 
