@@ -49,7 +49,7 @@ class Connection:
         frame_bytes: int = 4 << 20,
     ) -> None:
         self.agent_id = agent_id
-        self.sender_bytes = agent_id.encode()
+        self.sender_field = wire.with_sender(b"", agent_id.encode())  # appended to set the sender
         self.peer = peer
         self.role = role
         self.batch = batch

@@ -34,7 +34,9 @@ from orchgpt.ledger import Ledger
 log = get_logger("orchgpt")
 
 _ADDRESS = {"agent_id": Address.agent, "role": Address.role, "topic": Address.topic}
+_TARGETS = {"agent_id": "agent", "role": "role", "topic": "topic"}
 _KINDS = {int(k): k for k in Kind}
+_HANDSHAKE = ("register", "registered")
 REQUEST, REPLY = int(Kind.REQUEST), int(Kind.REPLY)
 
 
@@ -206,37 +208,33 @@ class Switchboard:
         except DecodeError:
             self._bounce(conn, _unread(data), ErrorCode.INVALID_ENVELOPE, "envelope is not valid protobuf")
             return
-        problem = self._header_problem(env)
-        if problem:
-            self._bounce(conn, env, ErrorCode.INVALID_ENVELOPE, problem)
+        recipient = env.recipient
+        target = recipient.WhichOneof("target")
+        kind = env.kind
+        which = env.WhichOneof("payload")
+        if not env.id or target is None or kind not in _KINDS or which is None or which in _HANDSHAKE:
+            self._bounce(conn, env, ErrorCode.INVALID_ENVELOPE, self._header_problem(env))
             return
         if env.sender != conn.agent_id:  # identity comes from the connection, never from the client
             env.sender = conn.agent_id
-            data = wire.with_sender(data, conn.sender_bytes)
+            data += conn.sender_field
             size = len(data)
-        recipient = env.recipient
-        target = recipient.WhichOneof("target")
-        if target == "agent_id" and recipient.agent_id == ROUTER_ID:
+        to = getattr(recipient, target)
+        if to == ROUTER_ID and target == "agent_id":
             self._control(conn, env)
             return
-        kind = env.kind
         if kind == REQUEST and self.router.outstanding(conn.agent_id) >= self.pending_requests:
             limit = self.pending_requests
             self._bounce(
                 conn, env, ErrorCode.RESOURCE_EXHAUSTED, f"{limit} requests are in flight already", retryable=True
             )
             return
-        address = _ADDRESS[target](getattr(recipient, target))
         try:
-            targets = self.router.route_header(
-                _KINDS[kind],
-                address,
-                envelope_id=env.id,
-                sender=conn.agent_id,
-                correlation_id=env.correlation_id,
-                session_id=env.session_id,
+            targets = self.router.route_fields(
+                kind, _TARGETS[target], to, env.id, conn.agent_id, env.correlation_id, env.session_id
             )
         except AutoGPTError as exc:
+            address = _ADDRESS[target](to)
             log.info("route_error", agent=conn.agent_id, recipient=str(address), error=str(exc))
             if self.ledger is not None and kind == REQUEST:
                 what = _what(env)
@@ -257,7 +255,7 @@ class Switchboard:
                         )
                 self._bounce(conn, env, ErrorCode.OVERLOADED, f"{agent_id} cannot take more work now", retryable=True)
             elif self.ledger is not None and (kind == REQUEST or env.correlation_id):
-                self._record(conn, env, kind, address, agent_id)
+                self._record(conn, env, kind, _ADDRESS[target](to), agent_id)
 
     def _record(self, conn: Connection, env: wire.Header, kind: int, recipient: Address, agent_id: str) -> None:
         """A routed envelope's mark in the ledger: a request opens a row, its acceptance and
