@@ -1,27 +1,86 @@
-"""orchgpt throughput and latency, on this machine: orchgpt in its own process, two agents
-in another, mutual TLS. Prints figures; asserts nothing."""
+"""orchgpt against a bare grpc.aio relay, in one run, on this machine: both servers in
+processes of their own, started by this script with the same mutual TLS, driven by the same
+client process. Prints figures and ratios (medians of ``--repeat`` runs); asserts nothing.
+
+* one-way envelopes through the client library (``Bus.send``) vs the bare relay fed one
+  envelope per message and 64 per message, and orchgpt fed ready-made 64-envelope frames;
+* ping-pong through ``Bus.request`` (p50/p99) vs the same through the bare relay;
+* request/reply with 64 in flight;
+* ``--join N``: N idle agents joining a fresh orchgpt, each on its own TCP connection:
+  time, orchgpt's resident memory per agent, and a bystander's ping-pong latency meanwhile.
+
+    python bench/orch.py [--count 30000] [--pings 2000] [--repeat 3] [--join 1000]
+"""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import re
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
-from autogpt.iac.envelope import Address, Command, Envelope, Heartbeat, Result
-from autogpt.iac.envelope import Register as Reg
-from autogpt.net.link import TlsFiles, connect
+import grpc
+
+from autogpt.iac import codec
+from autogpt.iac._gen import iac_pb2 as pb
+from autogpt.iac._gen import iac_pb2_grpc as pb_grpc
+from autogpt.iac.envelope import Address, Command, Envelope, Heartbeat, Register, Result
+from autogpt.net.link import NetSession, TlsFiles, connect
 from orchgpt.pki import make_test_pki
 
+sys.path.insert(0, str(Path(__file__).parent))
+from orch_memory import RawPeer, settle, start_orchgpt
 
-async def _start_orchgpt(certs: Path, ledger: Path) -> tuple[asyncio.subprocess.Process, int]:
+MB = 1 << 20
+
+
+# -- the bare relay: generated stubs, forwards each Frame to the first envelope's recipient ----
+
+
+class Relay(pb_grpc.IacServicer):
+    def __init__(self) -> None:
+        self.streams: dict[str, grpc.aio.ServicerContext[pb.Frame, pb.Frame]] = {}
+
+    async def Connect(
+        self, request_iterator: AsyncIterator[pb.Frame], context: grpc.aio.ServicerContext[pb.Frame, pb.Frame]
+    ) -> None:
+        first = await anext(request_iterator)
+        name = first.envelopes[0].register.agent_id
+        self.streams[name] = context
+        registered = pb.Envelope(id="r", kind=pb.KIND_CONTROL, registered=pb.Registered(agent_id=name))
+        await context.write(pb.Frame(envelopes=[registered]))
+        try:
+            async for frame in request_iterator:
+                peer = self.streams.get(frame.envelopes[0].recipient.agent_id)
+                if peer is not None:
+                    await peer.write(frame)
+        finally:
+            self.streams.pop(name, None)
+
+
+async def serve_relay(certs: Path) -> None:
+    creds = grpc.ssl_server_credentials(
+        [((certs / "server.key").read_bytes(), (certs / "server.pem").read_bytes())],
+        root_certificates=(certs / "ca.pem").read_bytes(),
+        require_client_auth=True,
+    )
+    server = grpc.aio.server(options=[("grpc.max_receive_message_length", 8 * MB)])
+    pb_grpc.add_IacServicer_to_server(Relay(), server)  # type: ignore[no-untyped-call]
+    port = server.add_secure_port("127.0.0.1:0", creds)
+    await server.start()
+    print(f"relay listening on 127.0.0.1:{port}", flush=True)
+    await server.wait_for_termination()
+
+
+async def start_relay(certs: Path) -> tuple[asyncio.subprocess.Process, int]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "orchgpt", "serve", "--listen", "127.0.0.1:0", "--certs", str(certs),
-        "--ledger", str(ledger), "--log-level", "warning", stdout=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        sys.executable, __file__, "--relay", str(certs), stdout=asyncio.subprocess.PIPE
+    )
     assert proc.stdout is not None
     line = (await proc.stdout.readline()).decode()
     match = re.search(r":(\d+)$", line.strip())
@@ -29,75 +88,246 @@ async def _start_orchgpt(certs: Path, ledger: Path) -> tuple[asyncio.subprocess.
     return proc, int(match.group(1))
 
 
-async def run(count: int = 100_000, pings: int = 3000) -> None:
+class RelayPeer(RawPeer):
+    async def join(self, name: str) -> None:
+        hello = pb.Envelope(id="h", kind=pb.KIND_CONTROL, register=pb.Register(agent_id=name, role="x"))
+        await self.call.write(pb.Frame(envelopes=[hello]))
+        await self.call.read()
+
+
+def heartbeats(to: str, count: int) -> list[pb.Envelope]:
+    return [codec.to_proto(Envelope.new(Address.agent(to), Heartbeat(i))) for i in range(count)]
+
+
+# -- the measurements ----------------------------------------------------------------------
+
+
+async def raw_one_way(a: RawPeer, b: RawPeer, to: str, count: int, batch: int) -> float:
+    """Envelopes/s from ``a`` to ``b``, written ``batch`` to a frame, read as protobuf."""
+    frame = pb.Frame(envelopes=heartbeats(to, batch))
+    count = count // batch * batch
+
+    async def sink() -> None:
+        got = 0
+        while got < count:
+            got += len((await b.call.read()).envelopes)
+
+    sinking = asyncio.create_task(sink())
+    started = time.perf_counter()
+    for _ in range(count // batch):
+        await a.call.write(frame)
+    await asyncio.wait_for(sinking, 120)
+    return count / (time.perf_counter() - started)
+
+
+async def raw_ping_pong(a: RawPeer, b: RawPeer, to_b: str, to_a: str, pings: int) -> list[float]:
+    ping = pb.Frame(envelopes=heartbeats(to_b, 1))
+    pong = pb.Frame(envelopes=heartbeats(to_a, 1))
+
+    async def echo() -> None:
+        while True:
+            await b.call.read()
+            await b.call.write(pong)
+
+    echoing = asyncio.create_task(echo())
+    samples = []
+    for _ in range(pings):
+        t = time.perf_counter()
+        await a.call.write(ping)
+        await a.call.read()
+        samples.append(time.perf_counter() - t)
+    echoing.cancel()
+    return samples
+
+
+async def lib_one_way(a: NetSession, b: NetSession, count: int) -> float:
+    got = 0
+
+    async def sink() -> None:
+        nonlocal got
+        async for _env in b.bus:
+            got += 1
+            if got == count:
+                return
+
+    sinking = asyncio.create_task(sink())
+    to_b = Address.agent(b.bus.agent_id)
+    started = time.perf_counter()
+    for i in range(count):
+        await a.bus.send(Envelope.new(to_b, Heartbeat(i)))
+    await asyncio.wait_for(sinking, 120)
+    return count / (time.perf_counter() - started)
+
+
+async def lib_requests(a: NetSession, b: NetSession, pings: int, in_flight: int) -> tuple[list[float], float]:
+    async def echo() -> None:
+        async for env in b.bus:
+            await b.bus.reply(env, Result(output="pong"))
+
+    echoing = asyncio.create_task(echo())
+    samples: list[float] = []
+    to_b = Address.agent(b.bus.agent_id)
+
+    async def worker(n: int) -> None:
+        for _ in range(n):
+            t = time.perf_counter()
+            await a.bus.request(to_b, Command("run", "ping"), timeout=60)
+            samples.append(time.perf_counter() - t)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(pings // in_flight) for _ in range(in_flight)))
+    rate = in_flight * (pings // in_flight) / (time.perf_counter() - started)
+    echoing.cancel()
+    return samples, rate
+
+
+def pct(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(int(len(ordered) * q), len(ordered) - 1)] * 1000
+
+
+async def median_of(repeat: int, measure: Callable[[], Awaitable[float]]) -> float:
+    return statistics.median([await measure() for _ in range(repeat)])
+
+
+def row(name: str, value: str) -> None:
+    print(f"  {name:<52} {value}", flush=True)
+
+
+async def throughput(certs: Path, tmp: Path, count: int, pings: int, repeat: int) -> None:
+    relay, relay_port = await start_relay(certs)
+    orch, orch_port = await start_orchgpt(
+        certs, tmp, None, {"ORCHGPT_STREAMS_PER_CERT": "64", "ORCHGPT_HEARTBEAT_TIMEOUT": "600"}
+    )
+    try:
+        ra = RelayPeer(f"localhost:{relay_port}", TlsFiles.from_dir(certs, "a"))
+        rb = RelayPeer(f"localhost:{relay_port}", TlsFiles.from_dir(certs, "b"))
+        await ra.join("a")
+        await rb.join("b")
+        oa = RawPeer(f"localhost:{orch_port}", TlsFiles.from_dir(certs, "a"))
+        ob = RawPeer(f"localhost:{orch_port}", TlsFiles.from_dir(certs, "b"))
+        await oa.register("generic")
+        await ob.register("backend")
+        target = f"localhost:{orch_port}"
+        a = await connect(target, TlsFiles.from_dir(certs, "a"), Register("generic"))
+        b = await connect(target, TlsFiles.from_dir(certs, "b"), Register("backend"))
+        ob_id = "b"  # the raw peers joined first, so they hold the certificate names
+
+        print(f"== orchgpt vs a bare grpc.aio relay (mTLS, each server in its own process; median of {repeat})")
+        relay1 = await median_of(repeat, lambda: raw_one_way(ra, rb, "b", count // 4, 1))
+        relay64 = await median_of(repeat, lambda: raw_one_way(ra, rb, "b", count * 4, 64))
+        orch64 = await median_of(repeat, lambda: raw_one_way(oa, ob, ob_id, count * 4, 64))
+        lib = await median_of(repeat, lambda: lib_one_way(a, b, count))
+        row("bare relay, 1 envelope per message", f"{relay1:>10,.0f} /s")
+        row("bare relay, 64 envelopes per message", f"{relay64:>10,.0f} /s")
+        row("orchgpt, raw client, 64 per frame", f"{orch64:>10,.0f} /s  ({orch64 / relay64:.2f}x relay-64)")
+        row(
+            "orchgpt, client library (Bus.send -> Bus)",
+            f"{lib:>10,.0f} /s  ({lib / relay64:.2f}x relay-64, {lib / relay1:.2f}x relay-1)",
+        )
+
+        relay_pp = await raw_ping_pong(ra, rb, "b", "a", pings)
+        lib_pp, _ = await lib_requests(a, b, pings, 1)
+        row("ping-pong p50 / p99, bare relay", f"{pct(relay_pp, 0.5):.2f} ms / {pct(relay_pp, 0.99):.2f} ms")
+        row(
+            "ping-pong p50 / p99, orchgpt Bus.request",
+            f"{pct(lib_pp, 0.5):.2f} ms / {pct(lib_pp, 0.99):.2f} ms  "
+            f"({pct(lib_pp, 0.5) / pct(relay_pp, 0.5):.2f}x relay p50)",
+        )
+
+        async def burst() -> float:
+            return (await lib_requests(a, b, pings * 4, 64))[1]
+
+        rate = await median_of(repeat, burst)
+        row("request/reply, 64 in flight, orchgpt Bus.request", f"{rate:>10,.0f} /s")
+        await a.close()
+        await b.close()
+        for peer in (ra, rb, oa, ob):
+            await peer.close()
+    finally:
+        for proc in (relay, orch):
+            proc.terminate()
+            await proc.wait()
+    from orchgpt.ledger import counts
+
+    recorded = ", ".join(f"{n:,} {state}" for state, n in sorted(counts(tmp / "ledger.sqlite3").items()))
+    row("task ledger rows after SIGTERM", recorded)
+
+
+async def joining(certs: Path, tmp: Path, count: int, pings: int) -> None:
+    env = {"ORCHGPT_STREAMS_PER_CERT": str(count + 8), "ORCHGPT_HEARTBEAT_TIMEOUT": "600"}
+    proc, port = await start_orchgpt(certs, tmp, None, env)
+    target = f"localhost:{port}"
+    tls = TlsFiles.from_dir(certs, "idle")
+    peers: list[RawPeer] = []
+    try:
+        a = await connect(target, TlsFiles.from_dir(certs, "a"), Register("generic"))
+        b = await connect(target, TlsFiles.from_dir(certs, "b"), Register("backend"))
+        quiet, _ = await lib_requests(a, b, pings, 1)
+        warm = RawPeer(target, tls)
+        await warm.register("generic")
+        peers.append(warm)
+        before = await settle(proc.pid)
+        busy: list[float] = []
+        joined = asyncio.Event()
+
+        async def bystander() -> None:
+            while not joined.is_set():
+                busy.extend((await lib_requests(a, b, 20, 1))[0])
+
+        watching = asyncio.create_task(bystander())
+        started = time.perf_counter()
+        halfway = 0.0
+        for i in range(count):
+            peer = RawPeer(target, tls)
+            await peer.register("generic")
+            peers.append(peer)
+            if i + 1 == count // 2:
+                halfway = time.perf_counter() - started
+        elapsed = time.perf_counter() - started
+        joined.set()
+        await watching
+        after = await settle(proc.pid)
+        print(f"== {count:,} idle agents joining orchgpt (each its own TCP + TLS connection)")
+        row("time to join", f"{elapsed:.1f} s (first half {halfway:.1f} s, second half {elapsed - halfway:.1f} s)")
+        row("orchgpt resident memory per idle agent", f"{(after - before) / count / 1024:.1f} KiB")
+        row("bystander ping-pong p50 / p99, quiet", f"{pct(quiet, 0.5):.2f} ms / {pct(quiet, 0.99):.2f} ms")
+        if busy:
+            row("bystander ping-pong p50 / p99, while joining", f"{pct(busy, 0.5):.2f} ms / {pct(busy, 0.99):.2f} ms")
+        await a.close()
+        await b.close()
+    finally:
+        for peer in peers:
+            await peer.close()
+        proc.terminate()
+        await proc.wait()
+
+
+async def run(count: int = 30_000, pings: int = 2000, repeat: int = 3, join: int = 1000) -> None:
     from autogpt.logs import configure_logging
 
     configure_logging("warning")
-    with tempfile.TemporaryDirectory() as tmp:
-        certs = make_test_pki(Path(tmp), {"a": ["generic"], "b": ["backend"]})
-        ledger = Path(tmp) / "ledger.sqlite3"
-        proc, port = await _start_orchgpt(certs, ledger)
-        target = f"localhost:{port}"
-        try:
-            a = await connect(target, TlsFiles.from_dir(certs, "a"), Reg("generic"))
-            b = await connect(target, TlsFiles.from_dir(certs, "b"), Reg("backend"))
-            print(f"== orchgpt routing (mTLS, orchgpt in its own process, {count:,} envelopes)")
-            done = asyncio.Event()
-            got = 0
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        certs = make_test_pki(tmp / "pki", {"a": ["generic"], "b": ["backend"], "idle": ["generic"]})
+        await throughput(certs, tmp, count, pings, repeat)
+        if join:
+            await joining(certs, tmp / "join", join, 200)
 
-            async def sink() -> None:
-                nonlocal got
-                async for _env in b.bus:
-                    got += 1
-                    if got == count:
-                        done.set()
-                        return
 
-            sinking = asyncio.create_task(sink())
-            started = time.perf_counter()
-            to_b = Address.agent("b")
-            for i in range(count):
-                await a.bus.send(Envelope.new(to_b, Heartbeat(i)))
-            await asyncio.wait_for(done.wait(), 120)
-            elapsed = time.perf_counter() - started
-            await sinking
-            print(f"  {'one-way envelopes a -> orchgpt -> b':<44} {count / elapsed:,.0f} /s")
-
-            async def echo() -> None:
-                async for env in b.bus:
-                    await b.bus.reply(env, Result(output="pong"))
-
-            echoing = asyncio.create_task(echo())
-            samples = []
-            for _ in range(pings):
-                t = time.perf_counter()
-                await a.bus.request(Address.role("backend"), Command("run", "ping"), timeout=10)
-                samples.append(time.perf_counter() - t)
-            samples.sort()
-            p50 = statistics.median(samples) * 1000
-            p99 = samples[int(len(samples) * 0.99)] * 1000
-            print(f"  {'ping-pong round trip p50 / p99':<44} {p50:.2f} ms / {p99:.2f} ms ({pings} requests)")
-            print(f"  {'sequential request/reply rate':<44} {pings / sum(samples):,.0f} /s")
-
-            async def burst(n: int) -> None:
-                for _ in range(n):
-                    await a.bus.request(Address.role("backend"), Command("run", "ping"), timeout=30)
-
-            started = time.perf_counter()
-            await asyncio.gather(*(burst(pings // 64) for _ in range(64)))
-            rate = 64 * (pings // 64) / (time.perf_counter() - started)
-            print(f"  {'request/reply rate, 64 in flight':<44} {rate:,.0f} /s")
-            echoing.cancel()
-            await a.close()
-            await b.close()
-        finally:
-            proc.terminate()
-            await proc.wait()
-        from orchgpt.ledger import counts
-
-        recorded = ", ".join(f"{n:,} {state}" for state, n in sorted(counts(ledger).items()))
-        print(f"  {'task ledger rows after SIGTERM':<44} {recorded} (every request, written in batches)")
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--count", type=int, default=30_000, help="envelopes per one-way run")
+    parser.add_argument("--pings", type=int, default=2000, help="ping-pong round trips")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per throughput figure (median)")
+    parser.add_argument("--join", type=int, default=1000, help="idle agents to join (0: skip)")
+    parser.add_argument("--relay", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.relay:
+        asyncio.run(serve_relay(args.relay))
+        return
+    asyncio.run(run(args.count, args.pings, args.repeat, args.join))
 
 
 if __name__ == "__main__":
-    asyncio.run(run())
+    main()

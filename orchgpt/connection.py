@@ -3,8 +3,9 @@
 The queue is bounded by count and by bytes, so one slow consumer can never make the
 orchestrator buffer without limit or stall anyone else: a full queue is reported to the
 sender as ``OVERLOADED``, and a queue that stays full for ``stall_timeout`` gets its peer
-dropped (:meth:`Connection.abort`). Frames coalesce whatever is queued (up to ``batch``)
-into one gRPC message: one envelope per frame when idle, many when busy.
+dropped (:meth:`Connection.abort`). Envelopes wait as their encoded bytes; frames coalesce
+whatever is queued (up to ``batch``) into one gRPC message by concatenation
+(:func:`autogpt.iac.wire.take_frame`): one envelope per frame when idle, many when busy.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from autogpt.iac import wire
 from autogpt.iac._gen import iac_pb2 as pb
 
 
@@ -47,6 +49,7 @@ class Connection:
         frame_bytes: int = 4 << 20,
     ) -> None:
         self.agent_id = agent_id
+        self.sender_field = wire.with_sender(b"", agent_id.encode())  # appended to set the sender
         self.peer = peer
         self.role = role
         self.batch = batch
@@ -59,8 +62,8 @@ class Connection:
         self.full_since: float | None = None  # when the queue last started refusing, while it still does
         self.closed = asyncio.Event()
         self.handler: asyncio.Task[object] | None = None  # the stream's task, cancelled by abort()
-        self.backlog: list[pb.Envelope] = []  # envelopes that came with the Register, routed first
-        self._queue: deque[tuple[pb.Envelope, int]] = deque()
+        self.backlog: list[bytes] = []  # envelopes that came with the Register, routed first
+        self._queue: deque[bytes] = deque()
         self._bytes = 0
         self._ready = asyncio.Event()
 
@@ -72,16 +75,18 @@ class Connection:
     def touch(self) -> None:
         self.last_seen = time.monotonic()
 
-    def offer(self, envelope: pb.Envelope, size: int | None = None) -> bool:
-        """Queue ``envelope`` for this peer; ``False`` when it is closed or its queue is full."""
+    def offer(self, envelope: bytes | pb.Envelope, size: int | None = None) -> bool:
+        """Queue ``envelope`` (encoded, or a message of our own to encode) for this peer;
+        ``False`` when it is closed or its queue is full."""
         if self.closed.is_set():
             return False
-        size = envelope.ByteSize() if size is None else size
+        data = envelope if isinstance(envelope, bytes) else envelope.SerializeToString()
+        size = len(data)
         if len(self._queue) >= self.queue_size or (self._queue and self._bytes + size > self.queue_bytes):
             if self.full_since is None:
                 self.full_since = time.monotonic()
             return False
-        self._queue.append((envelope, size))
+        self._queue.append(data)
         self._bytes += size
         self._ready.set()
         return True
@@ -106,25 +111,17 @@ class Connection:
     def stalled(self, timeout: float, now: float) -> bool:
         return self.full_since is not None and now - self.full_since > timeout
 
-    async def frames(self) -> AsyncIterator[pb.Frame]:
-        """Frames to write to the peer, until :meth:`close` and the queue is flushed."""
+    async def frames(self) -> AsyncIterator[bytes]:
+        """Encoded frames to write to the peer, until :meth:`close` and the queue is flushed."""
         while True:
             while not self._queue:
                 if self.closed.is_set():
                     return
                 self._ready.clear()
                 await self._ready.wait()
-            frame = pb.Frame()
-            size = 0
             # Coalesce by count and by bytes, so a frame never outgrows the peer's limit.
-            while self._queue and len(frame.envelopes) < self.batch:
-                envelope, bytes_ = self._queue[0]
-                if frame.envelopes and size + bytes_ > self.frame_bytes:
-                    break
-                self._queue.popleft()
-                self._bytes -= bytes_
-                size += bytes_
-                frame.envelopes.append(envelope)
+            frame, taken = wire.take_frame(self._queue, self.batch, self.frame_bytes)
+            self._bytes -= taken
             if (
                 self.full_since is not None
                 and self._bytes <= self.queue_bytes // 2

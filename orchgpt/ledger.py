@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import itertools
 import os
 import sqlite3
 import time
@@ -78,6 +79,48 @@ _SELECT = (
     "SELECT requester, request_id, session_id, recipient, agent, what, state, error, prompt_tokens, "
     "completion_tokens, created_us, accepted_us, finished_us, run FROM tasks"
 )
+
+
+_WRITES = {
+    "open": "INSERT OR REPLACE INTO tasks (requester, request_id, session_id, recipient, agent, what, state, "
+    "error, prompt_tokens, completion_tokens, created_us, accepted_us, finished_us, run, cert) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "accept": "UPDATE tasks SET state = 'accepted', accepted_us = ? "
+    "WHERE requester = ? AND request_id = ? AND state = 'routed'",
+    "finish": "UPDATE tasks SET state = ?, error = ?, prompt_tokens = ?, completion_tokens = ?, "
+    "finished_us = ? WHERE requester = ? AND request_id = ? AND state IN ('routed', 'accepted')",
+    "refuse": "INSERT OR REPLACE INTO tasks (requester, request_id, session_id, recipient, what, error, "
+    "state, created_us, finished_us, run, cert) VALUES (?, ?, ?, ?, ?, ?, 'refused', ?, ?, ?, ?)",
+}
+
+
+_OPEN = {"routed", "accepted"}  # the states an acceptance or an end may still change
+
+
+def merged(events: list[tuple[str, tuple[Any, ...]]]) -> list[tuple[str, tuple[Any, ...]]]:
+    """``events`` with each acceptance and end folded into the row opened earlier in the same
+    batch, when there is one: a request answered within a batch is one INSERT, not an INSERT
+    and UPDATEs. Anything else stays in its place, so the outcome is the same as in order."""
+    out: list[tuple[str, tuple[Any, ...]]] = []
+    opened: dict[tuple[str, str], int] = {}  # (requester, request id) -> its open row in ``out``
+    for op, row in events:
+        if op == "open":
+            opened[(row[0], row[1])] = len(out)
+        elif op == "refuse":
+            opened.pop((row[0], row[1]), None)
+        else:
+            at = opened.get((row[-2], row[-1]))
+            if at is not None:
+                o = out[at][1]
+                if o[6] in _OPEN and (op == "finish" or o[6] == "routed"):
+                    if op == "accept":
+                        folded = (*o[:6], "accepted", *o[7:11], row[0], *o[12:])
+                    else:  # finish: state, error, prompt, completion, finished_us
+                        folded = (*o[:6], row[0], row[1], row[2], row[3], o[10], o[11], row[4], *o[13:])
+                    out[at] = ("open", folded)
+                continue  # an UPDATE that would not match changes nothing: dropped
+        out.append((op, row))
+    return out
 
 
 def _now_us() -> int:
@@ -236,7 +279,24 @@ class Ledger:
     def opened(
         self, requester: str, request_id: str, session_id: str, recipient: str, agent: str, what: str, cert: str = ""
     ) -> None:
-        row = (requester, request_id, session_id, recipient, agent, what[:300], _now_us(), self.run, cert or requester)
+        now, cert = _now_us(), cert or requester
+        row = (
+            requester,
+            request_id,
+            session_id,
+            recipient,
+            agent,
+            what[:300],
+            "routed",
+            "",
+            0,
+            0,
+            now,
+            None,
+            None,
+            self.run,
+            cert,
+        )
         self._add("open", row)
 
     def accepted(self, requester: str, request_id: str) -> None:
@@ -308,35 +368,14 @@ class Ledger:
                 raise
 
     def _write(self, events: list[tuple[str, tuple[Any, ...]]]) -> None:
+        """One transaction; each run of like events is one ``executemany`` (order is kept:
+        a request's row is opened before it is finished)."""
         assert self._db is not None
         db = self._db
         db.execute("BEGIN")
         try:
-            for op, row in events:
-                if op == "open":
-                    db.execute(
-                        "INSERT OR REPLACE INTO tasks (requester, request_id, session_id, recipient, agent, what, "
-                        "state, created_us, run, cert) VALUES (?, ?, ?, ?, ?, ?, 'routed', ?, ?, ?)",
-                        row,
-                    )
-                elif op == "accept":
-                    db.execute(
-                        "UPDATE tasks SET state = 'accepted', accepted_us = ? "
-                        "WHERE requester = ? AND request_id = ? AND state = 'routed'",
-                        row,
-                    )
-                elif op == "finish":
-                    db.execute(
-                        "UPDATE tasks SET state = ?, error = ?, prompt_tokens = ?, completion_tokens = ?, "
-                        "finished_us = ? WHERE requester = ? AND request_id = ? AND state IN ('routed', 'accepted')",
-                        row,
-                    )
-                else:
-                    db.execute(
-                        "INSERT OR REPLACE INTO tasks (requester, request_id, session_id, recipient, what, error, "
-                        "state, created_us, finished_us, run, cert) VALUES (?, ?, ?, ?, ?, ?, 'refused', ?, ?, ?, ?)",
-                        row,
-                    )
+            for op, run in itertools.groupby(merged(events), key=lambda event: event[0]):
+                db.executemany(_WRITES[op], [row for _, row in run])
             self._prune(db, events)
             db.execute("COMMIT")
         except BaseException:

@@ -17,7 +17,6 @@ from grpc_reflection.v1alpha import reflection
 
 from autogpt.errors import ConfigError
 from autogpt.iac._gen import iac_pb2 as pb
-from autogpt.iac._gen import iac_pb2_grpc as pb_grpc
 from autogpt.logs import get_logger
 from orchgpt.activity import Activity
 from orchgpt.address import check_bindable
@@ -26,7 +25,7 @@ from orchgpt.http import HttpServer
 from orchgpt.ledger import Ledger
 from orchgpt.live import metrics_routes, web_routes
 from orchgpt.metrics import Metrics
-from orchgpt.servicer import IacServicer
+from orchgpt.servicer import IacServicer, add_to_server
 from orchgpt.switchboard import Switchboard
 
 log = get_logger("orchgpt")
@@ -112,7 +111,7 @@ class Orchestrator:
                 ("grpc.max_connection_idle_ms", int(self.settings.idle_timeout * 1000)),
             ]
         )
-        pb_grpc.add_IacServicer_to_server(  # type: ignore[no-untyped-call]
+        add_to_server(
             IacServicer(
                 self.board,
                 handshake_timeout=self.settings.handshake_timeout,

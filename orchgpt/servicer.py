@@ -3,7 +3,12 @@ task feeding the switchboard, and this handler writing the connection's frames. 
 handler is a coroutine writing through ``context.write`` (not an async generator), so a
 cancellation always lands in our code; cleanup is in one ``finally`` that covers the
 Registered answer too, so however a stream ends its agent is unregistered, its stream
-uncounted, and whoever waits on it is told."""
+uncounted, and whoever waits on it is told.
+
+Frames cross gRPC as bytes both ways (no (de)serializer on the method, see
+:func:`add_to_server`): an inbound frame is cut into envelope encodings
+(:func:`autogpt.iac.wire.split`) and an outbound one is joined from them, so no Frame or
+Envelope message is built for routed traffic."""
 
 from __future__ import annotations
 
@@ -12,10 +17,11 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 
 import grpc
+from google.protobuf.message import DecodeError
 
 from autogpt.errors import ErrorCode
+from autogpt.iac import wire
 from autogpt.iac._gen import iac_pb2 as pb
-from autogpt.iac._gen import iac_pb2_grpc as pb_grpc
 from autogpt.iac.envelope import Kind
 from autogpt.logs import get_logger
 from orchgpt.admission import AdmissionError
@@ -28,7 +34,16 @@ SLICE = 64
 """Envelopes routed before the loop gets a turn for other streams."""
 
 
-def peer_of(context: grpc.aio.ServicerContext[pb.Frame, pb.Frame]) -> Peer | None:
+Context = grpc.aio.ServicerContext[bytes, bytes]
+
+
+def add_to_server(servicer: IacServicer, server: grpc.aio.Server) -> None:
+    """Serve ``iac.v1.Iac/Connect`` with frames passed as bytes, untouched by protobuf."""
+    handler = grpc.stream_stream_rpc_method_handler(servicer.Connect)
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("iac.v1.Iac", {"Connect": handler}),))
+
+
+def peer_of(context: Context) -> Peer | None:
     """The identity in the client certificate; mTLS already proved the client holds its key."""
     from orchgpt.pki import identity_from_pem
 
@@ -42,14 +57,14 @@ def peer_of(context: grpc.aio.ServicerContext[pb.Frame, pb.Frame]) -> Peer | Non
     return Peer(identity.name, frozenset(identity.roles))
 
 
-class IacServicer(pb_grpc.IacServicer):
+class IacServicer:
     def __init__(self, board: Switchboard, *, handshake_timeout: float, frame_envelopes: int = 1024) -> None:
         self.board = board
         self.handshake_timeout = handshake_timeout
         self.frame_envelopes = frame_envelopes
 
     async def Connect(  # the reader/writer form: writes go through context
-        self, request_iterator: AsyncIterator[pb.Frame], context: grpc.aio.ServicerContext[pb.Frame, pb.Frame]
+        self, request_iterator: AsyncIterator[bytes], context: Context
     ) -> None:
         peer = peer_of(context)
         if peer is None:
@@ -82,65 +97,69 @@ class IacServicer(pb_grpc.IacServicer):
         if conn is not None and conn.fault is not None and conn.fault.status:
             await context.abort(grpc.StatusCode[conn.fault.status], conn.fault.message)
 
-    async def _handshake(
-        self, peer: Peer, frames: AsyncIterator[pb.Frame], context: grpc.aio.ServicerContext[pb.Frame, pb.Frame]
-    ) -> Connection | None:
+    async def _handshake(self, peer: Peer, frames: AsyncIterator[bytes], context: Context) -> Connection | None:
         """Register the peer and send it Registered, or refuse it and return None."""
         try:
             first = await asyncio.wait_for(anext(frames), self.handshake_timeout)
         except (TimeoutError, StopAsyncIteration):
             await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "no Register received")
         refusal: tuple[ErrorCode, str] | None = None
-        if not first.envelopes or first.envelopes[0].WhichOneof("payload") != "register":
+        hello = pb.Envelope()
+        try:
+            envelopes = wire.split(first, self.frame_envelopes)
+            if envelopes and len(envelopes[0]) <= self.board.max_envelope_bytes:
+                hello.ParseFromString(envelopes[0])
+        except DecodeError as exc:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"undecodable frame: {exc}")
+        if not envelopes or (len(envelopes[0]) <= self.board.max_envelope_bytes and not hello.HasField("register")):
             refusal = (ErrorCode.INVALID_ENVELOPE, "the first envelope of a stream must be a Register")
-        elif (size := first.envelopes[0].ByteSize()) > self.board.max_envelope_bytes:
+        elif (size := len(envelopes[0])) > self.board.max_envelope_bytes:
             refusal = (
                 ErrorCode.ENVELOPE_TOO_LARGE,
                 f"register of {size} bytes exceeds {self.board.max_envelope_bytes}",
             )
-        elif len(first.envelopes) > self.frame_envelopes:
+        elif len(envelopes) > self.frame_envelopes:
             refusal = (
                 ErrorCode.RESOURCE_EXHAUSTED,
-                f"frame of {len(first.envelopes)} envelopes exceeds {self.frame_envelopes}",
+                f"frame exceeds {self.frame_envelopes} envelopes",
             )
         if refusal is not None:
             await context.write(_refusal(*refusal))
             return None
         try:
-            conn = self.board.admit(peer, first.envelopes[0].register)
+            conn = self.board.admit(peer, hello.register)
         except AdmissionError as exc:
             log.warning("register_refused", cert=peer.name, error=exc.message)
             await context.write(_refusal(exc.code, exc.message))
             return None
         conn.handler = asyncio.current_task()
-        conn.backlog = list(first.envelopes[1:])
+        conn.backlog = envelopes[1:]
         try:
-            await context.write(pb.Frame(envelopes=[self.board.registered(conn)]))
+            await context.write(wire.frame_of([self.board.registered(conn).SerializeToString()]))
         except BaseException:
             self.board.leave(conn)  # never a registered ghost, whatever stopped the answer
             raise
         return conn
 
-    async def _serve(
-        self, conn: Connection, frames: AsyncIterator[pb.Frame], context: grpc.aio.ServicerContext[pb.Frame, pb.Frame]
-    ) -> None:
+    async def _serve(self, conn: Connection, frames: AsyncIterator[bytes], context: Context) -> None:
         async with asyncio.TaskGroup() as tasks:
             reader = tasks.create_task(self._read(conn, frames), name=f"read-{conn.agent_id}")
             async for frame in conn.frames():
                 await context.write(frame)
             reader.cancel()
 
-    async def _read(self, conn: Connection, frames: AsyncIterator[pb.Frame]) -> None:
+    async def _read(self, conn: Connection, frames: AsyncIterator[bytes]) -> None:
         try:
             await self._route(conn, conn.backlog)
             conn.backlog = []
             async for frame in frames:
-                if len(frame.envelopes) > self.frame_envelopes:
+                envelopes = wire.split(frame, self.frame_envelopes)
+                if len(envelopes) > self.frame_envelopes:
                     limit = self.frame_envelopes
-                    conn.abort("RESOURCE_EXHAUSTED", f"frame of {len(frame.envelopes)} envelopes exceeds {limit}")
+                    conn.abort("RESOURCE_EXHAUSTED", f"frame exceeds {limit} envelopes")
                     return
                 conn.touch()
-                await self._route(conn, frame.envelopes)
+                await self._route(conn, envelopes)
         except grpc.aio.AioRpcError as exc:
             log.info("stream_broken", agent=conn.agent_id, code=exc.code().name)
         except Exception as exc:  # an undecodable frame surfaces here, from the request iterator
@@ -149,7 +168,7 @@ class IacServicer(pb_grpc.IacServicer):
         finally:
             conn.close()
 
-    async def _route(self, conn: Connection, envelopes: Sequence[pb.Envelope]) -> None:
+    async def _route(self, conn: Connection, envelopes: Sequence[bytes]) -> None:
         """Route in slices, letting other streams in between: one big frame never holds the loop."""
         for start in range(0, len(envelopes), SLICE):
             self.board.handle_frame(conn, envelopes[start : start + SLICE])
@@ -157,5 +176,5 @@ class IacServicer(pb_grpc.IacServicer):
                 await asyncio.sleep(0)
 
 
-def _refusal(code: ErrorCode, message: str) -> pb.Frame:
-    return pb.Frame(envelopes=[error_envelope("", code, message, kind=Kind.CONTROL)])
+def _refusal(code: ErrorCode, message: str) -> bytes:
+    return wire.frame_of([error_envelope("", code, message, kind=Kind.CONTROL).SerializeToString()])

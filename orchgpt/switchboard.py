@@ -1,8 +1,8 @@
 """The orchestrator's routing core: the shared :class:`Router` plus live connections.
 
-Envelopes are routed on their header alone and forwarded as the same protobuf message,
-so payloads are never re-encoded here; the agent that acts on one validates it (and checks
-its signature). The sender field is always overwritten with the connection's identity.
+Envelopes are routed on their header alone (:mod:`autogpt.iac.wire`) and forwarded as the
+bytes they came as, so payloads are never decoded or re-encoded here; the agent that acts on
+one validates it (and checks its signature). The sender is always the connection's identity.
 When a :class:`~orchgpt.ledger.Ledger` is attached, every request's life (routed, accepted,
 answered, refused, lost) is recorded in it; that only appends to a list here.
 Nothing here blocks: a peer that cannot take more gets ``OVERLOADED``, not a stalled
@@ -19,10 +19,13 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import replace
 
+from google.protobuf.message import DecodeError
+
 from autogpt.errors import AutoGPTError, ErrorCode
+from autogpt.iac import wire
 from autogpt.iac._gen import iac_pb2 as pb
 from autogpt.iac.envelope import PROTOCOL_VERSION, ROUTER_ID, Address, Kind, now_us
-from autogpt.iac.router import Router
+from autogpt.iac.router import AgentRecord, Router
 from autogpt.logs import get_logger
 from orchgpt.admission import PAGE_BYTES, check_register, info, page
 from orchgpt.connection import Connection, Peer
@@ -30,7 +33,11 @@ from orchgpt.ledger import Ledger
 
 log = get_logger("orchgpt")
 
+_ADDRESS = {"agent_id": Address.agent, "role": Address.role, "topic": Address.topic}
 _TARGETS = {"agent_id": "agent", "role": "role", "topic": "topic"}
+_KINDS = {int(k): k for k in Kind}
+_HANDSHAKE = ("register", "registered")
+REQUEST, REPLY = int(Kind.REQUEST), int(Kind.REPLY)
 
 
 def error_envelope(
@@ -113,7 +120,7 @@ class Switchboard:
         return conn
 
     def registered(self, conn: Connection) -> pb.Envelope:
-        first, more = page(self.router.agents(), 0, self.agents_page, self.page_bytes)
+        first, more = self._page(0, self.agents_page)
         return pb.Envelope(
             id=uuid.uuid4().hex,
             sender=ROUTER_ID,
@@ -128,6 +135,12 @@ class Switchboard:
                 more_agents=more is not None,
             ),
         )
+
+    def _page(self, start: int, limit: int) -> tuple[list[AgentRecord], int | None]:
+        """One page of the registry, looking at no more of it than the page needs."""
+        start = max(start, 0)
+        records, more = page(self.router.window(start, limit + 1), 0, limit, self.page_bytes)
+        return records, None if more is None else start + more
 
     def leave(self, conn: Connection) -> None:
         conn.close()
@@ -180,58 +193,64 @@ class Switchboard:
 
     # -- routing -------------------------------------------------------------------------
 
-    def handle_frame(self, conn: Connection, envelopes: Iterable[pb.Envelope]) -> None:
+    def handle_frame(self, conn: Connection, envelopes: Iterable[bytes]) -> None:
         conn.touch()
-        for env in envelopes:
-            self.handle(conn, env)
+        for data in envelopes:
+            self.handle(conn, data)
 
-    def handle(self, conn: Connection, env: pb.Envelope) -> None:
-        size = env.ByteSize()
+    def handle(self, conn: Connection, data: bytes) -> None:
+        """Route one encoded envelope on its header; its bytes go out as they came, with
+        the sender set from the connection (appended only when it says something else)."""
+        size = len(data)
         if size > self.max_envelope_bytes:
             limit = self.max_envelope_bytes
-            self._bounce(conn, env, ErrorCode.ENVELOPE_TOO_LARGE, f"envelope of {size} bytes exceeds {limit}")
+            self._bounce(conn, _unread(data), ErrorCode.ENVELOPE_TOO_LARGE, f"envelope of {size} bytes exceeds {limit}")
             return
-        problem = self._header_problem(env)
-        if problem:
-            self._bounce(conn, env, ErrorCode.INVALID_ENVELOPE, problem)
+        try:
+            env = wire.header(data)
+        except DecodeError:
+            self._bounce(conn, _unread(data), ErrorCode.INVALID_ENVELOPE, "envelope is not valid protobuf")
             return
-        env.sender = conn.agent_id  # identity comes from the connection, never from the client
-        self.envelopes[env.kind] += 1
-        size = env.ByteSize()
-        target = env.recipient.WhichOneof("target")
-        if target == "agent_id" and env.recipient.agent_id == ROUTER_ID:
+        recipient = env.recipient
+        target = recipient.WhichOneof("target")
+        kind = env.kind
+        which = env.WhichOneof("payload")
+        if not env.id or target is None or kind not in _KINDS or which is None or which in _HANDSHAKE:
+            self._bounce(conn, env, ErrorCode.INVALID_ENVELOPE, self._header_problem(env))
+            return
+        if env.sender != conn.agent_id:  # identity comes from the connection, never from the client
+            env.sender = conn.agent_id
+            data += conn.sender_field
+            size = len(data)
+        self.envelopes[kind] += 1
+        to = getattr(recipient, target)
+        if to == ROUTER_ID and target == "agent_id":
             self._control(conn, env)
             return
-        kind = Kind(env.kind)
-        recipient = Address(_TARGETS[target], getattr(env.recipient, target))  # type: ignore[arg-type]
-        if kind is Kind.REQUEST and self.router.outstanding(conn.agent_id) >= self.pending_requests:
+        if kind == REQUEST and self.router.outstanding(conn.agent_id) >= self.pending_requests:
             limit = self.pending_requests
             self._bounce(
                 conn, env, ErrorCode.RESOURCE_EXHAUSTED, f"{limit} requests are in flight already", retryable=True
             )
             return
         try:
-            targets = self.router.route_header(
-                kind,
-                recipient,
-                envelope_id=env.id,
-                sender=conn.agent_id,
-                correlation_id=env.correlation_id,
-                session_id=env.session_id,
+            targets = self.router.route_fields(
+                kind, _TARGETS[target], to, env.id, conn.agent_id, env.correlation_id, env.session_id
             )
         except AutoGPTError as exc:
-            log.info("route_error", agent=conn.agent_id, recipient=str(recipient), error=str(exc))
-            if self.ledger is not None and kind is Kind.REQUEST:
+            address = _ADDRESS[target](to)
+            log.info("route_error", agent=conn.agent_id, recipient=str(address), error=str(exc))
+            if self.ledger is not None and kind == REQUEST:
                 what = _what(env)
                 self.ledger.refused(
-                    conn.agent_id, env.id, env.session_id, str(recipient), what, exc.code.name, conn.peer.name
+                    conn.agent_id, env.id, env.session_id, str(address), what, exc.code.name, conn.peer.name
                 )
             self._bounce(conn, env, exc.code, str(exc))
             return
         for agent_id in targets:
             peer = self.connections.get(agent_id)
-            if peer is None or not peer.offer(env, size):
-                if int(env.kind) == Kind.REQUEST:
+            if peer is None or not peer.offer(data, size):
+                if kind == REQUEST:
                     self.router.forget(conn.agent_id, env.id)  # answered here: no AGENT_GONE later
                     if self.ledger is not None:
                         what = _what(env)
@@ -240,63 +259,67 @@ class Switchboard:
                         )
                 self.overloaded += 1
                 self._bounce(conn, env, ErrorCode.OVERLOADED, f"{agent_id} cannot take more work now", retryable=True)
-            elif self.ledger is not None:
-                self._record(conn, env, kind, recipient, agent_id)
+            elif self.ledger is not None and (kind == REQUEST or env.correlation_id):
+                self._record(conn, env, kind, _ADDRESS[target](to), agent_id)
 
-    def _record(self, conn: Connection, env: pb.Envelope, kind: Kind, recipient: Address, agent_id: str) -> None:
+    def _record(self, conn: Connection, env: wire.Header, kind: int, recipient: Address, agent_id: str) -> None:
         """A routed envelope's mark in the ledger: a request opens a row, its acceptance and
         its reply move it on. Other traffic (file chunks, progress, topics) is not recorded."""
         assert self.ledger is not None
-        if kind is Kind.REQUEST:
+        if kind == REQUEST:
             what = _what(env)
             self.ledger.opened(env.sender, env.id, env.session_id, str(recipient), agent_id, what, conn.peer.name)
             return
         if not env.correlation_id or recipient.kind != "agent":
             return
         which = env.WhichOneof("payload")
-        if kind is Kind.REPLY:
+        if kind == REPLY:
             if which == "result":
-                usage = (env.result.usage.prompt_tokens, env.result.usage.completion_tokens)
-                state = "done" if env.result.ok else "failed"
+                result = pb.Result.FromString(env.result)
+                usage = (result.usage.prompt_tokens, result.usage.completion_tokens)
+                state = "done" if result.ok else "failed"
                 self.ledger.finished(agent_id, env.correlation_id, state, "", usage)
             elif which == "error":
-                self.ledger.finished(agent_id, env.correlation_id, "failed", _error_name(env.error.code))
-        elif which == "status" and env.status.state == pb.Status.STATE_ACCEPTED:
+                code = pb.Error.FromString(env.error).code
+                self.ledger.finished(agent_id, env.correlation_id, "failed", _error_name(code))
+        elif which == "status" and pb.Status.FromString(env.status).state == pb.Status.STATE_ACCEPTED:
             self.ledger.accepted(agent_id, env.correlation_id)
 
     @staticmethod
-    def _header_problem(env: pb.Envelope) -> str:
+    def _header_problem(env: wire.Header) -> str:
         if not env.id:
             return "envelope has no id"
         if env.recipient.WhichOneof("target") is None:
             return "envelope has no recipient"
-        if int(env.kind) not in (Kind.REQUEST, Kind.REPLY, Kind.EVENT, Kind.CONTROL):
+        if env.kind not in _KINDS:
             return f"unknown envelope kind {env.kind}"
-        if env.WhichOneof("payload") is None:
+        which = env.WhichOneof("payload")
+        if which is None:
             return "envelope has no payload"
-        if env.WhichOneof("payload") in ("register", "registered"):
+        if which in ("register", "registered"):
             return "register is only valid as the first envelope of a stream"
         return ""
 
-    def _control(self, conn: Connection, env: pb.Envelope) -> None:
+    def _control(self, conn: Connection, env: wire.Header) -> None:
         """Envelopes for the router itself: heartbeats, and the ``agents`` listing."""
         which = env.WhichOneof("payload")
         if which == "heartbeat":
             return
-        if which == "command" and env.command.action == "agents":
-            conn.offer(self._listing(conn, env))
+        command = _command(env) if which == "command" else None
+        if command is not None and command.action == "agents":
+            conn.offer(self._listing(conn, env, command))
             return
         self._bounce(conn, env, ErrorCode.UNKNOWN_ACTION, "the router answers only heartbeats and 'agents'")
 
-    def _listing(self, conn: Connection, env: pb.Envelope) -> pb.Envelope:
+    def _listing(self, conn: Connection, env: wire.Header, command: pb.Command) -> pb.Envelope:
         """One page of the agent list: ``args_json`` may say ``{"start": N, "limit": L}``; the
         reply's ``next`` is where the following page starts (absent on the last page)."""
         try:
-            args = json.loads(env.command.args_json or "{}")
+            args = json.loads(command.args_json or "{}")
             start, limit = int(args.get("start", 0)), int(args.get("limit", self.agents_page))
         except (ValueError, TypeError, AttributeError):
             start, limit = 0, self.agents_page
-        records, more = page(self.router.agents(), start, max(1, min(limit, self.agents_page)), self.page_bytes)
+        records, more = self._page(start, max(1, min(limit, self.agents_page)))
         agents = [
             {
                 "agent_id": a.agent_id,
@@ -325,7 +348,7 @@ class Switchboard:
         )
 
     def _bounce(
-        self, conn: Connection, env: pb.Envelope, code: ErrorCode, message: str, *, retryable: bool = False
+        self, conn: Connection, env: wire.Header, code: ErrorCode, message: str, *, retryable: bool = False
     ) -> None:
         """Tell the sender its envelope went nowhere: a reply for requests, else a notice.
 
@@ -355,13 +378,34 @@ class Switchboard:
         conn.offer(error_envelope(conn.agent_id, code, message, kind=kind, correlation_id=env.id, retryable=retryable))
 
 
-def _what(env: pb.Envelope) -> str:
+def _unread(data: bytes) -> wire.Header:
+    """The little that can be said about an envelope too large or too broken to read: what
+    its header says if it parses, else nothing (the bounce is then a notice, not a reply)."""
+    try:
+        return wire.header(data)
+    except DecodeError:
+        return wire.Header()
+
+
+def _command(env: wire.Header) -> pb.Command | None:
+    try:
+        return pb.Command.FromString(env.command)
+    except DecodeError:
+        return None
+
+
+def _what(env: wire.Header) -> str:
     """A request's subject for the ledger: the command and its input, or the task."""
     which = env.WhichOneof("payload")
-    if which == "command":
-        return f"{env.command.action} {env.command.input}".strip()
-    if which == "task":
-        return f"task {env.task.role}: {env.task.description}"
+    try:
+        if which == "command":
+            command = pb.Command.FromString(env.command)
+            return f"{command.action} {command.input}".strip()
+        if which == "task":
+            task = pb.Task.FromString(env.task)
+            return f"task {task.role}: {task.description}"
+    except DecodeError:
+        return f"undecodable {which}"
     return which or ""
 
 

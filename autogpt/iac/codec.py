@@ -56,14 +56,12 @@ def _load(text: str, what: str) -> dict[str, Any]:
 def _payload_to_proto(payload: Payload, out: pb.Envelope) -> None:
     match payload:
         case Command():
-            out.command.CopyFrom(
-                pb.Command(
-                    action=payload.action,
-                    input=payload.input,
-                    language=payload.language,
-                    args_json=_dump(payload.args),
-                )
-            )
+            command = out.command
+            command.SetInParent()
+            command.action = payload.action
+            command.input = payload.input
+            command.language = payload.language
+            command.args_json = _dump(payload.args)
         case Task():
             out.task.CopyFrom(
                 pb.Task(
@@ -76,14 +74,12 @@ def _payload_to_proto(payload: Payload, out: pb.Envelope) -> None:
                 )
             )
         case Status():
-            out.status.CopyFrom(
-                pb.Status(
-                    state=int(payload.state),  # type: ignore[arg-type]
-                    message=payload.message,
-                    progress=payload.progress,
-                    delta=payload.delta,
-                )
-            )
+            status = out.status
+            status.SetInParent()
+            status.state = payload.state.value  # type: ignore[assignment]
+            status.message = payload.message
+            status.progress = payload.progress
+            status.delta = payload.delta
         case Result():
             out.result.CopyFrom(
                 pb.Result(
@@ -105,7 +101,8 @@ def _payload_to_proto(payload: Payload, out: pb.Envelope) -> None:
                 )
             )
         case Heartbeat():
-            out.heartbeat.CopyFrom(pb.Heartbeat(seq=payload.seq))
+            out.heartbeat.seq = payload.seq
+            out.heartbeat.SetInParent()
         case Register():
             out.register.CopyFrom(
                 pb.Register(
@@ -220,23 +217,18 @@ def _payload_from_proto(msg: pb.Envelope) -> Payload:
 # -- envelopes and frames -------------------------------------------------------------
 
 
-def _address_to_proto(address: Address) -> pb.Address:
-    if address.kind == "agent":
-        return pb.Address(agent_id=address.value)
-    if address.kind == "role":
-        return pb.Address(role=address.value)
-    return pb.Address(topic=address.value)
+_ADDRESSES = {"agent_id": "agent", "role": "role", "topic": "topic"}
+_KINDS = {int(k): k for k in Kind}
 
 
 def _address_from_proto(msg: pb.Address) -> Address:
     which = msg.WhichOneof("target")
-    if which == "agent_id":
-        return Address.agent(msg.agent_id)
-    if which == "role":
-        return Address.role(msg.role)
-    if which == "topic":
-        return Address.topic(msg.topic)
-    raise InvalidEnvelopeError("envelope has no recipient")
+    if which is None:
+        raise InvalidEnvelopeError("envelope has no recipient")
+    return Address(_ADDRESSES[which], getattr(msg, which))  # type: ignore[arg-type]
+
+
+_TARGETS = {"agent": "agent_id", "role": "role", "topic": "topic"}
 
 
 def to_proto(env: Envelope) -> pb.Envelope:
@@ -245,28 +237,24 @@ def to_proto(env: Envelope) -> pb.Envelope:
         correlation_id=env.correlation_id,
         session_id=env.session_id,
         sender=env.sender,
-        recipient=_address_to_proto(env.recipient),
-        kind=int(env.kind),  # type: ignore[arg-type]
+        kind=env.kind.value,  # type: ignore[arg-type]
         timestamp_us=env.timestamp_us,
         signature=env.signature,
     )
+    setattr(msg.recipient, _TARGETS[env.recipient.kind], env.recipient.value)  # no Address copied in
     _payload_to_proto(env.payload, msg)
     return msg
 
 
-def from_proto(msg: pb.Envelope) -> Envelope:
+def from_proto(msg: pb.Envelope, wire: bytes = b"") -> Envelope:
+    """``msg`` as an :class:`Envelope`; ``wire`` is the encoding it was read from, if any."""
     if not msg.id:
         raise InvalidEnvelopeError("envelope has no id")
-    try:
-        kind = Kind(msg.kind)
-    except ValueError:
-        raise InvalidEnvelopeError(f"unknown envelope kind {msg.kind}") from None
-    canonical = pb.Envelope()
-    canonical.CopyFrom(msg)
-    canonical.signature = b""
-    canonical.sender = ""
+    kind = _KINDS.get(msg.kind)
+    if kind is None:
+        raise InvalidEnvelopeError(f"unknown envelope kind {msg.kind}")
     return Envelope(
-        wire=canonical.SerializeToString(deterministic=True),
+        wire=wire or msg.SerializeToString(),
         id=msg.id,
         sender=msg.sender,
         recipient=_address_from_proto(msg.recipient),
@@ -282,10 +270,9 @@ def from_proto(msg: pb.Envelope) -> Envelope:
 def canonical_bytes(env: Envelope) -> bytes:
     """What a signature covers: the envelope's deterministic protobuf encoding, with an
     empty ``signature`` and an empty ``sender`` (the router fills the sender in from the
-    connection's identity, so it cannot be part of what the author signed)."""
-    if env.wire:
-        return env.wire
-    msg = to_proto(env)
+    connection's identity, so it cannot be part of what the author signed). For a received
+    envelope it is made from the bytes received (only when asked: most are never verified)."""
+    msg = pb.Envelope.FromString(env.wire) if env.wire else to_proto(env)
     msg.signature = b""
     msg.sender = ""
     return msg.SerializeToString(deterministic=True)
@@ -301,7 +288,7 @@ def decode(data: bytes) -> Envelope:
         msg.ParseFromString(data)
     except DecodeError as exc:
         raise InvalidEnvelopeError(f"not an IAC envelope: {exc}") from None
-    return from_proto(msg)
+    return from_proto(msg, data)
 
 
 def frame_to_proto(envelopes: Iterable[Envelope]) -> pb.Frame:

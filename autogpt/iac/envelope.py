@@ -5,9 +5,9 @@ Agents, the Router and the Bus only ever see these types, never generated code.
 
 from __future__ import annotations
 
+import os
 import time
-import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, Literal
 
@@ -160,7 +160,8 @@ Payload = Command | Task | Status | Result | ErrorInfo | Heartbeat | Register | 
 
 
 def new_id() -> str:
-    return uuid.uuid4().hex
+    """128 random bits as 32 hex digits (what ``uuid4().hex`` gives, at a fifth of the cost)."""
+    return os.urandom(16).hex()
 
 
 def now_us() -> int:
@@ -179,8 +180,9 @@ class Envelope:
     timestamp_us: int = 0
     signature: bytes = b""
     wire: bytes = field(default=b"", compare=False, repr=False)
-    """Canonical bytes as received (set by the codec), so a signature made by any
-    implementation is checked against exactly what it signed, not a re-encoding."""
+    """The encoding as received (set by the codec): the canonical bytes a signature covers
+    are made from it, so a signature made by any implementation is checked against exactly
+    what it signed, not a re-encoding of our values."""
 
     @classmethod
     def new(
@@ -217,4 +219,9 @@ class Envelope:
 
     def with_sender(self, sender: str) -> Envelope:
         # The canonical bytes leave out the sender, so ``wire`` stays valid.
-        return self if self.sender == sender else replace(self, sender=sender)
+        if self.sender == sender:
+            return self
+        return Envelope(
+            self.id, sender, self.recipient, self.kind, self.payload, self.correlation_id, self.session_id,
+            self.timestamp_us, self.signature, self.wire,
+        )  # fmt: skip  # not dataclasses.replace: this runs for every envelope sent

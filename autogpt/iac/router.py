@@ -17,6 +17,7 @@ else is refused with :class:`PermissionDeniedError` and changes nothing.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -126,17 +127,20 @@ class Router:
 
     def resolve(self, address: Address) -> tuple[str, ...]:
         """The agent ids ``address`` reaches now; advances round-robin for roles."""
-        if address.kind == "agent":
-            if address.value not in self._agents:
-                raise UnknownRecipientError(f"no agent with id {address.value!r} is connected")
-            return (address.value,)
-        if address.kind == "role":
-            ring = self._roles.get(address.value)
+        return self._resolve(address.kind, address.value)
+
+    def _resolve(self, kind: str, value: str) -> tuple[str, ...]:
+        if kind == "agent":
+            if value not in self._agents:
+                raise UnknownRecipientError(f"no agent with id {value!r} is connected")
+            return (value,)
+        if kind == "role":
+            ring = self._roles.get(value)
             if ring is None:
                 known = ", ".join(sorted(self._roles)) or "none"
-                raise NoLiveAgentError(f"no live agent serves role {address.value!r}", hint=f"roles connected: {known}")
+                raise NoLiveAgentError(f"no live agent serves role {value!r}", hint=f"roles connected: {known}")
             return (ring.pick(),)
-        return tuple(sorted(self._topics.get(address.value, ())))
+        return tuple(sorted(self._topics.get(value, ())))
 
     def route(self, envelope: Envelope) -> tuple[str, ...]:
         """Where ``envelope`` goes; requests are remembered until their reply passes."""
@@ -160,24 +164,37 @@ class Router:
         session_id: str = "",
     ) -> tuple[str, ...]:
         """:meth:`route` from header fields alone, for relays that never decode payloads."""
-        if kind == Kind.REQUEST and recipient.kind == "topic":
+        return self.route_fields(kind, recipient.kind, recipient.value, envelope_id, sender, correlation_id, session_id)
+
+    def route_fields(
+        self,
+        kind: int,
+        to_kind: str,
+        to: str,
+        envelope_id: str,
+        sender: str,
+        correlation_id: str = "",
+        session_id: str = "",
+    ) -> tuple[str, ...]:
+        """:meth:`route_header` with the recipient as its kind (``agent``, ``role`` or
+        ``topic``) and value: a relay routes without building an :class:`Address`."""
+        if kind == Kind.REQUEST and to_kind == "topic":
             raise InvalidEnvelopeError("a request needs exactly one answerer: address an agent or a role")
-        if (kind == Kind.REPLY or (kind == Kind.EVENT and correlation_id)) and recipient.kind != "agent":
+        if (kind == Kind.REPLY or (kind == Kind.EVENT and correlation_id)) and to_kind != "agent":
             raise InvalidEnvelopeError("replies and correlated events go to the agent that asked, by its id")
-        if kind == Kind.REPLY and recipient.kind == "agent":
-            pending = self._inflight.get((recipient.value, correlation_id))
+        if kind == Kind.REPLY:
+            pending = self._inflight.get((to, correlation_id))
             if pending is None or pending.target != sender:  # only the asked agent answers
                 raise PermissionDeniedError(
-                    f"{sender} may not answer request {correlation_id!r} of {recipient.value}: "
-                    "it is not in flight to that agent"
+                    f"{sender} may not answer request {correlation_id!r} of {to}: it is not in flight to that agent"
                 )
-        elif kind == Kind.EVENT and recipient.kind == "agent" and correlation_id:
-            pending = self._inflight.get((recipient.value, correlation_id))
+        elif kind == Kind.EVENT and correlation_id:
+            pending = self._inflight.get((to, correlation_id))
             if pending is not None and pending.target != sender:
                 raise PermissionDeniedError(f"{sender} may not report on request {correlation_id!r}")
-        targets = self.resolve(recipient)
+        targets = self._resolve(to_kind, to)
         if kind == Kind.REPLY:
-            self._drop((recipient.value, correlation_id))
+            self._drop((to, correlation_id))
         elif kind == Kind.REQUEST:
             key = (sender, envelope_id)
             if key not in self._inflight:
@@ -214,6 +231,11 @@ class Router:
 
     def agents(self) -> tuple[AgentRecord, ...]:
         return tuple(self._agents.values())
+
+    def window(self, start: int, count: int) -> list[AgentRecord]:
+        """Up to ``count`` agents from position ``start`` in joining order, without copying
+        the whole registry (a join answers with the first page: that must not grow with N)."""
+        return list(itertools.islice(self._agents.values(), start, start + count))
 
     def by_role(self, role: str) -> tuple[AgentRecord, ...]:
         ring = self._roles.get(role)

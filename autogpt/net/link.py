@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import grpc
+from google.protobuf.message import DecodeError
 
 from autogpt.errors import AutoGPTError, ConfigError, ErrorCode, InvalidEnvelopeError, UnreachableError, from_code
-from autogpt.iac import codec
+from autogpt.iac import codec, wire
 from autogpt.iac._gen import iac_pb2 as pb
-from autogpt.iac._gen import iac_pb2_grpc as pb_grpc
 from autogpt.iac.bus import Bus, Link
 from autogpt.iac.envelope import (
     ROUTER_ID,
@@ -37,7 +38,9 @@ from autogpt.net.rpc_errors import from_rpc_error, translate_rpc_errors
 
 log = get_logger(__name__)
 
-_STOP = None
+CONNECT = "/iac.v1.Iac/Connect"
+"""The one RPC; frames cross it as bytes, cut and joined by :mod:`autogpt.iac.wire`."""
+
 _EOF: object = grpc.aio.EOF  # type: ignore[attr-defined]  # missing from the stubs
 
 
@@ -67,57 +70,66 @@ class TlsFiles:
 
 
 class GrpcLink(Link):
+    """Sends each envelope encoded once, as bytes; the writer joins what is queued into
+    frames with the same coalescer as orchgpt's connections (:func:`wire.take_frame`)."""
+
     def __init__(
         self,
         channel: grpc.aio.Channel,
-        call: grpc.aio.StreamStreamCall[pb.Frame, pb.Frame],
+        call: grpc.aio.StreamStreamCall[bytes, bytes],
         *,
         batch: int = 64,
         frame_bytes: int = 4 << 20,
+        queue_size: int = 4096,
     ) -> None:
         self._channel = channel
         self._call = call
         self._batch = batch
         self._frame_bytes = frame_bytes
-        self._queue: asyncio.Queue[pb.Envelope | None] = asyncio.Queue(4096)
+        self._queue_size = queue_size
+        self._queue: deque[bytes] = deque()
+        self._ready = asyncio.Event()  # something is queued, or the writer should end
+        self._room = asyncio.Event()  # the queue has room again
         self._closed = False
+        self._ending = False
 
     async def transmit(self, envelope: Envelope) -> None:
         if self._closed:
             raise UnreachableError("the connection to the orchestrator is closed")
-        await self._queue.put(codec.to_proto(envelope))
+        data = codec.encode(envelope)
+        while len(self._queue) >= self._queue_size and not self._closed:
+            self._room.clear()
+            await self._room.wait()
         if self._closed:  # closed while we waited for room: the envelope will not go out
             raise UnreachableError("the connection to the orchestrator is closed")
+        self._queue.append(data)
+        self._ready.set()
+
+    def end(self) -> None:
+        """Let the writer finish once what is queued now has gone out."""
+        self._ending = True
+        self._ready.set()
 
     async def write_loop(self) -> None:
         """Coalesce what is queued into frames, by count and by bytes (file chunks are big)."""
-        carry: pb.Envelope | None = None
+        queue = self._queue
         while True:
-            first = carry if carry is not None else await self._queue.get()
-            carry = None
-            if first is _STOP:
-                return
-            frame = pb.Frame(envelopes=[first])
-            size = first.ByteSize()
-            while len(frame.envelopes) < self._batch and not self._queue.empty():
-                more = self._queue.get_nowait()
-                if more is _STOP:
-                    await self._call.write(frame)
+            while not queue:
+                if self._ending:
                     return
-                if size + more.ByteSize() > self._frame_bytes:
-                    carry = more  # opens the next frame
-                    break
-                size += more.ByteSize()
-                frame.envelopes.append(more)
+                self._ready.clear()
+                await self._ready.wait()
+            frame, _ = wire.take_frame(queue, self._batch, self._frame_bytes)
+            self._room.set()
             await self._call.write(frame)
 
     async def close(self) -> None:
         if self._closed:
             return
         self._closed = True
-        while not self._queue.empty():  # make room for the stop marker and wake blocked senders
-            self._queue.get_nowait()
-        self._queue.put_nowait(_STOP)
+        self._queue.clear()  # what was not sent will not be; blocked senders wake and fail
+        self._room.set()
+        self.end()
         self._call.cancel()
         await self._channel.close(None)
 
@@ -162,13 +174,14 @@ async def connect(
     if server_name:
         options.append(("grpc.ssl_target_name_override", server_name))
     channel = grpc.aio.secure_channel(target, tls.credentials(), options=options)
-    call = pb_grpc.IacStub(channel).Connect()  # type: ignore[no-untyped-call]
+    connect_rpc = channel.stream_stream(CONNECT, request_serializer=None, response_deserializer=None)  # bytes
+    call: grpc.aio.StreamStreamCall[bytes, bytes] = connect_rpc(None)
     if signer is not None:
         register = replace(register, public_key=signer.public_key)
     hello = Envelope.new(Address.agent(ROUTER_ID), register, kind=Kind.CONTROL)
     try:
         with translate_rpc_errors(target):
-            await asyncio.wait_for(call.write(pb.Frame(envelopes=[codec.to_proto(hello)])), timeout)
+            await asyncio.wait_for(call.write(wire.frame_of([codec.encode(hello)])), timeout)
             answer = await asyncio.wait_for(call.read(), timeout)
     except TimeoutError:
         await channel.close(None)
@@ -176,11 +189,16 @@ async def connect(
     except BaseException:
         await channel.close(None)
         raise
-    if answer is _EOF or not answer.envelopes:
+    try:
+        envelopes = wire.split(answer, 1) if isinstance(answer, bytes) else []
+    except DecodeError as exc:
+        await channel.close(None)
+        raise InvalidEnvelopeError(f"the orchestrator's answer is not a frame: {exc}") from None
+    if not envelopes:
         await channel.close(None)
         raise UnreachableError(f"the orchestrator at {target} closed the stream during the handshake")
     try:
-        first = codec.from_proto(answer.envelopes[0])
+        first = codec.decode(envelopes[0])
     except InvalidEnvelopeError:
         await channel.close(None)
         raise
@@ -210,18 +228,19 @@ async def _writer(session: NetSession) -> None:
         await _lost(session, "the stream to the orchestrator broke")
 
 
-async def _reader(session: NetSession, call: grpc.aio.StreamStreamCall[pb.Frame, pb.Frame]) -> None:
+async def _reader(session: NetSession, call: grpc.aio.StreamStreamCall[bytes, bytes]) -> None:
     reason = "the orchestrator closed the stream"
     try:
         while True:
             frame = await call.read()
             if frame is _EOF:
                 break
-            assert isinstance(frame, pb.Frame)
-            for msg in frame.envelopes:
+            assert isinstance(frame, bytes)
+            for data in wire.split(frame, 1 << 30):
                 try:
-                    env = codec.from_proto(msg)
+                    env = codec.decode(data)
                 except InvalidEnvelopeError as exc:
+                    msg = _readable(data)
                     log.warning("bad_envelope", error=str(exc), sender=msg.sender, kind=int(msg.kind))
                     await _answer_malformed(session, msg, exc)
                     continue
@@ -231,12 +250,23 @@ async def _reader(session: NetSession, call: grpc.aio.StreamStreamCall[pb.Frame,
                     log.warning("inbox_full", dropped=env.id)
     except grpc.aio.AioRpcError as exc:
         reason = str(from_rpc_error(exc, session.target))
+    except DecodeError as exc:
+        reason = f"the orchestrator sent an undecodable frame: {exc}"
     except asyncio.CancelledError:
         return
     await _lost(session, reason)
 
 
-async def _answer_malformed(session: NetSession, msg: pb.Envelope, exc: InvalidEnvelopeError) -> None:
+def _readable(data: bytes) -> wire.Header:
+    """The header of an envelope we cannot decode, to answer it (empty when even that fails:
+    the router passes payloads on unread, so a broken one is found here)."""
+    try:
+        return wire.header(data)
+    except DecodeError:
+        return wire.Header()
+
+
+async def _answer_malformed(session: NetSession, msg: wire.Header, exc: InvalidEnvelopeError) -> None:
     """Every request gets exactly one reply and nobody waits in vain: a request we cannot
     decode (say, ``args_json`` that is not a JSON object) is answered with INVALID_INPUT, and
     a reply we cannot decode fails the request it answers, saying why."""

@@ -16,8 +16,8 @@ class RecordingCall:
     def __init__(self) -> None:
         self.frames: list[pb.Frame] = []
 
-    async def write(self, frame: pb.Frame) -> None:
-        self.frames.append(frame)
+    async def write(self, frame: bytes) -> None:
+        self.frames.append(pb.Frame.FromString(frame))
 
 
 async def drain(link: GrpcLink, envelopes: list[Envelope]) -> list[pb.Frame]:
@@ -25,7 +25,7 @@ async def drain(link: GrpcLink, envelopes: list[Envelope]) -> list[pb.Frame]:
     link._call = call  # type: ignore[assignment]
     for env in envelopes:
         await link.transmit(env)
-    link._queue.put_nowait(None)  # the stop marker, after everything queued
+    link.end()  # after everything queued
     await asyncio.wait_for(link.write_loop(), 5)
     return call.frames
 

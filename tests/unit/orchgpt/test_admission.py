@@ -59,7 +59,7 @@ async def test_the_outbound_queue_is_bounded_in_bytes() -> None:
     assert conn.full_since is not None
     assert conn.queued[1] <= 1000
     frames = conn.frames()
-    assert len((await anext(frames)).envelopes) == 1
+    assert len(pb.Frame.FromString(await anext(frames)).envelopes) == 1
     assert conn.queued == (0, 0)
     assert conn.full_since is None
 

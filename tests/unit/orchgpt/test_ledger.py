@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from autogpt.errors import ConfigError
-from orchgpt.ledger import Ledger, counts, read_entries
+from orchgpt.ledger import Ledger, counts, merged, read_entries
 
 
 async def test_a_request_moves_from_routed_to_accepted_to_done(tmp_path: Path) -> None:
@@ -72,3 +72,25 @@ async def test_one_orchestrator_per_ledger_and_clear_errors(tmp_path: Path) -> N
         Ledger(tmp_path / "file" / "l.sqlite3").open()
     with pytest.raises(ConfigError, match="no task ledger"):
         read_entries(tmp_path / "missing.sqlite3")
+
+
+async def test_a_batch_folds_answers_into_their_rows_with_the_same_outcome(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "l.sqlite3")
+    ledger.open()
+    ledger.finished("alice", "old", "done")  # opened in an earlier batch: stays an UPDATE
+    ledger.opened("alice", "r1", "", "role:generic", "gen1", "job 1")
+    ledger.accepted("alice", "r1")
+    ledger.finished("alice", "r1", "done", tokens=(3, 4))
+    ledger.finished("alice", "r1", "failed", "late")  # the row is done: changes nothing
+    ledger.opened("alice", "r2", "", "role:generic", "gen1", "job 2")
+    ledger.refused("alice", "r2", "", "role:generic", "job 2", "OVERLOADED")
+    ledger.finished("alice", "r2", "done")  # an UPDATE in its place: the refused row stays
+    ops = [op for op, _ in merged(ledger._events)]
+    assert ops == ["finish", "open", "open", "refuse", "finish"]
+    await ledger.flush()
+    rows = {e.request_id: e for e in read_entries(ledger.path)}
+    assert (rows["r1"].state, rows["r1"].prompt_tokens, rows["r1"].completion_tokens) == ("done", 3, 4)
+    assert rows["r1"].accepted_us is not None
+    assert rows["r1"].finished_us is not None
+    assert (rows["r2"].state, rows["r2"].error) == ("refused", "OVERLOADED")
+    await ledger.close()
