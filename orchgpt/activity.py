@@ -44,7 +44,10 @@ class Activity:
     def on_event(self, op: str, row: tuple[Any, ...]) -> None:
         """A ledger event (see :class:`~orchgpt.ledger.Ledger` for the rows)."""
         if op == "open":
-            requester, request_id, _, _, agent, what, created_us = row[:7]
+            # Ledger.opened's row: requester, id, session, recipient, agent, what, state, error,
+            # prompt and completion tokens, created (µs), ...
+            requester, request_id, _, _, agent, what = row[:6]
+            created_us = row[10]
             self.open[(requester, request_id)] = Request(requester, request_id, agent, what, "routed", created_us / 1e6)
             self.outcomes["routed"] += 1
         elif op == "accept":
