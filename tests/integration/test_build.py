@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from fakes.servers import TODOS_SERVER, fenced
 
 from autogpt.agents.architect import ArchitectGPT
 from autogpt.agents.backend import BackendGPT
@@ -44,31 +45,7 @@ IDEA = (
     'GET /todos returns [{"title": "milk"}]; GET /todos/1 returns {"id": 1, "title": "milk"}'
 )
 SAID = IDEA.replace('"', "'")  # the same idea, written to fit in a console line's double quotes
-GOOD = """```python
-from fastapi import FastAPI, HTTPException
-
-app = FastAPI()
-todos = {}
-
-
-@app.post("/todos", status_code=201)
-def create(body: dict):
-    i = len(todos) + 1
-    todos[i] = {"id": i, "title": body.get("title", "")}
-    return todos[i]
-
-
-@app.get("/todos")
-def list_todos():
-    return list(todos.values())
-
-
-@app.get("/todos/{id}")
-def one(id: int):
-    if id not in todos:
-        raise HTTPException(404)
-    return todos[id]
-```"""
+GOOD = fenced(TODOS_SERVER)
 BROKEN = GOOD.replace("return list(todos.values())", "return {'items': list(todos.values())}").replace(
     '@app.get("/todos/{id}")', '@app.get("/todo/{id}")'
 )

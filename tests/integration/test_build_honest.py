@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fakes.servers import TODOS_SERVER, fenced
 
 from autogpt.agents.architect import ArchitectGPT
 from autogpt.agents.backend import BackendGPT
@@ -45,34 +46,7 @@ TODO_IDEA = (
 )
 
 
-def fenced(code: str) -> str:
-    return f"```python\n{code}```"
-
-
-TODOS = fenced("""from fastapi import FastAPI, HTTPException
-
-app = FastAPI()
-todos = {}
-
-
-@app.post("/todos", status_code=201)
-def create(body: dict):
-    i = len(todos) + 1
-    todos[i] = {"id": i, "title": body.get("title", "")}
-    return todos[i]
-
-
-@app.get("/todos")
-def list_todos():
-    return list(todos.values())
-
-
-@app.get("/todos/{id}")
-def one(id: int):
-    if id not in todos:
-        raise HTTPException(404)
-    return todos[id]
-""")
+TODOS = fenced(TODOS_SERVER)
 STRICT_CONVERTER = fenced("""from fastapi import FastAPI, HTTPException
 
 app = FastAPI()
