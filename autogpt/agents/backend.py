@@ -63,6 +63,17 @@ def describe_routes(contract: ApiContract) -> str:
     return "\n".join(lines)
 
 
+def _style(stack: Stack, contract: ApiContract) -> str:
+    """The stack's house rules, less the ones this contract has no use for: a GET-only API
+    told to take request bodies writes a POST route (seen on the small model)."""
+    rules = stack.style
+    if stack.language == "python" and not any(r.request_example is not None for r in contract.routes):
+        rules = rules.replace(" Take request bodies as `body: dict`.", "")
+    if any(r.query for r in contract.routes):
+        rules += " Read query parameters as arguments of the route's function, as in the example."
+    return rules
+
+
 def describe_examples(acceptance: Acceptance) -> str:
     """The acceptance examples as the model should read them: request -> answer, in order."""
     lines = []
@@ -207,7 +218,7 @@ class BackendGPT(Agent):
             f"{backend_examples.show(contract, stack.language, stack.server_file, stack.fence)}\n\n"
             f"Now write {stack.server_file} for '{contract.name}' in the same style, with {stack.framework}. "
             f"It must implement exactly these routes:\n{describe_routes(contract)}\n"
-            f"{stack.style} No example usage, no prints, nothing but the app. "
+            f"{_style(stack, contract)} No example usage, no prints, nothing but the app. "
             f"Reply with the whole file in one ```{stack.fence} block." + extra,
             ctx,
             temperature,

@@ -100,3 +100,15 @@ def test_the_contract_picks_the_examples_of_its_shapes(routes: list[dict[str, An
     assert be.shapes_of(c) == shapes
     shown = be.show(c, "python", "app/main.py", "python")
     assert shown.count("Example. For these routes:") == min(2, len(shapes))
+
+
+def test_house_rules_fit_the_contract() -> None:
+    from autogpt.agents.backend import _style
+    from autogpt.agents.stacks import PYTHON
+
+    query_only = _style(PYTHON, contract({"method": "GET", "path": "/add", "query": {"a": "2"}}))
+    assert "body: dict" not in query_only
+    assert "query parameters as arguments" in query_only
+    with_body = _style(PYTHON, contract({"method": "POST", "path": "/todos", "request_example": {"title": "x"}}))
+    assert "body: dict" in with_body
+    assert "query parameters" not in with_body
