@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	if [ -n "$$missing" ]; then \
 		{ [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && apt-get update -qq && \
 		  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; } || \
-		echo "note: could not install$$missing (bubblewrap: the sandbox falls back to unshare -n; chromium: page checks are skipped; dovecot-imapd: the mail tests are skipped)"; \
+		echo "note: could not install$$missing (bubblewrap: generated code will not run unless allowed; chromium: page checks are skipped; dovecot-imapd: the mail tests are skipped)"; \
 	fi
 	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
