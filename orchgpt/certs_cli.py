@@ -101,11 +101,27 @@ def init_command(folder: Path, sans: tuple[str, ...], days: int, server_days: in
     required=True,
     help="A role the holder may act as (repeatable; at least one).",
 )
+@click.option(
+    "--capability",
+    "capabilities",
+    multiple=True,
+    help="A capability the holder may announce (repeatable). Without it the certificate grants "
+    "what the agents of its roles declare; `user` needs none.",
+)
+@click.option("--no-capabilities", is_flag=True, help="Grant no capability at all.")
 @_dir_option
 @click.option("--days", default=30, show_default=True, type=click.IntRange(min=1), help="Validity in days.")
 @click.option("--force", is_flag=True, help="Reissue a certificate that already exists under NAME.")
 @_reporting
-def issue_command(name: str, roles: tuple[str, ...], folder: Path, days: int, force: bool) -> None:
+def issue_command(
+    name: str,
+    roles: tuple[str, ...],
+    capabilities: tuple[str, ...],
+    no_capabilities: bool,
+    folder: Path,
+    days: int,
+    force: bool,
+) -> None:
     """Issue a client certificate for NAME (an agent or a person's console): NAME.pem, NAME.key.
 
     The roles are written into the certificate and the orchestrator only lets the holder
@@ -113,19 +129,29 @@ def issue_command(name: str, roles: tuple[str, ...], folder: Path, days: int, fo
     Consoles, through which people talk to the team, register as the role `user`, so a
     person's certificate needs `--role user`.
 
+    The capabilities are written in too: the orchestrator refuses a Register announcing
+    a capability the certificate does not grant. By default a certificate grants what the
+    agent classes of its roles declare (none for `user`).
+
     \b
     Examples:
-      orchgpt certs issue researcher-1 --role researcher
+      orchgpt certs issue researcher-1 --role researcher --capability llm.chat
+      orchgpt certs issue backend-1 --role backend
       orchgpt certs issue alice --role user
     """
+    from autogpt.errors import ConfigError
     from orchgpt.pki import identity_from_pem, issue_client
 
-    paths = issue_client(folder, name, roles, days=days, force=force)
+    if no_capabilities and capabilities:
+        raise ConfigError("--no-capabilities and --capability exclude each other")
+    granted = () if no_capabilities else (capabilities or None)
+    paths = issue_client(folder, name, roles, capabilities=granted, days=days, force=force)
     identity = identity_from_pem(paths.cert.read_bytes())
     click.echo(f"certificate: {paths.cert}")
     click.echo(f"key:         {paths.key}  (give it only to {name})")
     click.echo(f"CA:          {paths.ca}")
     click.echo(f"roles:       {', '.join(sorted(identity.roles))}")
+    click.echo(f"capabilities: {', '.join(sorted(identity.capabilities or ())) or 'none'}")
     click.echo(f"valid until: {_when(identity.not_after)}")
 
 
