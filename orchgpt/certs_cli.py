@@ -152,6 +152,16 @@ def issue_command(
     click.echo(f"CA:          {paths.ca}")
     click.echo(f"roles:       {', '.join(sorted(identity.roles))}")
     click.echo(f"capabilities: {', '.join(sorted(identity.capabilities or ())) or 'none'}")
+    if granted is None:
+        from autogpt.agents.catalog import USER_ROLE, role_capabilities
+
+        unknown = sorted(r for r in set(roles) if r != USER_ROLE and not role_capabilities(r))
+        if unknown:
+            click.echo(
+                f"note: no agent known here declares capabilities for {', '.join(unknown)}; "
+                "pass --capability for each one its agent announces, or it will be refused",
+                err=True,
+            )
     click.echo(f"valid until: {_when(identity.not_after)}")
 
 

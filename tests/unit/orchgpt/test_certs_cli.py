@@ -122,7 +122,11 @@ def test_issue_writes_capabilities(tmp_path: Path) -> None:
     assert "capabilities: fs.read, llm.chat" in given.stdout
     default = _run("issue", "g1", "--role", "git", "--dir", folder)
     assert "capabilities: git.commit" in default.stdout
-    assert "capabilities: none" in _run("issue", "u1", "--role", "user", "--dir", folder).stdout
+    user = _run("issue", "u1", "--role", "user", "--dir", folder)
+    assert ("capabilities: none" in user.stdout, user.stderr) == (True, "")
+    custom = _run("issue", "h1", "--role", "haiku", "--dir", folder)
+    assert "capabilities: none" in custom.stdout
+    assert "pass --capability" in custom.stderr
     assert "capabilities: none" in _run("issue", "b1", "--role", "backend", "--no-capabilities", "--dir", folder).stdout
     both = _run("issue", "b2", "--role", "backend", "--no-capabilities", "--capability", "x", "--dir", folder)
     assert both.exit_code == 2
