@@ -169,7 +169,7 @@ def issue_command(
 @_dir_option
 @_reporting
 def list_command(folder: Path) -> None:
-    """Show every certificate in the folder with its kind, roles, expiry and fingerprint."""
+    """Show every certificate in the folder with its kind, roles, capabilities, expiry and fingerprint."""
     from orchgpt.pki import list_certs
 
     infos = list_certs(folder)
@@ -181,13 +181,24 @@ def list_command(folder: Path) -> None:
         click.echo("expired certificates no longer connect; reissue them with --force", err=True)
 
 
+def _capabilities(info: CertInfo) -> str:
+    """The capabilities a client certificate grants; ``(roles)`` for an older one that lists
+    none, which grants what its roles' agents declare."""
+    if info.kind != "client":
+        return "-"
+    if info.capabilities is None:
+        return "(roles)"
+    return ",".join(sorted(info.capabilities)) or "-"
+
+
 def _table(infos: list[CertInfo]) -> str:
-    header = ("NAME", "KIND", "ROLES", "EXPIRES", "FINGERPRINT")
+    header = ("NAME", "KIND", "ROLES", "CAPABILITIES", "EXPIRES", "FINGERPRINT")
     rows = [
         (
             info.name,
             info.kind,
             ",".join(sorted(info.roles)) or "-",
+            _capabilities(info),
             _when(info.not_after) + (" EXPIRED" if info.expired else ""),
             info.short_fingerprint,
         )

@@ -42,10 +42,10 @@ def test_init_issue_list(tmp_path: Path) -> None:
     listing = _run("list", "--dir", str(folder))
     assert listing.exit_code == 0, listing.output
     lines = listing.stdout.splitlines()
-    assert lines[0].split() == ["NAME", "KIND", "ROLES", "EXPIRES", "FINGERPRINT"]
+    assert lines[0].split() == ["NAME", "KIND", "ROLES", "CAPABILITIES", "EXPIRES", "FINGERPRINT"]
     assert [line.split()[0] for line in lines[1:]] == ["autogpt", "orchgpt", "alice", "writer-1"]
     assert "reviewer,writer" in lines[4]
-    assert [line.split()[-6] for line in lines[1:]] == ["ca", "server", "client", "client"]
+    assert [line.split()[-7] for line in lines[1:]] == ["ca", "server", "client", "client"]
     assert "EXPIRED" not in listing.stdout
 
 
@@ -133,3 +133,5 @@ def test_issue_writes_capabilities(tmp_path: Path) -> None:
     bad = _run("issue", "b3", "--role", "backend", "--capability", "a b", "--dir", folder)
     assert (bad.exit_code, "invalid capability" in bad.stderr) == (2, True)
     assert identity_from_pem((tmp_path / "certs" / "n1.pem").read_bytes()).capabilities == {"llm.chat", "fs.read"}
+    rows = {line.split()[0]: line.split()[3] for line in _run("list", "--dir", folder).stdout.splitlines()[1:]}
+    assert (rows["n1"], rows["g1"], rows["u1"], rows["orchgpt"]) == ("fs.read,llm.chat", "git.commit", "-", "-")
