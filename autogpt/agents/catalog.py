@@ -93,10 +93,12 @@ def agent_class(spec: RoleSpec) -> type[Agent]:
 @functools.cache
 def role_capabilities(role: str) -> frozenset[str]:
     """The capabilities the agent class serving ``role`` declares; none for ``user``, for
-    a role no class serves and for a class that cannot be loaded."""
+    a role no class serves and for a class that cannot be loaded (an installed package
+    that fails on import must not break the orchestrator, which asks this for old
+    certificates)."""
     try:
         return agent_class(find_role(role)).capabilities
-    except (ConfigError, InvalidInputError):
+    except Exception:  # a broken plugin grants nothing
         return frozenset()
 
 
