@@ -48,8 +48,19 @@ def _strings(values: Sequence[str], what: str, count: int, length: int) -> froze
     return frozenset(values)
 
 
-def check_register(name: str, roles: frozenset[str], register: pb.Register) -> tuple[str, AgentRecord]:
-    """The role asked for and the record to keep (with an empty id), or AdmissionError."""
+def _few(values: frozenset[str], shown: int = 5) -> str:
+    names = sorted(values)
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return (", ".join(names[:shown]) or "none") + more
+
+
+def check_register(
+    name: str, roles: frozenset[str], register: pb.Register, granted: frozenset[str] | None = None
+) -> tuple[str, AgentRecord]:
+    """The role asked for and the record to keep (with an empty id), or AdmissionError.
+
+    ``granted`` is what the certificate lets the peer announce; a Register claiming any
+    other capability is refused (None: not checked, for callers with no certificate)."""
     if register.protocol_version != PROTOCOL_VERSION:
         raise AdmissionError(
             ErrorCode.UNSUPPORTED_VERSION,
@@ -68,6 +79,12 @@ def check_register(name: str, roles: frozenset[str], register: pb.Register) -> t
             f"certificate {name!r} may not register as {role[:MAX_ROLE]!r} (allowed: {allowed})",
         )
     capabilities = _strings(register.capabilities, "capabilities", MAX_CAPABILITIES, MAX_CAPABILITY)
+    if granted is not None and not capabilities <= granted:
+        raise AdmissionError(
+            ErrorCode.PERMISSION_DENIED,
+            f"certificate {name!r} does not grant the capabilities {_few(capabilities - granted)} "
+            f"(granted: {_few(granted)})",
+        )
     topics = _strings(register.topics, "topics", MAX_TOPICS, MAX_TOPIC)
     key = bytes(register.public_key)
     if key and len(key) != KEY_BYTES:

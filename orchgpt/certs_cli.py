@@ -101,11 +101,27 @@ def init_command(folder: Path, sans: tuple[str, ...], days: int, server_days: in
     required=True,
     help="A role the holder may act as (repeatable; at least one).",
 )
+@click.option(
+    "--capability",
+    "capabilities",
+    multiple=True,
+    help="A capability the holder may announce (repeatable). Without it the certificate grants "
+    "what the agents of its roles declare; `user` needs none.",
+)
+@click.option("--no-capabilities", is_flag=True, help="Grant no capability at all.")
 @_dir_option
 @click.option("--days", default=30, show_default=True, type=click.IntRange(min=1), help="Validity in days.")
 @click.option("--force", is_flag=True, help="Reissue a certificate that already exists under NAME.")
 @_reporting
-def issue_command(name: str, roles: tuple[str, ...], folder: Path, days: int, force: bool) -> None:
+def issue_command(
+    name: str,
+    roles: tuple[str, ...],
+    capabilities: tuple[str, ...],
+    no_capabilities: bool,
+    folder: Path,
+    days: int,
+    force: bool,
+) -> None:
     """Issue a client certificate for NAME (an agent or a person's console): NAME.pem, NAME.key.
 
     The roles are written into the certificate and the orchestrator only lets the holder
@@ -113,19 +129,39 @@ def issue_command(name: str, roles: tuple[str, ...], folder: Path, days: int, fo
     Consoles, through which people talk to the team, register as the role `user`, so a
     person's certificate needs `--role user`.
 
+    The capabilities are written in too: the orchestrator refuses a Register announcing
+    a capability the certificate does not grant. By default a certificate grants what the
+    agent classes of its roles declare (none for `user`).
+
     \b
     Examples:
-      orchgpt certs issue researcher-1 --role researcher
+      orchgpt certs issue researcher-1 --role researcher --capability llm.chat
+      orchgpt certs issue backend-1 --role backend
       orchgpt certs issue alice --role user
     """
+    from autogpt.errors import ConfigError
     from orchgpt.pki import identity_from_pem, issue_client
 
-    paths = issue_client(folder, name, roles, days=days, force=force)
+    if no_capabilities and capabilities:
+        raise ConfigError("--no-capabilities and --capability exclude each other")
+    granted = () if no_capabilities else (capabilities or None)
+    paths = issue_client(folder, name, roles, capabilities=granted, days=days, force=force)
     identity = identity_from_pem(paths.cert.read_bytes())
     click.echo(f"certificate: {paths.cert}")
     click.echo(f"key:         {paths.key}  (give it only to {name})")
     click.echo(f"CA:          {paths.ca}")
     click.echo(f"roles:       {', '.join(sorted(identity.roles))}")
+    click.echo(f"capabilities: {', '.join(sorted(identity.capabilities or ())) or 'none'}")
+    if granted is None:
+        from autogpt.agents.catalog import USER_ROLE, role_capabilities
+
+        unknown = sorted(r for r in set(roles) if r != USER_ROLE and not role_capabilities(r))
+        if unknown:
+            click.echo(
+                f"note: no agent known here declares capabilities for {', '.join(unknown)}; "
+                "pass --capability for each one its agent announces, or it will be refused",
+                err=True,
+            )
     click.echo(f"valid until: {_when(identity.not_after)}")
 
 
@@ -133,7 +169,7 @@ def issue_command(name: str, roles: tuple[str, ...], folder: Path, days: int, fo
 @_dir_option
 @_reporting
 def list_command(folder: Path) -> None:
-    """Show every certificate in the folder with its kind, roles, expiry and fingerprint."""
+    """Show every certificate in the folder with its kind, roles, capabilities, expiry and fingerprint."""
     from orchgpt.pki import list_certs
 
     infos = list_certs(folder)
@@ -145,13 +181,24 @@ def list_command(folder: Path) -> None:
         click.echo("expired certificates no longer connect; reissue them with --force", err=True)
 
 
+def _capabilities(info: CertInfo) -> str:
+    """The capabilities a client certificate grants; ``(roles)`` for an older one that lists
+    none, which grants what its roles' agents declare."""
+    if info.kind != "client":
+        return "-"
+    if info.capabilities is None:
+        return "(roles)"
+    return ",".join(sorted(info.capabilities)) or "-"
+
+
 def _table(infos: list[CertInfo]) -> str:
-    header = ("NAME", "KIND", "ROLES", "EXPIRES", "FINGERPRINT")
+    header = ("NAME", "KIND", "ROLES", "CAPABILITIES", "EXPIRES", "FINGERPRINT")
     rows = [
         (
             info.name,
             info.kind,
             ",".join(sorted(info.roles)) or "-",
+            _capabilities(info),
             _when(info.not_after) + (" EXPIRED" if info.expired else ""),
             info.short_fingerprint,
         )

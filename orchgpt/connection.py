@@ -26,6 +26,7 @@ class Peer:
 
     name: str
     roles: frozenset[str]
+    capabilities: frozenset[str] = frozenset()  # what a Register may announce
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,11 @@ with a certificate from the deployment's own CA; nothing else (no shared token, 
 client-supplied header) establishes identity. The agent's *roles* are written into its
 certificate as SAN URIs (``urn:autogpt:role:<role>``), so the orchestrator reads them
 from the verified peer certificate and never trusts a role a client merely claims.
+The *capabilities* the holder may announce at Register are written the same way
+(``urn:autogpt:capability:<capability>``), next to the marker ``urn:autogpt:capabilities``
+that says the list is complete (possibly empty). A certificate without the marker was
+issued before capabilities were written: :attr:`Identity.capabilities` is then None and
+the orchestrator grants the capabilities its roles' agent classes declare.
 Whoever holds ``ca.key`` decides who may join and as what.
 
 Everything is ECDSA P-256 with SHA-256 signatures: small, fast to generate, and handled
@@ -44,11 +49,14 @@ CA_NAME = "autogpt deployment CA"
 SERVER_NAME = "orchgpt"
 ROLE_URI_PREFIX = "urn:autogpt:role:"
 AGENT_URI_PREFIX = "urn:autogpt:agent:"
+CAPABILITY_URI_PREFIX = "urn:autogpt:capability:"
+CAPABILITIES_LISTED_URI = "urn:autogpt:capabilities"
 RESERVED_NAMES = frozenset({"ca", "server", "router"})
 CLOCK_SKEW = dt.timedelta(minutes=5)
 
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
 _ROLE_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+_CAPABILITY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 _DNS_RE = re.compile(
     r"^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
 )
@@ -76,6 +84,7 @@ class Identity:
     roles: frozenset[str]
     not_after: dt.datetime
     fingerprint: str  # sha256 of the DER, lowercase hex
+    capabilities: frozenset[str] | None = None  # None: an older certificate that lists none
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,7 @@ class CertInfo:
     not_after: dt.datetime
     expired: bool
     fingerprint: str
+    capabilities: frozenset[str] | None = None
 
     @property
     def short_fingerprint(self) -> str:
@@ -129,8 +139,18 @@ def init_pki(
     return paths
 
 
-def issue_client(folder: Path, name: str, roles: Sequence[str], *, days: int = 30, force: bool = False) -> PkiPaths:
-    """Issue the client certificate of agent (or console) ``name`` carrying ``roles``.
+def issue_client(
+    folder: Path,
+    name: str,
+    roles: Sequence[str],
+    *,
+    capabilities: Sequence[str] | None = None,
+    days: int = 30,
+    force: bool = False,
+) -> PkiPaths:
+    """Issue the client certificate of agent (or console) ``name`` carrying ``roles`` and
+    granting ``capabilities``: by default what the agent classes of its roles declare
+    (:func:`autogpt.agents.catalog.default_capabilities`), none if empty.
 
     The validity is cut to the CA's own end if the CA expires sooner.
     """
@@ -141,6 +161,12 @@ def issue_client(folder: Path, name: str, roles: Sequence[str], *, days: int = 3
         raise ConfigError(f"no role given for {name!r}", hint="pass at least one --role")
     for role in roles:
         _check(_ROLE_RE, role, "role", "1-32 of a-z 0-9 _ - starting with a letter")
+    if capabilities is None:
+        from autogpt.agents.catalog import default_capabilities
+
+        capabilities = sorted(default_capabilities(roles))
+    for capability in capabilities:
+        _check(_CAPABILITY_RE, capability, "capability", "1-64 of A-Z a-z 0-9 _ . : - starting with a letter or digit")
     _check_days(days, "client")
     ca_cert, ca_key = _load_ca(folder)
     paths = PkiPaths(cert=folder / f"{name}.pem", key=folder / f"{name}.key", ca=folder / "ca.pem")
@@ -151,6 +177,7 @@ def issue_client(folder: Path, name: str, roles: Sequence[str], *, days: int = 3
         raise ConfigError(f"the CA in {folder} has expired", hint="run `orchgpt certs init --force` for a new one")
     until = min(now + dt.timedelta(days=days), ca_cert.not_valid_after_utc)
     uris = [AGENT_URI_PREFIX + name] + [ROLE_URI_PREFIX + role for role in sorted(set(roles))]
+    uris += [CAPABILITIES_LISTED_URI] + [CAPABILITY_URI_PREFIX + c for c in sorted(set(capabilities))]
     san = x509.SubjectAlternativeName([x509.UniformResourceIdentifier(u) for u in uris])
     exts = [san, x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH])]
     key = ec.generate_private_key(ec.SECP256R1())
@@ -180,7 +207,7 @@ def identity_from_pem(pem: bytes) -> Identity:
         raise ConfigError("the client certificate names no agent (no CN, no agent URI)")
     if not _NAME_RE.match(name):
         raise ConfigError(f"the client certificate's name {name!r} is not a valid agent name")
-    return Identity(name, _roles(uris), cert.not_valid_after_utc, _fingerprint(cert))
+    return Identity(name, _roles(uris), cert.not_valid_after_utc, _fingerprint(cert), _capabilities(uris))
 
 
 def list_certs(folder: Path) -> list[CertInfo]:
@@ -198,15 +225,17 @@ def list_certs(folder: Path) -> list[CertInfo]:
         except ValueError:
             continue
         end = cert.not_valid_after_utc
-        name, kind, roles = _common_name(cert) or path.stem, _kind(cert), _roles(_uris(cert))
-        found.append(CertInfo(path.name, name, kind, roles, end, end <= now, _fingerprint(cert)))
+        uris = _uris(cert)
+        name, kind, roles = _common_name(cert) or path.stem, _kind(cert), _roles(uris)
+        caps = _capabilities(uris) if kind == "client" else None
+        found.append(CertInfo(path.name, name, kind, roles, end, end <= now, _fingerprint(cert), caps))
     order = {"ca": 0, "server": 1, "client": 2}
     return sorted(found, key=lambda c: (order[c.kind], c.name, c.file))
 
 
 def make_test_pki(folder: Path, clients: Mapping[str, Sequence[str]]) -> Path:
-    """A CA, a localhost server certificate and one certificate per ``{name: roles}``;
-    for tests and one-machine teams."""
+    """A CA, a localhost server certificate and one certificate per ``{name: roles}``
+    granting its roles' default capabilities; for tests and one-machine teams."""
     init_pki(folder)
     for name, roles in clients.items():
         issue_client(folder, name, roles)
@@ -326,6 +355,14 @@ def _uris(cert: x509.Certificate) -> list[str]:
 def _roles(uris: Sequence[str]) -> frozenset[str]:
     found = (u.removeprefix(ROLE_URI_PREFIX) for u in uris if u.startswith(ROLE_URI_PREFIX))
     return frozenset(r for r in found if _ROLE_RE.match(r))
+
+
+def _capabilities(uris: Sequence[str]) -> frozenset[str] | None:
+    """The capabilities listed, or None when the certificate has no marker (an older one)."""
+    if CAPABILITIES_LISTED_URI not in uris:
+        return None
+    found = (u.removeprefix(CAPABILITY_URI_PREFIX) for u in uris if u.startswith(CAPABILITY_URI_PREFIX))
+    return frozenset(c for c in found if _CAPABILITY_RE.match(c))
 
 
 def _ext(cert: x509.Certificate, cls: type[_E]) -> _E | None:

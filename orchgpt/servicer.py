@@ -54,7 +54,18 @@ def peer_of(context: Context) -> Peer | None:
         identity = identity_from_pem(pems[0])
     except Exception:
         return None
-    return Peer(identity.name, frozenset(identity.roles))
+    return Peer(identity.name, frozenset(identity.roles), granted_capabilities(identity.roles, identity.capabilities))
+
+
+def granted_capabilities(roles: frozenset[str], listed: frozenset[str] | None) -> frozenset[str]:
+    """What the certificate lets its holder announce: the capabilities it lists, or, for a
+    certificate issued before capabilities were written (``listed`` is None), those its
+    roles' agent classes declare, the same set ``orchgpt certs issue`` grants by default."""
+    if listed is not None:
+        return listed
+    from autogpt.agents.catalog import default_capabilities
+
+    return default_capabilities(roles)
 
 
 class IacServicer:

@@ -111,7 +111,7 @@ class Switchboard:
     def admit(self, peer: Peer, register: pb.Register) -> Connection:
         """Check a Register against the certificate and the limits and add the peer, or raise
         AdmissionError."""
-        role, record = check_register(peer.name, peer.roles, register)
+        role, record = check_register(peer.name, peer.roles, register, peer.capabilities)
         agent_id = peer.name if peer.name not in self.connections else f"{peer.name}-{uuid.uuid4().hex[:6]}"
         self.router.register(replace(record, agent_id=agent_id))
         conn = Connection(agent_id, peer, role, queue_size=self.queue_size, queue_bytes=self.queue_bytes)

@@ -7,7 +7,9 @@ entry-point group (``haiku = "haiku_agent:HaikuGPT"``): the entry's name is the 
 
 from __future__ import annotations
 
+import functools
 import importlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 
@@ -86,3 +88,21 @@ def agent_class(spec: RoleSpec) -> type[Agent]:
     if not (isinstance(cls, type) and issubclass(cls, Agent)):
         raise ConfigError(f"{spec.impl} is not an autogpt Agent class")
     return cls
+
+
+@functools.cache
+def role_capabilities(role: str) -> frozenset[str]:
+    """The capabilities the agent class serving ``role`` declares; none for ``user``, for
+    a role no class serves and for a class that cannot be loaded (an installed package
+    that fails on import must not break the orchestrator, which asks this for old
+    certificates)."""
+    try:
+        return agent_class(find_role(role)).capabilities
+    except Exception:  # a broken plugin grants nothing
+        return frozenset()
+
+
+def default_capabilities(roles: Iterable[str]) -> frozenset[str]:
+    """What a certificate for ``roles`` grants unless told otherwise: the union of
+    :func:`role_capabilities`."""
+    return frozenset().union(*(role_capabilities(role) for role in roles))

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from test_net_cli import Deployment, Proc, _env
 
-from orchgpt.pki import make_test_pki
+from orchgpt.pki import issue_client, make_test_pki
 
 
 def autogpt(cwd: Path, *args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
@@ -69,7 +69,9 @@ async def test_a_custom_agent_is_served_and_reached_over_the_net(tmp_path: Path,
     assert autogpt(tmp_path, "new", "haiku").returncode == 0
     folder = tmp_path / "haiku"
     assert autogpt(folder, "build").returncode == 0
-    certs = make_test_pki(tmp_path / "certs", {"haiku1": ["haiku"], "alice": ["user"]})
+    certs = make_test_pki(tmp_path / "certs", {"alice": ["user"]})
+    # orchgpt does not know a custom role's agent, so its certificate names what it announces
+    issue_client(certs, "haiku1", ["haiku"], capabilities=["llm.chat"])
     dep = Deployment(certs, tmp_path)
     try:
         await dep.orchestrator()

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from autogpt.errors import ErrorCode
 from autogpt.iac._gen import iac_pb2_grpc as pb_grpc
 from autogpt.iac.envelope import Address, Command
+from orchgpt.pki import issue_client
 
 from .attack import Watch, hello
 
@@ -67,10 +68,11 @@ async def test_the_agent_list_is_paged_and_clients_follow_the_pages(
     Registered carries one page, the listing pages the rest, and the client reads them all."""
     orch = await orchestrator_factory(agents_page=3, streams_per_cert=16)
     big = tuple(f"{i:02d}" + "c" * 62 for i in range(64))
+    issue_client(net.pki, "crowd", ["generic"], capabilities=big)  # a Register may claim only what is granted
     streams = []
     async with asyncio.timeout(20):
         for _ in range(7):
-            raw = net.raw(orch, "gen2")
+            raw = net.raw(orch, "crowd")
             assert (await raw.register("generic", capabilities=big)).WhichOneof("payload") == "registered"
             streams.append(raw)
         alice = await net.session(orch, "alice")
@@ -79,3 +81,43 @@ async def test_the_agent_list_is_paged_and_clients_follow_the_pages(
         listed = await alice.bus.list_agents()
     assert [a["agent_id"] for a in listed] == [a.agent_id for a in orch.board.router.agents()]
     assert len(listed) == 8
+
+
+async def test_a_register_claiming_capabilities_its_certificate_lacks_is_refused(
+    orchestrator_factory: StartOrchestrator, net: Net
+) -> None:
+    """Capabilities come from the certificate like roles: a peer granted only ``llm.chat``
+    that announces ``exec.run`` too is refused and leaves nothing behind; the same peer
+    announcing what it holds (or less) joins."""
+    orch = await orchestrator_factory()
+    issue_client(net.pki, "narrow", ["generic"], capabilities=["llm.chat"])
+    watch = Watch(orch)
+    async with asyncio.timeout(10):
+        greedy = net.raw(orch, "narrow")
+        answer = await greedy.register("generic", capabilities=("exec.run", "llm.chat"))
+        assert answer.WhichOneof("payload") == "error"
+        assert answer.error.code == ErrorCode.PERMISSION_DENIED
+        assert "exec.run" in answer.error.message
+        await watch.until(lambda: not orch.board.connections and not orch.board.streams, timeout=5)
+        assert len(orch.board.router) == 0
+
+        honest = net.raw(orch, "narrow")
+        assert (await honest.register("generic", capabilities=("llm.chat",))).WhichOneof("payload") == "registered"
+        modest = net.raw(orch, "narrow")
+        assert (await modest.register("generic")).WhichOneof("payload") == "registered"
+    [record, _] = orch.board.router.agents()
+    assert (record.agent_id, record.capabilities) == ("narrow", frozenset({"llm.chat"}))
+
+
+async def test_a_certificate_granting_no_capability_may_claim_none(
+    orchestrator_factory: StartOrchestrator, net: Net
+) -> None:
+    """``user`` certificates grant nothing by default: a console claiming an agent's
+    capability is refused, a console claiming none joins."""
+    orch = await orchestrator_factory()
+    async with asyncio.timeout(10):
+        answer = await net.raw(orch, "mallory").register("user", capabilities=("fs.write",))
+        assert answer.WhichOneof("payload") == "error"
+        assert answer.error.code == ErrorCode.PERMISSION_DENIED
+        assert (await net.raw(orch, "alice").register("user")).WhichOneof("payload") == "registered"
+    assert [a.agent_id for a in orch.board.router.agents()] == ["alice"]

@@ -68,3 +68,21 @@ def test_control_characters_are_shown_not_sent() -> None:
     assert printable("ok\x1b[2J\x07\x9b\u202e\tend") == "ok\\x1b[2J\\x07\\x9b\\u202e end"
     assert printable("a\nb", newlines=False) == "a\\x0ab"
     assert printable("ünïcode ✓") == "ünïcode ✓"
+
+
+def test_a_register_may_claim_only_the_capabilities_granted() -> None:
+    granted = frozenset({"llm.chat", "fs.write"})
+    _, record = check_register("a", frozenset({"user"}), _register(capabilities=["llm.chat"]), granted)
+    assert record.capabilities == {"llm.chat"}
+    with pytest.raises(AdmissionError) as caught:
+        check_register("a", frozenset({"user"}), _register(capabilities=["llm.chat", "exec.run"]), granted)
+    assert caught.value.code == ErrorCode.PERMISSION_DENIED
+    assert "exec.run" in str(caught.value)
+    assert "fs.write, llm.chat" in str(caught.value)
+    many = [f"c{i}" for i in range(20)]
+    with pytest.raises(AdmissionError, match="and 15 more"):
+        check_register("a", frozenset({"user"}), _register(capabilities=many), frozenset())
+    # the size checks come first: an oversized claim is an invalid envelope, not a denial
+    with pytest.raises(AdmissionError) as caught:
+        check_register("a", frozenset({"user"}), _register(capabilities=["x" * 65]), frozenset())
+    assert caught.value.code == ErrorCode.INVALID_ENVELOPE

@@ -42,10 +42,10 @@ def test_init_issue_list(tmp_path: Path) -> None:
     listing = _run("list", "--dir", str(folder))
     assert listing.exit_code == 0, listing.output
     lines = listing.stdout.splitlines()
-    assert lines[0].split() == ["NAME", "KIND", "ROLES", "EXPIRES", "FINGERPRINT"]
+    assert lines[0].split() == ["NAME", "KIND", "ROLES", "CAPABILITIES", "EXPIRES", "FINGERPRINT"]
     assert [line.split()[0] for line in lines[1:]] == ["autogpt", "orchgpt", "alice", "writer-1"]
     assert "reviewer,writer" in lines[4]
-    assert [line.split()[-6] for line in lines[1:]] == ["ca", "server", "client", "client"]
+    assert [line.split()[-7] for line in lines[1:]] == ["ca", "server", "client", "client"]
     assert "EXPIRED" not in listing.stdout
 
 
@@ -110,3 +110,28 @@ def test_orchgpt_help_does_not_load_cryptography() -> None:
     code = "import sys, orchgpt.cli; print('cryptography' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_issue_writes_capabilities(tmp_path: Path) -> None:
+    folder = str(tmp_path / "certs")
+    assert _run("init", "--dir", folder).exit_code == 0
+    given = _run(
+        "issue", "n1", "--role", "generic", "--capability", "llm.chat", "--capability", "fs.read", "--dir", folder
+    )
+    assert given.exit_code == 0, given.output
+    assert "capabilities: fs.read, llm.chat" in given.stdout
+    default = _run("issue", "g1", "--role", "git", "--dir", folder)
+    assert "capabilities: git.commit" in default.stdout
+    user = _run("issue", "u1", "--role", "user", "--dir", folder)
+    assert ("capabilities: none" in user.stdout, user.stderr) == (True, "")
+    custom = _run("issue", "h1", "--role", "haiku", "--dir", folder)
+    assert "capabilities: none" in custom.stdout
+    assert "pass --capability" in custom.stderr
+    assert "capabilities: none" in _run("issue", "b1", "--role", "backend", "--no-capabilities", "--dir", folder).stdout
+    both = _run("issue", "b2", "--role", "backend", "--no-capabilities", "--capability", "x", "--dir", folder)
+    assert both.exit_code == 2
+    bad = _run("issue", "b3", "--role", "backend", "--capability", "a b", "--dir", folder)
+    assert (bad.exit_code, "invalid capability" in bad.stderr) == (2, True)
+    assert identity_from_pem((tmp_path / "certs" / "n1.pem").read_bytes()).capabilities == {"llm.chat", "fs.read"}
+    rows = {line.split()[0]: line.split()[3] for line in _run("list", "--dir", folder).stdout.splitlines()[1:]}
+    assert (rows["n1"], rows["g1"], rows["u1"], rows["orchgpt"]) == ("fs.read,llm.chat", "git.commit", "-", "-")

@@ -20,9 +20,14 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
+from autogpt.agents.backend import BackendGPT
+from autogpt.agents.git import GitGPT
+from autogpt.agents.mailer import MailerGPT
 from autogpt.errors import ConfigError
 from orchgpt.pki import (
     AGENT_URI_PREFIX,
+    CAPABILITIES_LISTED_URI,
+    CAPABILITY_URI_PREFIX,
     Identity,
     identity_from_pem,
     init_pki,
@@ -30,6 +35,7 @@ from orchgpt.pki import (
     list_certs,
     make_test_pki,
 )
+from orchgpt.servicer import granted_capabilities
 
 CLIENTS = {"researcher-1": ["researcher"], "alice": ["user"], "multi": ["writer", "reviewer"]}
 
@@ -135,7 +141,12 @@ def test_client_cert_carries_name_and_roles(pki: Path) -> None:
     assert list(_ext(client, x509.ExtendedKeyUsage)) == [ExtendedKeyUsageOID.CLIENT_AUTH]
     assert not _ext(client, x509.BasicConstraints).ca
     uris = _ext(client, x509.SubjectAlternativeName).get_values_for_type(x509.UniformResourceIdentifier)
-    assert uris == ["urn:autogpt:agent:multi", "urn:autogpt:role:reviewer", "urn:autogpt:role:writer"]
+    assert uris == [
+        "urn:autogpt:agent:multi",
+        "urn:autogpt:role:reviewer",
+        "urn:autogpt:role:writer",
+        "urn:autogpt:capabilities",  # roles no agent class serves: no capability granted
+    ]
     assert _mode(pki / "multi.key") == 0o600
 
     identity = identity_from_pem((pki / "multi.pem").read_bytes())
@@ -144,6 +155,7 @@ def test_client_cert_carries_name_and_roles(pki: Path) -> None:
         roles=frozenset({"writer", "reviewer"}),
         not_after=client.not_valid_after_utc,
         fingerprint=client.fingerprint(hashes.SHA256()).hex(),
+        capabilities=frozenset(),
     )
     assert len(identity.fingerprint) == 64
 
@@ -470,3 +482,59 @@ async def test_a_client_trusting_another_ca_refuses_the_server(
     port, servicer = tls_server
     await _assert_refused(_check_secure(port, _client_creds(other_pki, other_pki, "researcher-1")))
     assert servicer.auth == []
+
+
+# -- capabilities ------------------------------------------------------------------------
+
+
+def test_capabilities_are_written_like_roles_and_default_to_the_roles_agents(tmp_path: Path) -> None:
+    init_pki(tmp_path)
+    issue_client(tmp_path, "narrow", ["generic"], capabilities=["llm.chat", "llm.chat", "mcp.call"])
+    issue_client(tmp_path, "back", ["backend"])
+    issue_client(tmp_path, "both", ["git", "mailer"])
+    issue_client(tmp_path, "bob", ["user"])
+    issue_client(tmp_path, "bare", ["backend"], capabilities=[])
+
+    def caps(name: str) -> frozenset[str] | None:
+        return identity_from_pem((tmp_path / f"{name}.pem").read_bytes()).capabilities
+
+    uris = _ext(_cert(tmp_path / "narrow.pem"), x509.SubjectAlternativeName).get_values_for_type(
+        x509.UniformResourceIdentifier
+    )
+    assert uris[-3:] == [
+        CAPABILITIES_LISTED_URI,
+        CAPABILITY_URI_PREFIX + "llm.chat",
+        CAPABILITY_URI_PREFIX + "mcp.call",
+    ]
+    assert caps("narrow") == {"llm.chat", "mcp.call"}
+    assert caps("back") == BackendGPT.capabilities
+    assert caps("both") == GitGPT.capabilities | MailerGPT.capabilities
+    assert caps("bob") == frozenset()
+    assert caps("bare") == frozenset()
+    assert {c.name: c.capabilities for c in list_certs(tmp_path) if c.kind == "client"}["narrow"] == {
+        "llm.chat",
+        "mcp.call",
+    }
+
+
+@pytest.mark.parametrize("capability", ["", "a b", "-x", "c" * 65, "x/y", "é"])
+def test_invalid_capabilities_are_refused(tmp_path: Path, capability: str) -> None:
+    init_pki(tmp_path)
+    with pytest.raises(ConfigError, match="invalid capability"):
+        issue_client(tmp_path, "bob", ["generic"], capabilities=[capability])
+    assert not (tmp_path / "bob.pem").exists()
+
+
+def test_an_older_certificate_without_capabilities_grants_its_roles_agents() -> None:
+    """Certificates issued before capabilities were written keep working: no marker means
+    None, which the orchestrator reads as what the roles' agent classes declare."""
+    roles = ("urn:autogpt:role:backend", "urn:autogpt:role:user")
+    old = identity_from_pem(_pem(_client_cert(None, cn="old", uris=roles)))
+    assert old.capabilities is None
+    assert granted_capabilities(old.roles, old.capabilities) == BackendGPT.capabilities
+    assert granted_capabilities(frozenset({"user", "nobody"}), None) == frozenset()
+    # a listed (even empty) set is taken as it is, and stray capability URIs without the marker are ignored
+    marked = identity_from_pem(_pem(_client_cert(None, cn="new", uris=(*roles, CAPABILITIES_LISTED_URI))))
+    assert granted_capabilities(marked.roles, marked.capabilities) == frozenset()
+    stray = identity_from_pem(_pem(_client_cert(None, cn="x", uris=(*roles, CAPABILITY_URI_PREFIX + "root"))))
+    assert stray.capabilities is None
