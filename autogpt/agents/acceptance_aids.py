@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from autogpt.agents.asking import Check
 from autogpt.tools.acceptance import Example
 
 
@@ -122,3 +124,20 @@ def as_examples(drafts: DraftExamples) -> list[Example]:
             fields |= {"response": draft.response, "match": "subset"}
         out.append(Example.model_validate(fields))
     return out
+
+
+def derived_checks(idea: str) -> list[Check[DraftExamples]]:
+    """Drafts that are the idea's own (not the worked examples' paths) and that make valid examples."""
+
+    def own(drafts: DraftExamples) -> Sequence[str]:
+        copied = copied_paths(drafts, idea)
+        return [f"{', '.join(copied)} come from the examples for other ideas; use this idea's own"] if copied else []
+
+    def valid(drafts: DraftExamples) -> Sequence[str]:
+        try:
+            as_examples(drafts)
+        except ValueError as exc:
+            return [str(exc)[:300]]
+        return []
+
+    return [own, valid]

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel
 
+from autogpt.agents.asking import TWICE, Answer, Check, Fallback, OnProblem, Retry, ask_until_valid
 from autogpt.config import Settings, load_settings
 from autogpt.errors import AutoGPTError, ErrorCode, InvalidInputError, UnknownActionError, WorkCancelledError
 from autogpt.iac import transfer
@@ -307,23 +308,44 @@ class Agent(MemoryActions):
     ) -> Structured[M]:
         return await complete_structured(self.llm, self.fit(messages, None), output, options=options, repairs=repairs)
 
+    async def ask(
+        self, messages: Sequence[Message], output: type[M], ctx: Context | None = None, *,
+        checks: Sequence[Check[M]] = (), retry: Retry = TWICE, fallback: Fallback[M] | None = None,
+        options: Options = DEFAULT_OPTIONS, repairs: int = 1, what: str = "answer", say: str = "",
+    ) -> Answer[M]:  # fmt: skip
+        """A structured answer that passes ``checks`` (see :mod:`autogpt.agents.asking`); ``say`` is
+        the status line for an unusable one (``{problem}`` is filled in)."""
+
+        async def attempt(ask: list[Message], opts: Options) -> M:
+            return (await self.think_structured(ask, output, repairs=repairs, options=opts)).value
+
+        return await ask_until_valid(
+            attempt, messages, checks=checks, retry=retry, fallback=fallback, options=options,
+            on_problem=_saying(ctx, say or f"{what} unusable: {{problem}}; asking again"), what=what,
+        )  # fmt: skip
+
     async def think_usable(
         self, prompt: str, parse: Callable[[str], Awaitable[T]], ctx: Context, *,
         what: str, max_tokens: int, temperature: float, tries: int = 2,
     ) -> T:  # fmt: skip
         """Ask until ``parse`` accepts the reply; it raises InvalidInputError saying what is wrong,
         and that goes back to the model with the next try."""
-        messages = [Message.system(self.persona), Message.user(prompt)]
-        problem = ""
-        for _ in range(tries):
-            ask = messages if not problem else [*messages, Message.user(f"{problem}. Reply with only the {what}.")]
-            completion = await self.think(ask, options=Options(max_tokens=max_tokens, temperature=temperature))
-            try:
-                return await parse(completion.text)
-            except InvalidInputError as exc:
-                problem = str(exc)
-            await ctx.status(f"reply was not usable {what} ({problem[:100]}); asking again")
-        raise InvalidInputError(f"{self.name} got no usable {what} from the model: {problem}")
+
+        async def attempt(ask: list[Message], options: Options) -> T:
+            return await parse((await self.think(ask, options=options)).text)
+
+        try:
+            answer = await ask_until_valid(
+                attempt,
+                [Message.system(self.persona), Message.user(prompt)],
+                retry=Retry(tries=tries, temperatures=(), feedback=f"{{problem}}. Reply with only the {what}."),
+                options=Options(max_tokens=max_tokens, temperature=temperature),
+                on_problem=_saying(ctx, f"reply was not usable {what} ({{problem}}); asking again"),
+                what=what,
+            )
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"{self.name} got {exc}") from None
+        return answer.value
 
     def fit(self, messages: Sequence[Message], reply_tokens: int | None) -> list[Message]:
         reserve = reply_tokens or self.reply_tokens
@@ -378,3 +400,15 @@ class Agent(MemoryActions):
         if stopped:  # report only once the work has really wound down
             await asyncio.wait(stopped, timeout=self.stop_grace)
         return Result(output=f"stopped {len(stopped)} request(s)", data={"stopped": len(stopped)})
+
+
+def _saying(ctx: Context | None, template: str) -> OnProblem | None:
+    """A status line for each unusable answer, when there is a requester to tell."""
+    if ctx is None:
+        return None
+    context = ctx
+
+    async def say(problem: str) -> None:
+        await context.status(template.format(problem=problem[:100]))
+
+    return say

@@ -3,7 +3,8 @@
 The model decides; code draws. One structured call gives the palette, the font and the
 page's sections; the palette is checked for legible contrast (WCAG AA, 4.5:1 for text),
 the wireframe SVG is drawn from the sections, and the same headless Chromium that checks
-pages renders it to PNG. FrontendGPT styles its page from the spec.
+pages renders it to PNG. FrontendGPT styles its page from the spec. The spec's model, its
+worked example and its checks live in :mod:`autogpt.agents.designer_aids`.
 """
 
 from __future__ import annotations
@@ -14,110 +15,22 @@ from collections.abc import Callable
 from typing import ClassVar
 from xml.sax.saxutils import escape
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import ValidationError
 
+from autogpt.agents.asking import Answer, Retry
 from autogpt.agents.base import Agent, Context, action
+from autogpt.agents.designer_aids import EXAMPLE, DesignSpec, contrast, mend, spec_checks, spec_prompt
 from autogpt.config import Settings
 from autogpt.errors import AutoGPTError, ConfigError, InvalidInputError
 from autogpt.iac.envelope import Artifact, Command, Result, Task
-from autogpt.llm.base import DEFAULT_OPTIONS, Message, Options
+from autogpt.llm.base import Message
 from autogpt.llm.images import ImageModel, make_image_model
 from autogpt.tools.browser import ORIGIN, Browser, Request, Response
 from autogpt.tools.png import image_stats, png_size
 
 MOCKUP = "design/mockup.png"
 
-_HEX = re.compile(r"#[0-9a-fA-F]{6}")
 WIDTH, MARGIN = 800, 24
-
-
-class Palette(BaseModel):
-    background: str = Field(description="page background, #rrggbb")
-    surface: str = Field(description="cards and inputs, #rrggbb")
-    primary: str = Field(description="buttons and headings, #rrggbb")
-    text: str = Field(description="body text, #rrggbb")
-    accent: str = Field(description="highlights, #rrggbb")
-
-    @field_validator("*")
-    @classmethod
-    def _hex(cls, value: str) -> str:
-        value = value.strip()
-        if not _HEX.fullmatch(value):
-            raise ValueError(f"{value!r} is not a #rrggbb colour")
-        return value.lower()
-
-
-class Section(BaseModel):
-    name: str = Field(description="e.g. header, form, list, footer")
-    height: int = Field(ge=40, le=400, description="pixels in the wireframe")
-    note: str = Field("", description="what goes there, a few words")
-
-
-class DesignSpec(BaseModel):
-    name: str
-    mood: str = Field(description="the look in a few words")
-    palette: Palette
-    font: str = Field(description="a CSS font-family list")
-    sections: list[Section] = Field(min_length=1, max_length=6)
-
-
-EXAMPLE = DesignSpec(
-    name="Notes",
-    mood="calm, airy, focused",
-    palette=Palette(background="#f7f7fb", surface="#ffffff", primary="#3b5bdb", text="#1f2330", accent="#f59f00"),
-    font="system-ui, -apple-system, 'Segoe UI', sans-serif",
-    sections=[
-        Section(name="header", height=80, note="app name"),
-        Section(name="form", height=90, note="text input and Add button"),
-        Section(name="list", height=260, note="notes, newest first"),
-    ],
-)
-SAFE = EXAMPLE.palette  # the fallback when the model's palette stays illegible
-
-
-STANDARD_LAYOUT = [
-    Section(name="header", height=80, note="the app's name"),
-    Section(name="form", height=90, note="the fields and an Add button"),
-    Section(name="list", height=260, note="the items, newest first"),
-]
-
-
-def title_of(idea: str) -> str:
-    """'a todo list app where I can ...' -> 'Todo List App'."""
-    head = re.split(r"\b(?:where|that|which|with|to|for|so|so that)\b|[,.;:]", idea, maxsplit=1)[0]
-    words = [w for w in head.split() if w.lower() not in ("a", "an", "the")]
-    return " ".join(w[:1].upper() + w[1:] for w in words)[:40] or "App"
-
-
-def copied_example(spec: DesignSpec, idea: str) -> bool:
-    """Small models hand the worked example back: its very sections, for an idea about something else."""
-    same_sections = [s.note for s in spec.sections] == [s.note for s in EXAMPLE.sections]
-    return "note" not in idea.lower() and (same_sections or spec.name.strip().lower() == EXAMPLE.name.lower())
-
-
-def _luminance(color: str) -> float:
-    def channel(c: int) -> float:
-        s = c / 255
-        return s / 12.92 if s <= 0.03928 else ((s + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
-    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
-
-
-def contrast(a: str, b: str) -> float:
-    """WCAG contrast ratio between two #rrggbb colours (1 to 21)."""
-    hi, lo = sorted((_luminance(a), _luminance(b)), reverse=True)
-    return (hi + 0.05) / (lo + 0.05)
-
-
-def palette_problems(p: Palette) -> list[str]:
-    checks = [("text", p.text, "background", p.background, 4.5), ("text", p.text, "surface", p.surface, 4.5)]
-    checks.append(("white button text", "#ffffff", "primary", p.primary, 3.0))
-    return [
-        f"{a} {ca} on {b} {cb} has contrast {contrast(ca, cb):.1f}:1, needs {need}:1"
-        for a, ca, b, cb, need in checks
-        if contrast(ca, cb) < need
-    ]
 
 
 def wireframe_svg(spec: DesignSpec) -> str:
@@ -255,40 +168,14 @@ class DesignerGPT(Agent):
         return True, f"mockup {width}x{height} PNG by {images.model} ({MOCKUP})"
 
     async def _spec(self, idea: str) -> tuple[DesignSpec, str]:
-        messages = [
-            Message.system(self.persona),
-            Message.user(
-                f"Design the web page for: {idea}\nGive a name, the mood in a few words, a palette of five "
-                "#rrggbb colours (background, surface, primary, text, accent) where text is easy to read on "
-                "background and surface, a CSS font-family list, and up to 6 page sections from top to bottom "
-                f"with a height in pixels.\nExample for a notes app: {EXAMPLE.model_dump_json()}"
-            ),
-        ]
-        problem = ""
-        spec: DesignSpec | None = None
-        for attempt in range(2):
-            ask = messages if not problem else [*messages, Message.user(f"Fix this: {problem}")]
-            options = Options(temperature=0.7) if attempt else DEFAULT_OPTIONS  # asked again: wander further
-            try:
-                spec = (await self.think_structured(ask, DesignSpec, repairs=1, options=options)).value
-            except AutoGPTError as exc:
-                problem = str(exc)
-                continue
-            problems = palette_problems(spec.palette)
-            if copied_example(spec, idea):
-                problems.append(f"that is the notes example; design the sections for: {idea}")
-            if not problems:
-                return spec, ""
-            problem = "; ".join(problems)
-        if spec is None:
-            return EXAMPLE.model_copy(update={"name": idea[:40]}), f"the model gave no usable design ({problem[:200]})"
-        if palette_problems(spec.palette):
-            note = f"the model's palette was hard to read ({problem}); used a safe one"
-            return spec.model_copy(update={"palette": SAFE}), note
-        if copied_example(spec, idea):
-            layout = {"name": title_of(idea), "sections": STANDARD_LAYOUT}
-            return spec.model_copy(update=layout), "the model repeated the example; used the standard page layout"
-        return spec, ""
+        async def mended(spec: DesignSpec | None, problem: str) -> Answer[DesignSpec]:
+            return mend(spec, problem, idea)
+
+        answer = await self.ask(
+            [Message.system(self.persona), Message.user(spec_prompt(idea))], DesignSpec,
+            checks=spec_checks(idea), retry=Retry(feedback="Fix this: {problem}"), fallback=mended, what="design",
+        )  # fmt: skip
+        return answer.value, answer.note
 
 
 def palette_css(design: object) -> str:

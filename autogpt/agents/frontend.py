@@ -16,7 +16,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import ClassVar
 
-from autogpt.agents.architect import EXAMPLE
+from autogpt.agents.architect_aids import EXAMPLE
 from autogpt.agents.base import Agent, Context, action
 from autogpt.agents.designer import palette_css
 from autogpt.agents.running import RunningServer, running_server

@@ -19,21 +19,23 @@ from autogpt.agents.acceptance_aids import (
     DraftExamples,
     Resource,
     as_examples,
-    copied_paths,
+    derived_checks,
     examples_prompt,
     resource_body,
     resource_prompt,
 )
+from autogpt.agents.asking import Answer, Retry
 from autogpt.agents.base import Agent, Context, action
 from autogpt.agents.catalog import find_role
+from autogpt.agents.plan_aids import plan_checks, plan_prompt, standard_plan
 from autogpt.agents.verdict import Verdict
 from autogpt.errors import AutoGPTError, ConfigError, ErrorCode, InvalidInputError
 from autogpt.iac.envelope import Address, Command, Result, Status, Task
-from autogpt.llm.base import Message, Options, Usage
+from autogpt.llm.base import Message, Usage
 from autogpt.llm.usage import charge, spent_so_far
 from autogpt.memory.lessons import learn
 from autogpt.mind.idea import collection_examples, collection_verbs, read_stated, wants_page
-from autogpt.mind.planner import PlanError, PlannedTask, TaskGraph, validate_graph
+from autogpt.mind.planner import PlannedTask, TaskGraph
 from autogpt.mind.scheduler import GraphRun, TaskState, run_graph
 from autogpt.tools.acceptance import Acceptance, Example, load_acceptance
 
@@ -43,50 +45,6 @@ _AGENT_LOST = frozenset({ErrorCode.AGENT_GONE.name, ErrorCode.NO_LIVE_AGENT.name
 BUILD_ROLES = ("architect", "backend", "designer", "frontend", "git")
 PAGE_ROLES = frozenset({"designer", "frontend"})
 SCOPES = ("auto", "api", "full")
-
-
-def standard_plan(idea: str, roles: tuple[str, ...]) -> TaskGraph:
-    """Architect and designer at once; the backend after the architect; the page after both."""
-    design = ["t3"] if "designer" in roles else []
-    tasks = [
-        PlannedTask(id="t1", role="architect", description=f"Design the API for: {idea}"),
-        PlannedTask(
-            id="t2", role="backend", description=f"Implement and verify the server for: {idea}", depends_on=["t1"]
-        ),
-        PlannedTask(id="t3", role="designer", description=f"Choose the look and draw a wireframe for: {idea}"),
-        PlannedTask(
-            id="t4",
-            role="frontend",
-            description=f"Write the web page for: {idea}",
-            depends_on=["t2", *design],
-        ),
-    ]
-    return TaskGraph(goal=idea, tasks=[t for t in tasks if t.role in roles])
-
-
-def order_problems(graph: TaskGraph) -> list[str]:
-    """Work that needs another role's output must come after it (``graph`` is acyclic)."""
-    by_id = {t.id: t for t in graph.tasks}
-    needs = {"backend": {"architect"}, "frontend": {"backend", "designer"}}
-
-    def earlier_roles(task: PlannedTask) -> set[str]:
-        found: set[str] = set()
-        for dep in task.depends_on:
-            found |= {by_id[dep].role, *earlier_roles(by_id[dep])}
-        return found
-
-    present = {t.role for t in graph.tasks}
-    return [
-        f"{task.id} ({task.role}) must depend on the {role} task"
-        for task in graph.tasks
-        for role in sorted((needs.get(task.role, set()) & present) - earlier_roles(task))
-    ]
-
-
-_ORDER_HINT = (
-    "The architect designs the API before the backend builds it. The designer can work at the same time as the "
-    "architect. The frontend needs the backend and the designer first."
-)
 
 
 def _subject(text: str, limit: int = 72) -> str:
@@ -222,53 +180,35 @@ class ManagerGPT(Agent):
 
     async def _derived_examples(self, idea: str, ctx: Context) -> tuple[list[Example], str]:
         """Examples the model reads in the idea's words; none (and why) when it cannot."""
-        messages = [Message.system(self.persona), Message.user(examples_prompt(idea))]
-        problem = ""
-        for attempt in range(2):
-            ask = messages if not problem else [*messages, Message.user(f"Fix this and answer again: {problem}")]
-            options = Options(temperature=0.7) if attempt else Options(temperature=0.2)
-            try:
-                drafts = (await self.think_structured(ask, DraftExamples, repairs=1, options=options)).value
-                if copied := copied_paths(drafts, idea):
-                    problem = f"{', '.join(copied)} come from the examples for other ideas; use this idea's own"
-                    continue
-                return as_examples(drafts), "the idea states no example requests: the model derived them from its words"
-            except (AutoGPTError, ValueError) as exc:
-                problem = str(exc)[:300]
-            await ctx.status(f"acceptance examples unusable: {problem[:100]}")
-        return [], f"no acceptance examples could be derived ({problem[:160]})"
+
+        async def none(_: DraftExamples | None, problem: str) -> Answer[DraftExamples]:
+            return Answer(
+                DraftExamples.model_construct(examples=[]), f"no acceptance examples could be derived ({problem[:160]})"
+            )
+
+        answer = await self.ask(
+            [Message.system(self.persona), Message.user(examples_prompt(idea))], DraftExamples, ctx,
+            checks=derived_checks(idea), retry=Retry(temperatures=(0.2, 0.7)), fallback=none,
+            what="acceptance examples", say="acceptance examples unusable: {problem}",
+        )  # fmt: skip
+        if answer.fell_back:
+            return [], answer.note
+        return as_examples(answer.value), "the idea states no example requests: the model derived them from its words"
 
     async def _plan(self, idea: str, roles: tuple[str, ...], ctx: Context) -> tuple[TaskGraph, str]:
         await ctx.status("planning")
-        example = standard_plan(idea, roles).model_dump()  # small models copy names; give them the right ones
-        messages = [
-            Message.system(self.persona),
-            Message.user(
-                f"Idea: {idea}\nTeam roles: {', '.join(roles)}. Make a plan with exactly one task per role. "
-                "Each task has an id (t1, t2, ...), a role from the team, a description, and depends_on "
-                f"listing ids that must finish first. {_ORDER_HINT}\n"
-                f"Example: {json.dumps(example)}"
-            ),
-        ]
-        problem = ""
-        for _ in range(2):
-            ask = messages if not problem else [*messages, Message.user(f"That plan is invalid: {problem}. Fix it.")]
-            try:
-                graph = (await self.think_structured(ask, TaskGraph, repairs=1)).value
-                validate_graph(graph, roles)
-                repeated = sorted({t.role for t in graph.tasks if [u.role for u in graph.tasks].count(t.role) > 1})
-                if repeated:  # two tasks of one role would write the same files
-                    raise PlanError(f"one task per role: {', '.join(repeated)} appear more than once")
-                missing = sorted(set(roles) - {t.role for t in graph.tasks})
-                if missing:
-                    raise PlanError(f"the plan needs a task for each of: {', '.join(missing)}")
-                if problems := order_problems(graph):
-                    raise PlanError("; ".join(problems))
-                return graph, ""
-            except AutoGPTError as exc:
-                problem = str(exc)
-                await ctx.status(f"re-planning: {problem[:120]}")
-        return standard_plan(idea, roles), f"the model's plan was unusable ({problem[:200]}); used the standard plan"
+
+        async def standard(_: TaskGraph | None, problem: str) -> Answer[TaskGraph]:
+            note = f"the model's plan was unusable ({problem[:200]}); used the standard plan"
+            return Answer(standard_plan(idea, roles), note)
+
+        answer = await self.ask(
+            [Message.system(self.persona), Message.user(plan_prompt(idea, roles))], TaskGraph, ctx,
+            checks=plan_checks(roles), fallback=standard,
+            retry=Retry(temperatures=(None,), feedback="That plan is invalid: {problem}. Fix it."),
+            what="plan", say="re-planning: {problem}",
+        )  # fmt: skip
+        return answer.value, answer.note
 
     async def _execute(
         self,

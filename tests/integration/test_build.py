@@ -236,7 +236,7 @@ async def test_a_fix_that_changes_nothing_leads_to_a_fresh_draft(tmp_path: Path)
 
 
 async def test_a_design_that_copies_the_example_is_refused(tmp_path: Path) -> None:
-    from autogpt.agents.architect import EXAMPLE
+    from autogpt.agents.architect_aids import EXAMPLE
 
     copied = json.dumps(EXAMPLE)
     result, seen = await design(tmp_path, ScriptedLLM([copied, json.dumps(DESIGN)]))
@@ -353,7 +353,7 @@ async def test_a_team_with_a_folder_per_agent_ends_with_the_project_and_its_hist
 
 
 async def test_a_design_that_stays_a_copy_falls_back_to_the_ideas_main_resource(tmp_path: Path) -> None:
-    from autogpt.agents.architect import EXAMPLE
+    from autogpt.agents.architect_aids import EXAMPLE
 
     copied = json.dumps(EXAMPLE)
     fields = [{"name": "id", "example": "1"}, {"name": "title", "example": "buy milk"}]

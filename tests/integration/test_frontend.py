@@ -14,7 +14,8 @@ from fakes.llm_server import FakeLLMServer, openai_image, tiny_png
 from test_build import DESIGN, GOOD, IDEA
 
 from autogpt.agents.base import Agent
-from autogpt.agents.designer import DesignerGPT, contrast
+from autogpt.agents.designer import DesignerGPT
+from autogpt.agents.designer_aids import contrast
 from autogpt.agents.frontend import EXAMPLE_PAGE, FrontendGPT
 from autogpt.cli.runtime import Standalone
 from autogpt.config import load_settings
@@ -289,7 +290,7 @@ async def test_the_whole_team_builds_a_full_stack_project_with_history(tmp_path:
 
 
 async def test_a_design_that_copies_the_example_is_sent_back_once(tmp_path: Path) -> None:
-    from autogpt.agents.designer import EXAMPLE
+    from autogpt.agents.designer_aids import EXAMPLE
 
     copy = EXAMPLE.model_dump_json()
     llm = ScriptedLLM([copy, copy])

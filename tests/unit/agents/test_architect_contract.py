@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from autogpt.agents.architect import EXAMPLE, Design, Resource, copied_example, honest_overview, resource_design
+from autogpt.agents.acceptance_aids import Resource
+from autogpt.agents.architect_aids import EXAMPLE, Design, copied_example, honest_overview, resource_design
 from autogpt.tools.contract import ApiContract, validate_contract
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from autogpt.agents.manager import _subject, order_problems, standard_plan
+from autogpt.agents.manager import _subject
+from autogpt.agents.plan_aids import order_problems, standard_plan
 from autogpt.mind.planner import PlannedTask, TaskGraph, layers, validate_graph
 
 FULL = ("architect", "backend", "designer", "frontend")
