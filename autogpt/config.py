@@ -127,6 +127,12 @@ class Settings(BaseSettings):
     max_tokens: int = Field(1024, gt=0, description="Upper bound on tokens generated per call.")
     request_timeout: float = Field(120.0, gt=0, description="Seconds before a remote LLM call times out.")
     max_retries: int = Field(3, ge=0, le=10, description="Retries on 429, 5xx and timeouts (with backoff).")
+    planner: Literal["auto", "model", "standard"] = Field(
+        "auto",
+        description="How ManagerGPT plans a build: 'model' asks the LLM for the task graph, 'standard' uses the "
+        "standard plan for the team, 'auto' asks unless the LLM is the embedded model (for the fixed build team "
+        "its plan can only restate the standard one, and costs minutes on a small CPU).",
+    )
     structured_repairs: int = Field(
         2, ge=0, le=5, description="Extra attempts when a structured reply fails validation."
     )

@@ -196,6 +196,10 @@ class ManagerGPT(Agent):
         return as_examples(answer.value), "the idea states no example requests: the model derived them from its words"
 
     async def _plan(self, idea: str, roles: tuple[str, ...], ctx: Context) -> tuple[TaskGraph, str]:
+        planner = self.settings.planner
+        if planner == "standard" or (planner == "auto" and self.llm.provider == "embedded"):
+            await ctx.status(f"planning: the standard plan for {', '.join(roles)} (planner={planner})")
+            return standard_plan(idea, roles), ""
         await ctx.status("planning")
 
         async def standard(_: TaskGraph | None, problem: str) -> Answer[TaskGraph]:

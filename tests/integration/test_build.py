@@ -7,6 +7,7 @@ import asyncio
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fakes.servers import TODOS_SERVER, fenced
@@ -57,8 +58,9 @@ async def build(
     idea: str = IDEA,
     language: str = "python",
     helpers: tuple[type[Agent], ...] = (ArchitectGPT, BackendGPT),
+    **overrides: Any,
 ) -> tuple[Result, list[str]]:
-    settings = load_settings(workspace=tmp_path / "ws", cache_dir=tmp_path / "cache")
+    settings = load_settings(workspace=tmp_path / "ws", cache_dir=tmp_path / "cache", **overrides)
     team = Standalone(settings, ManagerGPT, llm, helpers=helpers)
     seen: list[str] = []
     await team.start()
@@ -203,6 +205,15 @@ async def test_an_unusable_plan_falls_back_and_the_report_says_so(tmp_path: Path
     assert any("re-planning" in line and "wizard" in line for line in seen)
     assert "cycle" in result.data["plan_note"]
     assert "used the standard plan" in (tmp_path / "ws/REPORT.md").read_text()
+
+
+async def test_the_standard_planner_asks_the_model_for_no_plan(tmp_path: Path) -> None:
+    llm = ScriptedLLM([GOOD])  # a plan request would take the code reply and the build would fail
+    result, seen = await build(tmp_path, llm, planner="standard")
+    assert result.ok, result.output
+    assert any("the standard plan for architect, backend (planner=standard)" in line for line in seen)
+    assert result.data["tasks"] == {"t1": "done", "t2": "done"}
+    assert result.data["plan_note"] == ""
 
 
 async def test_replies_that_are_not_code_end_in_an_honest_report(tmp_path: Path) -> None:
