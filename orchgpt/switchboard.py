@@ -27,6 +27,7 @@ from autogpt.iac._gen import iac_pb2 as pb
 from autogpt.iac.envelope import PROTOCOL_VERSION, ROUTER_ID, Address, Kind, now_us
 from autogpt.iac.router import AgentRecord, Router
 from autogpt.logs import get_logger
+from orchgpt.actions import action_of
 from orchgpt.admission import PAGE_BYTES, check_register, info, page
 from orchgpt.connection import Connection, Peer
 from orchgpt.ledger import Ledger
@@ -401,10 +402,7 @@ def _command(env: wire.Header) -> pb.Command | None:
 def _action(env: wire.Header) -> str | None:
     """A request's command action, for the router to check against what the recipient
     offers; None for a task, or a command the agent will refuse as unreadable anyway."""
-    if env.WhichOneof("payload") != "command":
-        return None
-    command = _command(env)
-    return None if command is None else command.action
+    return action_of(env.command) if env.WhichOneof("payload") == "command" else None
 
 
 def _what(env: wire.Header) -> str:
