@@ -22,6 +22,8 @@ MAX_CAPABILITIES = 64
 MAX_CAPABILITY = 64
 MAX_TOPICS = 64
 MAX_TOPIC = 128
+MAX_ACTIONS = 256
+MAX_ACTION = 64
 KEY_BYTES = 32
 PAGE_BYTES = 256 << 10
 """A page of the agent list stops growing at this size, whatever the page length."""
@@ -93,7 +95,9 @@ def check_register(
         )
     if len(register.name) > MAX_NAME:
         raise AdmissionError(ErrorCode.INVALID_ENVELOPE, f"register name is over {MAX_NAME} characters")
-    return role, AgentRecord("", role, capabilities, topics, key, register.name or name)
+    # None, not empty, when none are listed: a peer that does not say what it answers is not checked
+    actions = _strings(register.actions, "actions", MAX_ACTIONS, MAX_ACTION) if register.actions else None
+    return role, AgentRecord("", role, capabilities, topics, key, register.name or name, actions)
 
 
 def info(record: AgentRecord) -> pb.AgentInfo:
@@ -102,6 +106,7 @@ def info(record: AgentRecord) -> pb.AgentInfo:
         role=record.role,
         capabilities=sorted(record.capabilities),
         public_key=record.public_key,
+        actions=sorted(record.actions or ()),
     )
 
 

@@ -27,6 +27,7 @@ from autogpt.iac._gen import iac_pb2 as pb
 from autogpt.iac.envelope import PROTOCOL_VERSION, ROUTER_ID, Address, Kind, now_us
 from autogpt.iac.router import AgentRecord, Router
 from autogpt.logs import get_logger
+from orchgpt.actions import action_of
 from orchgpt.admission import PAGE_BYTES, check_register, info, page
 from orchgpt.connection import Connection, Peer
 from orchgpt.ledger import Ledger
@@ -117,6 +118,8 @@ class Switchboard:
         conn = Connection(agent_id, peer, role, queue_size=self.queue_size, queue_bytes=self.queue_bytes)
         self.connections[agent_id] = conn
         log.info("register", agent=agent_id, role=role, cert=peer.name)
+        if record.actions is None:
+            log.info("actions_unchecked", agent=agent_id, role=role, reason="its register lists no actions")
         return conn
 
     def registered(self, conn: Connection) -> pb.Envelope:
@@ -233,9 +236,10 @@ class Switchboard:
                 conn, env, ErrorCode.RESOURCE_EXHAUSTED, f"{limit} requests are in flight already", retryable=True
             )
             return
+        action = _action(env) if kind == REQUEST else None
         try:
             targets = self.router.route_fields(
-                kind, _TARGETS[target], to, env.id, conn.agent_id, env.correlation_id, env.session_id
+                kind, _TARGETS[target], to, env.id, conn.agent_id, env.correlation_id, env.session_id, action
             )
         except AutoGPTError as exc:
             address = _ADDRESS[target](to)
@@ -326,6 +330,7 @@ class Switchboard:
                 "role": a.role,
                 "capabilities": sorted(a.capabilities),
                 "public_key": a.public_key.hex(),
+                "actions": None if a.actions is None else sorted(a.actions),
             }
             for a in records
         ]
@@ -392,6 +397,12 @@ def _command(env: wire.Header) -> pb.Command | None:
         return pb.Command.FromString(env.command)
     except DecodeError:
         return None
+
+
+def _action(env: wire.Header) -> str | None:
+    """A request's command action, for the router to check against what the recipient
+    offers; None for a task, or a command the agent will refuse as unreadable anyway."""
+    return action_of(env.command) if env.WhichOneof("payload") == "command" else None
 
 
 def _what(env: wire.Header) -> str:

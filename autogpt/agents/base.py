@@ -132,6 +132,21 @@ class Agent(MemoryActions):
                     for alias in (name, *aliases):
                         self._action_names[alias] = name
 
+    @classmethod
+    def offered_actions(cls) -> tuple[str, ...]:
+        """Every command action this agent answers, aliases included, for its Register: the
+        orchestrator then refuses any other before it crosses the network (IAC.md §3).
+        ``run`` (a plain prompt) and ``fetch`` (offered files, served by the Bus) are always
+        answered."""
+        names = {"run", transfer.FETCH_ACTION}
+        for klass in cls.__mro__:
+            for attr in vars(klass).values():
+                spec = getattr(attr, "__iac_action__", None)
+                if spec is not None:
+                    name, _, aliases = spec
+                    names.update((name, *aliases))
+        return tuple(sorted(names))
+
     # -- the loop ----------------------------------------------------------------------
 
     async def serve(self) -> None:

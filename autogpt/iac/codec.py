@@ -113,6 +113,7 @@ def _payload_to_proto(payload: Payload, out: pb.Envelope) -> None:
                     topics=payload.topics,
                     public_key=payload.public_key,
                     name=payload.name,
+                    actions=payload.actions,
                 )
             )
         case Registered():
@@ -128,6 +129,7 @@ def _payload_to_proto(payload: Payload, out: pb.Envelope) -> None:
                             role=a.role,
                             capabilities=a.capabilities,
                             public_key=a.public_key,
+                            actions=a.actions,
                         )
                         for a in payload.agents
                     ],
@@ -198,12 +200,15 @@ def _payload_from_proto(msg: pb.Envelope) -> Payload:
             public_key=g.public_key,
             name=g.name,
             protocol_version=g.protocol_version,
+            actions=tuple(g.actions),
         )
     if which == "registered":
         d = msg.registered
         return Registered(
             agent_id=d.agent_id,
-            agents=tuple(AgentInfo(a.agent_id, a.role, tuple(a.capabilities), a.public_key) for a in d.agents),
+            agents=tuple(
+                AgentInfo(a.agent_id, a.role, tuple(a.capabilities), a.public_key, tuple(a.actions)) for a in d.agents
+            ),
             protocol_version=d.protocol_version,
             heartbeat_ms=d.heartbeat_ms,
             more_agents=d.more_agents,

@@ -126,6 +126,7 @@ class Register:
     public_key: bytes = b""
     name: str = ""
     protocol_version: int = PROTOCOL_VERSION
+    actions: tuple[str, ...] = ()  # the command actions answered; empty: not said, nothing is checked
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +135,7 @@ class AgentInfo:
     role: str
     capabilities: tuple[str, ...] = ()
     public_key: bytes = b""
+    actions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,10 @@ Rules:
   :class:`NoLiveAgentError`;
 * ``topic:<name>`` goes to every subscriber (possibly none: publishing is not a request).
 
+A request's command action, when the relay passes it, narrows that choice to agents that
+offer it (:meth:`AgentRecord.offers`); if none does, :class:`UnknownActionError` is raised
+and the request never travels to an agent that could only refuse it.
+
 The Router also remembers which requests are in flight to which agent, so that when an
 agent leaves, whoever waits on it can be told at once (:class:`Departure`). Only that
 agent may answer one: a REPLY, or a status correlated to a request in flight, from anyone
@@ -18,7 +22,7 @@ else is refused with :class:`PermissionDeniedError` and changes nothing.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from autogpt.errors import (
@@ -26,6 +30,7 @@ from autogpt.errors import (
     InvalidInputError,
     NoLiveAgentError,
     PermissionDeniedError,
+    UnknownActionError,
     UnknownRecipientError,
 )
 from autogpt.iac.envelope import Address, AgentInfo, Envelope, Kind
@@ -39,9 +44,19 @@ class AgentRecord:
     topics: frozenset[str] = frozenset()
     public_key: bytes = b""
     name: str = ""
+    actions: frozenset[str] | None = None
+    """The command actions the agent said it answers; None: it did not say, so all pass."""
 
     def info(self) -> AgentInfo:
-        return AgentInfo(self.agent_id, self.role, tuple(sorted(self.capabilities)), self.public_key)
+        actions = tuple(sorted(self.actions or ()))
+        return AgentInfo(self.agent_id, self.role, tuple(sorted(self.capabilities)), self.public_key, actions)
+
+    def offers(self, action: str) -> bool:
+        """Whether a command for ``action`` may reach this agent. Matched the way agents
+        dispatch (trimmed, lowercased); an empty action is a plain prompt for the agent's
+        main action, which every agent has."""
+        wanted = action.strip().lower()
+        return self.actions is None or not wanted or wanted in self.actions
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +85,16 @@ class _RoleRing:
         agent_id = self.members[self.next % len(self.members)]
         self.next = (self.next + 1) % len(self.members)
         return agent_id
+
+    def pick_where(self, fits: Callable[[str], bool]) -> str | None:
+        """The next member, round-robin, for which ``fits`` holds; None when none does."""
+        count = len(self.members)
+        for step in range(count):
+            index = (self.next + step) % count
+            if fits(self.members[index]):
+                self.next = (index + 1) % count
+                return self.members[index]
+        return None
 
 
 class Router:
@@ -129,17 +154,28 @@ class Router:
         """The agent ids ``address`` reaches now; advances round-robin for roles."""
         return self._resolve(address.kind, address.value)
 
-    def _resolve(self, kind: str, value: str) -> tuple[str, ...]:
+    def _resolve(self, kind: str, value: str, action: str | None = None) -> tuple[str, ...]:
         if kind == "agent":
-            if value not in self._agents:
+            record = self._agents.get(value)
+            if record is None:
                 raise UnknownRecipientError(f"no agent with id {value!r} is connected")
+            if action is not None and not record.offers(action):
+                raise UnknownActionError(f"{value} has no action {action[:64]!r}", hint=_offered(record))
             return (value,)
         if kind == "role":
             ring = self._roles.get(value)
             if ring is None:
                 known = ", ".join(sorted(self._roles)) or "none"
                 raise NoLiveAgentError(f"no live agent serves role {value!r}", hint=f"roles connected: {known}")
-            return (ring.pick(),)
+            if action is None:
+                return (ring.pick(),)
+            picked = ring.pick_where(lambda agent_id: self._agents[agent_id].offers(action))
+            if picked is None:
+                raise UnknownActionError(
+                    f"no live agent of role {value!r} has the action {action[:64]!r}",
+                    hint=_offered(self._agents[ring.members[0]]),
+                )
+            return (picked,)
         return tuple(sorted(self._topics.get(value, ())))
 
     def route(self, envelope: Envelope) -> tuple[str, ...]:
@@ -175,9 +211,12 @@ class Router:
         sender: str,
         correlation_id: str = "",
         session_id: str = "",
+        action: str | None = None,
     ) -> tuple[str, ...]:
         """:meth:`route_header` with the recipient as its kind (``agent``, ``role`` or
-        ``topic``) and value: a relay routes without building an :class:`Address`."""
+        ``topic``) and value: a relay routes without building an :class:`Address`.
+        ``action`` is a request's command action, when the relay read it: only an agent
+        offering it is picked."""
         if kind == Kind.REQUEST and to_kind == "topic":
             raise InvalidEnvelopeError("a request needs exactly one answerer: address an agent or a role")
         if (kind == Kind.REPLY or (kind == Kind.EVENT and correlation_id)) and to_kind != "agent":
@@ -192,7 +231,7 @@ class Router:
             pending = self._inflight.get((to, correlation_id))
             if pending is not None and pending.target != sender:
                 raise PermissionDeniedError(f"{sender} may not report on request {correlation_id!r}")
-        targets = self._resolve(to_kind, to)
+        targets = self._resolve(to_kind, to, action if kind == Kind.REQUEST else None)
         if kind == Kind.REPLY:
             self._drop((to, correlation_id))
         elif kind == Kind.REQUEST:
@@ -261,3 +300,10 @@ class Router:
         if record is None:
             raise UnknownRecipientError(f"no agent with id {agent_id!r} is connected")
         return record
+
+
+def _offered(record: AgentRecord, shown: int = 12) -> str:
+    """A short list of what ``record`` offers, for an error's hint (a list may be long)."""
+    names = sorted(record.actions or ())
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return f"{record.agent_id} offers: {', '.join(names[:shown]) or 'nothing'}{more}"

@@ -40,7 +40,12 @@ async def serve_role(
     stop = stop or asyncio.Event()
     tls = TlsFiles.from_dir(settings.certs, settings.cert_name or agent_cls.role)
     meter = UsageMeter()
-    register = Register(role=agent_cls.role, capabilities=tuple(sorted(agent_cls.capabilities)), name=agent_cls.name)
+    register = Register(
+        role=agent_cls.role,
+        capabilities=tuple(sorted(agent_cls.capabilities)),
+        name=agent_cls.name,
+        actions=agent_cls.offered_actions(),
+    )
     signer = Signer.generate()
     guard = ReplayGuard(settings.order_window)  # outlives reconnections: a replay is refused on any session
     attempt = 0

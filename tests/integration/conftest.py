@@ -120,10 +120,11 @@ class RawStream:
 
 class EchoAgent:
     """Answers every Command request with its input, after one status per ``args["deltas"]``
-    item; everything else it receives lands in ``inbox``."""
+    item, and notes its action in ``actions``; everything else it receives lands in ``inbox``."""
 
     def __init__(self, session: NetSession) -> None:
         self.session = session
+        self.actions: list[str] = []
         self.inbox: asyncio.Queue[Envelope] = asyncio.Queue()
         self.task = asyncio.create_task(self._serve(), name=f"echo-{session.bus.agent_id}")
 
@@ -131,6 +132,7 @@ class EchoAgent:
         bus = self.session.bus
         async for env in bus:
             if env.kind == Kind.REQUEST and isinstance(env.payload, Command):
+                self.actions.append(env.payload.action)
                 for delta in env.payload.args.get("deltas", []):
                     await bus.status(env, Status(State.WORKING, delta=delta))
                 await bus.reply(env, Result(output=env.payload.input, data={"agent": bus.agent_id}))
@@ -155,7 +157,9 @@ class Net:
         self._agents: list[EchoAgent] = []
 
     async def session(self, orch: Orchestrator, name: str, role: str | None = None, **kw: Any) -> NetSession:
-        register = Register(role or CLIENTS[name][0], topics=tuple(kw.pop("topics", ())))
+        register = Register(
+            role or CLIENTS[name][0], topics=tuple(kw.pop("topics", ())), actions=tuple(kw.pop("actions", ()))
+        )
         session = await connect(target(orch), TlsFiles.from_dir(self.pki, name), register, timeout=5, **kw)
         self._sessions.append(session)
         return session

@@ -201,7 +201,7 @@ class Heartbeat(_message.Message):
     def __init__(self, seq: _Optional[int] = ...) -> None: ...
 
 class Register(_message.Message):
-    __slots__ = ("protocol_version", "agent_id", "role", "capabilities", "topics", "public_key", "name")
+    __slots__ = ("protocol_version", "agent_id", "role", "capabilities", "topics", "public_key", "name", "actions")
     PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
@@ -209,6 +209,7 @@ class Register(_message.Message):
     TOPICS_FIELD_NUMBER: _ClassVar[int]
     PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
+    ACTIONS_FIELD_NUMBER: _ClassVar[int]
     protocol_version: ProtocolVersion
     agent_id: str
     role: str
@@ -216,19 +217,22 @@ class Register(_message.Message):
     topics: _containers.RepeatedScalarFieldContainer[str]
     public_key: bytes
     name: str
-    def __init__(self, protocol_version: _Optional[_Union[ProtocolVersion, str]] = ..., agent_id: _Optional[str] = ..., role: _Optional[str] = ..., capabilities: _Optional[_Iterable[str]] = ..., topics: _Optional[_Iterable[str]] = ..., public_key: _Optional[bytes] = ..., name: _Optional[str] = ...) -> None: ...
+    actions: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, protocol_version: _Optional[_Union[ProtocolVersion, str]] = ..., agent_id: _Optional[str] = ..., role: _Optional[str] = ..., capabilities: _Optional[_Iterable[str]] = ..., topics: _Optional[_Iterable[str]] = ..., public_key: _Optional[bytes] = ..., name: _Optional[str] = ..., actions: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class AgentInfo(_message.Message):
-    __slots__ = ("agent_id", "role", "capabilities", "public_key")
+    __slots__ = ("agent_id", "role", "capabilities", "public_key", "actions")
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
     CAPABILITIES_FIELD_NUMBER: _ClassVar[int]
     PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
+    ACTIONS_FIELD_NUMBER: _ClassVar[int]
     agent_id: str
     role: str
     capabilities: _containers.RepeatedScalarFieldContainer[str]
     public_key: bytes
-    def __init__(self, agent_id: _Optional[str] = ..., role: _Optional[str] = ..., capabilities: _Optional[_Iterable[str]] = ..., public_key: _Optional[bytes] = ...) -> None: ...
+    actions: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, agent_id: _Optional[str] = ..., role: _Optional[str] = ..., capabilities: _Optional[_Iterable[str]] = ..., public_key: _Optional[bytes] = ..., actions: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Registered(_message.Message):
     __slots__ = ("protocol_version", "agent_id", "agents", "heartbeat_ms", "more_agents")

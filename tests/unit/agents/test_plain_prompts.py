@@ -98,3 +98,12 @@ def test_plain_net_lines_go_to_the_last_agent_and_custom_roles_parse() -> None:
     assert (custom.to, custom.listed) == (Address.role("haiku"), False)
     follow = plain_line("and then snow | english", custom)
     assert (follow.to, follow.command) == (Address.role("haiku"), Command("run", "and then snow", "english"))
+
+
+def test_an_agent_announces_every_action_it_answers() -> None:
+    """What a Register lists (:meth:`Agent.offered_actions`): own actions and their aliases,
+    the built-ins, ``run`` for plain prompts and ``fetch`` for offered files; no others."""
+    built_in = {"help", "status", "terminate", "remember", "recall", "forget", "run", "fetch"}
+    assert set(Poet.offered_actions()) == built_in | {"verse", "poem", "prose"}
+    assert set(Builder.offered_actions()) == built_in | {"create", "inspect"}
+    assert list(Poet.offered_actions()) == sorted(Poet.offered_actions())

@@ -39,8 +39,8 @@ PAYLOADS: list[Payload] = [
     Result(True, "done", {"files": 3}, (Artifact("app/main.py", "file", 120, "ab" * 32),), 10, 20),
     ErrorInfo(ErrorCode.NO_LIVE_AGENT, "no backend", True),
     Heartbeat(7),
-    Register("backend", "b1", ("fs.write",), ("news",), b"\x01" * 32, "BackendGPT"),
-    Registered("b1", (AgentInfo("a1", "architect", ("fs.write",), b"\x02" * 32),), heartbeat_ms=10_000),
+    Register("backend", "b1", ("fs.write",), ("news",), b"\x01" * 32, "BackendGPT", actions=("create", "help")),
+    Registered("b1", (AgentInfo("a1", "architect", ("fs.write",), b"\x02" * 32, ("create",)),), heartbeat_ms=10_000),
     FileChunk("x1", "big.bin", 1024, b"\x00\xff" * 10, True, 1044, "cd" * 32),
 ]
 

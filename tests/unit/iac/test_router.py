@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from autogpt.errors import InvalidInputError, NoLiveAgentError, PermissionDeniedError, UnknownRecipientError
+from autogpt.errors import (
+    InvalidInputError,
+    NoLiveAgentError,
+    PermissionDeniedError,
+    UnknownActionError,
+    UnknownRecipientError,
+)
 from autogpt.iac.envelope import Address, Command, Envelope, Kind, Result, State, Status
 from autogpt.iac.router import AgentRecord, Router
 
@@ -128,3 +134,42 @@ def test_requests_to_topics_are_refused_and_replies_only_settle_from_the_target(
     assert router.outstanding("u") == 0
     with pytest.raises(PermissionDeniedError):  # answered once: a second reply is refused too
         router.route(req.answer(Result(output="again"), sender="b1"))
+
+
+def _offering(*records: tuple[str, frozenset[str] | None]) -> Router:
+    router = Router()
+    for agent_id, actions in records:
+        router.register(AgentRecord(agent_id, "generic", actions=actions))
+    return router
+
+
+def _request(router: Router, to_kind: str, to: str, action: str | None, request_id: str = "r1") -> tuple[str, ...]:
+    return router.route_fields(Kind.REQUEST, to_kind, to, request_id, "u1", action=action)
+
+
+def test_a_request_for_an_action_the_agent_does_not_offer_is_refused_and_not_in_flight() -> None:
+    router = _offering(("g1", frozenset({"write", "help"})))
+    with pytest.raises(UnknownActionError) as caught:
+        _request(router, "agent", "g1", "delete")
+    assert "g1 offers: help, write" in str(caught.value)
+    assert router.inflight() == ()
+    assert _request(router, "agent", "g1", " Write ") == ("g1",)  # matched as agents dispatch
+    assert _request(router, "agent", "g1", "", "r2") == ("g1",)  # a plain prompt: the main action
+    assert _request(router, "agent", "g1", None, "r3") == ("g1",)  # a task, or an unread command
+    assert len(router.inflight()) == 3
+
+
+def test_role_routing_picks_only_agents_offering_the_action() -> None:
+    router = _offering(("g1", frozenset({"write"})), ("g2", frozenset({"draw"})), ("g3", frozenset({"write"})))
+    picks = [_request(router, "role", "generic", "write", f"w{i}")[0] for i in range(4)]
+    assert picks == ["g1", "g3", "g1", "g3"]
+    assert _request(router, "role", "generic", "draw", "d1") == ("g2",)
+    with pytest.raises(UnknownActionError, match="no live agent of role 'generic' has the action 'sing'"):
+        _request(router, "role", "generic", "sing", "s1")
+    router.register(AgentRecord("g4", "generic"))  # said nothing: takes whatever comes
+    assert _request(router, "role", "generic", "sing", "s2") == ("g4",)
+
+
+def test_only_requests_are_checked() -> None:
+    router = _offering(("g1", frozenset({"write"})))
+    assert router.route_fields(Kind.EVENT, "agent", "g1", "e1", "u1", action="delete") == ("g1",)

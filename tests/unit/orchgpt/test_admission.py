@@ -26,6 +26,10 @@ def _register(**fields: object) -> pb.Register:
         {"topics": ["t" * 129]},
         {"public_key": b"k" * 31},
         {"name": "n" * 129},
+        {"actions": [f"a{i}" for i in range(257)]},
+        {"actions": ["a" * 65]},
+        {"actions": ["two words"]},
+        {"actions": ["run\x1b[2J"]},
     ],
 )
 def test_oversized_register_fields_are_refused(fields: dict[str, object]) -> None:
@@ -39,6 +43,17 @@ def test_a_register_at_the_limits_is_kept() -> None:
         "alice", frozenset({"user"}), _register(capabilities=["c" * 64] * 64, public_key=b"k" * 32, name="A")
     )
     assert (role, record.name, len(record.public_key)) == ("user", "A", 32)
+
+
+def test_actions_are_kept_when_listed_and_unchecked_when_not() -> None:
+    _, listed = check_register(
+        "alice", frozenset({"user"}), _register(actions=[f"{i:03d}" + "a" * 61 for i in range(256)])
+    )
+    assert listed.actions is not None
+    assert len(listed.actions) == 256
+    _, silent = check_register("alice", frozenset({"user"}), _register())
+    assert silent.actions is None
+    assert silent.offers("anything")
 
 
 def test_pages_stop_at_their_length_and_their_bytes() -> None:
