@@ -27,6 +27,7 @@ from autogpt.agents.acceptance_aids import (
 from autogpt.agents.asking import Answer, Retry
 from autogpt.agents.base import Agent, Context, action
 from autogpt.agents.catalog import find_role
+from autogpt.agents.handoff import PageReport, ServerVerification, received
 from autogpt.agents.plan_aids import plan_checks, plan_prompt, standard_plan
 from autogpt.agents.verdict import Verdict
 from autogpt.errors import AutoGPTError, ConfigError, ErrorCode, InvalidInputError
@@ -45,6 +46,17 @@ _AGENT_LOST = frozenset({ErrorCode.AGENT_GONE.name, ErrorCode.NO_LIVE_AGENT.name
 BUILD_ROLES = ("architect", "backend", "designer", "frontend", "git")
 PAGE_ROLES = frozenset({"designer", "frontend"})
 SCOPES = ("auto", "api", "full")
+
+
+def _handoffs(run: GraphRun) -> tuple[ServerVerification | None, PageReport | None, list[str]]:
+    """The backend's verification and the page's check, as they arrived: typed, or why not."""
+
+    def sent(role: str, key: str) -> object:
+        return next((o.result.data.get(key) for o in run.outcomes.values() if o.task.role == role and o.result), None)
+
+    verification, bad_verification = received(ServerVerification, sent("backend", "verification"), "verification")
+    page_check, bad_page = received(PageReport, sent("frontend", "page_check"), "page check")
+    return verification, page_check, [why for why in (bad_verification, bad_page) if why]
 
 
 def _subject(text: str, limit: int = 72) -> str:
@@ -112,15 +124,10 @@ class ManagerGPT(Agent):
         run = await run_graph(graph, execute)
         for task_id, count in attempts.items():
             run.outcomes[task_id].attempts = count
-        backend = next((o.result for o in run.outcomes.values() if o.task.role == "backend" and o.result), None)
-        verification = backend.data.get("verification") if backend else None
-        page_check = next(
-            (o.result.data.get("page_check") for o in run.outcomes.values() if o.task.role == "frontend" and o.result),
-            None,
-        )
+        verification, page_check, malformed = _handoffs(run)
         page_planned = any(o.task.role == "frontend" for o in run.outcomes.values())
-        page_ok = bool(page_check and page_check.get("ok")) or not page_planned
-        verdict = Verdict.of(acceptance, verification, page_ok, page_planned, run.ok)
+        page_ok = (page_check is not None and page_check.ok) or not page_planned
+        verdict = Verdict.of(acceptance, verification, page_ok, page_planned, run.ok, malformed)
         usage = spent_so_far()
         report = verdict.lines() + self._report(
             idea, language, run, plan_note, time.monotonic() - started, verification, page_check, usage
@@ -132,8 +139,8 @@ class ManagerGPT(Agent):
             data={
                 "verified": verdict.ok,
                 "verdict": verdict.headline,
-                "acceptance": verdict.rows,
-                "page_check": page_check,
+                "acceptance": [row.model_dump() for row in verdict.rows],
+                "page_check": page_check.model_dump() if page_check else None,
                 "tasks": {i: o.state.value for i, o in run.outcomes.items()},
                 "plan_note": plan_note,
                 "seconds": round(time.monotonic() - started, 1),
@@ -350,8 +357,8 @@ class ManagerGPT(Agent):
         run: GraphRun,
         note: str,
         seconds: float,
-        verification: dict[str, Any] | None,
-        page_check: dict[str, Any] | None,
+        verification: ServerVerification | None,
+        page_check: PageReport | None,
         usage: Usage,
     ) -> str:
         assert self.workspace is not None
@@ -374,22 +381,22 @@ class ManagerGPT(Agent):
             lines += ["", "Notes from the team:", "", *notes]
         lines += ["", "## Verification", ""]
         if verification:
-            verdict = "yes" if verification["ok"] else "no"
-            lines.append(f"Server verified: **{verdict}** after {verification['fix_rounds']} fix round(s).")
+            verdict = "yes" if verification.ok else "no"
+            lines.append(f"Server verified: **{verdict}** after {verification.fix_rounds} fix round(s).")
             lines += ["", "| Route | Status | Passed | Problems |", "|---|---|---|---|"]
-            for r in verification["routes"]:
-                problems = "; ".join(r["problems"])[:120]
-                lines.append(f"| `{r['route']}` | {r['status']} | {'yes' if r['ok'] else 'no'} | {problems} |")
+            for r in verification.routes:
+                problems = "; ".join(r.problems)[:120].replace("|", "/")
+                lines.append(f"| `{r.route}` | {r.status} | {'yes' if r.ok else 'no'} | {problems} |")
         else:
             lines.append("The server was not verified: the backend task did not produce a verification.")
         if page_check is not None:
-            verdict = "yes" if page_check["ok"] else "no"
+            verdict = "yes" if page_check.ok else "no"
             lines += ["", "## Page check (headless Chromium)", ""]
-            lines.append(f"Page works against the API: **{verdict}** after {page_check['fix_rounds']} fix round(s).")
-            lines.append(f"Screenshot: `{page_check['screenshot'] or 'none'}`.")
-            calls = ", ".join(f"`{c}`" for c in page_check["api_calls"][:8]) or "none"
-            lines += [f"API calls: {calls}.", f"Console errors: {len(page_check['console_errors'])}."]
-            lines += [f"- problem: {p[:200]}" for p in page_check["problems"][:6]]
+            lines.append(f"Page works against the API: **{verdict}** after {page_check.fix_rounds} fix round(s).")
+            lines.append(f"Screenshot: `{page_check.screenshot or 'none'}`.")
+            calls = ", ".join(f"`{c}`" for c in page_check.api_calls[:8]) or "none"
+            lines += [f"API calls: {calls}.", f"Console errors: {len(page_check.console_errors)}."]
+            lines += [f"- problem: {p[:200]}" for p in page_check.problems[:6]]
         elif any(o.task.role == "frontend" for o in run.outcomes.values()):
             lines += ["", "## Page check (headless Chromium)", "", "Not checked: the frontend task failed."]
         hints = [

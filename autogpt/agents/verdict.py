@@ -8,9 +8,10 @@ example, passed or failed, with its evidence.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
+from autogpt.agents.handoff import ExampleRow, ServerVerification
 from autogpt.tools.acceptance import Acceptance
 
 
@@ -18,7 +19,7 @@ from autogpt.tools.acceptance import Acceptance
 class Verdict:
     ok: bool
     headline: str
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[ExampleRow] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -26,27 +27,29 @@ class Verdict:
     def of(
         cls,
         acceptance: Acceptance,
-        verification: dict[str, Any] | None,
+        verification: ServerVerification | None,
         page_ok: bool,
         page_planned: bool,
         tasks_ok: bool,
+        malformed: Sequence[str] = (),
     ) -> Verdict:
-        rows: list[dict[str, Any]] = list((verification or {}).get("acceptance") or [])
-        reasons = []
+        """``malformed``: why a hand-off that arrived could not be read (it then counts as absent)."""
+        rows = list(verification.acceptance) if verification is not None else []
+        reasons = [*malformed]
         if not acceptance.examples:
             reasons.append(
                 "no acceptance examples: the idea states none and none could be derived, so nothing it asks was checked"
             )
-        if verification is None:
+        if verification is None and not malformed:
             reasons.append("the server was not verified: the backend task produced no verification")
         elif acceptance.examples and len(rows) != len(acceptance.examples):
             reasons.append(f"{len(rows)} of {len(acceptance.examples)} acceptance examples were run")
-        failed = [r for r in rows if not r.get("ok")]
+        failed = [r for r in rows if not r.ok]
         if failed:
             reasons.append(f"{len(failed)} of {len(rows)} acceptance examples failed")
-        if verification is not None and not verification.get("ok") and not failed:
+        if verification is not None and not verification.ok and not failed:
             reasons.append("the server failed its own contract checks")
-        if verification is not None and verification.get("confined") is False:
+        if verification is not None and verification.confined is False:
             reasons.append("generated code ran without a confining sandbox (allowed explicitly)")
         if page_planned and not page_ok:
             reasons.append("the page failed its check in the browser")
@@ -58,7 +61,7 @@ class Verdict:
                 "every example was derived from the idea's words, none stated by it: check they mean what you meant"
             )
         ok = not reasons
-        passed = sum(bool(r.get("ok")) for r in rows)
+        passed = sum(r.ok for r in rows)
         headline = (
             f"PASSED: the running server answered all {passed} acceptance example(s) as the idea asks"
             if ok
@@ -76,10 +79,10 @@ class Verdict:
             out += ["## Acceptance examples", "", "| # | Request | Expected | Got | Passed | Evidence |"]
             out.append("|---|---|---|---|---|---|")
             for i, row in enumerate(self.rows, 1):
-                evidence = "; ".join(row.get("problems") or [])[:200].replace("|", "/")
+                evidence = "; ".join(row.problems)[:200].replace("|", "/")
                 out.append(
-                    f"| {i} | `{row['sent'] or row['example']}` | {str(row['expected']).replace('|', '/')[:80]} "
-                    f"| {row['status'] or '-'} | {'yes' if row['ok'] else '**no**'} | {evidence} |"
+                    f"| {i} | `{row.sent or row.example}` | {row.expected.replace('|', '/')[:80]} "
+                    f"| {row.status or '-'} | {'yes' if row.ok else '**no**'} | {evidence} |"
                 )
             out.append("")
         return "\n".join(out) + "\n"

@@ -11,17 +11,18 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from fakes.servers import TODOS_SERVER, fenced
 
 from autogpt.agents.architect import ArchitectGPT
 from autogpt.agents.backend import BackendGPT
+from autogpt.agents.base import Context
 from autogpt.agents.manager import ManagerGPT
 from autogpt.cli.runtime import Standalone
 from autogpt.config import load_settings
-from autogpt.iac.envelope import Command, Result
+from autogpt.iac.envelope import Command, Result, Task
 from autogpt.llm.base import Message, Options
 from autogpt.llm.doubles import FunctionLLM
 
@@ -108,9 +109,9 @@ class Coder:
         raise AssertionError(f"unexpected prompt: {prompt[:120]}")
 
 
-async def build(tmp_path: Path, coder: Coder, idea: str, **args: Any) -> Result:
+async def build(tmp_path: Path, coder: Coder, idea: str, backend: type[BackendGPT] = BackendGPT, **args: Any) -> Result:
     settings = load_settings(workspace=tmp_path / "ws", cache_dir=tmp_path / "cache")
-    team = Standalone(settings, ManagerGPT, coder.llm, helpers=(ArchitectGPT, BackendGPT))
+    team = Standalone(settings, ManagerGPT, coder.llm, helpers=(ArchitectGPT, backend))
     await team.start()
     try:
         return await team.ask(Command("create", idea, "python", args))
@@ -209,6 +210,34 @@ async def test_a_server_that_does_something_else_is_a_failed_build(
     failing = next(r for r in verification["acceptance"] if not r["ok"])
     assert f"These requests did not get the answer the idea asks for:\n- {failing['example']}" in fix
     assert "; ".join(failing["problems"]) in fix
+
+
+class BoastingBackend(BackendGPT):
+    """A backend peer that claims success with a verification that does not hold together."""
+
+    sent: ClassVar[object] = None
+
+    async def handle_task(self, task: Task, ctx: Context) -> Result:
+        return Result(ok=True, output="all verified, trust me", data={"verification": self.sent})
+
+
+@pytest.mark.parametrize(
+    ("sent", "where"),
+    [
+        ({"ok": True, "acceptance": "all of them"}, "acceptance"),
+        ({"ok": True, "acceptance": [{"example": "GET /convert", "ok": "certainly"}]}, "acceptance.0.ok"),
+        ({"acceptance": []}, "ok"),
+        ("verified", "(root)"),
+    ],
+)
+async def test_a_malformed_verification_from_a_peer_is_not_a_pass(tmp_path: Path, sent: object, where: str) -> None:
+    BoastingBackend.sent = sent
+    result = await build(tmp_path, Coder(STRICT_CONVERTER), CONVERT_RULE, backend=BoastingBackend)
+    report = (tmp_path / "ws/REPORT.md").read_text()
+    assert not result.ok
+    assert result.data["verified"] is False
+    assert report.startswith(f"**Verdict: FAILED: the verification that arrived is malformed ({where}:")
+    assert "Server verified" not in report
 
 
 async def test_the_verification_records_whether_the_server_ran_confined(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from autogpt.agents.handoff import ServerVerification
 from autogpt.agents.verdict import Verdict
 from autogpt.tools.acceptance import Acceptance, Example, Outcome
 from autogpt.tools.contract import ApiContract, Route, routes_for
@@ -35,6 +36,10 @@ def verification(rows: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
     return {"ok": all(r["ok"] for r in rows), "fix_rounds": 0, "acceptance": rows, "routes": [], **extra}
 
 
+def typed(checked: dict[str, Any] | None) -> ServerVerification | None:
+    return ServerVerification.model_validate(checked) if checked is not None else None
+
+
 def judge(
     acceptance: Acceptance = ACCEPTANCE,
     checked: dict[str, Any] | None = None,
@@ -43,7 +48,7 @@ def judge(
     page_planned: bool = False,
     tasks_ok: bool = True,
 ) -> Verdict:
-    return Verdict.of(acceptance, checked, page_ok, page_planned, tasks_ok)
+    return Verdict.of(acceptance, typed(checked), page_ok, page_planned, tasks_ok)
 
 
 def test_it_passes_only_when_every_example_ran_and_held() -> None:
@@ -134,7 +139,7 @@ def test_the_report_opening_shows_every_example_and_its_evidence() -> None:
 def test_report_cells_cannot_break_the_table() -> None:
     example = Example(method="GET", path="/x", text="a|b")
     row = failed(example, 200, "body is 'a/b|c', expected the text 'a|b'")
-    text = Verdict.of(Acceptance(examples=[example]), verification([row]), True, False, True).lines()
+    text = Verdict.of(Acceptance(examples=[example]), typed(verification([row])), True, False, True).lines()
     [line] = [ln for ln in text.splitlines() if ln.startswith("| 1 |")]
     assert line.count("|") == 7
 
@@ -142,13 +147,13 @@ def test_report_cells_cannot_break_the_table() -> None:
 def test_an_example_never_sent_shows_its_request() -> None:
     example = Example(method="GET", path="/r/{code}", status_class="3xx")
     row = Outcome(example, problems=["no earlier response gave {code}"]).row()
-    text = Verdict.of(Acceptance(examples=[example]), verification([row]), True, False, True).lines()
+    text = Verdict.of(Acceptance(examples=[example]), typed(verification([row])), True, False, True).lines()
     assert "| 1 | `GET /r/{code}` | 3xx | - | **no** | no earlier response gave {code} |" in text
 
 
 def test_examples_all_derived_are_flagged_for_the_user() -> None:
     derived = Acceptance(examples=[CONVERT.model_copy(update={"source": "derived"})])
-    verdict = Verdict.of(derived, verification([passed(CONVERT)]), True, False, True)
+    verdict = Verdict.of(derived, typed(verification([passed(CONVERT)])), True, False, True)
     assert verdict.ok
     assert any("every example was derived from the idea's words" in n for n in verdict.notes)
     assert not any("derived" in n for n in judge(checked=verification(GOOD_ROWS)).notes)
