@@ -27,7 +27,7 @@ from autogpt.config import Settings, load_settings
 from autogpt.errors import AutoGPTError, ErrorCode, InvalidInputError, UnknownActionError, WorkCancelledError
 from autogpt.iac import transfer
 from autogpt.iac.bus import Bus
-from autogpt.iac.envelope import Command, Envelope, ErrorInfo, Kind, Result, State, Status, Task
+from autogpt.iac.envelope import Command, Envelope, ErrorInfo, Kind, Result, State, Status, Task, TaskProgress
 from autogpt.llm.base import DEFAULT_OPTIONS, LLM, Completion, Message, Options, Usage
 from autogpt.llm.structured import Structured, complete_structured
 from autogpt.llm.usage import MeteredLLM, UsageMeter, request_usage
@@ -70,8 +70,12 @@ class Context:
     def session_id(self) -> str:
         return self.request.session_id or self.request.sender
 
-    async def status(self, message: str, progress: float = 0.0, state: State = State.WORKING) -> None:
-        await self.agent.bus.status(self.request, Status(state, message, progress))
+    async def status(
+        self, message: str, progress: float = 0.0, state: State = State.WORKING, *, task: TaskProgress | None = None
+    ) -> None:
+        """Tell the requester how the work goes; ``task`` is the same news typed, for coordinators
+        whose requesters follow each planned task (``message`` stays for plain-text readers)."""
+        await self.agent.bus.status(self.request, Status(state, message, progress, task=task))
 
     async def emit(self, delta: str) -> None:
         """Stream a piece of output text to the requester."""

@@ -4,7 +4,8 @@ Planning is a structured call checked by :func:`validate_graph`; an invalid plan
 back to the model once with its errors, and if it is still unusable the standard plan
 (architect, then backend) is used and the report says so. Independent tasks run at the
 same time. A failed task is tried once more with its failure as evidence. Progress goes
-to the requester as status lines ``[t2 backend running] ...`` that a live view can follow.
+to the requester as typed :class:`TaskProgress` statuses that a live view follows, each with
+the same news as a line (``[t2 backend running] ...``) for plain-text readers.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from autogpt.agents.handoff import PageReport, ServerVerification, received
 from autogpt.agents.plan_aids import plan_checks, plan_prompt, standard_plan
 from autogpt.agents.verdict import Verdict
 from autogpt.errors import AutoGPTError, ConfigError, ErrorCode, InvalidInputError
-from autogpt.iac.envelope import Address, Command, Result, Status, Task
+from autogpt.iac.envelope import Address, Command, PlanItem, ProgressState, Result, Status, Task, TaskProgress
 from autogpt.llm.base import Message, Usage
 from autogpt.llm.usage import charge, spent_so_far
 from autogpt.memory.lessons import learn
@@ -68,6 +69,19 @@ def _subject(text: str, limit: int = 72) -> str:
     if line[limit - 1] != " ":  # the cut fell inside a word: drop that word
         cut = cut.rsplit(" ", 1)[0]
     return cut.rstrip(" ,;:(") + "…"
+
+
+async def _progress(ctx: Context, task: PlannedTask, state: ProgressState, step: str, attempt: int = 0) -> None:
+    """How ``task`` stands, typed for live views and as a ``[t2 backend running] step`` line."""
+    progress = TaskProgress(task.id, task.role, state, step, attempt)
+    await ctx.status(f"[{task.id} {task.role} {state}] {step}", task=progress)
+
+
+async def _announce(ctx: Context, graph: TaskGraph) -> None:
+    """The plan, every task pending, typed and as a ``plan: t1=architect, t2=backend<-t1`` line."""
+    plan = tuple(PlanItem(t.id, t.role, tuple(t.depends_on)) for t in graph.tasks)
+    line = ", ".join(f"{p.task_id}={p.role}" + (f"<-{'+'.join(p.depends_on)}" if p.depends_on else "") for p in plan)
+    await ctx.status(f"plan: {line}", task=TaskProgress(plan=plan))
 
 
 class ManagerGPT(Agent):
@@ -109,12 +123,7 @@ class ManagerGPT(Agent):
         acceptance = await self._acceptance(idea, user, ctx)
         self.workspace.ensure().write_text("acceptance.json", acceptance.dump(), agent=self.name)
         graph, plan_note = await self._plan(idea, tuple(r for r in roles if r != "git"), ctx)
-        await ctx.status(
-            "plan: "
-            + ", ".join(
-                f"{t.id}={t.role}" + (f"<-{'+'.join(t.depends_on)}" if t.depends_on else "") for t in graph.tasks
-            )
-        )
+        await _announce(ctx, graph)
 
         attempts: dict[str, int] = {}
 
@@ -244,18 +253,18 @@ class ManagerGPT(Agent):
             attempts[task.id] = attempt
             if error:
                 payload["previous_error"] = error
-            await ctx.status(f"[{task.id} {task.role} running] attempt {attempt}: {task.description[:80]}")
+            await _progress(ctx, task, "running", f"attempt {attempt}: {task.description[:80]}", attempt)
             result = await self._call(task, payload, ctx)
             if result.ok:
                 first = result.output.splitlines()[0][:100] if result.output else ""
                 if error:  # the retry fixed what the first attempt broke
                     learn(self.memory, task.role, task.description, error, result.output)
-                await ctx.status(f"[{task.id} {task.role} done] {first}")
+                await _progress(ctx, task, "done", first)
                 if commits:
                     await self._commit(task, first, [a.path for a in result.artifacts], ctx)
                 return result
             error = result.output[:1500]
-            await ctx.status(f"[{task.id} {task.role} failed] {error.splitlines()[0][:100] if error else ''}")
+            await _progress(ctx, task, "failed", error.splitlines()[0][:100] if error else "")
             if attempt == 1 and result.data.get("error") in _AGENT_LOST:
                 await self._await_role(task, ctx)
         learn(self.memory, task.role, task.description, error, None)
@@ -269,13 +278,13 @@ class ManagerGPT(Agent):
         wait = self.settings.rejoin_wait
         if wait <= 0 or self.bus.closed or await self._serves(task.role):
             return
-        await ctx.status(f"[{task.id} {task.role} waiting] up to {wait:g}s for a {task.role} agent to come back")
+        await _progress(ctx, task, "waiting", f"up to {wait:g}s for a {task.role} agent to come back")
         deadline = time.monotonic() + wait
         pause = 0.1
         while time.monotonic() < deadline and not self.bus.closed:
             await asyncio.sleep(min(pause, max(deadline - time.monotonic(), 0)))
             if await self._serves(task.role):
-                await ctx.status(f"[{task.id} {task.role} waiting] a {task.role} agent is back")
+                await _progress(ctx, task, "waiting", f"a {task.role} agent is back")
                 return
             pause = min(pause * 2, 1.0)
 
@@ -308,21 +317,22 @@ class ManagerGPT(Agent):
                 files=self.workspace,
             )
         except AutoGPTError as exc:  # history is a convenience: a failed commit does not fail the build
-            await ctx.status(f"[{task.id} {task.role} done] commit failed: {exc}")
+            await _progress(ctx, task, "done", f"commit failed: {exc}")
             return
-        await ctx.status(f"[{task.id} {task.role} done] {done.output[:100]}")
+        await _progress(ctx, task, "done", done.output[:100])
 
     async def _call(self, task: PlannedTask, payload: dict[str, Any], ctx: Context) -> Result:
-        """One task on the Bus; its status lines are relayed to our requester as they come."""
-        lines: asyncio.Queue[str | None] = asyncio.Queue()
+        """One task on the Bus; its status lines are relayed to our requester as they come, each
+        as the task's current step."""
+        steps: asyncio.Queue[str | None] = asyncio.Queue()
 
         async def relay() -> None:
-            while (line := await lines.get()) is not None:
-                await ctx.status(line)
+            while (step := await steps.get()) is not None:
+                await _progress(ctx, task, "running", step)
 
         def forward(status: Status) -> None:
             if status.message and not status.delta:
-                lines.put_nowait(f"[{task.id} {task.role} running] {status.message}")
+                steps.put_nowait(status.message)
 
         async with asyncio.TaskGroup() as group:
             group.create_task(relay())
@@ -348,7 +358,7 @@ class ManagerGPT(Agent):
                     )
                 raise
             finally:
-                lines.put_nowait(None)
+                steps.put_nowait(None)
 
     def _report(
         self,

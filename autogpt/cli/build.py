@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -20,12 +19,10 @@ from rich.text import Text
 
 from autogpt.cli.errors import exit_code_for, report
 from autogpt.errors import AutoGPTError, InvalidInputError
-from autogpt.iac.envelope import Command, Status
+from autogpt.iac.envelope import Command, Status, TaskProgress
 from autogpt.llm.usage import UsageMeter
 
-_TASK_LINE = re.compile(r"^\[(\S+) (\S+) (\w+)\] (.*)$")
-_PLAN_LINE = re.compile(r"^plan: (.*)$")
-_STYLE = {"pending": "dim", "running": "yellow", "done": "green", "failed": "red"}
+_STYLE = {"pending": "dim", "running": "yellow", "waiting": "magenta", "done": "green", "failed": "red"}
 
 
 @dataclass
@@ -39,7 +36,8 @@ class Row:
 
 @dataclass
 class BuildView:
-    """Follows ManagerGPT's status lines: the plan, then ``[id role state] step`` per task."""
+    """Follows ManagerGPT's typed progress: a row per planned task, and the latest other
+    status line (acceptance, planning) in the footer."""
 
     meter: UsageMeter
     started: float = field(default_factory=time.monotonic)
@@ -47,24 +45,25 @@ class BuildView:
     step: str = "starting"
 
     def update(self, status: Status) -> None:
-        text = status.message
-        if not text:
+        if status.task is not None:
+            self._follow(status.task)
+        elif status.message:
+            self.step = status.message
+
+    def _follow(self, progress: TaskProgress) -> None:
+        for item in progress.plan:
+            self.rows.setdefault(item.task_id, Row(role=item.role))
+        if not progress.task_id:
             return
         now = time.monotonic()
-        if plan := _PLAN_LINE.match(text):
-            for item in plan.group(1).split(", "):
-                task_id, _, rest = item.partition("=")
-                self.rows.setdefault(task_id, Row(role=rest.split("<-")[0]))
-        elif line := _TASK_LINE.match(text):
-            task_id, role, state, step = line.groups()
-            row = self.rows.setdefault(task_id, Row(role=role))
-            if state == "running" and not row.started:
-                row.started = now
-            if state in ("done", "failed"):
-                row.ended = now
-            row.state, row.step = state, step
-        else:
-            self.step = text
+        row = self.rows.setdefault(progress.task_id, Row(role=progress.role))
+        if progress.state == "running" and not row.started:
+            row.started = now
+        if progress.state in ("done", "failed"):
+            row.ended = now
+        elif row.ended:  # a retry after a failure: the clock runs again
+            row.ended = 0.0
+        row.state, row.step = progress.state, progress.step
 
     def render(self) -> Group:
         table = Table(title="autogpt build", expand=True, title_justify="left")

@@ -25,12 +25,15 @@ from autogpt.iac.envelope import (
     Heartbeat,
     Kind,
     Payload,
+    PlanItem,
+    ProgressState,
     Register,
     Registered,
     Result,
     State,
     Status,
     Task,
+    TaskProgress,
 )
 
 
@@ -51,6 +54,40 @@ def _load(text: str, what: str) -> dict[str, Any]:
 
 
 # -- payloads -------------------------------------------------------------------------
+
+
+_PROGRESS_TO_PROTO: dict[ProgressState, int] = {
+    "pending": pb.TaskProgress.STATE_PENDING,
+    "running": pb.TaskProgress.STATE_RUNNING,
+    "waiting": pb.TaskProgress.STATE_WAITING,
+    "done": pb.TaskProgress.STATE_DONE,
+    "failed": pb.TaskProgress.STATE_FAILED,
+}
+_PROGRESS_FROM_PROTO = {number: name for name, number in _PROGRESS_TO_PROTO.items()}
+
+
+def _task_progress_to_proto(progress: TaskProgress) -> pb.TaskProgress:
+    return pb.TaskProgress(
+        task_id=progress.task_id,
+        role=progress.role,
+        state=_PROGRESS_TO_PROTO[progress.state],  # type: ignore[arg-type]
+        step=progress.step,
+        attempt=progress.attempt,
+        plan=[pb.PlanItem(task_id=p.task_id, role=p.role, depends_on=p.depends_on) for p in progress.plan],
+    )
+
+
+def _task_progress_from_proto(status: pb.Status) -> TaskProgress | None:
+    """The status's task part, or None when it has none or one in a state we do not know
+    (a newer peer's): the part is optional, and ``message`` still says the same in words."""
+    if not status.HasField("task"):
+        return None
+    t = status.task
+    state = _PROGRESS_FROM_PROTO.get(t.state)
+    if state is None:
+        return None
+    plan = tuple(PlanItem(p.task_id, p.role, tuple(p.depends_on)) for p in t.plan)
+    return TaskProgress(t.task_id, t.role, state, t.step, t.attempt, plan)
 
 
 def _payload_to_proto(payload: Payload, out: pb.Envelope) -> None:
@@ -80,6 +117,8 @@ def _payload_to_proto(payload: Payload, out: pb.Envelope) -> None:
             status.message = payload.message
             status.progress = payload.progress
             status.delta = payload.delta
+            if payload.task is not None:
+                status.task.CopyFrom(_task_progress_to_proto(payload.task))
         case Result():
             out.result.CopyFrom(
                 pb.Result(
@@ -170,7 +209,7 @@ def _payload_from_proto(msg: pb.Envelope) -> Payload:
             state = State(s.state)
         except ValueError:
             raise InvalidEnvelopeError(f"unknown status state {s.state}") from None
-        return Status(state, s.message, s.progress, s.delta)
+        return Status(state, s.message, s.progress, s.delta, _task_progress_from_proto(s))
     if which == "result":
         r = msg.result
         return Result(

@@ -75,12 +75,37 @@ class Task:
     input: dict[str, Any] = field(default_factory=dict)
 
 
+ProgressState = Literal["pending", "running", "waiting", "done", "failed"]
+PROGRESS_STATES: tuple[ProgressState, ...] = ("pending", "running", "waiting", "done", "failed")
+
+
+@dataclass(frozen=True, slots=True)
+class PlanItem:
+    task_id: str
+    role: str
+    depends_on: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TaskProgress:
+    """How one planned task stands, or (with ``plan``) the plan itself: what a live view of a
+    build follows, so that it never has to parse the human-readable ``Status.message``."""
+
+    task_id: str = ""
+    role: str = ""
+    state: ProgressState = "pending"
+    step: str = ""
+    attempt: int = 0  # set on the event that starts an attempt; 0 when the event does not say
+    plan: tuple[PlanItem, ...] = ()
+
+
 @dataclass(frozen=True, slots=True)
 class Status:
     state: State = State.WORKING
     message: str = ""
     progress: float = 0.0
     delta: str = ""
+    task: TaskProgress | None = None
 
 
 @dataclass(frozen=True, slots=True)

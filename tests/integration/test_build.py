@@ -117,6 +117,35 @@ async def test_the_team_builds_a_server_that_answers_every_route(tmp_path: Path)
     assert result.data["tokens"] > 0
 
 
+async def test_progress_is_typed_and_says_the_same_in_words(tmp_path: Path) -> None:
+    """The plan, each task's attempts and the helpers' own news relayed as the task's step."""
+    settings = load_settings(workspace=tmp_path / "ws", cache_dir=tmp_path / "cache")
+    team = Standalone(settings, ManagerGPT, ScriptedLLM([json.dumps(PLAN), GOOD]), helpers=(ArchitectGPT, BackendGPT))
+    statuses: list[Status] = []
+    await team.start()
+    try:
+        result = await team.ask(Command("create", IDEA, "python"), on_status=statuses.append)
+    finally:
+        await team.stop()
+    assert result.ok, result.output
+    typed = [(s.message, s.task) for s in statuses if s.task is not None]
+    plan = typed[0][1]
+    assert plan is not None
+    assert [(p.task_id, p.role, p.depends_on) for p in plan.plan] == [
+        ("t1", "architect", ()),
+        ("t2", "backend", ("t1",)),
+    ]
+    assert typed[0][0] == "plan: t1=architect, t2=backend<-t1"
+    backend = [t for _, t in typed if t is not None and t.task_id == "t2"]
+    assert (backend[0].state, backend[0].step, backend[0].attempt) == ("running", "attempt 1: build", 1)
+    assert ("running", "writing app/main.py") in [(t.state, t.step) for t in backend]  # the backend's own news
+    assert backend[-1].state == "done"
+    for message, progress in typed[1:]:
+        assert progress is not None
+        assert message == f"[{progress.task_id} {progress.role} {progress.state}] {progress.step}"
+    assert {"reading the idea's acceptance examples", "planning"} <= {s.message for s in statuses if s.task is None}
+
+
 async def test_a_response_key_no_request_provides_is_dropped_from_the_contract(tmp_path: Path) -> None:
     """The model asks the list for a 'done' that nobody ever sends: the server could only invent it."""
     asks_more = [{**r, "response_keys": [*r["response_keys"], "done"]} for r in ROUTES]  # type: ignore[list-item]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -346,6 +347,12 @@ def test_cli_build_passes_with_exit_0_when_every_example_holds(tmp_path: Path) -
     proc = autogpt(tmp_path, [TODO_IDEA, "--api-only", "--accept", accept_file(tmp_path, missing)], TODO_SCRIPT)
     assert proc.returncode == 0, proc.stdout[:2000] + proc.stderr[-2000:]
     assert proc.stdout.startswith("**Verdict: PASSED: the running server answered all 4 acceptance example(s)")
+    progress = [line.split("] ", 1)[1] for line in proc.stderr.splitlines() if re.match(r"\[ *\d+\.\ds\] ", line)]
+    assert "plan: t1=architect, t2=backend<-t1" in progress  # not a TTY: the plain lines, as they always were
+    assert "[t2 backend running] attempt 1: build" in progress
+    assert "[t2 backend running] writing app/main.py" in progress  # the backend's own news, relayed
+    designed = next(i for i, line in enumerate(progress) if line.startswith("[t1 architect done] "))
+    assert designed < progress.index("[t2 backend running] attempt 1: build")
 
 
 @pytest.mark.parametrize(

@@ -125,7 +125,7 @@ class Task(_message.Message):
     def __init__(self, task_id: _Optional[str] = ..., role: _Optional[str] = ..., description: _Optional[str] = ..., depends_on: _Optional[_Iterable[str]] = ..., acceptance: _Optional[_Iterable[str]] = ..., input_json: _Optional[str] = ...) -> None: ...
 
 class Status(_message.Message):
-    __slots__ = ("state", "message", "progress", "delta")
+    __slots__ = ("state", "message", "progress", "delta", "task")
     class State(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         STATE_UNSPECIFIED: _ClassVar[Status.State]
@@ -144,11 +144,53 @@ class Status(_message.Message):
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     PROGRESS_FIELD_NUMBER: _ClassVar[int]
     DELTA_FIELD_NUMBER: _ClassVar[int]
+    TASK_FIELD_NUMBER: _ClassVar[int]
     state: Status.State
     message: str
     progress: float
     delta: str
-    def __init__(self, state: _Optional[_Union[Status.State, str]] = ..., message: _Optional[str] = ..., progress: _Optional[float] = ..., delta: _Optional[str] = ...) -> None: ...
+    task: TaskProgress
+    def __init__(self, state: _Optional[_Union[Status.State, str]] = ..., message: _Optional[str] = ..., progress: _Optional[float] = ..., delta: _Optional[str] = ..., task: _Optional[_Union[TaskProgress, _Mapping]] = ...) -> None: ...
+
+class TaskProgress(_message.Message):
+    __slots__ = ("task_id", "role", "state", "step", "attempt", "plan")
+    class State(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+        __slots__ = ()
+        STATE_UNSPECIFIED: _ClassVar[TaskProgress.State]
+        STATE_PENDING: _ClassVar[TaskProgress.State]
+        STATE_RUNNING: _ClassVar[TaskProgress.State]
+        STATE_WAITING: _ClassVar[TaskProgress.State]
+        STATE_DONE: _ClassVar[TaskProgress.State]
+        STATE_FAILED: _ClassVar[TaskProgress.State]
+    STATE_UNSPECIFIED: TaskProgress.State
+    STATE_PENDING: TaskProgress.State
+    STATE_RUNNING: TaskProgress.State
+    STATE_WAITING: TaskProgress.State
+    STATE_DONE: TaskProgress.State
+    STATE_FAILED: TaskProgress.State
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    PLAN_FIELD_NUMBER: _ClassVar[int]
+    task_id: str
+    role: str
+    state: TaskProgress.State
+    step: str
+    attempt: int
+    plan: _containers.RepeatedCompositeFieldContainer[PlanItem]
+    def __init__(self, task_id: _Optional[str] = ..., role: _Optional[str] = ..., state: _Optional[_Union[TaskProgress.State, str]] = ..., step: _Optional[str] = ..., attempt: _Optional[int] = ..., plan: _Optional[_Iterable[_Union[PlanItem, _Mapping]]] = ...) -> None: ...
+
+class PlanItem(_message.Message):
+    __slots__ = ("task_id", "role", "depends_on")
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    DEPENDS_ON_FIELD_NUMBER: _ClassVar[int]
+    task_id: str
+    role: str
+    depends_on: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, task_id: _Optional[str] = ..., role: _Optional[str] = ..., depends_on: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Artifact(_message.Message):
     __slots__ = ("path", "kind", "size", "sha256")

@@ -6,6 +6,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+from google.protobuf.descriptor_pb2 import FieldDescriptorProto
+from google.protobuf.message import Message
 
 from autogpt.errors import ErrorCode, InvalidEnvelopeError, SignatureError
 from autogpt.iac import codec
@@ -21,12 +24,14 @@ from autogpt.iac.envelope import (
     Heartbeat,
     Kind,
     Payload,
+    PlanItem,
     Register,
     Registered,
     Result,
     State,
     Status,
     Task,
+    TaskProgress,
 )
 from autogpt.iac.signing import Signer, verify
 
@@ -36,6 +41,11 @@ PAYLOADS: list[Payload] = [
     Command("create", 'fastapi "app"', "python", {"port": 8000, "flags": ["a", "b"]}),
     Task("t1", "backend", "write the server", ("t0",), ("GET / returns 200",), {"contract": {"routes": 2}}),
     Status(State.WORKING, "writing main.py", 0.5, "def "),
+    Status(message="[t2 backend running] attempt 2: build", task=TaskProgress("t2", "backend", "running", "build", 2)),
+    Status(
+        message="plan: t1=architect",
+        task=TaskProgress(plan=(PlanItem("t1", "architect"), PlanItem("t2", "backend", ("t1",)))),
+    ),
     Result(True, "done", {"files": 3}, (Artifact("app/main.py", "file", 120, "ab" * 32),), 10, 20),
     ErrorInfo(ErrorCode.NO_LIVE_AGENT, "no backend", True),
     Heartbeat(7),
@@ -165,3 +175,40 @@ def test_foreign_json_formatting_still_verifies() -> None:
     received = codec.decode(msg.SerializeToString())
     verify(received, signer.public_key)
     assert received.payload == Command("run", "x", args={"a": 2, "b": 1})
+
+
+def _old_status_class() -> type[Message]:
+    """``Status`` as a peer built before ``task`` existed compiles it: fields 1 to 4 only."""
+    proto = descriptor_pb2.FileDescriptorProto(name="old_iac.proto", package="old.iac", syntax="proto3")
+    message = proto.message_type.add(name="Status")
+    for number, (name, kind) in enumerate(
+        [("state", FieldDescriptorProto.TYPE_INT32), ("message", FieldDescriptorProto.TYPE_STRING),
+         ("progress", FieldDescriptorProto.TYPE_FLOAT), ("delta", FieldDescriptorProto.TYPE_STRING)],
+        start=1,
+    ):  # fmt: skip
+        message.field.add(name=name, number=number, type=kind, label=FieldDescriptorProto.LABEL_OPTIONAL)
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(proto)
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName("old.iac.Status"))
+
+
+def test_an_older_peer_reads_a_status_with_task_progress_as_before() -> None:
+    progress = TaskProgress("t2", "backend", "done", "server verified", 1)
+    new = pb.Status(state=pb.Status.STATE_WORKING, message="[t2 backend done] server verified", progress=0.5)
+    new.task.CopyFrom(codec._task_progress_to_proto(progress))
+    old = _old_status_class().FromString(new.SerializeToString())
+    assert (old.state, old.message, old.progress) == (State.WORKING, "[t2 backend done] server verified", 0.5)  # type: ignore[attr-defined]
+
+
+def test_a_status_without_task_progress_decodes_with_none() -> None:
+    """What an older peer sends: no field 5."""
+    msg = codec.to_proto(Envelope.new(Address.agent("u1"), Status(State.WORKING, "planning"), sender="m1"))
+    assert not msg.status.HasField("task")
+    assert codec.from_proto(msg).payload == Status(State.WORKING, "planning", task=None)
+
+
+def test_a_task_state_from_a_newer_peer_drops_only_the_task_part() -> None:
+    status = Status(message="[t2 backend skipped] not needed", task=TaskProgress("t2", "backend", "running", "x"))
+    msg = codec.to_proto(Envelope.new(Address.agent("u1"), status, sender="m1"))
+    msg.status.task.state = 9  # type: ignore[assignment]  # a state this build does not know
+    assert codec.from_proto(msg).payload == Status(message="[t2 backend skipped] not needed")
