@@ -371,8 +371,9 @@ class Agent(MemoryActions):
         if self.memory is not None:
             try:
                 messages = self.memory.into(messages, self.llm.context_window, reserve)
-            except AutoGPTError as exc:  # memory helps; it never stops an answer
-                log.warning("recall_failed", agent=self.name, error=str(exc))
+            except AutoGPTError as exc:  # memory helps; it never stops an answer, nor repeats its complaint
+                log.warning("memory_off", agent=self.name, error=str(exc))
+                self.memory = None
         return fit(messages, self.llm.context_window, reserve)
 
     # -- built-in actions ----------------------------------------------------------------

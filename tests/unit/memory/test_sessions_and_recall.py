@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
+
 from autogpt.agents.generic import GenericGPT
 from autogpt.config import Settings, load_settings
+from autogpt.errors import ConfigError
 from autogpt.iac.envelope import Command
 from autogpt.llm.base import Message, Options
 from autogpt.llm.doubles import FunctionLLM
@@ -79,3 +82,20 @@ def test_odd_session_ids_never_leave_the_folder(tmp_path: Path) -> None:
     store.append("../../etc/passwd", Message.user("x"))
     assert store.path("../../etc/passwd").parent == tmp_path / "generic"
     assert store.resolve(store.list()[0].id)
+
+
+async def test_memory_that_cannot_recall_is_turned_off_once_and_the_answers_still_come(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from autogpt.memory.recall import AgentMemory
+
+    tries: list[int] = []
+
+    def broken(self: AgentMemory, messages: Sequence[Message], window: int, reserve: int) -> list[Message]:
+        tries.append(window)
+        raise ConfigError("memory embeddings need onnxruntime and tokenizers", hint="run `make setup`")
+
+    monkeypatch.setattr(AgentMemory, "into", broken)
+    llm, _ = await talk(settings(tmp_path), "s", "one", "two", "three")
+    assert len(llm.calls) == 3  # every line answered
+    assert len(tries) == 1  # recall was tried once, then left off for the session
