@@ -253,3 +253,31 @@ def test_autogpt_opt_keeps_a_refactor_end_to_end(tmp_path: Path) -> None:
     assert "checks before: 6/6 pass; after: 6/6 pass" in proc.stdout
     assert (root / "app" / "store.py").read_text() == STORE
     assert history(root, tmp_path / "data")[0].startswith("OptimizerGPT|optimizer: move the store")
+
+
+async def test_optimizer_run_over_the_net_reaches_the_agent(tmp_path: Path) -> None:
+    """``autogpt --net --agent optimizer`` serves the role; ``/optimizer run`` from a console,
+    through a real orchgpt over mutual TLS, keeps the change (no GitGPT connected: committed there)."""
+    from test_net_cli import Deployment
+
+    from orchgpt.pki import make_test_pki
+
+    root = make_project(tmp_path / "proj")
+    dep = Deployment(make_test_pki(tmp_path / "certs", {"opt1": ["optimizer"], "alice": ["user"]}), tmp_path)
+    try:
+        await dep.orchestrator()
+        await dep.agent("opt1", "optimizer", [json.dumps(GOOD_SPLIT)], workspace=root)
+        code, out, err = await dep.console('/optimizer run "split the store out of app/main.py"', "/agents")
+        assert code == 0, err + out
+        assert "KEPT: move the store into app/store.py" in out
+        assert "no GitGPT connected: committed here" in out
+        assert (root / "app" / "store.py").read_text() == STORE
+        data_dir = Path(os.environ["XDG_DATA_HOME"]) / "autogpt"
+        assert history(root, data_dir) == [
+            "OptimizerGPT|optimizer: move the store into app/store.py and add type hints and docstrings"
+        ]
+    finally:
+        for proc in reversed(dep.procs):
+            if proc.proc.returncode is None:
+                proc.proc.kill()
+                await proc.proc.wait()
