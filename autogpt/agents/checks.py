@@ -161,8 +161,3 @@ async def run_checks(ctx: ToolContext, settings: Settings, say: Say) -> CheckRun
         checks.append(tests)
     checks += await server_checks(ctx, settings, say)
     return CheckRun(tuple(checks))
-
-
-def proves_behaviour(run: CheckRun) -> bool:
-    """True when the checks exercise the code (tests or a server), not only compile it."""
-    return any(c.name != "compile" for c in run.checks)

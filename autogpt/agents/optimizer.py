@@ -14,10 +14,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from pathlib import PurePosixPath
 from typing import Any
 
 from autogpt.agents.base import Agent, Context, action
-from autogpt.agents.changeset import Applied, Proposal, apply, changes_of, is_check_file, rollback, tidy
+from autogpt.agents.changeset import (
+    SOURCE_SUFFIXES,
+    Applied,
+    Proposal,
+    apply,
+    changes_of,
+    is_check_file,
+    rollback,
+    tidy,
+)
 from autogpt.agents.checks import CheckRun, run_checks
 from autogpt.errors import (
     AgentError,
@@ -34,7 +44,6 @@ from autogpt.tools.sandbox import require_confinement
 from autogpt.tools.tool import ToolContext
 
 DEFAULT_GOAL = "split long modules, remove duplication, add type hints and docstrings"
-_SHOWN = (".py", ".js", ".mjs", ".cjs", ".json", ".toml", ".txt")
 _MAX_SHOWN = 24_000  # characters of project files in the prompt
 
 
@@ -69,8 +78,12 @@ class OptimizerGPT(Agent):
 
         async def propose(baseline: CheckRun, tool_ctx: ToolContext) -> Proposal:
             await ctx.status("asking the model for a change")
-            messages = [Message.system(self.persona), Message.user(_prompt(goal, baseline, tool_ctx))]
-            options = Options(max_tokens=max(self.reply_tokens, 4096), temperature=self.settings.temperature)
+            window = self.llm.context_window
+            reply_tokens = max(self.reply_tokens, min(4096, window // 2))
+            shown = max(2000, min(_MAX_SHOWN, (window - reply_tokens - 600) * 3))  # about 3 characters a token
+            prompt = _prompt(goal, baseline, tool_ctx, shown)
+            messages = [Message.system(self.persona), Message.user(prompt)]
+            options = Options(max_tokens=reply_tokens, temperature=self.settings.temperature)
             reply = await self.think_structured(
                 messages, Proposal, repairs=self.settings.structured_repairs, options=options
             )
@@ -114,9 +127,9 @@ class OptimizerGPT(Agent):
             _require_sound(baseline)
             proposal = await propose(baseline, tool_ctx)
             changes = changes_of(tool_ctx.workspace, proposal)  # refuses before anything is written
-            if not changes:
+            if not changes:  # nothing changed, nothing broken
                 return Result(
-                    ok=False, output=f"no change: the proposal changes no file ({proposal.summary})",
+                    output=f"no change: the proposal changes no file ({proposal.summary})",
                     data={"kept": False, "changed": [], "before": baseline.rows()},
                 )  # fmt: skip
             await ctx.status(f"applying the change to {len(changes)} file(s)")
@@ -179,27 +192,28 @@ def _require_sound(baseline: CheckRun) -> None:
         )
 
 
-def _prompt(goal: str, baseline: CheckRun, ctx: ToolContext) -> str:
-    editable: list[str] = []
-    fixed: list[str] = []
-    budget = _MAX_SHOWN
-    for path in walk(ctx):
-        if not path.endswith(_SHOWN) or path.startswith(("node_modules/", ".")):
-            continue
-        try:
-            text = ctx.workspace.read_text(path)
-        except (UnicodeDecodeError, AutoGPTError):
-            continue
-        if len(text) > budget:
-            (fixed if is_check_file(path) else editable).append(f"--- {path} ({len(text)} characters, not shown)")
-            continue
-        budget -= len(text)
-        (fixed if is_check_file(path) else editable).append(f"--- {path}\n{text}")
+def _prompt(goal: str, baseline: CheckRun, ctx: ToolContext, budget: int = _MAX_SHOWN) -> str:
+    """The request, the source files the model may change and the files that judge the change
+    (source files first), as many as ``budget`` characters allow, and the checks to keep."""
+    editable = [p for p in walk(ctx) if PurePosixPath(p).suffix in SOURCE_SUFFIXES and not is_check_file(p)]
+    fixed = [p for p in walk(ctx) if is_check_file(p)]
+    shown: dict[str, list[str]] = {"editable": [], "fixed": []}
+    for kind, paths in (("editable", editable), ("fixed", fixed)):
+        for path in paths:
+            try:
+                text = ctx.workspace.read_text(path)
+            except (UnicodeDecodeError, AutoGPTError):
+                continue
+            if len(text) > budget:
+                shown[kind].append(f"--- {path} ({len(text)} characters, not shown)")
+                continue
+            budget -= len(text)
+            shown[kind].append(f"--- {path}\n{text}")
     checks = "\n".join(f"- {c.name}" for c in baseline.checks)
     return (
         f"Improve this project's structure without changing its behaviour: {goal}.\n\n"
-        f"Project files you may change:\n{chr(10).join(editable) or '(none)'}\n\n"
-        f"Files that judge the change (read them, never change them):\n{chr(10).join(fixed) or '(none)'}\n\n"
+        f"Project files you may change:\n{chr(10).join(shown['editable']) or '(none)'}\n\n"
+        f"Files that judge the change (read them, never change them):\n{chr(10).join(shown['fixed']) or '(none)'}\n\n"
         f"These checks pass now and must all pass after your change:\n{checks}\n\n"
         "Keep every public name, route and import path working. Reply as JSON with 'summary' (one sentence), "
         "'files' (each new or changed source file: relative 'path' and its complete 'content') and 'remove' "
