@@ -22,8 +22,9 @@ from urllib.parse import urlencode
 
 from autogpt.agents import backend_examples
 from autogpt.agents.base import Agent, Context, action
-from autogpt.agents.running import RunningServer, running_server
+from autogpt.agents.running import RunningServer, Say, running_server
 from autogpt.agents.stacks import STACKS, Stack
+from autogpt.config import Settings
 from autogpt.errors import AutoGPTError, ConfigError, InvalidInputError
 from autogpt.iac.envelope import Artifact, Command, Result, Task
 from autogpt.mind.repair import repair
@@ -39,6 +40,7 @@ from autogpt.tools.contract import (
     task_command,
 )
 from autogpt.tools.sandbox import require_confinement
+from autogpt.tools.workspace import Workspace
 
 _SHAPES = {"array": "a JSON array of objects", "object": "a JSON object", "none": "no body", "text": "plain text"}
 
@@ -241,59 +243,68 @@ class BackendGPT(Agent):
         )
 
     async def _verify(self, stack: Stack, contract: ApiContract, acceptance: Acceptance, ctx: Context) -> Verification:
-        """The acceptance examples, in the idea's order, then a probe of each contract route
-        that no example calls."""
         assert self.workspace is not None
-        report = Verification()
-        async with running_server(
-            stack, self.workspace, self.settings, ctx.status, startup_seconds=self.startup_seconds
-        ) as server:
-            report.started = server.started
-            report.confinement = server.sandbox.confinement
-            if not server.started:
-                report.error = "it exited or did not answer HTTP within the start-up time"
-            else:
+        return await verify_server(
+            stack, contract, acceptance, self.workspace, self.settings, ctx.status, startup_seconds=self.startup_seconds
+        )
 
-                async def send(method: str, target: str, body: bytes | None, headers: Any) -> Any:
-                    response = await server.request(method, target, body=body, headers=headers, timeout=10)
-                    return response.status, response.headers, response.body
 
-                report.outcomes = await run_examples(acceptance.examples, send)
-                code = self.workspace.read_text(stack.server_file)
-                for outcome in report.outcomes:
-                    if outcome.ok and (why := answered_from_constant(outcome.example, code, stack.language)):
-                        outcome.problems.append(why)
-                known: dict[str, Any] = {}
-                for route in contract.ordered():
-                    if not any(e.method == route.method and covers(route.path, e.path) for e in acceptance.examples):
-                        report.probes.append(await self._probe(server, route, known))
-                passed = sum(o.ok for o in report.outcomes) + sum(p.ok for p in report.probes)
-                await ctx.status(f"{passed}/{len(report.outcomes) + len(report.probes)} checks pass")
-        report.log_tail = server.log_tail()
-        return report
+async def verify_server(
+    stack: Stack, contract: ApiContract | None, acceptance: Acceptance, workspace: Workspace, settings: Settings,
+    say: Say, *, startup_seconds: float = 30.0,
+) -> Verification:  # fmt: skip
+    """Start the workspace's server in the Sandbox and run the acceptance examples, in the idea's
+    order, then probe each contract route that no example calls. OptimizerGPT runs the same
+    checks before and after a refactor."""
+    report = Verification()
+    async with running_server(stack, workspace, settings, say, startup_seconds=startup_seconds) as server:
+        report.started = server.started
+        report.confinement = server.sandbox.confinement
+        if not server.started:
+            report.error = "it exited or did not answer HTTP within the start-up time"
+        else:
 
-    async def _probe(self, server: RunningServer, route: Route, known: dict[str, Any]) -> Probe:
-        path = fill_path(route, known)
-        probe = Probe(f"{route.method} {path}")
-        body = json.dumps(route.request_example).encode() if route.request_example is not None else None
-        try:
-            response = await server.request(
-                route.method, path, body=body, headers={"content-type": "application/json"}, timeout=10
-            )
-        except (OSError, AutoGPTError, TimeoutError) as exc:
-            probe.problems.append(f"no HTTP answer: {exc}")
-            return probe
-        probe.status = response.status
-        probe.body = response.body[:500].decode(errors="replace")
-        probe.problems = check_response(route, response.status, response.body)
-        if probe.ok and route.method == "POST":
-            try:
-                data = json.loads(response.body)
-            except ValueError:
-                data = None
-            if isinstance(data, dict):
-                known.update({k: v for k, v in data.items() if isinstance(v, int | str)})
+            async def send(method: str, target: str, body: bytes | None, headers: Any) -> Any:
+                response = await server.request(method, target, body=body, headers=headers, timeout=10)
+                return response.status, response.headers, response.body
+
+            report.outcomes = await run_examples(acceptance.examples, send)
+            code = workspace.read_text(stack.server_file)
+            for outcome in report.outcomes:
+                if outcome.ok and (why := answered_from_constant(outcome.example, code, stack.language)):
+                    outcome.problems.append(why)
+            known: dict[str, Any] = {}
+            for route in contract.ordered() if contract is not None else []:
+                if not any(e.method == route.method and covers(route.path, e.path) for e in acceptance.examples):
+                    report.probes.append(await _probe(server, route, known))
+            passed = sum(o.ok for o in report.outcomes) + sum(p.ok for p in report.probes)
+            await say(f"{passed}/{len(report.outcomes) + len(report.probes)} checks pass")
+    report.log_tail = server.log_tail()
+    return report
+
+
+async def _probe(server: RunningServer, route: Route, known: dict[str, Any]) -> Probe:
+    path = fill_path(route, known)
+    probe = Probe(f"{route.method} {path}")
+    body = json.dumps(route.request_example).encode() if route.request_example is not None else None
+    try:
+        response = await server.request(
+            route.method, path, body=body, headers={"content-type": "application/json"}, timeout=10
+        )
+    except (OSError, AutoGPTError, TimeoutError) as exc:
+        probe.problems.append(f"no HTTP answer: {exc}")
         return probe
+    probe.status = response.status
+    probe.body = response.body[:500].decode(errors="replace")
+    probe.problems = check_response(route, response.status, response.body)
+    if probe.ok and route.method == "POST":
+        try:
+            data = json.loads(response.body)
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            known.update({k: v for k, v in data.items() if isinstance(v, int | str)})
+    return probe
 
 
 @cache

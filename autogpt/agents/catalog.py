@@ -46,7 +46,13 @@ ROLES: tuple[RoleSpec, ...] = (
     RoleSpec("designer", "DesignerGPT", "design", "design spec and wireframes", "autogpt.agents.designer:DesignerGPT"),
     RoleSpec("git", "GitGPT", "git", "repository and commits", "autogpt.agents.git:GitGPT"),
     RoleSpec("mailer", "MailerGPT", "mail", "reads, summarises and answers mail", "autogpt.agents.mailer:MailerGPT"),
-    RoleSpec("optimizer", "OptimizerGPT", "opt", "refactors that keep checks passing"),
+    RoleSpec(
+        "optimizer",
+        "OptimizerGPT",
+        "opt",
+        "refactors that keep checks passing",
+        "autogpt.agents.optimizer:OptimizerGPT",
+    ),
 )
 USER_ROLE = "user"
 ENTRY_POINT_GROUP = "autogpt.agents"

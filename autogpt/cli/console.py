@@ -189,6 +189,7 @@ back = console_command("backend")
 front = console_command("frontend")
 design = console_command("designer")
 git = console_command("git")
+opt = console_command("optimizer", ("git",))  # GitGPT commits what is kept
 
 
 @click.command("mail", help="Open a console with MailerGPT: read and summarise threads, draft replies, /send.")

@@ -28,6 +28,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "front": ("autogpt.cli.console:front", "Open a console with FrontendGPT (a page checked in headless Chromium)."),
     "design": ("autogpt.cli.console:design", "Open a console with DesignerGPT (palette, type, wireframe)."),
     "git": ("autogpt.cli.console:git", "Open a console with GitGPT (init, commit, log)."),
+    "opt": (
+        "autogpt.cli.console:opt",
+        "Open a console with OptimizerGPT (a refactor kept only if the project's checks still pass).",
+    ),
     "schedule": ("autogpt.cli.schedule:schedule", "Run agent commands on a cron line or when a file changes."),
     "proto": (
         "autogpt.cli.main:proto",

@@ -147,6 +147,24 @@ class Workspace:
     def read_text(self, relative: str) -> str:
         return self.read_bytes(relative).decode("utf-8")
 
+    def remove(self, relative: str) -> bool:
+        """Delete a file (a link is removed, never followed); False when there was none."""
+        *folders, name = self._parts(relative)
+        try:
+            with self._walk(folders, create=False) as dfd:
+                if stat.S_ISDIR(os.stat(name, dir_fd=dfd, follow_symlinks=False).st_mode):
+                    raise WorkspaceError(f"{relative!r} is a directory")
+                os.unlink(name, dir_fd=dfd)
+        except FileNotFoundError:
+            return False
+        except WorkspaceError:
+            if not self.resolve(relative).parent.is_dir():  # its folder is gone: so is the file
+                return False
+            raise
+        except OSError as exc:
+            raise self._refusal(relative, exc) from None
+        return True
+
     def usage(self) -> int:
         """Bytes the workspace's files take (links and special files count as nothing)."""
         total = 0
