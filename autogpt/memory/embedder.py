@@ -149,8 +149,14 @@ class MiniLMEmbedder(Embedder):
         self.load()
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        rows = [self._batch(texts[i : i + BATCH]) for i in range(0, len(texts), BATCH)]
-        return np.concatenate(rows)
+        # Batches of similar lengths: each is padded to its longest text, so sorting by
+        # length first spends the model's time on tokens, not on padding.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        ranked = [texts[i] for i in order]
+        rows = np.concatenate([self._batch(ranked[i : i + BATCH]) for i in range(0, len(ranked), BATCH)])
+        out: Vectors = np.empty_like(rows)
+        out[np.asarray(order)] = rows
+        return out
 
     def _batch(self, texts: Sequence[str]) -> Vectors:
         encodings = self._tokenizer.encode_batch(list(texts))
