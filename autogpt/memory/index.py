@@ -94,6 +94,8 @@ class Index:
 
     def search(self, vector: Vectors, namespaces: Sequence[str], k: int, min_score: float) -> list[tuple[int, float]]:
         """The ``k`` best ``(id, score)`` over ``namespaces``, best first, none under ``min_score``."""
+        if k <= 0:
+            return []
         found_ids: list[Ids] = []
         found_scores: list[Vectors] = []
         for name in dict.fromkeys(namespaces):

@@ -153,3 +153,4 @@ def test_recall_matches_brute_force_through_appends_forgets_and_other_writers(tm
     held = {i: p for i, p in held.items() if p[0] != "project:p"}
     check()
     assert s.count() == len(held)
+    assert s.search_vector(held[next(iter(held))][1], spaces, k=0) == []
