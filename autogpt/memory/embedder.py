@@ -34,7 +34,7 @@ MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6
 VOCAB = Path(__file__).with_name("vocab.txt")
 VOCAB_SHA256 = "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3"
 MAX_TOKENS = 256  # what sentence-transformers uses for this model
-BATCH = 64
+BATCH = 32  # measured here: 16-32 texts per run are ~15% cheaper per text than 64 or 128
 
 
 class Embedder(ABC):
