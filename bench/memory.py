@@ -8,7 +8,8 @@ then ingested with the hash embedder, which shows what the store itself costs. T
 store is filled to ``--items`` with random unit vectors (embedding 100k sentences would
 measure the model again, not the store), and each recall is end to end: embed the
 question with MiniLM, score every item of the namespaces asked, fetch the top 5 from
-SQLite; the scoring alone (a given vector) is timed too. Each figure is wall time and
+SQLite; the scoring alone (a given vector) is timed too, and so are a recall within one
+small namespace and a recall right after a write (as an agent remembers, then asks). Each figure is wall time and
 this process's CPU time: the load average is printed beside them, and on a shared
 machine it moves wall time more than any code change, while CPU time stays near what a
 quiet machine's wall time would be.
@@ -138,6 +139,17 @@ def main() -> None:
             with Timer() as timer:
                 store.search_vector(vector, spaces, k=5)
             timed["score + fetch top 5, vector given"].append(timer)
+        for _ in range(min(args.queries, 50)):
+            vector = vectors_rng.normal(size=embedder.dim).astype(np.float32)
+            vector /= np.linalg.norm(vector)
+            with Timer() as timer:
+                store.search_vector(vector, ["agent:bench"], k=5)
+            timed.setdefault(f"one namespace of {len(texts)}, vector given", []).append(timer)
+        for i in range(min(args.queries, 20)):
+            store.add([f"a new fact number {i}"], "agent:bench")
+            with Timer() as timer:
+                store.search("the newest fact", spaces, k=5, min_score=-1)
+            timed.setdefault("end to end, right after a remember", []).append(timer)
         count = store.count()
         for what, timers in timed.items():
             wall, cpu = percentiles([t.wall for t in timers]), percentiles([t.cpu for t in timers])
