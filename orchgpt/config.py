@@ -17,6 +17,10 @@ def _default_ledger() -> Path:
     return Path(base) / "orchgpt" / "ledger.sqlite3"
 
 
+def _default_memory() -> Path:
+    return _default_ledger().with_name("memory.sqlite3")
+
+
 class OrchSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ORCHGPT_", env_file=".env", extra="ignore")
 
@@ -43,6 +47,14 @@ class OrchSettings(BaseSettings):
     )
     ledger_keep: int = Field(20_000, ge=0, description="Newest ledger rows kept per client certificate (0: keep all).")
     ledger_days: float = Field(30.0, ge=0, description="Days a finished ledger row is kept (0: forever).")
+    memory: Path = Field(
+        default_factory=_default_memory,
+        description="SQLite file of the shared memory peers reach with memory.* requests (see IAC.md).",
+    )
+    embedder: Literal["minilm", "hash"] = Field(
+        "minilm", description="Embedder of the shared memory: minilm (all-MiniLM-L6-v2) or hash (lexical)."
+    )
+    memory_queue: int = Field(256, ge=1, description="Shared-memory requests waiting at most; more get OVERLOADED.")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="debug, info, warning, error.")
     log_format: Literal["auto", "console", "json"] = Field(
         "auto", description="auto (console on a terminal, else JSON), console, json."

@@ -26,6 +26,7 @@ from orchgpt.ledger import Ledger
 from orchgpt.live import metrics_routes, web_routes
 from orchgpt.metrics import Metrics
 from orchgpt.servicer import IacServicer, add_to_server
+from orchgpt.shared_memory import open_shared_memory
 from orchgpt.switchboard import Switchboard
 
 log = get_logger("orchgpt")
@@ -86,6 +87,7 @@ class Orchestrator:
             self._http["live view"] = HttpServer(settings.web, routes, certs=settings.certs, what="--web")
         self._server: grpc.aio.Server | None = None
         self._sweeper: asyncio.Task[None] | None = None
+        self._memory_worker: asyncio.Task[None] | None = None
         self._stopped = asyncio.Event()
         self._stopping: asyncio.Task[None] | None = None
 
@@ -130,18 +132,23 @@ class Orchestrator:
             raise ConfigError(f"cannot listen on {self.settings.listen}: {exc}") from None
         self.ledger.open()
         try:
+            self.board.shared_memory = open_shared_memory(self.settings)
             for http in self._http.values():
                 await http.start()
         except BaseException:
             for http in self._http.values():
                 await http.stop()
             await self.ledger.close()
+            if self.board.shared_memory is not None:
+                self.board.shared_memory.store.close()
             raise
         await server.start()
         self._server = server
         for name in ("", SERVICE_NAME):
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         self._sweeper = asyncio.create_task(self._sweep(), name="heartbeat-sweeper")
+        if self.board.shared_memory is not None:
+            self._memory_worker = asyncio.create_task(self.board.shared_memory.serve(), name="shared-memory")
         self.ledger.start()
         self.state = State.SERVING
         log.info("serving", listen=self.settings.listen, port=self.port)
@@ -163,10 +170,11 @@ class Orchestrator:
         self.state = State.STOPPING
         await self.health.enter_graceful_shutdown()  # every service reports NOT_SERVING from now on
         log.info("draining", grace=self.settings.grace if grace is None else grace)
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+        for task in (self._sweeper, self._memory_worker):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         self.board.stopping = True
         for conn in list(self.board.connections.values()):
             conn.close()
@@ -175,6 +183,8 @@ class Orchestrator:
         for http in self._http.values():
             await http.stop()
         await self.ledger.close()
+        if self.board.shared_memory is not None:
+            self.board.shared_memory.store.close()
         self.state = State.STOPPED
         self._stopped.set()
         log.info("stopped")

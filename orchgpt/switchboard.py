@@ -18,6 +18,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from google.protobuf.message import DecodeError
 
@@ -31,6 +32,9 @@ from orchgpt.actions import action_of
 from orchgpt.admission import PAGE_BYTES, check_register, info, page
 from orchgpt.connection import Connection, Peer
 from orchgpt.ledger import Ledger
+
+if TYPE_CHECKING:
+    from orchgpt.shared_memory import SharedMemory
 
 log = get_logger("orchgpt")
 
@@ -87,6 +91,7 @@ class Switchboard:
         # Plain counters on the hot path; metrics and the live view read them when asked.
         self.envelopes = [0] * (max(Kind) + 1)  # valid envelopes received, by kind
         self.overloaded = 0  # envelopes refused with OVERLOADED (a full outbound queue)
+        self.shared_memory: SharedMemory | None = None  # memory.* requests to the router, when set
 
     @property
     def heartbeat_ms(self) -> int:
@@ -312,6 +317,10 @@ class Switchboard:
         command = _command(env) if which == "command" else None
         if command is not None and command.action == "agents":
             conn.offer(self._listing(conn, env, command))
+            return
+        memory = self.shared_memory
+        if command is not None and memory is not None and memory.handles(command.action) and env.kind == REQUEST:
+            memory.submit(conn.agent_id, conn.peer.capabilities, env, command, conn.offer)
             return
         self._bounce(conn, env, ErrorCode.UNKNOWN_ACTION, "the router answers only heartbeats and 'agents'")
 

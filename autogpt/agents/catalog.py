@@ -108,7 +108,26 @@ def role_capabilities(role: str) -> frozenset[str]:
         return frozenset()
 
 
+SHARED_MEMORY = frozenset({"memory.read", "memory.write"})
+"""Reading and writing the team's shared memory in orchgpt (:mod:`orchgpt.shared_memory`)."""
+_SHARED_MEMORY_GRANTS = {
+    "git": frozenset(),  # commits what others wrote; it has nothing to learn or teach
+    "mailer": frozenset({"memory.read"}),  # mail is untrusted text: it may not write what others recall
+}
+
+
+def memory_grants(role: str) -> frozenset[str]:
+    """The shared-memory capabilities a certificate for ``role`` grants by default: both
+    for the built-in agents that think (with exceptions above), none for ``user`` and
+    custom roles (grant them with ``--capability``). Certificate grants, not agent
+    capabilities: an agent never announces them, so older certificates that list their
+    capabilities keep registering."""
+    if role not in {spec.role for spec in ROLES if spec.impl is not None}:
+        return frozenset()
+    return _SHARED_MEMORY_GRANTS.get(role, SHARED_MEMORY)
+
+
 def default_capabilities(roles: Iterable[str]) -> frozenset[str]:
     """What a certificate for ``roles`` grants unless told otherwise: the union of
-    :func:`role_capabilities`."""
-    return frozenset().union(*(role_capabilities(role) for role in roles))
+    :func:`role_capabilities` and :func:`memory_grants`."""
+    return frozenset().union(*(role_capabilities(role) | memory_grants(role) for role in roles))

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import time
+from pathlib import Path
 from typing import Any, ClassVar
 
 from autogpt.agents.acceptance_aids import (
@@ -259,6 +260,7 @@ class ManagerGPT(Agent):
                 first = result.output.splitlines()[0][:100] if result.output else ""
                 if error:  # the retry fixed what the first attempt broke
                     learn(self.memory, task.role, task.description, error, result.output)
+                await self._finished(task, True, first)
                 await _progress(ctx, task, "done", first)
                 if commits:
                     await self._commit(task, first, [a.path for a in result.artifacts], ctx)
@@ -268,7 +270,14 @@ class ManagerGPT(Agent):
             if attempt == 1 and result.data.get("error") in _AGENT_LOST:
                 await self._await_role(task, ctx)
         learn(self.memory, task.role, task.description, error, None)
+        await self._finished(task, False, error.splitlines()[0][:200] if error else "")
         return result
+
+    async def _finished(self, task: PlannedTask, ok: bool, summary: str) -> None:
+        """Tell the scheduler (if one is set up here) that a task of ``task.role`` ended."""
+        from autogpt.schedule.events import record_finished
+
+        await asyncio.to_thread(record_finished, Path(self.settings.data_dir), task.role, "task", ok, summary)
 
     async def _await_role(self, task: PlannedTask, ctx: Context) -> None:
         """The agent holding ``task`` went away: before the retry, give its role a moment to

@@ -13,7 +13,7 @@ import click
 
 from autogpt.cli.runtime import settings_from
 from autogpt.config import Settings
-from autogpt.schedule.store import ScheduleStore
+from autogpt.schedule.store import Entry, ScheduleStore
 
 
 def _store(settings: Settings) -> ScheduleStore:
@@ -26,18 +26,26 @@ def schedule() -> None:
 
 
 @schedule.command("add")
-@click.argument("when", metavar="CRON|PATH")
+@click.argument("when", metavar="CRON|PATH|ROLE")
 @click.argument("line", metavar='"/AGENT ACTION INPUT"')
 @click.option("--on-change", is_flag=True, help="WHEN is a file or folder: run LINE each time it changes.")
+@click.option("--on-task", is_flag=True, help="WHEN is 'ROLE' or 'ROLE ACTION': run LINE after such a task finishes.")
 @click.pass_context
-def add(ctx: click.Context, when: str, line: str, on_change: bool) -> None:
+def add(ctx: click.Context, when: str, line: str, on_change: bool, on_task: bool) -> None:
     """Add an entry: autogpt schedule add "0 9 * * 1-5" "/gen run summarise yesterday's log"."""
+    from autogpt.errors import InvalidInputError
     from autogpt.schedule.execute import check_line
 
     settings = settings_from(ctx.obj or {})
+    if on_change and on_task:
+        raise InvalidInputError("--on-change and --on-task exclude each other")
     check_line(line)
-    entry = _store(settings).add("file" if on_change else "cron", when, line)
-    click.echo(f"added entry {entry.id}: {entry.spec} -> {entry.line}")
+    entry = _store(settings).add("file" if on_change else "task" if on_task else "cron", when, line)
+    click.echo(f"added entry {entry.id}: {_trigger(entry)} -> {entry.line}")
+
+
+def _trigger(entry: Entry) -> str:
+    return {"file": f"on change of {entry.spec}", "task": f"after a {entry.spec} task"}.get(entry.kind, entry.spec)
 
 
 @schedule.command("list")
@@ -51,8 +59,7 @@ def list_entries(ctx: click.Context) -> None:
         state = (
             f"last run #{last[0].id} {last[0].outcome}{' (missed)' if last[0].missed else ''}" if last else "never run"
         )
-        trigger = f"on change of {entry.spec}" if entry.kind == "file" else entry.spec
-        click.echo(f"{entry.id:>3}  {trigger:<20} {entry.line}  [{state}]")
+        click.echo(f"{entry.id:>3}  {_trigger(entry):<20} {entry.line}  [{state}]")
     if not entries:
         click.echo('no entries (add one: autogpt schedule add "*/30 * * * *" "/gen run ...")')
 
@@ -80,10 +87,16 @@ def runs(ctx: click.Context, entry_id: int | None) -> None:
 @click.option("--once", is_flag=True, help="Run what is due now, wait for it, and exit.")
 @click.option("--interval", type=click.FloatRange(min=0.1), default=30.0, show_default=True, help="Seconds per check.")
 @click.option("--now", "now", type=float, hidden=True, help="Pretend the clock reads this (epoch seconds).")
+@click.option(
+    "--ledger", type=click.Path(dir_okay=False, path_type=Path),
+    help="With --net: orchgpt's task ledger, where --on-task entries see finished tasks "
+    "[default: ORCHGPT_LEDGER, else ~/.local/share/orchgpt/ledger.sqlite3].",
+)  # fmt: skip
 @click.pass_context
-def run(ctx: click.Context, net: bool, once: bool, interval: float, now: float | None) -> None:
+def run(ctx: click.Context, net: bool, once: bool, interval: float, now: float | None, ledger: Path | None) -> None:
     """The long-lived scheduler process (Ctrl-C stops it after the runs in flight)."""
     from autogpt.schedule import execute
+    from autogpt.schedule.events import Events, LedgerEvents
     from autogpt.schedule.runner import Scheduler
 
     settings = settings_from(ctx.obj or {})
@@ -93,7 +106,14 @@ def run(ctx: click.Context, net: bool, once: bool, interval: float, now: float |
     def say(line: str) -> None:
         click.echo(f"{time.strftime('%H:%M:%S')} {line}", err=True)
 
-    scheduler = Scheduler(_store(settings), executor, clock=clock, say=say)
+    store = _store(settings)
+    if net:
+        from orchgpt.config import load_orch_settings
+
+        events: Events = LedgerEvents(ledger or load_orch_settings().ledger)
+    else:
+        events = store.events()
+    scheduler = Scheduler(store, executor, clock=clock, say=say, events=events)
     ctx.exit(asyncio.run(_serve(scheduler, once, interval)))
 
 

@@ -34,7 +34,7 @@ MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6
 VOCAB = Path(__file__).with_name("vocab.txt")
 VOCAB_SHA256 = "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3"
 MAX_TOKENS = 256  # what sentence-transformers uses for this model
-BATCH = 64
+BATCH = 32  # measured here: 16-32 texts per run are ~15% cheaper per text than 64 or 128
 
 
 class Embedder(ABC):
@@ -152,8 +152,14 @@ class MiniLMEmbedder(Embedder):
         self.load()
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        rows = [self._batch(texts[i : i + BATCH]) for i in range(0, len(texts), BATCH)]
-        return np.concatenate(rows)
+        # Batches of similar lengths: each is padded to its longest text, so sorting by
+        # length first spends the model's time on tokens, not on padding.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        ranked = [texts[i] for i in order]
+        rows = np.concatenate([self._batch(ranked[i : i + BATCH]) for i in range(0, len(ranked), BATCH)])
+        out: Vectors = np.empty_like(rows)
+        out[np.asarray(order)] = rows
+        return out
 
     def _batch(self, texts: Sequence[str]) -> Vectors:
         encodings = self._tokenizer.encode_batch(list(texts))

@@ -1,9 +1,11 @@
 """Long-term memory on disk: one SQLite file, vectors beside their text, exact cosine search.
 
-Why exact search in numpy rather than an index: at the sizes one user's agents reach
-(10^5 items of 384 float32) a matrix-vector product takes milliseconds, finds the true
-top k, and needs no index to rebuild or corrupt. The matrix is cached in memory and
-refreshed only when SQLite's ``data_version`` says another connection wrote.
+Why exact search in numpy rather than an approximate index: at the sizes one user's agents
+reach (10^5 items of 384 float32) a matrix-vector product takes milliseconds, finds the
+true top k, and needs no index to rebuild or corrupt. The vectors are held in memory, one
+matrix per namespace (:mod:`autogpt.memory.index`): this connection's own writes update it
+in place, and it is reloaded only when SQLite's ``data_version`` says another connection
+wrote.
 
 Faults are loud and never destructive: a file that is not a memory store, or fails
 SQLite's check, is refused with one line naming it (nothing is deleted); a store whose
@@ -27,6 +29,7 @@ import numpy as np
 
 from autogpt.errors import InvalidInputError, StoreBusyError, StoreError
 from autogpt.memory.embedder import Embedder, Vectors
+from autogpt.memory.index import Index
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -67,11 +70,8 @@ class MemoryStore:
         self.embedder = embedder
         self._lock = threading.RLock()
         self._conn = self._open(busy_timeout)
-        self._version = -1
-        self._ids = np.zeros(0, dtype=np.int64)
-        self._spaces = np.zeros(0, dtype=np.int32)
-        self._space_codes: dict[str, int] = {}
-        self._matrix: Vectors = np.zeros((0, embedder.dim), dtype=np.float32)
+        self._version = -1  # data_version when the index was loaded; -1: not loaded
+        self._index = Index(embedder.dim)
         self.rebuilt = self._check_embedder()
 
     # -- opening ---------------------------------------------------------------------------
@@ -152,49 +152,62 @@ class MemoryStore:
         """Store texts whose vectors are already known (bulk loads, benchmarks)."""
         if not namespace:
             raise InvalidInputError("a memory needs a namespace")
+        rows = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(texts), self.embedder.dim)
         now = time.time()
         blob = json.dumps(meta or {})
-        ids: list[int] = []
-        with self._write() as conn:
-            for text, vector in zip(texts, vectors, strict=True):
-                cur = conn.execute(
-                    "INSERT INTO items (namespace, kind, text, created, meta, vector) VALUES (?, ?, ?, ?, ?, ?)",
-                    (namespace, kind, text, now, blob, np.asarray(vector, dtype=np.float32).tobytes()),
+        with self._lock:  # held until the index has the rows too: a search never sees half
+            with self._write() as conn:
+                # Ids are given, not read back row by row: under BEGIN IMMEDIATE nobody else
+                # writes, so the next free ids are known and one executemany stores them all.
+                first = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM items").fetchone()[0])
+                ids = list(range(first, first + len(texts)))
+                conn.executemany(
+                    "INSERT INTO items (id, namespace, kind, text, created, meta, vector) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(i, namespace, kind, t, now, blob, v.tobytes()) for i, t, v in zip(ids, texts, rows, strict=True)],
                 )
-                ids.append(int(cur.lastrowid or 0))
+            if self._version != -1:
+                self._index.add(namespace, ids, rows)
         return ids
 
     def forget(self, ids: Sequence[int] = (), *, namespace: str | None = None) -> int:
         """Delete items by id (within ``namespace`` when given), or a whole namespace; how many."""
-        with self._write() as conn:
+        with self._lock:
+            with self._write() as conn:
+                if ids:
+                    marks = ",".join("?" * len(ids))
+                    sql = f"DELETE FROM items WHERE id IN ({marks})"  # noqa: S608 - only '?' marks
+                    args: list[int | str] = list(ids)
+                    if namespace is not None:
+                        sql, args = sql + " AND namespace = ?", [*args, namespace]
+                    gone = conn.execute(sql, args).rowcount
+                elif namespace is not None:
+                    gone = conn.execute("DELETE FROM items WHERE namespace = ?", (namespace,)).rowcount
+                else:
+                    return 0
             if ids:
-                marks = ",".join("?" * len(ids))
-                sql = f"DELETE FROM items WHERE id IN ({marks})"  # noqa: S608 - only '?' marks
-                args: list[int | str] = list(ids)
-                if namespace is not None:
-                    sql, args = sql + " AND namespace = ?", [*args, namespace]
-                return conn.execute(sql, args).rowcount
-            if namespace is not None:
-                return conn.execute("DELETE FROM items WHERE namespace = ?", (namespace,)).rowcount
-        return 0
+                self._index.remove(ids, namespace)
+            elif namespace is not None:
+                self._index.drop(namespace)
+            return int(gone)
 
     # -- reading ---------------------------------------------------------------------------
 
     def _refresh(self) -> None:
-        version = self._conn.execute("PRAGMA data_version").fetchone()[0] + self._local_writes
+        """Load the index on first use, and again after another connection wrote."""
+        version = int(self._conn.execute("PRAGMA data_version").fetchone()[0])
         if version == self._version:
             return
-        rows = self._conn.execute("SELECT id, namespace, vector FROM items ORDER BY id").fetchall()
-        dim = self.embedder.dim
-        matrix = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float32).reshape(len(rows), dim)
-        self._space_codes = {}
-        spaces = [self._space_codes.setdefault(r[1], len(self._space_codes)) for r in rows]
-        self._ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        self._spaces = np.asarray(spaces, dtype=np.int32)
-        self._matrix = matrix
+        index = Index(self.embedder.dim)
+        rows = self._conn.execute("SELECT id, namespace, vector FROM items ORDER BY namespace, id").fetchall()
+        start = 0
+        for end in range(1, len(rows) + 1):
+            if end == len(rows) or rows[end][1] != rows[start][1]:
+                chunk = rows[start:end]
+                vectors = np.frombuffer(b"".join(r[2] for r in chunk), dtype=np.float32)
+                index.add(chunk[0][1], [r[0] for r in chunk], vectors.reshape(len(chunk), self.embedder.dim))
+                start = end
+        self._index = index
         self._version = version
-
-    _local_writes = 0
 
     def search(self, query: str, namespaces: Sequence[str], k: int = 5, min_score: float | None = None) -> list[Memory]:
         """The ``k`` items of ``namespaces`` closest in meaning to ``query``, best first."""
@@ -206,18 +219,10 @@ class MemoryStore:
     def search_vector(
         self, vector: Vectors, namespaces: Sequence[str], k: int, min_score: float = -1.0
     ) -> list[Memory]:
+        query = np.ascontiguousarray(vector, dtype=np.float32).reshape(self.embedder.dim)
         with self._lock:
             self._refresh()
-            codes = [self._space_codes[n] for n in namespaces if n in self._space_codes]
-            if not codes or not len(self._ids):
-                return []
-            scores = self._matrix @ vector
-            if len(codes) < len(self._space_codes):
-                scores = np.where(np.isin(self._spaces, codes), scores, -2.0)
-            k = min(k, len(scores))
-            top = np.argpartition(-scores, k - 1)[:k]
-            top = top[np.argsort(-scores[top])]
-            hits = {int(self._ids[i]): float(scores[i]) for i in top if scores[i] >= min_score}
+            hits = dict(self._index.search(query, namespaces, k, min_score))
         return sorted(self.get(list(hits), hits), key=lambda m: -m.score)
 
     def get(self, ids: Sequence[int], scores: dict[int, float] | None = None) -> list[Memory]:
@@ -273,7 +278,6 @@ class _Transaction:
         try:
             if exc_type is None:
                 self.store._conn.execute("COMMIT")
-                self.store._local_writes += 1  # data_version counts only other connections' writes
             else:
                 self.store._conn.execute("ROLLBACK")
         except sqlite3.OperationalError as err:

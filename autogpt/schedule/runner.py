@@ -3,7 +3,9 @@
 Time comes from an injectable clock, so tests move it instead of waiting for minutes.
 A cron entry whose latest due time passed while no scheduler ran is run once, flagged
 ``missed`` (and said so), however many times it was due meanwhile; a due time is
-claimed in the store before it runs, so a restart never runs it twice.
+claimed in the store before it runs, so a restart never runs it twice. A task entry
+runs once for the tasks of its role that finished since its last run (however many),
+flagged ``missed`` when the first of them ended over ``grace`` seconds before.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from autogpt.errors import AutoGPTError
+from autogpt.schedule.events import Events
 from autogpt.schedule.store import Entry, Run, ScheduleStore, latest_due, next_due, signature
 
 Execute = Callable[[str], Awaitable[tuple[bool, str]]]
@@ -45,12 +48,14 @@ class Scheduler:
         clock: Callable[[], float] = time.time,
         say: Say = lambda _line: None,
         grace: float = 90.0,
+        events: Events | None = None,
     ) -> None:
         self.store = store
         self.execute = execute
         self.clock = clock
         self.say = say
         self.grace = grace  # later than this after its due time, a run counts as missed
+        self.events = events  # where finished tasks come from; None: task entries never fire
         self._running: set[asyncio.Task[Run]] = set()
 
     def due(self, now: float) -> list[Due]:
@@ -62,11 +67,30 @@ class Scheduler:
                 if due > last:
                     first = next_due(entry.spec, last)  # earlier than ``due``: due times passed unrun
                     found.append(Due(entry, due, str(due), first < due or now - due > self.grace, first))
+            elif entry.kind == "task":
+                task = self._task_due(entry, now)
+                if task is not None:
+                    found.append(task)
             else:
                 sig = signature(Path(entry.spec))
                 if sig != entry.mark:
                     found.append(Due(entry, now, sig, False, now))
         return found
+
+    def _task_due(self, entry: Entry, now: float) -> Due | None:
+        """One run for the newest finished task the entry has not run for (its sequence number
+        is the run's ``due``, so a claim is unique per event), or None."""
+        if self.events is None:
+            return None
+        try:
+            done = self.events.finished(entry.spec, int(entry.mark or 0), entry.created, now)
+        except AutoGPTError as exc:
+            self.say(f"entry {entry.id} ({entry.line}): {exc}")
+            return None
+        if not done:
+            return None
+        first, last = done[0], done[-1]
+        return Due(entry, float(last.seq), str(last.seq), now - first.at > self.grace, first.at)
 
     async def tick(self) -> list[Run]:
         """Claim and start every due run; the claims (started or refused)."""

@@ -1,6 +1,8 @@
 """Scheduled commands and their runs, in one SQLite file (``DATA_DIR/schedule.db``).
 
-An entry is a cron line or a watched path, and the console line to send when it fires
+An entry is a cron line, a watched path or a task trigger (a role, and optionally an
+action, whose finished tasks it follows: :mod:`autogpt.schedule.events`), and the
+console line to send when it fires
 (``/gen run summarise the logs``). Every run is a row: claimed before it starts, closed
 with its outcome. ``UNIQUE(entry, due)`` is what makes "never twice" hold even when two
 schedulers share the file: the second claim of one due time fails.
@@ -19,8 +21,10 @@ from typing import Literal
 from croniter import croniter
 
 from autogpt.errors import InvalidInputError, StoreBusyError, StoreError
+from autogpt.schedule.events import SCHEMA as EVENTS_SCHEMA
+from autogpt.schedule.events import LocalEvents, check_task
 
-Kind = Literal["cron", "file"]
+Kind = Literal["cron", "file", "task"]
 CRON_HINT = "five fields: minute hour day-of-month month day-of-week, e.g. '*/15 * * * *' or '0 9 * * 1-5'"
 
 _SCHEMA = """
@@ -54,7 +58,7 @@ class Entry:
     spec: str
     line: str
     created: float
-    mark: str  # cron: the last due time run (epoch seconds); file: the last signature seen
+    mark: str  # cron: the last due time run (epoch seconds); file: the last signature seen; task: the last event run
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +129,7 @@ class ScheduleStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
             self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.executescript(_SCHEMA)
+            self._conn.executescript(_SCHEMA + EVENTS_SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise StoreError(
                 f"schedule store {self.path} is unusable ({exc}); it was left untouched",
@@ -150,6 +154,8 @@ class ScheduleStore:
         now = time.time() if now is None else now
         if kind == "cron":
             spec, mark = check_cron(spec), str(now)
+        elif kind == "task":
+            spec, mark = check_task(spec), ""  # "": tasks that finish from now on
         else:
             spec = str(Path(spec).expanduser().resolve())
             mark = signature(Path(spec))
@@ -230,6 +236,10 @@ class ScheduleStore:
                 "SELECT id FROM runs WHERE entry = ? ORDER BY id DESC LIMIT ?", (entry_id, limit)
             ).fetchall()
         return [self.run(r[0]) for r in rows]
+
+    def events(self) -> LocalEvents:
+        """The tasks this machine's teams finished (the standalone source of task triggers)."""
+        return LocalEvents(self._conn)
 
     def close(self) -> None:
         self._conn.close()

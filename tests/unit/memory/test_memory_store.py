@@ -107,3 +107,50 @@ def test_exact_top_k_over_random_vectors(tmp_path: Path) -> None:
     assert hits[0].score == pytest.approx(1.0, abs=1e-5)
     assert len(hits) == 3
     assert hits[0].score >= hits[1].score >= hits[2].score
+
+
+def _brute(vectors: dict[int, tuple[str, np.ndarray]], query: np.ndarray, spaces: list[str], k: int) -> list[int]:
+    scored = [(float(v @ query), i) for i, (ns, v) in vectors.items() if ns in spaces]
+    return [i for _, i in sorted(scored, key=lambda p: (-p[0], p[1]))[:k]]
+
+
+def test_recall_matches_brute_force_through_appends_forgets_and_other_writers(tmp_path: Path) -> None:
+    """The in-memory index answers as a scan of every stored row would, at each step."""
+    s, other = store(tmp_path / "m.db"), store(tmp_path / "m.db")
+    rng = np.random.default_rng(3)
+    spaces = ["agent:a", "project:p", "shared"]
+    held: dict[int, tuple[str, np.ndarray]] = {}
+
+    def put(target: MemoryStore, n: int) -> None:
+        vectors = rng.normal(size=(n, 384)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        ns = spaces[int(rng.integers(3))]
+        for i, v in zip(target.add_vectors([f"t{j}" for j in range(n)], vectors, ns), vectors, strict=True):
+            held[i] = (ns, v)
+
+    def check() -> None:
+        for _ in range(20):
+            query = rng.normal(size=384).astype(np.float32)
+            query /= np.linalg.norm(query)
+            wanted = [spaces[0], spaces[2]] if rng.integers(2) else spaces
+            got = [m.id for m in s.search_vector(query, wanted, k=7)]
+            assert got == _brute(held, query, wanted, 7)
+
+    for _ in range(6):
+        put(s, 50)
+    check()  # loads the index
+    for _ in range(3):
+        put(s, 40)  # appended in place
+    check()
+    gone = list(held)[::5]
+    assert s.forget(gone) == len(gone)
+    for i in gone:
+        del held[i]
+    check()
+    put(other, 60)  # another connection: the index reloads
+    check()
+    s.forget(namespace="project:p")
+    held = {i: p for i, p in held.items() if p[0] != "project:p"}
+    check()
+    assert s.count() == len(held)
+    assert s.search_vector(held[next(iter(held))][1], spaces, k=0) == []

@@ -30,3 +30,12 @@ def test_recall_by_meaning_with_the_real_model(tmp_path: Path) -> None:
     store.add(FACTS, namespace="shared")
     found = store.search("how many calls may a client make each minute?", ["shared"], k=1)
     assert [m.text for m in found] == [FACTS[2]]
+
+
+def test_a_batch_sorted_by_length_comes_back_in_the_order_given() -> None:
+    """Texts are embedded longest-with-longest; each row must still be its own text's."""
+    embedder = MiniLMEmbedder()
+    texts = [FACTS[1], "port", FACTS[2] + " " + FACTS[3], FACTS[0], "a much longer sentence " * 5]
+    together = embedder.embed(texts)
+    alone = np.concatenate([embedder.embed([t]) for t in texts])
+    assert np.allclose(together, alone, atol=2e-3)

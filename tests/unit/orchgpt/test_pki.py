@@ -507,8 +507,8 @@ def test_capabilities_are_written_like_roles_and_default_to_the_roles_agents(tmp
         CAPABILITY_URI_PREFIX + "mcp.call",
     ]
     assert caps("narrow") == {"llm.chat", "mcp.call"}
-    assert caps("back") == BackendGPT.capabilities
-    assert caps("both") == GitGPT.capabilities | MailerGPT.capabilities
+    assert caps("back") == BackendGPT.capabilities | {"memory.read", "memory.write"}
+    assert caps("both") == GitGPT.capabilities | MailerGPT.capabilities | {"memory.read"}  # mail may not write
     assert caps("bob") == frozenset()
     assert caps("bare") == frozenset()
     assert {c.name: c.capabilities for c in list_certs(tmp_path) if c.kind == "client"}["narrow"] == {
@@ -527,11 +527,13 @@ def test_invalid_capabilities_are_refused(tmp_path: Path, capability: str) -> No
 
 def test_an_older_certificate_without_capabilities_grants_its_roles_agents() -> None:
     """Certificates issued before capabilities were written keep working: no marker means
-    None, which the orchestrator reads as what the roles' agent classes declare."""
+    None, which the orchestrator reads as what the roles' agent classes declare, and the
+    shared-memory grants of those roles."""
     roles = ("urn:autogpt:role:backend", "urn:autogpt:role:user")
     old = identity_from_pem(_pem(_client_cert(None, cn="old", uris=roles)))
     assert old.capabilities is None
-    assert granted_capabilities(old.roles, old.capabilities) == BackendGPT.capabilities
+    memory = {"memory.read", "memory.write"}
+    assert granted_capabilities(old.roles, old.capabilities) == BackendGPT.capabilities | memory
     assert granted_capabilities(frozenset({"user", "nobody"}), None) == frozenset()
     # a listed (even empty) set is taken as it is, and stray capability URIs without the marker are ignored
     marked = identity_from_pem(_pem(_client_cert(None, cn="new", uris=(*roles, CAPABILITIES_LISTED_URI))))
