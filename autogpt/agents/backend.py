@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 from autogpt.agents import backend_examples
 from autogpt.agents.base import Agent, Context, action
 from autogpt.agents.running import RunningServer, Say, running_server
+from autogpt.agents.skeleton import skeleton
 from autogpt.agents.stacks import STACKS, Stack
 from autogpt.config import Settings
 from autogpt.errors import AutoGPTError, ConfigError, InvalidInputError
@@ -220,7 +221,8 @@ class BackendGPT(Agent):
             f"{backend_examples.show(contract, stack.language, stack.server_file, stack.fence)}\n\n"
             f"Now write {stack.server_file} for '{contract.name}' in the same style, with {stack.framework}. "
             f"It must implement exactly these routes:\n{describe_routes(contract)}\n"
-            f"{_style(stack, contract)} No example usage, no prints, nothing but the app. "
+            f"{_style(stack, contract)} No example usage, no prints, nothing but the app.\n"
+            f"{_start_from(stack, contract, acceptance)}\n"
             f"Reply with the whole file in one ```{stack.fence} block." + extra,
             ctx,
             temperature,
@@ -313,6 +315,16 @@ def _scratch() -> Path:
     folder = tempfile.mkdtemp(prefix="autogpt-syntax-check-")
     atexit.register(shutil.rmtree, folder, True)
     return Path(folder)
+
+
+def _start_from(stack: Stack, contract: ApiContract, acceptance: Acceptance) -> str:
+    """The skeleton to complete: the contract's routes under their own names (see :mod:`autogpt.agents.skeleton`)."""
+    placeholder = "raise HTTPException(status_code=501, ...)" if stack.language == "python" else "res.status(501)..."
+    return (
+        f"Start from this skeleton of {stack.server_file}. It already has every route with its own names and "
+        f"inputs; replace each `{placeholder}` with the code that answers as asked, and keep the names:\n"
+        f"```{stack.fence}\n{skeleton(contract, stack.language, acceptance)}```"
+    )
 
 
 def _must_answer(acceptance: Acceptance) -> str:

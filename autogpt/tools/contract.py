@@ -247,12 +247,22 @@ def routes_for(acceptance: Acceptance) -> list[Route]:
             request_example=first.body if isinstance(first.body, dict) else {} if method in _BODY else None,
             expected_status=status, response_type=kind,  # type: ignore[arg-type]
             response_keys=sorted(sample) if isinstance(sample, dict) else [],
-            query=dict(first.query), response_example=response if response is not None else first.text,
+            query=_all_query(first, good, bad), response_example=response if response is not None else first.text,
             location=first.headers.get("location"),
             errors=[ErrorCase(status=e.status or 400, when=e.said[:120] or "invalid input", query=dict(e.query),
                               body=e.body) for e in bad],
         ))  # fmt: skip
     return routes
+
+
+def _all_query(first: Example, good: list[Example], bad: list[Example]) -> dict[str, str]:
+    """Every query parameter the route's examples use (``/books?author=x``, ``/books?before=1900``),
+    each with a value a succeeding example gives where one does."""
+    merged: dict[str, str] = {}
+    for example in (first, *good, *bad):
+        for name, value in example.query.items():
+            merged.setdefault(name, value)
+    return merged
 
 
 def cover(routes: list[Route], acceptance: Acceptance) -> tuple[list[Route], list[str]]:

@@ -1,0 +1,173 @@
+"""A server's skeleton, drawn from the contract: every route with its own names, nothing worked out.
+
+A small model asked for a whole server copies the worked example it was shown, names and all
+(``def area(w, h)`` for a BMI idea). What the contract already says, which routes there are,
+what each is called with and how its numbers are read, is written here, deterministically, so
+the model's part shrinks to what only it can do: the body of each route. Every body starts as
+a ``501 not written yet``, so a skeleton returned as it is fails every example that asks
+something of it; nothing here knows an answer.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from urllib.parse import urlencode
+
+from autogpt.tools.acceptance import Acceptance, covers
+from autogpt.tools.contract import ApiContract, Route, query_types
+
+NOT_WRITTEN = "not written yet"
+_WORD = re.compile(r"[A-Za-z0-9]+")
+
+
+def _usable(name: str) -> bool:
+    return name.isidentifier() and not keyword.iskeyword(name)
+
+
+def _name(text: str) -> str:
+    """A Python identifier for a parameter name: itself when it is one, else ``per-page`` ->
+    ``per_page``, ``from`` -> ``from_`` (read through an alias, see :func:`_argument`)."""
+    if _usable(text):
+        return text
+    name = "_".join(_WORD.findall(text)).lower() or "value"
+    if name[0].isdigit():
+        name = f"p_{name}"
+    return name if _usable(name) else f"{name}_"
+
+
+def _argument(name: str, where: str, optional: bool = False) -> str:
+    """A route function's argument for the request's ``name`` (``where``: Path or Query)."""
+    python, kind = _name(name), "str | None" if optional else "str"
+    typed = f"{python}: {kind}" if python == name else f'{python}: Annotated[{kind}, {where}(alias="{name}")]'
+    return f"{typed} = None" if optional else typed
+
+
+def optional_query(route: Route, acceptance: Acceptance | None) -> set[str]:
+    """The route's query parameters that some example of it leaves out."""
+    examples = [
+        e
+        for e in (acceptance.examples if acceptance else [])
+        if e.method == route.method and covers(route.path, e.path)
+    ]
+    return {q for q in route.query if any(q not in e.query for e in examples)}
+
+
+def function_name(route: Route) -> str:
+    words = [w for part in route.path.split("/") for w in _WORD.findall(part)]
+    return "_".join([route.method.lower(), *words]).lower()
+
+
+def _request(route: Route) -> str:
+    query = f"?{urlencode(route.query)}" if route.query else ""
+    line = f"{route.method} {route.path}{query} -> status {route.expected_status}"
+    if route.location:
+        line += ", a redirect"
+    elif route.response_type == "text":
+        line += ", plain text"
+    return line
+
+
+def python_skeleton(contract: ApiContract, acceptance: Acceptance | None = None) -> str:
+    names = ["FastAPI", "HTTPException"]
+    if any(not _usable(p) for r in contract.routes for p in r.params):
+        names.append("Path")
+    if any(not _usable(q) for r in contract.routes for q in r.query):
+        names.append("Query")
+    imports = [f"from fastapi import {', '.join(names)}"]
+    if len(names) > 2:
+        imports.insert(0, "from typing import Annotated\n")
+    responses = []
+    if any(r.location or 300 <= r.expected_status < 400 for r in contract.routes):
+        responses.append("RedirectResponse")
+    if any(r.response_type == "text" for r in contract.routes):
+        responses.append("PlainTextResponse")
+    if responses:
+        imports.append(f"from fastapi.responses import {', '.join(responses)}")
+    routes = "\n\n\n".join(_python_route(route, optional_query(route, acceptance)) for route in contract.ordered())
+    return "\n".join(imports) + "\n\napp = FastAPI()\n\n\n" + routes + "\n"
+
+
+def _python_route(route: Route, optional: set[str]) -> str:
+    kinds = query_types(route.query)
+    args = [_argument(p, "Path") for p in route.params]
+    args += [_argument(q, "Query") for q in route.query if q not in optional]
+    args += [_argument(q, "Query", optional=True) for q in route.query if q in optional]
+    if route.request_example is not None:
+        args.append("body: dict" if route.request_example else "body: dict | None = None")
+    decorator = f'@app.{route.method.lower()}("{route.path}"'
+    if route.expected_status != 200 and not route.location:
+        decorator += f", status_code={route.expected_status}"
+    if route.response_type == "text":
+        decorator += ", response_class=PlainTextResponse"
+    lines = [decorator + ")", f"def {function_name(route)}({', '.join(args)}):", f"    # {_request(route)}"]
+    lines += [f"    # refuse with {case.status} when {case.when}" for case in route.errors]
+    numbers = [q for q in route.query if kinds[q] != "text" and kinds[q] != "true/false"]
+    if numbers:
+        cast = {q: "int" if kinds[q] == "whole number" else "float" for q in numbers}
+        targets = ", ".join(f"{_name(q)}_value" for q in numbers)
+        values = ", ".join(
+            f"{cast[q]}({_name(q)}) if {_name(q)} is not None else None" if q in optional else f"{cast[q]}({_name(q)})"
+            for q in numbers
+        )
+        said = " and ".join(numbers)
+        lines += [
+            "    try:",
+            f"        {targets} = {values}",
+            "    except ValueError:",
+            f'        raise HTTPException(status_code=400, detail="{said} must be numbers")',
+        ]
+    lines.append(f'    raise HTTPException(status_code=501, detail="{NOT_WRITTEN}")')
+    return "\n".join(lines)
+
+
+def javascript_skeleton(contract: ApiContract, acceptance: Acceptance | None = None) -> str:
+    parts = ['const express = require("express");\n\nconst app = express();\napp.use(express.json());']
+    for route in contract.ordered():
+        parts.append(_javascript_route(route, optional_query(route, acceptance)))
+    parts.append('app.listen(Number(process.env.PORT || 3000), "127.0.0.1");')
+    return "\n\n".join(parts) + "\n"
+
+
+def _javascript_route(route: Route, optional: set[str]) -> str:
+    kinds = query_types(route.query)
+    path = re.sub(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}", r":\1", route.path)
+    lines = [f'app.{route.method.lower()}("{path}", (req, res) => {{', f"  // {_request(route)}"]
+    lines += [f"  // refuse with {case.status} when {case.when}" for case in route.errors]
+    numbers = [q for q in route.query if kinds[q] not in ("text", "true/false")]
+    for q in numbers:
+        read = (
+            f'req.query["{q}"] === undefined ? undefined : Number(req.query["{q}"])'
+            if q in optional
+            else (f'Number(req.query["{q}"])')
+        )
+        lines.append(f"  const {_js_name(q)} = {read};")
+    if numbers:
+        bad = " || ".join(
+            (f"({_js_name(q)} !== undefined && " if q in optional else f'(req.query["{q}"] === undefined || ')
+            + f"Number.isNaN({_js_name(q)})"
+            + (f" || !Number.isInteger({_js_name(q)})" if kinds[q] == "whole number" else "")
+            + ")"
+            for q in numbers
+        )
+        said = " and ".join(numbers)
+        lines += [
+            f"  if ({bad}) {{",
+            f'    return res.status(400).json({{ detail: "{said} must be numbers" }});',
+            "  }",
+        ]
+    lines += [f'  res.status(501).json({{ detail: "{NOT_WRITTEN}" }});', "});"]
+    return "\n".join(lines)
+
+
+def _js_name(text: str) -> str:
+    words = _WORD.findall(text) or ["value"]
+    name = words[0].lower() + "".join(w.capitalize() for w in words[1:])
+    return f"{name}Value" if name[0].isdigit() or name in ("delete", "new", "class", "function", "var") else name
+
+
+def skeleton(contract: ApiContract, language: str, acceptance: Acceptance | None = None) -> str:
+    """The server to complete for ``contract``; ``acceptance`` tells which query parameters may be left out."""
+    if language == "python":
+        return python_skeleton(contract, acceptance)
+    return javascript_skeleton(contract, acceptance)

@@ -1,0 +1,99 @@
+"""The backend's skeleton: every route of the contract under its own names, valid code, and no answers.
+
+Run over the benchmark's ideas (their stated examples make the contracts), so the shapes are the
+ones real ideas have: query numbers, keyword names, path parameters, bodies, redirects, text.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+
+from autogpt.agents.skeleton import NOT_WRITTEN, function_name, skeleton
+from autogpt.mind.idea import read_stated
+from autogpt.tools.acceptance import Acceptance, run_examples
+from autogpt.tools.contract import ApiContract, Route, routes_for
+
+IDEAS = sorted((Path(__file__).resolve().parents[3] / "bench" / "ideas").glob("*.json"))
+
+
+def contracts() -> list[tuple[str, Acceptance, ApiContract]]:
+    found = []
+    for path in IDEAS:
+        examples = read_stated(json.loads(path.read_text())["idea"])
+        if examples:
+            acceptance = Acceptance(examples=examples)
+            found.append((path.stem, acceptance, ApiContract(name=path.stem, routes=routes_for(acceptance))))
+    return found
+
+
+CONTRACTS = contracts()
+
+
+def test_the_benchmark_gives_skeletons_of_many_shapes() -> None:
+    routes = [r for _, _, c in CONTRACTS for r in c.routes]
+    assert len(CONTRACTS) >= 30
+    assert any(r.query for r in routes)
+    assert any(r.params for r in routes)
+    assert any(r.request_example is not None for r in routes)
+    assert any(r.location for r in routes)
+
+
+@pytest.mark.parametrize(("name", "acceptance", "contract"), CONTRACTS, ids=[c[0] for c in CONTRACTS])
+async def test_a_python_skeleton_serves_every_route_and_answers_nothing(
+    name: str, acceptance: Acceptance, contract: ApiContract
+) -> None:
+    code = skeleton(contract, "python", acceptance)
+    namespace: dict[str, object] = {}
+    exec(compile(code, f"{name}.py", "exec"), namespace)  # our own template, not model output
+    app = namespace["app"]
+    served = {(r.path, m) for r in app.routes for m in getattr(r, "methods", ())}  # type: ignore[attr-defined]
+    assert {(r.path, r.method) for r in contract.routes} <= served
+    for route in contract.routes:
+        assert f"def {function_name(route)}(" in code
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:  # type: ignore[arg-type]
+
+        async def send(
+            method: str, target: str, body: bytes | None, headers: object
+        ) -> tuple[int, dict[str, str], bytes]:
+            response = await client.request(method, target, content=body, headers={"content-type": "application/json"})
+            # headers as the checks read them: a redirect's Location is case-insensitive there
+            return response.status_code, dict(response.headers), response.content
+
+        outcomes = await run_examples(acceptance.examples, send)
+    # an example that asks for an answer never gets one from the skeleton alone
+    for outcome in outcomes:
+        if outcome.example.status_class == "2xx":
+            assert not outcome.ok, outcome.row()
+            assert outcome.status in (0, 400, 501), outcome.row()  # 0: it needed an id no answer gave
+            if outcome.status == 501:
+                assert NOT_WRITTEN in outcome.body
+
+
+@pytest.mark.parametrize(("name", "acceptance", "contract"), CONTRACTS, ids=[c[0] for c in CONTRACTS])
+def test_a_javascript_skeleton_is_valid_javascript(
+    name: str, acceptance: Acceptance, contract: ApiContract, tmp_path: Path
+) -> None:
+    node = shutil.which("node")
+    assert node is not None, "make setup installs Node.js"
+    code = skeleton(contract, "javascript", acceptance)
+    source = tmp_path / "server.js"
+    source.write_text(code)
+    check = subprocess.run([node, "--check", str(source)], capture_output=True, text=True, timeout=60)
+    assert check.returncode == 0, check.stderr
+    for route in contract.routes:
+        assert f'app.{route.method.lower()}("' in code
+
+
+def test_names_that_are_not_python_identifiers_are_read_through_an_alias() -> None:
+    route = Route(method="GET", path="/convert", summary="convert", query={"from": "EUR", "to-currency": "USD"})
+    code = skeleton(ApiContract(name="fx", routes=[route]), "python")
+    assert 'from_: Annotated[str, Query(alias="from")]' in code
+    assert 'to_currency: Annotated[str, Query(alias="to-currency")]' in code
+    compile(code, "fx.py", "exec")
