@@ -112,7 +112,9 @@ class Switchboard:
         """Check a Register against the certificate and the limits and add the peer, or raise
         AdmissionError."""
         role, record = check_register(peer.name, peer.roles, register, peer.capabilities)
-        agent_id = peer.name if peer.name not in self.connections else f"{peer.name}-{uuid.uuid4().hex[:6]}"
+        agent_id = peer.name
+        while agent_id in self.connections:  # a second stream of the same certificate
+            agent_id = f"{peer.name}-{uuid.uuid4().hex[:6]}"
         self.router.register(replace(record, agent_id=agent_id))
         conn = Connection(agent_id, peer, role, queue_size=self.queue_size, queue_bytes=self.queue_bytes)
         self.connections[agent_id] = conn
