@@ -24,7 +24,7 @@ from google.protobuf.message import DecodeError
 from autogpt.errors import AutoGPTError, ErrorCode
 from autogpt.iac import wire
 from autogpt.iac._gen import iac_pb2 as pb
-from autogpt.iac.envelope import PROTOCOL_VERSION, ROUTER_ID, Address, Kind, now_us
+from autogpt.iac.envelope import PROTOCOL_VERSION, ROUTER_ID, Address, Kind, new_id, now_us
 from autogpt.iac.router import AgentRecord, Router
 from autogpt.logs import get_logger
 from orchgpt.admission import PAGE_BYTES, check_register, info, page
@@ -38,6 +38,8 @@ _TARGETS = {"agent_id": "agent", "role": "role", "topic": "topic"}
 _KINDS = {int(k): k for k in Kind}
 _HANDSHAKE = ("register", "registered")
 REQUEST, REPLY = int(Kind.REQUEST), int(Kind.REPLY)
+_REGISTERED_FIELD = pb.Envelope.DESCRIPTOR.fields_by_name["registered"].number
+_AGENTS_FIELD = pb.Registered.DESCRIPTOR.fields_by_name["agents"].number
 
 
 def error_envelope(
@@ -73,6 +75,7 @@ class Switchboard:
         self.ledger = ledger
         self.stopping = False  # set while the orchestrator shuts down
         self.connections: dict[str, Connection] = {}
+        self._infos: dict[str, bytes] = {}  # agent id -> its AgentInfo, encoded once when it joins
         self.streams: dict[str, int] = {}  # certificate name -> open streams, registered or not
         self.max_envelope_bytes = max_envelope_bytes
         self.queue_size = queue_size
@@ -115,33 +118,44 @@ class Switchboard:
         agent_id = peer.name
         while agent_id in self.connections:  # a second stream of the same certificate
             agent_id = f"{peer.name}-{uuid.uuid4().hex[:6]}"
-        self.router.register(replace(record, agent_id=agent_id))
+        record = replace(record, agent_id=agent_id)
+        self.router.register(record)
+        self._infos[agent_id] = info(record).SerializeToString()
         conn = Connection(agent_id, peer, role, queue_size=self.queue_size, queue_bytes=self.queue_bytes)
         self.connections[agent_id] = conn
         log.info("register", agent=agent_id, role=role, cert=peer.name)
         return conn
 
-    def registered(self, conn: Connection) -> pb.Envelope:
+    def registered(self, conn: Connection) -> bytes:
+        """The encoded Registered answer to ``conn``. Its agent page is joined from the
+        encodings made when each agent joined (:func:`wire.field` appends them to the
+        message), so answering a join builds no message per listed agent."""
         first, more = self._page(0, self.agents_page)
-        return pb.Envelope(
-            id=uuid.uuid4().hex,
+        head = pb.Envelope(
+            id=new_id(),
             sender=ROUTER_ID,
             recipient=pb.Address(agent_id=conn.agent_id),
             kind=int(Kind.CONTROL),  # type: ignore[arg-type]
             timestamp_us=now_us(),
-            registered=pb.Registered(
-                protocol_version=PROTOCOL_VERSION,  # type: ignore[arg-type]
-                agent_id=conn.agent_id,
-                agents=[info(a) for a in first],
-                heartbeat_ms=self.heartbeat_ms,
-                more_agents=more is not None,
-            ),
         )
+        body = pb.Registered(
+            protocol_version=PROTOCOL_VERSION,  # type: ignore[arg-type]
+            agent_id=conn.agent_id,
+            heartbeat_ms=self.heartbeat_ms,
+            more_agents=more is not None,
+        ).SerializeToString()
+        agents = b"".join(wire.field(_AGENTS_FIELD, self._info(a)) for a in first)
+        return head.SerializeToString() + wire.field(_REGISTERED_FIELD, body + agents)
+
+    def _info(self, record: AgentRecord) -> bytes:
+        encoded = self._infos.get(record.agent_id)
+        return encoded if encoded is not None else info(record).SerializeToString()
 
     def _page(self, start: int, limit: int) -> tuple[list[AgentRecord], int | None]:
         """One page of the registry, looking at no more of it than the page needs."""
         start = max(start, 0)
-        records, more = page(self.router.window(start, limit + 1), 0, limit, self.page_bytes)
+        window = self.router.window(start, limit + 1)
+        records, more = page(window, 0, limit, self.page_bytes, lambda record: len(self._info(record)))
         return records, None if more is None else start + more
 
     def leave(self, conn: Connection) -> None:
@@ -149,6 +163,7 @@ class Switchboard:
         if self.connections.get(conn.agent_id) is not conn:
             return
         del self.connections[conn.agent_id]
+        self._infos.pop(conn.agent_id, None)
         departure = self.router.unregister(conn.agent_id)
         orphaned = departure.orphaned if departure else ()
         if self.ledger is not None and departure is not None:
