@@ -194,6 +194,22 @@ async def median_of(repeat: int, measure: Callable[[], Awaitable[float]]) -> flo
     return statistics.median([await measure() for _ in range(repeat)])
 
 
+async def with_cpu(
+    repeat: int, server: int, envelopes: int, measure: Callable[[], Awaitable[float]]
+) -> tuple[float, float, float]:
+    """Median rate, and the median CPU per envelope in microseconds of the ``server`` process
+    and of this one (the clients): figures that a busy machine distorts less than rates."""
+    runs = []
+    for _ in range(repeat):
+        spent, mine = cpu_seconds(server), time.process_time()
+        rate = await measure()
+        runs.append(
+            (rate, (cpu_seconds(server) - spent) / envelopes * 1e6, (time.process_time() - mine) / envelopes * 1e6)
+        )
+    rate, server_us, client_us = (statistics.median(column) for column in zip(*runs, strict=True))
+    return rate, server_us, client_us
+
+
 def row(name: str, value: str) -> None:
     print(f"  {name:<52} {value}", flush=True)
 
@@ -218,16 +234,25 @@ async def throughput(certs: Path, tmp: Path, count: int, pings: int, repeat: int
         ob_id = "b"  # the raw peers joined first, so they hold the certificate names
 
         print(f"== orchgpt vs a bare grpc.aio relay (mTLS, each server in its own process; median of {repeat})")
+        big = count * 4 // 64 * 64
         relay1 = await median_of(repeat, lambda: raw_one_way(ra, rb, "b", count // 4, 1))
-        relay64 = await median_of(repeat, lambda: raw_one_way(ra, rb, "b", count * 4, 64))
-        orch64 = await median_of(repeat, lambda: raw_one_way(oa, ob, ob_id, count * 4, 64))
-        lib = await median_of(repeat, lambda: lib_one_way(a, b, count))
+        relay64, relay_us, _ = await with_cpu(repeat, relay.pid, big, lambda: raw_one_way(ra, rb, "b", big, 64))
+        orch64, orch_us, _ = await with_cpu(repeat, orch.pid, big, lambda: raw_one_way(oa, ob, ob_id, big, 64))
+        lib, lib_us, client_us = await with_cpu(repeat, orch.pid, count, lambda: lib_one_way(a, b, count))
         row("bare relay, 1 envelope per message", f"{relay1:>10,.0f} /s")
-        row("bare relay, 64 envelopes per message", f"{relay64:>10,.0f} /s")
-        row("orchgpt, raw client, 64 per frame", f"{orch64:>10,.0f} /s  ({orch64 / relay64:.2f}x relay-64)")
+        row("bare relay, 64 envelopes per message", f"{relay64:>10,.0f} /s  (server CPU {relay_us:.1f} us/envelope)")
+        row(
+            "orchgpt, raw client, 64 per frame",
+            f"{orch64:>10,.0f} /s  ({orch64 / relay64:.2f}x relay-64; server CPU {orch_us:.1f} us/envelope, "
+            f"{orch_us / relay_us:.2f}x relay)",
+        )
         row(
             "orchgpt, client library (Bus.send -> Bus)",
             f"{lib:>10,.0f} /s  ({lib / relay64:.2f}x relay-64, {lib / relay1:.2f}x relay-1)",
+        )
+        row(
+            "  CPU per envelope: orchgpt / both client ends",
+            f"{lib_us:.1f} us / {client_us:.1f} us",
         )
 
         relay_pp = await raw_ping_pong(ra, rb, "b", "a", pings)
@@ -242,8 +267,9 @@ async def throughput(certs: Path, tmp: Path, count: int, pings: int, repeat: int
         async def burst() -> float:
             return (await lib_requests(a, b, pings * 4, 64))[1]
 
-        rate = await median_of(repeat, burst)
+        rate, rr_us, rr_client_us = await with_cpu(repeat, orch.pid, pings * 4, burst)
         row("request/reply, 64 in flight, orchgpt Bus.request", f"{rate:>10,.0f} /s")
+        row("  CPU per request and reply: orchgpt / both client ends", f"{rr_us:.1f} us / {rr_client_us:.1f} us")
         await a.close()
         await b.close()
         for peer in (ra, rb, oa, ob):

@@ -83,7 +83,7 @@ class Connection:
         ``False`` when it is closed or its queue is full."""
         if self.closed:
             return False
-        data = envelope if isinstance(envelope, bytes) else envelope.SerializeToString()
+        data = envelope if type(envelope) is bytes else envelope.SerializeToString()  # type: ignore[union-attr]
         size = len(data)
         queue = self._queue
         if queue is None:
@@ -94,7 +94,9 @@ class Connection:
             return False
         queue.append(data)
         self._bytes += size
-        self._wake_writer()
+        wake = self._wake
+        if wake is not None and not wake.done():
+            wake.set_result(None)
         return True
 
     def _wake_writer(self) -> None:

@@ -40,6 +40,7 @@ _HANDSHAKE = ("register", "registered")
 REQUEST, REPLY = int(Kind.REQUEST), int(Kind.REPLY)
 _REGISTERED_FIELD = pb.Envelope.DESCRIPTOR.fields_by_name["registered"].number
 _AGENTS_FIELD = pb.Registered.DESCRIPTOR.fields_by_name["agents"].number
+_parse_header = wire.Header.FromString
 
 
 def error_envelope(
@@ -224,19 +225,21 @@ class Switchboard:
             self._bounce(conn, _unread(data), ErrorCode.ENVELOPE_TOO_LARGE, f"envelope of {size} bytes exceeds {limit}")
             return
         try:
-            env = wire.header(data)
+            env = _parse_header(data)
         except DecodeError:
             self._bounce(conn, _unread(data), ErrorCode.INVALID_ENVELOPE, "envelope is not valid protobuf")
             return
+        # Each header field is read once: every read of a protobuf field builds a Python value.
         recipient = env.recipient
         target = recipient.WhichOneof("target")
         kind = env.kind
         which = env.WhichOneof("payload")
-        if not env.id or target is None or kind not in _KINDS or which is None or which in _HANDSHAKE:
+        envelope_id = env.id
+        if not envelope_id or target is None or kind not in _KINDS or which is None or which in _HANDSHAKE:
             self._bounce(conn, env, ErrorCode.INVALID_ENVELOPE, self._header_problem(env))
             return
-        if env.sender != conn.agent_id:  # identity comes from the connection, never from the client
-            env.sender = conn.agent_id
+        sender = conn.agent_id  # identity comes from the connection, never from the client
+        if env.sender != sender:
             data += conn.sender_field
             size = len(data)
         self.envelopes[kind] += 1
@@ -244,15 +247,17 @@ class Switchboard:
         if to == ROUTER_ID and target == "agent_id":
             self._control(conn, env)
             return
-        if kind == REQUEST and self.router.outstanding(conn.agent_id) >= self.pending_requests:
+        if kind == REQUEST and self.router.outstanding(sender) >= self.pending_requests:
             limit = self.pending_requests
             self._bounce(
                 conn, env, ErrorCode.RESOURCE_EXHAUSTED, f"{limit} requests are in flight already", retryable=True
             )
             return
+        correlation_id = env.correlation_id
+        session_id = env.session_id if kind == REQUEST else ""  # kept only with a request in flight
         try:
             targets = self.router.route_fields(
-                kind, _TARGETS[target], to, env.id, conn.agent_id, env.correlation_id, env.session_id
+                kind, _TARGETS[target], to, envelope_id, sender, correlation_id, session_id
             )
         except AutoGPTError as exc:
             address = _ADDRESS[target](to)
@@ -276,7 +281,7 @@ class Switchboard:
                         )
                 self.overloaded += 1
                 self._bounce(conn, env, ErrorCode.OVERLOADED, f"{agent_id} cannot take more work now", retryable=True)
-            elif self.ledger is not None and (kind == REQUEST or env.correlation_id):
+            elif self.ledger is not None and (kind == REQUEST or correlation_id):
                 self._record(conn, env, kind, _ADDRESS[target](to), agent_id)
 
     def _record(self, conn: Connection, env: wire.Header, kind: int, recipient: Address, agent_id: str) -> None:
@@ -285,7 +290,7 @@ class Switchboard:
         assert self.ledger is not None
         if kind == REQUEST:
             what = _what(env)
-            self.ledger.opened(env.sender, env.id, env.session_id, str(recipient), agent_id, what, conn.peer.name)
+            self.ledger.opened(conn.agent_id, env.id, env.session_id, str(recipient), agent_id, what, conn.peer.name)
             return
         if not env.correlation_id or recipient.kind != "agent":
             return

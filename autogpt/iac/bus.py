@@ -171,7 +171,8 @@ class Bus:
         server = asyncio.create_task(self._serve_fetches(pending)) if pending.offer is not None else None
         try:
             await self.send(env)
-            reply = await asyncio.wait_for(pending.future, timeout)
+            async with asyncio.timeout(timeout):  # no task or extra future, unlike wait_for
+                reply = await pending.future
         except TimeoutError:
             raise RequestTimeoutError(f"no reply from {env.recipient} within {timeout:g}s") from None
         finally:
