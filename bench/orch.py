@@ -7,8 +7,9 @@ client process. Prints figures and ratios (medians of ``--repeat`` runs); assert
 * ping-pong through ``Bus.request`` (p50/p99) vs the same through the bare relay;
 * request/reply with 64 in flight;
 * ``--join N``: N idle agents joining a fresh orchgpt, each on its own TCP connection, from
-  ``--joiners`` client processes at once (one Python process spends more CPU on a TLS client
-  handshake than orchgpt spends on the server side, so a single one would measure itself):
+  ``--joiners`` client processes at once, run at a lower priority (one Python process spends
+  more CPU on a TLS client handshake than orchgpt spends on the server side, so a single one
+  would measure itself, and busy ones would starve the bystander of CPU):
   time, orchgpt's CPU and resident memory per agent, a bystander's ping-pong latency
   meanwhile, and the same joins against the bare relay (the floor of TLS + grpc.aio).
 
@@ -293,6 +294,7 @@ def cpu_seconds(pid: int) -> float:
 async def joiner(target: str, certs: Path, count: int, relay: bool) -> None:
     """One of the processes that join: ``count`` peers, each on its own TCP connection, kept
     until standard input closes. Prints ``half`` and ``joined`` as it gets there."""
+    os.nice(10)  # the load under test is orchgpt's work for the joins, not these processes' own
     tls = TlsFiles.from_dir(certs, "idle")
     peers: list[RawPeer] = []
     loop = asyncio.get_running_loop()
