@@ -6,16 +6,21 @@ client process. Prints figures and ratios (medians of ``--repeat`` runs); assert
   envelope per message and 64 per message, and orchgpt fed ready-made 64-envelope frames;
 * ping-pong through ``Bus.request`` (p50/p99) vs the same through the bare relay;
 * request/reply with 64 in flight;
-* ``--join N``: N idle agents joining a fresh orchgpt, each on its own TCP connection:
-  time, orchgpt's resident memory per agent, and a bystander's ping-pong latency meanwhile.
+* ``--join N``: N idle agents joining a fresh orchgpt, each on its own TCP connection, from
+  ``--joiners`` client processes at once, run at a lower priority (one Python process spends
+  more CPU on a TLS client handshake than orchgpt spends on the server side, so a single one
+  would measure itself, and busy ones would starve the bystander of CPU):
+  time, orchgpt's CPU and resident memory per agent, a bystander's ping-pong latency
+  meanwhile, and the same joins against the bare relay (the floor of TLS + grpc.aio).
 
-    python bench/orch.py [--count 30000] [--pings 2000] [--repeat 3] [--join 1000]
+    python bench/orch.py [--count 30000] [--pings 2000] [--repeat 3] [--join 1000] [--joiners 4]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import statistics
 import sys
@@ -190,6 +195,22 @@ async def median_of(repeat: int, measure: Callable[[], Awaitable[float]]) -> flo
     return statistics.median([await measure() for _ in range(repeat)])
 
 
+async def with_cpu(
+    repeat: int, server: int, envelopes: int, measure: Callable[[], Awaitable[float]]
+) -> tuple[float, float, float]:
+    """Median rate, and the median CPU per envelope in microseconds of the ``server`` process
+    and of this one (the clients): figures that a busy machine distorts less than rates."""
+    runs = []
+    for _ in range(repeat):
+        spent, mine = cpu_seconds(server), time.process_time()
+        rate = await measure()
+        runs.append(
+            (rate, (cpu_seconds(server) - spent) / envelopes * 1e6, (time.process_time() - mine) / envelopes * 1e6)
+        )
+    rate, server_us, client_us = (statistics.median(column) for column in zip(*runs, strict=True))
+    return rate, server_us, client_us
+
+
 def row(name: str, value: str) -> None:
     print(f"  {name:<52} {value}", flush=True)
 
@@ -214,16 +235,25 @@ async def throughput(certs: Path, tmp: Path, count: int, pings: int, repeat: int
         ob_id = "b"  # the raw peers joined first, so they hold the certificate names
 
         print(f"== orchgpt vs a bare grpc.aio relay (mTLS, each server in its own process; median of {repeat})")
+        big = count * 4 // 64 * 64
         relay1 = await median_of(repeat, lambda: raw_one_way(ra, rb, "b", count // 4, 1))
-        relay64 = await median_of(repeat, lambda: raw_one_way(ra, rb, "b", count * 4, 64))
-        orch64 = await median_of(repeat, lambda: raw_one_way(oa, ob, ob_id, count * 4, 64))
-        lib = await median_of(repeat, lambda: lib_one_way(a, b, count))
+        relay64, relay_us, _ = await with_cpu(repeat, relay.pid, big, lambda: raw_one_way(ra, rb, "b", big, 64))
+        orch64, orch_us, _ = await with_cpu(repeat, orch.pid, big, lambda: raw_one_way(oa, ob, ob_id, big, 64))
+        lib, lib_us, client_us = await with_cpu(repeat, orch.pid, count, lambda: lib_one_way(a, b, count))
         row("bare relay, 1 envelope per message", f"{relay1:>10,.0f} /s")
-        row("bare relay, 64 envelopes per message", f"{relay64:>10,.0f} /s")
-        row("orchgpt, raw client, 64 per frame", f"{orch64:>10,.0f} /s  ({orch64 / relay64:.2f}x relay-64)")
+        row("bare relay, 64 envelopes per message", f"{relay64:>10,.0f} /s  (server CPU {relay_us:.1f} us/envelope)")
+        row(
+            "orchgpt, raw client, 64 per frame",
+            f"{orch64:>10,.0f} /s  ({orch64 / relay64:.2f}x relay-64; server CPU {orch_us:.1f} us/envelope, "
+            f"{orch_us / relay_us:.2f}x relay)",
+        )
         row(
             "orchgpt, client library (Bus.send -> Bus)",
             f"{lib:>10,.0f} /s  ({lib / relay64:.2f}x relay-64, {lib / relay1:.2f}x relay-1)",
+        )
+        row(
+            "  CPU per envelope: orchgpt / both client ends",
+            f"{lib_us:.1f} us / {client_us:.1f} us",
         )
 
         relay_pp = await raw_ping_pong(ra, rb, "b", "a", pings)
@@ -238,8 +268,9 @@ async def throughput(certs: Path, tmp: Path, count: int, pings: int, repeat: int
         async def burst() -> float:
             return (await lib_requests(a, b, pings * 4, 64))[1]
 
-        rate = await median_of(repeat, burst)
+        rate, rr_us, rr_client_us = await with_cpu(repeat, orch.pid, pings * 4, burst)
         row("request/reply, 64 in flight, orchgpt Bus.request", f"{rate:>10,.0f} /s")
+        row("  CPU per request and reply: orchgpt / both client ends", f"{rr_us:.1f} us / {rr_client_us:.1f} us")
         await a.close()
         await b.close()
         for peer in (ra, rb, oa, ob):
@@ -254,20 +285,91 @@ async def throughput(certs: Path, tmp: Path, count: int, pings: int, repeat: int
     row("task ledger rows after SIGTERM", recorded)
 
 
-async def joining(certs: Path, tmp: Path, count: int, pings: int) -> None:
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time ``pid`` has used, all its threads together."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def joiner(target: str, certs: Path, count: int, relay: bool) -> None:
+    """One of the processes that join: ``count`` peers, each on its own TCP connection, kept
+    until standard input closes. Prints ``half`` and ``joined`` as it gets there."""
+    os.nice(10)  # the load under test is orchgpt's work for the joins, not these processes' own
+    tls = TlsFiles.from_dir(certs, "idle")
+    peers: list[RawPeer] = []
+    loop = asyncio.get_running_loop()
+    print("ready", flush=True)
+    await loop.run_in_executor(None, sys.stdin.readline)  # go
+    for i in range(count):
+        if relay:
+            peer: RawPeer = RelayPeer(target, tls)
+            await peer.join(f"idle-{os.getpid()}-{i}")  # type: ignore[attr-defined]
+        else:
+            peer = RawPeer(target, tls)
+            await peer.register("generic")
+        peers.append(peer)
+        if i + 1 == count // 2:
+            print("half", flush=True)
+    print("joined", flush=True)
+    await loop.run_in_executor(None, sys.stdin.read)
+    for peer in peers:
+        await peer.close()
+
+
+async def join_from(
+    processes: int, target: str, certs: Path, count: int, relay: bool = False
+) -> tuple[float, float, list[asyncio.subprocess.Process]]:
+    """``count`` peers joined from ``processes`` processes at once: the seconds until all had
+    joined, until all had half, and the processes (close their stdin to let them go)."""
+    procs = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, __file__, "--joiner", target, "--certs", str(certs), "--join", str(share),
+            *(["--relay-join"] if relay else []), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        )
+        for share in (count // processes + (i < count % processes) for i in range(processes))
+    ]  # fmt: skip
+    for proc in procs:  # started, imported and ready: go at once
+        assert proc.stdout is not None
+        assert (await proc.stdout.readline()).strip() == b"ready"
+    started = time.perf_counter()
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write(b"go\n")
+    halves: list[float] = []
+
+    async def reported(proc: asyncio.subprocess.Process) -> None:
+        assert proc.stdout is not None
+        while (line := (await proc.stdout.readline()).strip()) != b"joined":
+            if not line:
+                raise RuntimeError("a joining process ended early")
+            halves.append(time.perf_counter() - started)
+
+    await asyncio.gather(*(reported(proc) for proc in procs))
+    return time.perf_counter() - started, max(halves, default=0.0), procs
+
+
+async def release(procs: list[asyncio.subprocess.Process]) -> None:
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.close()
+    for proc in procs:
+        await proc.wait()
+
+
+async def joining(certs: Path, tmp: Path, count: int, pings: int, processes: int) -> None:
     env = {"ORCHGPT_STREAMS_PER_CERT": str(count + 8), "ORCHGPT_HEARTBEAT_TIMEOUT": "600"}
     proc, port = await start_orchgpt(certs, tmp, None, env)
     target = f"localhost:{port}"
-    tls = TlsFiles.from_dir(certs, "idle")
-    peers: list[RawPeer] = []
+    joiners: list[asyncio.subprocess.Process] = []
     try:
         a = await connect(target, TlsFiles.from_dir(certs, "a"), Register("generic"))
         b = await connect(target, TlsFiles.from_dir(certs, "b"), Register("backend"))
+        spent = cpu_seconds(proc.pid)
         quiet, _ = await lib_requests(a, b, pings, 1)
-        warm = RawPeer(target, tls)
+        per_ping = (cpu_seconds(proc.pid) - spent) / pings  # orchgpt's CPU per bystander round trip
+        warm = RawPeer(target, TlsFiles.from_dir(certs, "idle"))
         await warm.register("generic")
-        peers.append(warm)
-        before = await settle(proc.pid)
+        before, cpu = await settle(proc.pid), cpu_seconds(proc.pid)
         busy: list[float] = []
         joined = asyncio.Event()
 
@@ -276,34 +378,49 @@ async def joining(certs: Path, tmp: Path, count: int, pings: int) -> None:
                 busy.extend((await lib_requests(a, b, 20, 1))[0])
 
         watching = asyncio.create_task(bystander())
-        started = time.perf_counter()
-        halfway = 0.0
-        for i in range(count):
-            peer = RawPeer(target, tls)
-            await peer.register("generic")
-            peers.append(peer)
-            if i + 1 == count // 2:
-                halfway = time.perf_counter() - started
-        elapsed = time.perf_counter() - started
+        elapsed, halfway, joiners = await join_from(processes, target, certs, count)
+        cpu = cpu_seconds(proc.pid) - cpu - per_ping * len(busy)  # the joins' share alone
         joined.set()
         await watching
         after = await settle(proc.pid)
-        print(f"== {count:,} idle agents joining orchgpt (each its own TCP + TLS connection)")
+        print(
+            f"== {count:,} idle agents joining orchgpt (each its own TCP + TLS connection, from {processes} processes)"
+        )
         row("time to join", f"{elapsed:.1f} s (first half {halfway:.1f} s, second half {elapsed - halfway:.1f} s)")
+        row("orchgpt CPU per joining agent (bystander's share taken out)", f"{cpu / count * 1000:.2f} ms")
         row("orchgpt resident memory per idle agent", f"{(after - before) / count / 1024:.1f} KiB")
         row("bystander ping-pong p50 / p99, quiet", f"{pct(quiet, 0.5):.2f} ms / {pct(quiet, 0.99):.2f} ms")
         if busy:
             row("bystander ping-pong p50 / p99, while joining", f"{pct(busy, 0.5):.2f} ms / {pct(busy, 0.99):.2f} ms")
         await a.close()
         await b.close()
+        await warm.close()
     finally:
-        for peer in peers:
-            await peer.close()
+        await release(joiners)
         proc.terminate()
         await proc.wait()
+    await relay_joining(certs, count, processes)
 
 
-async def run(count: int = 30_000, pings: int = 2000, repeat: int = 3, join: int = 1000) -> None:
+async def relay_joining(certs: Path, count: int, processes: int) -> None:
+    """The same joins against the bare relay: what TLS, HTTP/2 and grpc.aio cost on their own."""
+    relay, port = await start_relay(certs)
+    joiners: list[asyncio.subprocess.Process] = []
+    try:
+        before, cpu = await settle(relay.pid), cpu_seconds(relay.pid)
+        elapsed, _, joiners = await join_from(processes, f"localhost:{port}", certs, count, relay=True)
+        cpu = cpu_seconds(relay.pid) - cpu
+        after = await settle(relay.pid)
+        row("bare relay: time to join, the same way", f"{elapsed:.1f} s")
+        row("bare relay: CPU per joining agent", f"{cpu / count * 1000:.2f} ms")
+        row("bare relay: resident memory per idle agent", f"{(after - before) / count / 1024:.1f} KiB")
+    finally:
+        await release(joiners)
+        relay.terminate()
+        await relay.wait()
+
+
+async def run(count: int = 30_000, pings: int = 2000, repeat: int = 3, join: int = 1000, joiners: int = 4) -> None:
     from autogpt.logs import configure_logging
 
     configure_logging("warning")
@@ -312,7 +429,7 @@ async def run(count: int = 30_000, pings: int = 2000, repeat: int = 3, join: int
         certs = make_test_pki(tmp / "pki", {"a": ["generic"], "b": ["backend"], "idle": ["generic"]})
         await throughput(certs, tmp, count, pings, repeat)
         if join:
-            await joining(certs, tmp / "join", join, 200)
+            await joining(certs, tmp / "join", join, 200, joiners)
 
 
 def main() -> None:
@@ -321,12 +438,19 @@ def main() -> None:
     parser.add_argument("--pings", type=int, default=2000, help="ping-pong round trips")
     parser.add_argument("--repeat", type=int, default=3, help="runs per throughput figure (median)")
     parser.add_argument("--join", type=int, default=1000, help="idle agents to join (0: skip)")
+    parser.add_argument("--joiners", type=int, default=4, help="processes the idle agents join from")
     parser.add_argument("--relay", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--joiner", help=argparse.SUPPRESS)
+    parser.add_argument("--relay-join", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--certs", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.relay:
         asyncio.run(serve_relay(args.relay))
         return
-    asyncio.run(run(args.count, args.pings, args.repeat, args.join))
+    if args.joiner:
+        asyncio.run(joiner(args.joiner, args.certs, args.join, args.relay_join))
+        return
+    asyncio.run(run(args.count, args.pings, args.repeat, args.join, args.joiners))
 
 
 if __name__ == "__main__":

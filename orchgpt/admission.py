@@ -9,7 +9,7 @@ The agent list is handed out in pages (:func:`page`), never whole.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from autogpt.errors import ErrorCode, IACError
 from autogpt.iac._gen import iac_pb2 as pb
@@ -110,16 +110,25 @@ def info(record: AgentRecord) -> pb.AgentInfo:
     )
 
 
+def info_size(record: AgentRecord) -> int:
+    return info(record).ByteSize()
+
+
 def page(
-    records: Sequence[AgentRecord], start: int, limit: int, max_bytes: int = PAGE_BYTES
+    records: Sequence[AgentRecord],
+    start: int,
+    limit: int,
+    max_bytes: int = PAGE_BYTES,
+    size_of: Callable[[AgentRecord], int] = info_size,
 ) -> tuple[list[AgentRecord], int | None]:
     """Up to ``limit`` records from index ``start`` (and about ``max_bytes`` at most), and the
-    index the next page starts at, or None when this page reaches the end."""
+    index the next page starts at, or None when this page reaches the end. ``size_of`` is a
+    record's encoded size (a caller holding the encodings passes their lengths)."""
     taken: list[AgentRecord] = []
     size = 0
     index = max(start, 0)
     while index < len(records) and len(taken) < limit:
-        size += info(records[index]).ByteSize()
+        size += size_of(records[index])
         if taken and size > max_bytes:
             break
         taken.append(records[index])

@@ -61,17 +61,19 @@ class Connection:
         self.last_seen = time.monotonic()
         self.since = time.time()  # when it joined (wall clock, for people)
         self.full_since: float | None = None  # when the queue last started refusing, while it still does
-        self.closed = asyncio.Event()
+        self.closed = False
         self.handler: asyncio.Task[object] | None = None  # the stream's task, cancelled by abort()
         self.backlog: list[bytes] = []  # envelopes that came with the Register, routed first
-        self._queue: deque[bytes] = deque()
+        # Made when first needed: most peers are idle, and an empty deque or an Event (whose
+        # waiters are a deque) costs some 700 bytes each, per connection.
+        self._queue: deque[bytes] | None = None
         self._bytes = 0
-        self._ready = asyncio.Event()
+        self._wake: asyncio.Future[None] | None = None  # the writer waits on it for work
 
     @property
     def queued(self) -> tuple[int, int]:
         """Envelopes and bytes waiting to be written to this peer."""
-        return len(self._queue), self._bytes
+        return (len(self._queue) if self._queue else 0), self._bytes
 
     def touch(self) -> None:
         self.last_seen = time.monotonic()
@@ -79,31 +81,41 @@ class Connection:
     def offer(self, envelope: bytes | pb.Envelope, size: int | None = None) -> bool:
         """Queue ``envelope`` (encoded, or a message of our own to encode) for this peer;
         ``False`` when it is closed or its queue is full."""
-        if self.closed.is_set():
+        if self.closed:
             return False
-        data = envelope if isinstance(envelope, bytes) else envelope.SerializeToString()
+        data = envelope if type(envelope) is bytes else envelope.SerializeToString()  # type: ignore[union-attr]
         size = len(data)
-        if len(self._queue) >= self.queue_size or (self._queue and self._bytes + size > self.queue_bytes):
+        queue = self._queue
+        if queue is None:
+            queue = self._queue = deque()
+        elif len(queue) >= self.queue_size or (queue and self._bytes + size > self.queue_bytes):
             if self.full_since is None:
                 self.full_since = time.monotonic()
             return False
-        self._queue.append(data)
+        queue.append(data)
         self._bytes += size
-        self._ready.set()
+        wake = self._wake
+        if wake is not None and not wake.done():
+            wake.set_result(None)
         return True
+
+    def _wake_writer(self) -> None:
+        wake = self._wake
+        if wake is not None and not wake.done():
+            wake.set_result(None)
 
     def close(self) -> None:
         """Ask the writer to end the stream after what is already queued."""
-        if not self.closed.is_set():
-            self.closed.set()
-            self._ready.set()
+        if not self.closed:
+            self.closed = True
+            self._wake_writer()
 
     def abort(self, status: str, message: str) -> None:
         """End the stream now with an error status: what is queued is dropped, and a writer
         blocked on a peer that does not read is cancelled."""
         if self.fault is None:
             self.fault = Fault(status, message)
-        self._queue.clear()
+        self._queue = None
         self._bytes = 0
         self.close()
         if self.handler is not None and not self.handler.done():
@@ -114,19 +126,23 @@ class Connection:
 
     async def frames(self) -> AsyncIterator[bytes]:
         """Encoded frames to write to the peer, until :meth:`close` and the queue is flushed."""
+        loop = asyncio.get_running_loop()
         while True:
-            while not self._queue:
-                if self.closed.is_set():
+            while not (queue := self._queue):
+                if self.closed:
                     return
-                self._ready.clear()
-                await self._ready.wait()
+                self._wake = loop.create_future()
+                try:
+                    await self._wake
+                finally:
+                    self._wake = None
             # Coalesce by count and by bytes, so a frame never outgrows the peer's limit.
-            frame, taken = wire.take_frame(self._queue, self.batch, self.frame_bytes)
+            frame, taken = wire.take_frame(queue, self.batch, self.frame_bytes)
             self._bytes -= taken
             if (
                 self.full_since is not None
                 and self._bytes <= self.queue_bytes // 2
-                and len(self._queue) <= self.queue_size // 2
+                and len(queue) <= self.queue_size // 2
             ):
                 self.full_since = None
             yield frame

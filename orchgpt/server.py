@@ -32,6 +32,7 @@ from orchgpt.switchboard import Switchboard
 log = get_logger("orchgpt")
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["Iac"].full_name
+TLS_RECORD_BYTES = 4096
 
 
 class State(enum.Enum):
@@ -111,6 +112,10 @@ class Orchestrator:
                 # A peer that never finishes TLS, or keeps a connection with no stream open, is let go.
                 ("grpc.server_handshake_timeout_ms", int(self.settings.tls_handshake_timeout * 1000)),
                 ("grpc.max_connection_idle_ms", int(self.settings.idle_timeout * 1000)),
+                # TLS records of at most 4 KiB: the frame protector's buffers are held per
+                # connection (a few KiB less for each idle peer), and the records of a busy
+                # stream cost the same per byte either way.
+                ("grpc.tsi.max_frame_size", TLS_RECORD_BYTES),
             ]
         )
         add_to_server(

@@ -43,15 +43,17 @@ def add_to_server(servicer: IacServicer, server: grpc.aio.Server) -> None:
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("iac.v1.Iac", {"Connect": handler}),))
 
 
-def peer_of(context: Context) -> Peer | None:
-    """The identity in the client certificate; mTLS already proved the client holds its key."""
+PEERS_KEPT = 1024
+"""Certificates whose identity :class:`IacServicer` keeps, so a reconnect parses nothing."""
+
+
+def peer_from_pem(pem: bytes) -> Peer | None:
+    """The identity in a client certificate (mTLS already proved the client holds its key),
+    or None if it is not usable."""
     from orchgpt.pki import identity_from_pem
 
-    pems = list(context.auth_context().get("x509_pem_cert", ()))
-    if not pems:
-        return None
     try:
-        identity = identity_from_pem(pems[0])
+        identity = identity_from_pem(pem)
     except Exception:
         return None
     return Peer(identity.name, frozenset(identity.roles), granted_capabilities(identity.roles, identity.capabilities))
@@ -73,11 +75,27 @@ class IacServicer:
         self.board = board
         self.handshake_timeout = handshake_timeout
         self.frame_envelopes = frame_envelopes
+        # A certificate's identity is a function of its bytes (TLS checks its chain and dates
+        # on every connection), so it is read once per certificate, not once per stream.
+        self._peers: dict[bytes, Peer | None] = {}
+
+    def _peer(self, context: Context) -> Peer | None:
+        pem = next(iter(context.auth_context().get("x509_pem_cert", ())), None)
+        if pem is None:
+            return None
+        try:
+            return self._peers[pem]
+        except KeyError:
+            pass
+        peer = self._peers[pem] = peer_from_pem(pem)
+        if len(self._peers) > PEERS_KEPT:
+            del self._peers[next(iter(self._peers))]  # the oldest: a bound, not a policy
+        return peer
 
     async def Connect(  # the reader/writer form: writes go through context
         self, request_iterator: AsyncIterator[bytes], context: Context
     ) -> None:
-        peer = peer_of(context)
+        peer = self._peer(context)
         if peer is None:
             log.warning("refused", reason="no usable client certificate", peer=context.peer())
             await context.abort(
@@ -111,7 +129,8 @@ class IacServicer:
     async def _handshake(self, peer: Peer, frames: AsyncIterator[bytes], context: Context) -> Connection | None:
         """Register the peer and send it Registered, or refuse it and return None."""
         try:
-            first = await asyncio.wait_for(anext(frames), self.handshake_timeout)
+            async with asyncio.timeout(self.handshake_timeout):  # no task per join, unlike wait_for
+                first = await anext(frames)
         except (TimeoutError, StopAsyncIteration):
             await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "no Register received")
         refusal: tuple[ErrorCode, str] | None = None
@@ -146,7 +165,7 @@ class IacServicer:
         conn.handler = asyncio.current_task()
         conn.backlog = envelopes[1:]
         try:
-            await context.write(wire.frame_of([self.board.registered(conn).SerializeToString()]))
+            await context.write(wire.frame_of([self.board.registered(conn)]))
         except BaseException:
             self.board.leave(conn)  # never a registered ghost, whatever stopped the answer
             raise

@@ -25,7 +25,7 @@ from google.protobuf.message import DecodeError
 from autogpt.errors import AutoGPTError, ErrorCode
 from autogpt.iac import wire
 from autogpt.iac._gen import iac_pb2 as pb
-from autogpt.iac.envelope import PROTOCOL_VERSION, ROUTER_ID, Address, Kind, now_us
+from autogpt.iac.envelope import PROTOCOL_VERSION, ROUTER_ID, Address, Kind, new_id, now_us
 from autogpt.iac.router import AgentRecord, Router
 from autogpt.logs import get_logger
 from orchgpt.actions import action_of
@@ -43,6 +43,9 @@ _TARGETS = {"agent_id": "agent", "role": "role", "topic": "topic"}
 _KINDS = {int(k): k for k in Kind}
 _HANDSHAKE = ("register", "registered")
 REQUEST, REPLY = int(Kind.REQUEST), int(Kind.REPLY)
+_REGISTERED_FIELD = pb.Envelope.DESCRIPTOR.fields_by_name["registered"].number
+_AGENTS_FIELD = pb.Registered.DESCRIPTOR.fields_by_name["agents"].number
+_parse_header = wire.Header.FromString
 
 
 def error_envelope(
@@ -78,6 +81,7 @@ class Switchboard:
         self.ledger = ledger
         self.stopping = False  # set while the orchestrator shuts down
         self.connections: dict[str, Connection] = {}
+        self._infos: dict[str, bytes] = {}  # agent id -> its AgentInfo, encoded once when it joins
         self.streams: dict[str, int] = {}  # certificate name -> open streams, registered or not
         self.max_envelope_bytes = max_envelope_bytes
         self.queue_size = queue_size
@@ -118,8 +122,12 @@ class Switchboard:
         """Check a Register against the certificate and the limits and add the peer, or raise
         AdmissionError."""
         role, record = check_register(peer.name, peer.roles, register, peer.capabilities)
-        agent_id = peer.name if peer.name not in self.connections else f"{peer.name}-{uuid.uuid4().hex[:6]}"
-        self.router.register(replace(record, agent_id=agent_id))
+        agent_id = peer.name
+        while agent_id in self.connections:  # a second stream of the same certificate
+            agent_id = f"{peer.name}-{uuid.uuid4().hex[:6]}"
+        record = replace(record, agent_id=agent_id)
+        self.router.register(record)
+        self._infos[agent_id] = info(record).SerializeToString()
         conn = Connection(agent_id, peer, role, queue_size=self.queue_size, queue_bytes=self.queue_bytes)
         self.connections[agent_id] = conn
         log.info("register", agent=agent_id, role=role, cert=peer.name)
@@ -127,27 +135,36 @@ class Switchboard:
             log.info("actions_unchecked", agent=agent_id, role=role, reason="its register lists no actions")
         return conn
 
-    def registered(self, conn: Connection) -> pb.Envelope:
+    def registered(self, conn: Connection) -> bytes:
+        """The encoded Registered answer to ``conn``. Its agent page is joined from the
+        encodings made when each agent joined (:func:`wire.field` appends them to the
+        message), so answering a join builds no message per listed agent."""
         first, more = self._page(0, self.agents_page)
-        return pb.Envelope(
-            id=uuid.uuid4().hex,
+        head = pb.Envelope(
+            id=new_id(),
             sender=ROUTER_ID,
             recipient=pb.Address(agent_id=conn.agent_id),
             kind=int(Kind.CONTROL),  # type: ignore[arg-type]
             timestamp_us=now_us(),
-            registered=pb.Registered(
-                protocol_version=PROTOCOL_VERSION,  # type: ignore[arg-type]
-                agent_id=conn.agent_id,
-                agents=[info(a) for a in first],
-                heartbeat_ms=self.heartbeat_ms,
-                more_agents=more is not None,
-            ),
         )
+        body = pb.Registered(
+            protocol_version=PROTOCOL_VERSION,  # type: ignore[arg-type]
+            agent_id=conn.agent_id,
+            heartbeat_ms=self.heartbeat_ms,
+            more_agents=more is not None,
+        ).SerializeToString()
+        agents = b"".join(wire.field(_AGENTS_FIELD, self._info(a)) for a in first)
+        return head.SerializeToString() + wire.field(_REGISTERED_FIELD, body + agents)
+
+    def _info(self, record: AgentRecord) -> bytes:
+        encoded = self._infos.get(record.agent_id)
+        return encoded if encoded is not None else info(record).SerializeToString()
 
     def _page(self, start: int, limit: int) -> tuple[list[AgentRecord], int | None]:
         """One page of the registry, looking at no more of it than the page needs."""
         start = max(start, 0)
-        records, more = page(self.router.window(start, limit + 1), 0, limit, self.page_bytes)
+        window = self.router.window(start, limit + 1)
+        records, more = page(window, 0, limit, self.page_bytes, lambda record: len(self._info(record)))
         return records, None if more is None else start + more
 
     def leave(self, conn: Connection) -> None:
@@ -155,6 +172,7 @@ class Switchboard:
         if self.connections.get(conn.agent_id) is not conn:
             return
         del self.connections[conn.agent_id]
+        self._infos.pop(conn.agent_id, None)
         departure = self.router.unregister(conn.agent_id)
         orphaned = departure.orphaned if departure else ()
         if self.ledger is not None and departure is not None:
@@ -215,19 +233,21 @@ class Switchboard:
             self._bounce(conn, _unread(data), ErrorCode.ENVELOPE_TOO_LARGE, f"envelope of {size} bytes exceeds {limit}")
             return
         try:
-            env = wire.header(data)
+            env = _parse_header(data)
         except DecodeError:
             self._bounce(conn, _unread(data), ErrorCode.INVALID_ENVELOPE, "envelope is not valid protobuf")
             return
+        # Each header field is read once: every read of a protobuf field builds a Python value.
         recipient = env.recipient
         target = recipient.WhichOneof("target")
         kind = env.kind
         which = env.WhichOneof("payload")
-        if not env.id or target is None or kind not in _KINDS or which is None or which in _HANDSHAKE:
+        envelope_id = env.id
+        if not envelope_id or target is None or kind not in _KINDS or which is None or which in _HANDSHAKE:
             self._bounce(conn, env, ErrorCode.INVALID_ENVELOPE, self._header_problem(env))
             return
-        if env.sender != conn.agent_id:  # identity comes from the connection, never from the client
-            env.sender = conn.agent_id
+        sender = conn.agent_id  # identity comes from the connection, never from the client
+        if env.sender != sender:
             data += conn.sender_field
             size = len(data)
         self.envelopes[kind] += 1
@@ -235,16 +255,18 @@ class Switchboard:
         if to == ROUTER_ID and target == "agent_id":
             self._control(conn, env)
             return
-        if kind == REQUEST and self.router.outstanding(conn.agent_id) >= self.pending_requests:
+        if kind == REQUEST and self.router.outstanding(sender) >= self.pending_requests:
             limit = self.pending_requests
             self._bounce(
                 conn, env, ErrorCode.RESOURCE_EXHAUSTED, f"{limit} requests are in flight already", retryable=True
             )
             return
+        correlation_id = env.correlation_id
+        session_id = env.session_id if kind == REQUEST else ""  # kept only with a request in flight
         action = _action(env) if kind == REQUEST else None
         try:
             targets = self.router.route_fields(
-                kind, _TARGETS[target], to, env.id, conn.agent_id, env.correlation_id, env.session_id, action
+                kind, _TARGETS[target], to, envelope_id, sender, correlation_id, session_id, action
             )
         except AutoGPTError as exc:
             address = _ADDRESS[target](to)
@@ -268,7 +290,7 @@ class Switchboard:
                         )
                 self.overloaded += 1
                 self._bounce(conn, env, ErrorCode.OVERLOADED, f"{agent_id} cannot take more work now", retryable=True)
-            elif self.ledger is not None and (kind == REQUEST or env.correlation_id):
+            elif self.ledger is not None and (kind == REQUEST or correlation_id):
                 self._record(conn, env, kind, _ADDRESS[target](to), agent_id)
 
     def _record(self, conn: Connection, env: wire.Header, kind: int, recipient: Address, agent_id: str) -> None:
@@ -277,7 +299,7 @@ class Switchboard:
         assert self.ledger is not None
         if kind == REQUEST:
             what = _what(env)
-            self.ledger.opened(env.sender, env.id, env.session_id, str(recipient), agent_id, what, conn.peer.name)
+            self.ledger.opened(conn.agent_id, env.id, env.session_id, str(recipient), agent_id, what, conn.peer.name)
             return
         if not env.correlation_id or recipient.kind != "agent":
             return

@@ -18,7 +18,7 @@ import contextlib
 import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from autogpt.errors import (
@@ -75,9 +75,13 @@ class _Pending:
     receiver: Receiver | None = None  # files the peer sends land here
     offer: Offer | None = None  # files the peer may fetch
     store: FileStore | None = None
-    fetches: asyncio.Queue[Envelope] = field(default_factory=lambda: asyncio.Queue(16))
+    fetches: asyncio.Queue[Envelope] | None = None  # the peer's fetches of offered files, if any
     serving: Envelope | None = None  # the fetch being answered now
     error: AutoGPTError | None = None  # the first broken transfer, raised with the reply
+
+    def __post_init__(self) -> None:
+        if self.offer is not None:  # most requests offer nothing: no queue for them
+            self.fetches = asyncio.Queue(16)
 
 
 class Bus:
@@ -109,9 +113,10 @@ class Bus:
             if isinstance(envelope.payload, FileChunk):
                 self._take_chunk(pending, envelope, envelope.payload)
                 return True
-            if pending.offer is not None and envelope.sender == pending.peer and transfer.is_fetch(envelope):
+            fetches = pending.fetches
+            if fetches is not None and envelope.sender == pending.peer and transfer.is_fetch(envelope):
                 try:
-                    pending.fetches.put_nowait(envelope)
+                    fetches.put_nowait(envelope)
                 except asyncio.QueueFull:
                     log.warning("fetch_dropped", peer=envelope.sender, request=envelope.correlation_id)
                 return True
@@ -171,7 +176,8 @@ class Bus:
         server = asyncio.create_task(self._serve_fetches(pending)) if pending.offer is not None else None
         try:
             await self.send(env)
-            reply = await asyncio.wait_for(pending.future, timeout)
+            async with asyncio.timeout(timeout):  # no task or extra future, unlike wait_for
+                reply = await pending.future
         except TimeoutError:
             raise RequestTimeoutError(f"no reply from {env.recipient} within {timeout:g}s") from None
         finally:
@@ -278,11 +284,12 @@ class Bus:
 
     async def _serve_fetches(self, pending: _Pending) -> None:
         """Answer the peer's fetches of offered files for as long as the request waits."""
-        offer, store = pending.offer, pending.store
+        offer, store, fetches = pending.offer, pending.store, pending.fetches
         assert offer is not None
         assert store is not None
+        assert fetches is not None
         while True:
-            request = pending.serving = await pending.fetches.get()
+            request = pending.serving = await fetches.get()
             try:
                 assert isinstance(request.payload, Command)
                 paths = transfer.fetched_paths(request.payload)
@@ -299,7 +306,7 @@ class Bus:
     async def _refuse_fetches(self, pending: _Pending) -> None:
         """Fetches cut short or still queued when the request ended get an answer all the same."""
         cut = [pending.serving] if pending.serving is not None else []
-        while not pending.fetches.empty():
+        while pending.fetches is not None and not pending.fetches.empty():
             cut.append(pending.fetches.get_nowait())
         for request in cut:
             with contextlib.suppress(AutoGPTError):

@@ -90,6 +90,12 @@ def prefix(size: int) -> bytes:
     return bytes((TAG,)) + varint(size)
 
 
+def field(number: int, data: bytes) -> bytes:
+    """A length-delimited field (a string, bytes or a message) as it goes on the wire:
+    appending it to a message's encoding sets it, or adds one to a repeated field."""
+    return varint(number << 3 | 2) + varint(len(data)) + data
+
+
 def with_sender(data: bytes, sender: bytes) -> bytes:
     """``data`` with its sender set to ``sender`` (UTF-8), whatever it said before."""
     return data + _SENDER + varint(len(sender)) + sender
