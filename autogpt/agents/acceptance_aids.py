@@ -12,11 +12,12 @@ import json
 import re
 from collections.abc import Sequence
 from typing import Any, Literal
+from urllib.parse import urlencode
 
 from pydantic import BaseModel, Field
 
 from autogpt.agents.asking import Check
-from autogpt.tools.acceptance import Example
+from autogpt.tools.acceptance import Example, covers
 
 
 class ResourceField(BaseModel):
@@ -141,3 +142,52 @@ def derived_checks(idea: str) -> list[Check[DraftExamples]]:
         return []
 
     return [own, valid]
+
+
+def rule_prompt(rule: str, status: int | None, stated: Sequence[Example]) -> str:
+    shown = "\n".join(
+        f"- {e.method} {e.path}" + (f"?{urlencode(e.query)}" if e.query else "")
+        + (f" with body {json.dumps(e.body)}" if e.body is not None else "") + f" -> {e.expects()}"
+        for e in stated
+    )  # fmt: skip
+    must = f"status {status}" if status else "a 4xx status"
+    return (
+        f"An HTTP JSON API answers these requests:\n{shown}\n\nIt also has this rule: {rule}\n"
+        f"Write 1 to 3 requests that break the rule and so must be refused with {must}: the same method and "
+        "path as a request above, with the query or body changed just enough to break the rule, one request "
+        "for each way the rule can be broken. Give status and set response to null."
+    )
+
+
+def rule_checks(status: int | None, stated: Sequence[Example]) -> list[Check[DraftExamples]]:
+    """Refusals on the idea's own routes, with the status the rule names, that differ from
+    every request the idea says succeeds."""
+    routes = {(e.method, e.path) for e in stated}
+    succeeding = [(e.method, e.path, e.query, e.body) for e in stated if e.status_class == "2xx"]
+
+    def refusals(drafts: DraftExamples) -> Sequence[str]:
+        problems = []
+        for d in drafts.examples:
+            where = f"{d.method} {d.path}"
+            if not any(m == d.method and covers(p, d.path.split("?")[0]) for m, p in routes):
+                problems.append(f"{where} is not one of the API's requests; use one of those above")
+            elif status is not None and d.status != status:
+                problems.append(f"{where} must expect status {status}, not {d.status}")
+            elif status is None and not 400 <= d.status < 500:
+                problems.append(f"{where} must expect a 4xx status, not {d.status}")
+            elif (d.method, d.path.split("?")[0], d.query, d.body) in succeeding:
+                problems.append(f"{where} is a request that succeeds; change it so that it breaks the rule")
+        return problems
+
+    return [refusals]
+
+
+def as_refusals(drafts: DraftExamples, rule: str) -> list[Example]:
+    """The model's rule-breaking requests as derived examples: only the status is expected."""
+    return [
+        Example.model_validate({
+            "method": d.method, "path": d.path.split("?")[0], "query": d.query, "body": d.body, "status": d.status,
+            "source": "derived", "said": f"derived by the model from the rule: {rule}"[:300],
+        })
+        for d in drafts.examples
+    ]  # fmt: skip

@@ -209,6 +209,39 @@ app.listen(Number(process.env.PORT || 3000), "127.0.0.1");
 """,
 )
 
+BODY = Worked(
+    "body",
+    """- POST /initials: body like {"name": "Ada Lovelace"} -> status 200, a JSON object like {"initials": "AL"}.
+  - refuse POST /initials {"name": ""} with status 400 (name is empty or not text)""",
+    """from fastapi import FastAPI, HTTPException
+
+app = FastAPI()
+
+
+@app.post("/initials")
+def initials(body: dict):
+    name = body.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise HTTPException(status_code=400, detail="name must be non-empty text")
+    return {"initials": "".join(word[0].upper() for word in name.split())}
+""",
+    """const express = require("express");
+
+const app = express();
+app.use(express.json());
+
+app.post("/initials", (req, res) => {
+  const name = req.body && req.body.name;
+  if (typeof name !== "string" || name.trim() === "") {
+    return res.status(400).json({ detail: "name must be non-empty text" });
+  }
+  res.json({ initials: name.trim().split(/\\s+/).map((word) => word[0].toUpperCase()).join("") });
+});
+
+app.listen(Number(process.env.PORT || 3000), "127.0.0.1");
+""",
+)
+
 STATE = Worked(
     "state",
     """- POST /score/add: body like {"points": 5} -> status 200, a JSON object like {"score": 5}.
@@ -254,7 +287,7 @@ app.listen(Number(process.env.PORT || 3000), "127.0.0.1");
 """,
 )
 
-ALL = (COLLECTION, COMPUTED, REDIRECT, TEXT, STATE)
+ALL = (COLLECTION, COMPUTED, REDIRECT, TEXT, BODY, STATE)
 
 
 def shapes_of(contract: ApiContract) -> list[str]:
@@ -272,7 +305,9 @@ def shapes_of(contract: ApiContract) -> list[str]:
     if creates and (reads_by_id or any(r.method == "GET" and r.response_type == "array" for r in routes)):
         found.append("collection")
     elif any(r.method in ("POST", "PUT", "PATCH") for r in routes):
-        found.append("state")
+        # Something to read the change back from makes it state; a POST alone that answers
+        # from its body is a computation, and kept state would make its answers drift.
+        found.append("state" if any(r.method == "GET" for r in routes) else "body")
     if not found and routes and all(r.method == "GET" for r in routes):
         found.append("computed")  # answers worked out, nothing stored: a status or a lookup
     return found or ["collection"]

@@ -21,10 +21,13 @@ from autogpt.agents.acceptance_aids import (
     DraftExamples,
     Resource,
     as_examples,
+    as_refusals,
     derived_checks,
     examples_prompt,
     resource_body,
     resource_prompt,
+    rule_checks,
+    rule_prompt,
 )
 from autogpt.agents.asking import Answer, Retry
 from autogpt.agents.base import Agent, Context, action
@@ -37,7 +40,7 @@ from autogpt.iac.envelope import Address, Command, PlanItem, ProgressState, Resu
 from autogpt.llm.base import Message, Usage
 from autogpt.llm.usage import charge, spent_so_far
 from autogpt.memory.lessons import learn
-from autogpt.mind.idea import collection_examples, collection_verbs, read_stated, wants_page
+from autogpt.mind.idea import collection_examples, collection_verbs, read_stated, stated_rules, wants_page
 from autogpt.mind.planner import PlannedTask, TaskGraph
 from autogpt.mind.scheduler import GraphRun, TaskState, run_graph
 from autogpt.tools.acceptance import Acceptance, Example, load_acceptance
@@ -188,10 +191,19 @@ class ManagerGPT(Agent):
         elif not examples:
             examples, note = await self._derived_examples(idea, ctx)
             notes.append(note)
+        unchecked: list[str] = []
+        if examples and (rules := stated_rules(idea)):
+            stated = list(examples)
+            for rule, status in rules:
+                refusals, note = await self._rule_examples(rule, status, stated, ctx)
+                examples += refusals
+                notes.append(note)
+                if not refusals:
+                    unchecked.append(rule)
         if user is not None:
             examples += [e.model_copy(update={"source": "user"}) for e in user.examples]
             notes.append(f"{len(user.examples)} example(s) given by the user")
-        acceptance = Acceptance(examples=examples[:24], notes=notes)
+        acceptance = Acceptance(examples=examples[:24], notes=notes, unchecked=unchecked)
         await ctx.status(f"acceptance: {len(acceptance.examples)} example(s)")
         return acceptance
 
@@ -211,6 +223,25 @@ class ManagerGPT(Agent):
         if answer.fell_back:
             return [], answer.note
         return as_examples(answer.value), "the idea states no example requests: the model derived them from its words"
+
+    async def _rule_examples(
+        self, rule: str, status: int | None, stated: list[Example], ctx: Context
+    ) -> tuple[list[Example], str]:
+        """Requests that break a rule the idea states only in words, from the model; none (and
+        why) when it gives none that fit the idea's own routes."""
+
+        async def none(_: DraftExamples | None, problem: str) -> Answer[DraftExamples]:
+            return Answer(DraftExamples.model_construct(examples=[]), problem[:160])
+
+        answer = await self.ask(
+            [Message.system(self.persona), Message.user(rule_prompt(rule, status, stated))], DraftExamples, ctx,
+            checks=rule_checks(status, stated), retry=Retry(temperatures=(0.2, 0.7)), fallback=none,
+            what="rule examples", say="examples for a stated rule unusable: {problem}",
+        )  # fmt: skip
+        if answer.fell_back:
+            return [], f"no example could be derived for the rule '{rule[:120]}' ({answer.note}): it is unchecked"
+        refusals = as_refusals(answer.value, rule)
+        return refusals, f"{len(refusals)} example(s) derived by the model for the rule '{rule[:120]}'"
 
     async def _plan(self, idea: str, roles: tuple[str, ...], ctx: Context) -> tuple[TaskGraph, str]:
         planner = self.settings.planner

@@ -44,6 +44,9 @@ class Verdict:
             reasons.append("the server was not verified: the backend task produced no verification")
         elif acceptance.examples and len(rows) != len(acceptance.examples):
             reasons.append(f"{len(rows)} of {len(acceptance.examples)} acceptance examples were run")
+        if acceptance.unchecked:
+            said = "; ".join(f"'{rule[:100]}'" for rule in acceptance.unchecked)
+            reasons.append(f"the idea states rules that no example checks: {said}")
         failed = [r for r in rows if not r.ok]
         if failed:
             reasons.append(f"{len(failed)} of {len(rows)} acceptance examples failed")

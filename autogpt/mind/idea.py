@@ -261,3 +261,22 @@ def collection_examples(plural: str, body: dict[str, Any], verbs: set[str]) -> l
             ),
         ]  # fmt: skip
     return examples
+
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'])")
+
+
+def stated_rules(idea: str) -> list[tuple[str, int | None]]:
+    """The refusals an idea states only in words (``a password shorter than 8 characters is
+    rejected with status 422``), with the status named, if any: sentences that name a refusal
+    and no request. The examples for them can only come from the model; until one does, the
+    rule is unchecked, and a build cannot say it did what was asked."""
+    rules = []
+    for sentence in _SENTENCE.split(idea):
+        if _MENTION.search(sentence):
+            continue
+        plain = _blank(sentence, json_snippets(sentence))
+        status = _status(plain)
+        if (status is not None and status >= 400) or (status is None and _FAILS.search(plain)):
+            rules.append((sentence.strip()[:300], status))
+    return rules

@@ -95,6 +95,9 @@ class Acceptance(BaseModel):
 
     examples: list[Example] = Field(default_factory=list, max_length=MAX_EXAMPLES)
     notes: list[str] = Field(default_factory=list)
+    unchecked: list[str] = Field(
+        default_factory=list, description="rules the idea states in words that no example checks"
+    )
 
     def dump(self) -> str:
         return json.dumps(self.model_dump(), indent=2, ensure_ascii=False) + "\n"

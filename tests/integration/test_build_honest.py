@@ -95,15 +95,20 @@ SHORTENER_NO_REDIRECT = SHORTENER_CODE.replace(
 class Coder:
     """A scripted team model: the plan when asked to plan, ``code`` whenever asked for the server."""
 
-    def __init__(self, code: str) -> None:
+    def __init__(self, code: str, rule_reply: str = "") -> None:
         self.code = code
+        self.rule_reply = rule_reply
         self.code_prompts: list[str] = []
+        self.rule_prompts: list[str] = []
         self.llm = FunctionLLM(self.answer)
 
     def answer(self, messages: Sequence[Message], options: Options) -> str:
         prompt = messages[-1].content
         if "Team roles" in prompt:
             return json.dumps(PLAN)
+        if any("It also has this rule" in m.content for m in messages):
+            self.rule_prompts.append(prompt)
+            return self.rule_reply
         if "Reply with the whole file" in prompt or "Return the complete corrected file" in prompt:
             self.code_prompts.append(prompt)
             return self.code
@@ -211,6 +216,59 @@ async def test_a_server_that_does_something_else_is_a_failed_build(
     failing = next(r for r in verification["acceptance"] if not r["ok"])
     assert f"These requests did not get the answer the idea asks for:\n- {failing['example']}" in fix
     assert "; ".join(failing["problems"]) in fix
+
+
+SIGNUP = (
+    'A signup API: POST /signup with {"email": "a@b.co", "password": "secret123"} returns 201 and '
+    '{"email": "a@b.co"}. An email without an @ is rejected with status 422.'
+)
+SIGNUP_STRICT = fenced("""from fastapi import FastAPI, HTTPException
+
+app = FastAPI()
+
+
+@app.post("/signup", status_code=201)
+def signup(body: dict):
+    if "@" not in str(body.get("email", "")):
+        raise HTTPException(status_code=422, detail="email needs an @")
+    return {"email": body["email"]}
+""")
+SIGNUP_LAX = SIGNUP_STRICT.replace('raise HTTPException(status_code=422, detail="email needs an @")', "pass")
+NO_AT = {"method": "POST", "path": "/signup", "query": {}, "body": {"email": "nobody", "password": "secret123"},
+         "status": 422, "response": None}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("code", "rule_reply", "headline"),
+    [
+        (SIGNUP_STRICT, json.dumps({"examples": [NO_AT]}), "PASSED: the running server answered all 2"),
+        (SIGNUP_LAX, json.dumps({"examples": [NO_AT]}), "FAILED: 1 of 2 acceptance examples failed"),
+        (SIGNUP_STRICT, "no idea, sorry", "FAILED: the idea states rules that no example checks: 'An email without"),
+        # a "refusal" of the very request the idea says succeeds is refused, and the rule stays unchecked
+        (
+            SIGNUP_STRICT,
+            json.dumps({"examples": [{**NO_AT, "body": {"email": "a@b.co", "password": "secret123"}}]}),
+            "FAILED: the idea states rules that no example checks",
+        ),
+    ],
+    ids=["checked-and-kept", "checked-and-broken", "no-usable-example", "refusing-the-stated-success"],
+)
+async def test_a_rule_stated_in_words_is_checked_or_the_build_fails(
+    tmp_path: Path, code: str, rule_reply: str, headline: str
+) -> None:
+    coder = Coder(code, rule_reply)
+    result = await build(tmp_path, coder, SIGNUP)
+    report = (tmp_path / "ws/REPORT.md").read_text()
+    assert report.startswith(f"**Verdict: {headline}"), report[:300]
+    assert result.ok is headline.startswith("PASSED")
+    assert "An email without an @ is rejected with status 422." in coder.rule_prompts[0]
+    acceptance = json.loads((tmp_path / "ws/acceptance.json").read_text())
+    if headline.startswith("FAILED: the idea states rules"):
+        assert acceptance["unchecked"] == ["An email without an @ is rejected with status 422."]
+    else:
+        assert acceptance["unchecked"] == []
+        assert acceptance["examples"][1]["status"] == 422
+        assert acceptance["examples"][1]["source"] == "derived"
 
 
 class BoastingBackend(BackendGPT):

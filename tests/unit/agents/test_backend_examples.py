@@ -51,6 +51,14 @@ def test_the_text_example_answers_plain_text() -> None:
     assert answer.headers["content-type"].startswith("text/plain")
 
 
+def test_the_body_example_answers_from_the_body_alone() -> None:
+    c = client_for(be.BODY)
+    assert c.post("/initials", json={"name": "Ada Lovelace"}).json() == {"initials": "AL"}
+    assert c.post("/initials", json={"name": "grace brewster hopper"}).json() == {"initials": "GBH"}
+    assert c.post("/initials", json={"name": "Ada Lovelace"}).json() == {"initials": "AL"}  # no drift
+    assert c.post("/initials", json={"name": ""}).status_code == 400
+
+
 def test_the_state_example_keeps_its_score() -> None:
     c = client_for(be.STATE)
     assert c.post("/score/add", json={"points": 5}).json() == {"score": 5}
@@ -92,6 +100,8 @@ def contract(*routes: dict[str, Any]) -> ApiContract:
             ["collection"],
         ),
         ([{"method": "GET", "path": "/health"}], ["computed"]),
+        # a POST with nothing to read it back from answers from its body: no kept state to copy
+        ([{"method": "POST", "path": "/count", "request_example": {"text": "a b"}}], ["body"]),
         ([{"method": "DELETE", "path": "/all", "expected_status": 204, "response_type": "none"}], ["collection"]),
     ],
 )

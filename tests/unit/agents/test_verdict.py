@@ -266,3 +266,12 @@ def test_responses_bodies_errors_redirects_and_text() -> None:
     assert redirect["headers"]["Location"] == {"schema": {"type": "string"}, "example": "https://example.org"}
     hello = paths["/hello"]["get"]["responses"]["200"]["content"]
     assert hello == {"text/plain": {"schema": {"type": "string"}, "example": "hello world"}}
+
+
+def test_a_rule_no_example_checks_fails_the_build_even_when_every_example_passed() -> None:
+    acceptance = ACCEPTANCE.model_copy(update={"unchecked": ["Temperatures below absolute zero are rejected."]})
+    verdict = judge(acceptance, checked=verification(GOOD_ROWS))
+    assert not verdict.ok
+    assert verdict.headline == (
+        "FAILED: the idea states rules that no example checks: 'Temperatures below absolute zero are rejected.'"
+    )

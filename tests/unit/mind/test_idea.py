@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 
 from autogpt.errors import InvalidInputError
-from autogpt.mind.idea import collection_examples, collection_verbs, json_snippets, read_stated, wants_page
+from autogpt.mind.idea import (
+    collection_examples,
+    collection_verbs,
+    json_snippets,
+    read_stated,
+    stated_rules,
+    wants_page,
+)
 from autogpt.tools.acceptance import Acceptance, Example, load_acceptance
 from autogpt.tools.contract import routes_for
 
@@ -417,3 +424,21 @@ def test_collection_examples_create_list_read_delete_and_see_it_gone() -> None:
 def test_collection_examples_ask_only_for_the_verbs_given() -> None:
     examples = collection_examples("notes", {"text": "hi"}, {"create", "list"})
     assert [(e.method, e.path) for e in examples] == [("POST", "/notes"), ("GET", "/notes")]
+
+
+@pytest.mark.parametrize(
+    ("idea", "rules"),
+    [
+        (
+            'POST /signup with {"email": "a@b.co"} returns 201. An email without an @ is rejected with status 422.',
+            [("An email without an @ is rejected with status 422.", 422)],
+        ),
+        ("GET /age?years=20 says adult. A negative age is an error.", [("A negative age is an error.", None)]),
+        ("GET /status/200 returns OK. Other codes return 404.", [("Other codes return 404.", 404)]),
+        # said next to the request itself: the reader takes it from there, it is no rule in words
+        ("GET /convert?c=abc is rejected with 400.", []),
+        ('GET /health returns 200 and {"ok": true}. It is fast.', []),
+    ],
+)
+def test_refusals_said_only_in_words_are_rules(idea: str, rules: list[tuple[str, int | None]]) -> None:
+    assert stated_rules(idea) == rules
