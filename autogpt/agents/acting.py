@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from autogpt.agents import task_evidence
 from autogpt.agents.base import Agent, Context
 from autogpt.errors import AutoGPTError, ConfigError, InvalidInputError, StructuredOutputError
 from autogpt.iac.envelope import Command, Result
@@ -120,11 +121,12 @@ class ActReport:
     verdict: Verdict | None = None
     stopped: str = ""  # why acting ended early (budget, refusal)
     changed: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # what the task promises and the workspace does not show
     tokens: int = 0
 
     @property
     def ok(self) -> bool:
-        if self.stopped or self.verdict is None or self.verdict.verdict != "done":
+        if self.stopped or self.missing or self.verdict is None or self.verdict.verdict != "done":
             return False
         return self.tests is None or self.tests.passed is not False
 
@@ -141,6 +143,8 @@ class ActReport:
                 lines.append("  " + "\n  ".join(self.tests.output.strip().splitlines()[-12:]))
         if self.verdict is not None:
             lines.append(f"verdict: {self.verdict.verdict} - {self.verdict.reasons}")
+        if self.missing:
+            lines.append(f"missing: {'; '.join(self.missing)}")
         if self.stopped:
             lines.append(f"stopped: {self.stopped}")
         lines.append(f"result: {'DONE' if self.ok else 'NOT DONE'}")
@@ -179,16 +183,24 @@ class Actor:
         self.say, self.approver, self.yolo, self.budget = say, approver, yolo, budget
         self.approved_commands: set[str] = set()
         self.approved_tools: set[str] = set()
+        self._before: dict[str, tuple[int, int]] = {}
 
     async def run(self, task: str) -> ActReport:
         report = ActReport(task)
-        before = self._snapshot()
+        self._before = self._snapshot()
         try:
             await self._run(task, report)
         finally:
-            after = self._snapshot()
-            report.changed = sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))
+            report.changed = self._changed()
         return report
+
+    def _changed(self) -> list[str]:
+        after = self._snapshot()
+        return sorted(p for p in set(self._before) | set(after) if self._before.get(p) != after.get(p))
+
+    def _missing(self, task: str) -> list[str]:
+        """What the task promises that the workspace does not show (see :mod:`autogpt.agents.task_evidence`)."""
+        return task_evidence.missing(task, self._changed(), self.ctx.workspace.read_text)
 
     async def _run(self, task: str, report: ActReport) -> None:
         if not self.yolo and self.approver is None:
@@ -228,16 +240,24 @@ class Actor:
             report.tests = await self._verify()
             if report.stopped:
                 return
+            report.missing = self._missing(task)
             verdict = await self._reflect(messages, report)
             report.verdict = verdict
-            honest_retry = verdict.verdict == "done" and report.tests.passed is False
+            failing = report.tests.passed is False
+            honest_retry = verdict.verdict == "done" and (failing or bool(report.missing))
             if verdict.verdict == "give_up" or (verdict.verdict == "done" and not honest_retry):
                 return
             if round_no == self.budget.rounds:
                 if honest_retry:
-                    report.verdict = Verdict(verdict="give_up", reasons="the tests still fail: " + verdict.reasons)
+                    why = (
+                        "the tests still fail"
+                        if failing
+                        else "the workspace does not show it: " + "; ".join(report.missing)
+                    )
+                    report.verdict = Verdict(verdict="give_up", reasons=f"{why}: {verdict.reasons}")
                 return
-            fixes = "; ".join(verdict.fixes) or ("the tests fail" if honest_retry else verdict.reasons)
+            unmet = (["the tests fail"] if failing else []) + report.missing
+            fixes = "; ".join(verdict.fixes) or ("; ".join(unmet) if honest_retry else verdict.reasons)
             await self.say(f"retrying: {fixes[:200]}")
             messages.append(Message.user(f"Not done yet. Fix: {fixes}. Reply with tool calls."))
 
@@ -325,6 +345,8 @@ class Actor:
         tests = report.tests
         assert tests is not None
         evidence = tests.line() + ("\n" + tests.output[-3000:] if tests.passed is not None else "")
+        if report.missing:
+            evidence += "\nThe workspace does not show the task done: " + "; ".join(report.missing)
         ask = [
             *messages,
             Message.user(

@@ -153,6 +153,44 @@ def test_failing_tests_are_reported_as_failing(tmp_path: Path) -> None:
     assert (root / "tests" / "test_health.py").exists()
 
 
+def test_a_done_that_changed_nothing_is_not_done(tmp_path: Path) -> None:
+    """The embedded model once planned, called no tool, and judged the task done because the old
+    tests passed. The workspace decides: nothing changed, so nothing was done."""
+    root = make_project(tmp_path / "proj")
+    before = fingerprint(root)
+    plan = {"summary": "add a /health route and a test", "steps": ["add the route"], "commands": [], "tools": []}
+    idle = {"thought": "all good", "calls": [], "done": True}
+    done = {"verdict": "done", "reasons": "The task is complete and the tests pass."}
+    replies = [json.dumps(x) for x in (plan, idle, done, idle, done)]
+    proc = run(["gen", "--yolo", "-p", TASK], tmp_path, replies)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "tests: PASSED" in proc.stdout  # the old tests still pass ...
+    assert "missing: no file in the workspace changed" in proc.stdout  # ... and that is not the task
+    assert "verdict: give_up - the workspace does not show it: no file in the workspace changed" in proc.stdout
+    assert "result: NOT DONE" in proc.stdout
+    assert "retrying: no file in the workspace changed" in proc.stderr  # told why, and given a second round
+    assert {k: v for k, v in fingerprint(root).items() if "__pycache__" not in k and "/." not in k} == {
+        k: v for k, v in before.items() if "__pycache__" not in k
+    }
+
+
+def test_a_route_without_its_test_is_not_done(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "proj")
+    plan = {"summary": "add GET /health", "steps": ["add the route"], "commands": [], "tools": []}
+    patch = {
+        "tool": "patch_file",
+        "args": {"path": "app/main.py", "patches": [{"old": ROOT_RETURN, "new": ROOT_RETURN + HEALTH_ROUTE}]},
+    }
+    turn = {"calls": [patch], "done": True}
+    done = {"verdict": "done", "reasons": "the route is there"}
+    idle = {"calls": [], "done": True}
+    proc = run(["gen", "--yolo", "-p", TASK], tmp_path, [json.dumps(x) for x in (plan, turn, done, idle, done)])
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert '@app.get("/health")' in (root / "app" / "main.py").read_text()
+    assert "missing: the task asks for a test, and no test file changed" in proc.stdout
+    assert "result: NOT DONE" in proc.stdout
+
+
 def on_terminal(args: list[str], tmp_path: Path, replies: list[str], answer: str) -> tuple[int, str]:
     """Run on a pseudo-terminal, answer the approval prompt, return (exit code, everything shown)."""
     import pty

@@ -133,9 +133,9 @@ async def test_an_agent_lacking_a_capability_is_refused_even_if_the_model_insist
     class ReadOnlyGPT(GenericGPT):
         capabilities = frozenset({"llm.chat", "fs.read"})
 
-    llm = ScriptedLLM(
-        [json.dumps(PLAN), turn(("write_file", {"path": "x.txt", "content": "x"}), done=True), json.dumps(DONE)]
-    )
+    write = turn(("write_file", {"path": "x.txt", "content": "x"}), done=True)
+    # it insists, is refused, claims done; nothing changed, so it is asked again, and claims done again
+    llm = ScriptedLLM([json.dumps(PLAN), write, json.dumps(DONE), write, json.dumps(DONE)])
     hub = InMemoryHub()
     ws = Workspace(tmp_path / "ws")
     agent = ReadOnlyGPT(llm, hub.connect("generic"), workspace=ws, settings=load_settings(data_dir=tmp_path / "d"))
@@ -143,6 +143,7 @@ async def test_an_agent_lacking_a_capability_is_refused_even_if_the_model_insist
     user = hub.connect("user", agent_id="user")
     result = await user.call(Address.role("generic"), Command("do", "write x", args={"yolo": True}))
     assert isinstance(result, Result)
+    assert not result.ok  # whatever the model says: nothing was written
     assert "needs capability 'fs.write'" in evidence(llm, 2)
     assert "write_file" not in llm.calls[0].prompt.split("Tools:")[1]  # never offered
     assert not (ws.root / "x.txt").exists()

@@ -1,0 +1,58 @@
+"""What the workspace must show before an acting task may be called done.
+
+A model's "done" is a claim, and passing tests only say nothing broke: a run that changed
+nothing passes the tests it found. So the task's own words are read for what they promise,
+deterministically, and checked against the files that changed:
+
+* a task that asks for a change (add, write, fix, ...) needs some file to have changed;
+* each thing it names literally (a route like ``/health``, a file like ``app/main.py``, a
+  ``backticked`` name) must appear in a changed file (its path or its text);
+* a task that asks for a test needs a changed test file.
+
+What is missing goes back to the model as the reason to go on, and into the report.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+_CHANGING = re.compile(
+    r"\b(?:add|adds|create|write|implement|fix|change|update|remove|delete|rename|refactor|make|build|move|"
+    r"replace|extend|insert|append|edit|patch)\b",
+    re.IGNORECASE,
+)
+_ROUTE = re.compile(r"(?<![\w/.])(/[A-Za-z0-9_\-{}]+(?:/[A-Za-z0-9_\-{}]+)*)")
+_FILE = re.compile(r"(?<![\w/])((?:[\w\-]+/)*[\w\-]+\.(?:py|js|ts|json|toml|md|txt|html|css|yaml|yml|cfg|ini))\b")
+_TICKED = re.compile(r"`([^`\n]{1,80})`")
+_WANTS_TEST = re.compile(r"\b(?:add|adds|write|create|with)\b[^.;]*?\btests?\b", re.IGNORECASE)
+_TEST_FILE = re.compile(r"(?:^|/)(?:tests?/|test_[^/]*$|[^/]*_test\.py$|[^/]*\.test\.[jt]s$|[^/]*\.spec\.[jt]s$)")
+
+
+def named(task: str) -> list[str]:
+    """The things ``task`` names literally, in order, once each."""
+    found = [m.group(1) for m in _TICKED.finditer(task)]
+    found += [m.group(1) for m in _FILE.finditer(task)]
+    found += [m.group(1) for m in _ROUTE.finditer(task)]
+    return list(dict.fromkeys(found))
+
+
+def missing(task: str, changed: Sequence[str], read: Callable[[str], str]) -> list[str]:
+    """What ``task`` promises that the ``changed`` files do not show (``read`` gives a file's text)."""
+    if not _CHANGING.search(task):
+        return []  # a question or a check: nothing has to change
+    if not changed:
+        return ["no file in the workspace changed"]
+    problems = []
+    texts: dict[str, str] = {}
+    for path in changed:
+        try:
+            texts[path] = read(path)
+        except (OSError, ValueError):
+            texts[path] = ""
+    for thing in named(task):
+        if not any(thing in path or thing in text for path, text in texts.items()):
+            problems.append(f"no changed file has {thing}")
+    if _WANTS_TEST.search(task) and not any(_TEST_FILE.search(path) for path in changed):
+        problems.append("the task asks for a test, and no test file changed")
+    return problems

@@ -1,0 +1,46 @@
+"""An acting task is done when the workspace shows it, whatever the model says."""
+
+from __future__ import annotations
+
+import pytest
+
+from autogpt.agents.task_evidence import missing, named
+
+FILES = {
+    "app/main.py": '@app.get("/health")\ndef health():\n    return {"status": "ok"}\n',
+    "tests/test_health.py": "def test_health(): ...\n",
+    "README.md": "Run `make serve`.\n",
+}
+
+
+def read(path: str) -> str:
+    return FILES[path]
+
+
+def test_the_things_a_task_names() -> None:
+    assert named("add a /health route to app/main.py and document `make serve`") == [
+        "make serve",
+        "app/main.py",
+        "/health",
+    ]
+    assert named("handle and/or cases, 1/2 of them") == []
+
+
+@pytest.mark.parametrize(
+    ("task", "changed", "problems"),
+    [
+        ("add a /health route and a test for it", ["app/main.py", "tests/test_health.py"], []),
+        ("add a /health route and a test for it", [], ["no file in the workspace changed"]),
+        (
+            "add a /health route and a test for it",
+            ["app/main.py"],
+            ["the task asks for a test, and no test file changed"],
+        ),
+        ("add a /status route", ["app/main.py"], ["no changed file has /status"]),
+        ("fix the typo in app/main.py", ["README.md"], ["no changed file has app/main.py"]),
+        ("document `make serve` in the readme", ["README.md"], []),
+        ("what does /health return?", [], []),  # a question changes nothing, and need not
+    ],
+)
+def test_what_the_workspace_must_show(task: str, changed: list[str], problems: list[str]) -> None:
+    assert missing(task, changed, read) == problems
