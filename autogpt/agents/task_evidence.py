@@ -4,7 +4,8 @@ A model's "done" is a claim, and passing tests only say nothing broke: a run tha
 nothing passes the tests it found. So the task's own words are read for what they promise,
 deterministically, and checked against the files that changed:
 
-* a task that asks for a change (add, write, fix, ...) needs some file to have changed;
+* a task that asks for a change (add, write, fix, ...) to something a project holds (a route,
+  a file, a test, a function, ...) needs some file to have changed;
 * each thing it names literally (a route like ``/health``, a file like ``app/main.py``, a
   ``backticked`` name) must appear in a changed file (its path or its text);
 * a task that asks for a test needs a changed test file.
@@ -20,6 +21,13 @@ from collections.abc import Callable, Sequence
 _CHANGING = re.compile(
     r"\b(?:add|adds|create|write|implement|fix|change|update|remove|delete|rename|refactor|make|build|move|"
     r"replace|extend|insert|append|edit|patch)\b",
+    re.IGNORECASE,
+)
+# what lives in a project: a task that changes one of these changes files ("add 20 and 22" does not)
+_ARTIFACT = re.compile(
+    r"\b(?:routes?|endpoints?|files?|tests?|functions?|methods?|modules?|class(?:es)?|pages?|features?|code|"
+    r"readme|docs?|documentation|bug|handler|api|server|script|config|dependency|dependencies|types?|"
+    r"docstrings?|comments?|logging|validation|field|column|component|style|css|html)\b",
     re.IGNORECASE,
 )
 _ROUTE = re.compile(r"(?<![\w/.])(/[A-Za-z0-9_\-{}]+(?:/[A-Za-z0-9_\-{}]+)*)")
@@ -39,8 +47,8 @@ def named(task: str) -> list[str]:
 
 def missing(task: str, changed: Sequence[str], read: Callable[[str], str]) -> list[str]:
     """What ``task`` promises that the ``changed`` files do not show (``read`` gives a file's text)."""
-    if not _CHANGING.search(task):
-        return []  # a question or a check: nothing has to change
+    if not _CHANGING.search(task) or not (_ARTIFACT.search(task) or named(task)):
+        return []  # a question, a check, or work that is not on the project's files: nothing has to change
     if not changed:
         return ["no file in the workspace changed"]
     problems = []

@@ -141,7 +141,7 @@ async def test_an_agent_lacking_a_capability_is_refused_even_if_the_model_insist
     agent = ReadOnlyGPT(llm, hub.connect("generic"), workspace=ws, settings=load_settings(data_dir=tmp_path / "d"))
     serving = asyncio.create_task(agent.serve())
     user = hub.connect("user", agent_id="user")
-    result = await user.call(Address.role("generic"), Command("do", "write x", args={"yolo": True}))
+    result = await user.call(Address.role("generic"), Command("do", "write the file x.txt", args={"yolo": True}))
     assert isinstance(result, Result)
     assert not result.ok  # whatever the model says: nothing was written
     assert "needs capability 'fs.write'" in evidence(llm, 2)

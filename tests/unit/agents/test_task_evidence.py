@@ -40,6 +40,7 @@ def test_the_things_a_task_names() -> None:
         ("fix the typo in app/main.py", ["README.md"], ["no changed file has app/main.py"]),
         ("document `make serve` in the readme", ["README.md"], []),
         ("what does /health return?", [], []),  # a question changes nothing, and need not
+        ("add 20 and 22 with the calculator tool", [], []),  # work that is not on the project's files
     ],
 )
 def test_what_the_workspace_must_show(task: str, changed: list[str], problems: list[str]) -> None:
