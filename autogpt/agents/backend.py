@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 from autogpt.agents import backend_examples
 from autogpt.agents.base import Agent, Context, action
 from autogpt.agents.running import RunningServer, Say, running_server
-from autogpt.agents.skeleton import skeleton
+from autogpt.agents.skeleton import TODO, skeleton, unwritten
 from autogpt.agents.stacks import STACKS, Stack
 from autogpt.config import Settings
 from autogpt.errors import AutoGPTError, ConfigError, InvalidInputError
@@ -206,6 +206,10 @@ class BackendGPT(Agent):
             code = stack.extract(reply)
             if problem := await stack.syntax_error(code, scratch):
                 raise InvalidInputError(f"the code does not parse: {problem}")
+            empty = unwritten(code) if stack.language == "python" else []
+            if empty or TODO in code:
+                names = ", ".join(empty) or "some routes"
+                raise InvalidInputError(f"{names}: still no code (a TODO line); write the code that answers")
             return code
 
         return await self.think_usable(prompt, parse, ctx, what="code", max_tokens=1500, temperature=temperature)
@@ -319,10 +323,9 @@ def _scratch() -> Path:
 
 def _start_from(stack: Stack, contract: ApiContract, acceptance: Acceptance) -> str:
     """The skeleton to complete: the contract's routes under their own names (see :mod:`autogpt.agents.skeleton`)."""
-    placeholder = "raise HTTPException(status_code=501, ...)" if stack.language == "python" else "res.status(501)..."
     return (
         f"Start from this skeleton of {stack.server_file}. It already has every route with its own names and "
-        f"inputs; replace each `{placeholder}` with the code that answers as asked, and keep the names:\n"
+        f"inputs; replace each TODO line with the code that answers as asked, and keep the names:\n"
         f"```{stack.fence}\n{skeleton(contract, stack.language, acceptance)}```"
     )
 

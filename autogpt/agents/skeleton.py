@@ -3,13 +3,15 @@
 A small model asked for a whole server copies the worked example it was shown, names and all
 (``def area(w, h)`` for a BMI idea). What the contract already says, which routes there are,
 what each is called with and how its numbers are read, is written here, deterministically, so
-the model's part shrinks to what only it can do: the body of each route. Every body starts as
-a ``501 not written yet``, so a skeleton returned as it is fails every example that asks
-something of it; nothing here knows an answer.
+the model's part shrinks to what only it can do: the body of each route. Every body is a
+TODO line (in Python ``...``, which answers ``null``; in JavaScript a ``501``), so a skeleton
+returned as it is fails every example that asks something of it; nothing here knows an answer.
+(A body that raised ``501`` read as finished code to the small model, which handed it back.)
 """
 
 from __future__ import annotations
 
+import ast
 import keyword
 import re
 from urllib.parse import urlencode
@@ -18,6 +20,7 @@ from autogpt.tools.acceptance import Acceptance, covers
 from autogpt.tools.contract import ApiContract, Route, query_types
 
 NOT_WRITTEN = "not written yet"
+TODO = "TODO: write the code that answers this request"
 _WORD = re.compile(r"[A-Za-z0-9]+")
 
 
@@ -96,7 +99,7 @@ def _python_route(route: Route, optional: set[str]) -> str:
     if route.request_example is not None:
         args.append("body: dict" if route.request_example else "body: dict | None = None")
     decorator = f'@app.{route.method.lower()}("{route.path}"'
-    if route.expected_status != 200 and not route.location:
+    if 200 < route.expected_status < 300:  # a refusal's status is the code's to give, not the decorator's
         decorator += f", status_code={route.expected_status}"
     if route.response_type == "text":
         decorator += ", response_class=PlainTextResponse"
@@ -117,8 +120,30 @@ def _python_route(route: Route, optional: set[str]) -> str:
             "    except ValueError:",
             f'        raise HTTPException(status_code=400, detail="{said} must be numbers")',
         ]
-    lines.append(f'    raise HTTPException(status_code=501, detail="{NOT_WRITTEN}")')
+    lines.append(f"    ...  # {TODO}")
     return "\n".join(lines)
+
+
+def unwritten(code: str) -> list[str]:
+    """The route functions in Python ``code`` not written yet: a ``...`` line left in, or nothing but ``pass``."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return []
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and any(
+            isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute) and isinstance(d.func.value, ast.Name)
+            and d.func.value.id == "app" for d in node.decorator_list
+        ):  # fmt: skip
+            left = any(
+                isinstance(b, ast.Expr) and isinstance(b.value, ast.Constant) and b.value.value is Ellipsis
+                for b in node.body
+            )  # the skeleton's TODO line, kept
+            body = [b for b in node.body if not (isinstance(b, ast.Expr) and isinstance(b.value, ast.Constant))]
+            if left or all(isinstance(b, ast.Pass) for b in body):
+                found.append(node.name)
+    return found
 
 
 def javascript_skeleton(contract: ApiContract, acceptance: Acceptance | None = None) -> str:
@@ -156,7 +181,7 @@ def _javascript_route(route: Route, optional: set[str]) -> str:
             f'    return res.status(400).json({{ detail: "{said} must be numbers" }});',
             "  }",
         ]
-    lines += [f'  res.status(501).json({{ detail: "{NOT_WRITTEN}" }});', "});"]
+    lines += [f"  // {TODO}", f'  res.status(501).json({{ detail: "{NOT_WRITTEN}" }});', "});"]
     return "\n".join(lines)
 
 
