@@ -7,7 +7,9 @@ that depends on the request's query or body must be worked out from it, so when 
 holds such an answer verbatim (a list, or an object with a value) the example is not
 counted as passed: the evidence goes back to the model like any other failure. Answers that
 do not depend on the request (``GET /health`` -> ``{"status": "ok"}``) and refusals are
-constants by nature and are never flagged.
+constants by nature and are never flagged. A request that changes state (any method but GET)
+answers from that state: ``POST /hit`` -> ``{"count": 1}`` written as ``return {"count": 1}``
+passes once and is wrong ever after, so it is flagged too.
 """
 
 from __future__ import annotations
@@ -70,7 +72,9 @@ def _telling(value: Any) -> bool:
 
 def answered_from_constant(example: Example, code: str, language: str) -> str | None:
     """Why ``example``'s answer looks written into ``code`` rather than worked out, or None."""
-    takes_input = bool(example.query) or example.body is not None
+    # A request with input answers from it; a POST, PUT, PATCH or DELETE changes what the server
+    # holds, so its answer ("the new count") moves with that state. Either way, not a constant.
+    takes_input = bool(example.query) or example.body is not None or example.method != "GET"
     succeeds = example.status_class == "2xx" and (example.status is None or example.status < 300)
     if not (takes_input and succeeds and example.match in ("exact", "subset") and _telling(example.response)):
         return None
@@ -83,7 +87,8 @@ def answered_from_constant(example: Example, code: str, language: str) -> str | 
     if not held:
         return None
     shown = json.dumps(expected, ensure_ascii=False)[:120]
-    return (
-        f"the code holds this example's answer {shown} as a constant: work it out from the request's "
+    return f"the code holds this example's answer {shown} as a constant: work it out from the request's " + (
         f"{'query' if example.query else 'body'}, so that other inputs get their own answers"
+        if example.query or example.body is not None
+        else "effect on what the server keeps, so that the next request gets its own answer"
     )

@@ -16,6 +16,7 @@ def example(**fields: Any) -> Example:
 
 FRUITS = example(path="/fruits", query={"q": "ap"}, response=["apple", "apricot", "grape"])
 ADD = example(path="/add", query={"a": "2", "b": "3"}, response={"sum": 5}, match="subset")
+HIT = example(method="POST", path="/hit", response={"count": 1}, match="subset")
 
 
 @pytest.mark.parametrize(
@@ -26,6 +27,9 @@ ADD = example(path="/add", query={"a": "2", "b": "3"}, response={"sum": 5}, matc
         (ADD, "def add(a: int, b: int):\n    return {'sum': 5}\n", "python"),
         (FRUITS, "app.get('/fruits', (q, res) => res.json([ 'apple', 'apricot', 'grape' ]));", "javascript"),
         (ADD, "app.get('/add', (req, res) => res.json({ sum: 5 }));", "javascript"),
+        # a request that changes state answers from that state: "the new count" is no constant
+        (HIT, "@app.post('/hit')\ndef hit():\n    return {'count': 1}\n", "python"),
+        (HIT, "app.post('/hit', (req, res) => res.json({ count: 1 }));", "javascript"),
     ],
 )
 def test_an_answer_written_into_the_code_is_caught(ex: Example, code: str, language: str) -> None:
@@ -56,6 +60,14 @@ def test_an_answer_written_into_the_code_is_caught(ex: Example, code: str, langu
             "const T = { France: { capital: 'Paris' }, Spain: { capital: 'Madrid' } };",
             "javascript",
         ),
+        # the new count worked out from what the server keeps
+        (
+            HIT,
+            "state = {'count': 0}\ndef hit():\n    state['count'] += 1\n    return {'count': state['count']}\n",
+            "python",
+        ),
+        # a state change whose answer is plain: nothing telling to find
+        (example(method="POST", path="/reset", response={"count": 0}), "def r():\n    return {'count': 0}\n", "python"),
         # constants by nature: no input, or a refusal
         (example(path="/health", response={"status": "ok"}), "def h():\n    return {'status': 'ok'}\n", "python"),
         (
