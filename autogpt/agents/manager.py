@@ -235,12 +235,12 @@ class ManagerGPT(Agent):
 
         answer = await self.ask(
             [Message.system(self.persona), Message.user(rule_prompt(rule, status, stated))], DraftExamples, ctx,
-            checks=rule_checks(status, stated), retry=Retry(temperatures=(0.2, 0.7)), fallback=none,
+            checks=rule_checks(stated), retry=Retry(temperatures=(0.2, 0.7)), fallback=none,
             what="rule examples", say="examples for a stated rule unusable: {problem}",
         )  # fmt: skip
         if answer.fell_back:
             return [], f"no example could be derived for the rule '{rule[:120]}' ({answer.note}): it is unchecked"
-        refusals = as_refusals(answer.value, rule)
+        refusals = as_refusals(answer.value, rule, status)
         return refusals, f"{len(refusals)} example(s) derived by the model for the rule '{rule[:120]}'"
 
     async def _plan(self, idea: str, roles: tuple[str, ...], ctx: Context) -> tuple[TaskGraph, str]:

@@ -234,8 +234,9 @@ def signup(body: dict):
     return {"email": body["email"]}
 """)
 SIGNUP_LAX = SIGNUP_STRICT.replace('raise HTTPException(status_code=422, detail="email needs an @")', "pass")
+# the model's status is ignored: the rule names 422, and that is what the example expects
 NO_AT = {"method": "POST", "path": "/signup", "query": {}, "body": {"email": "nobody", "password": "secret123"},
-         "status": 422, "response": None}  # fmt: skip
+         "status": 200, "response": None}  # fmt: skip
 
 
 @pytest.mark.parametrize(
