@@ -88,21 +88,7 @@ def python_skeleton(contract: ApiContract, acceptance: Acceptance | None = None)
     if responses:
         imports.append(f"from fastapi.responses import {', '.join(responses)}")
     routes = "\n\n\n".join(_python_route(route, optional_query(route, acceptance)) for route in contract.ordered())
-    store = f"\n{name}: dict = {{}}  # kept in memory\n" if (name := store_name(contract)) else ""
-    return "\n".join(imports) + "\n\napp = FastAPI()\n" + store + "\n\n" + routes + "\n"
-
-
-def store_name(contract: ApiContract) -> str:
-    """Where a server that keeps things keeps them, named for the first thing it creates
-    (``POST /links`` -> ``links``); empty for a server that only works answers out, or whose
-    changes nothing reads back (a ``POST /count`` over its body keeps nothing)."""
-    if not any(r.method == "GET" for r in contract.routes):
-        return ""
-    for route in contract.ordered():
-        if route.method in ("POST", "PUT", "PATCH") and (words := _WORD.findall(route.path)):
-            name = _name(words[0].lower())
-            return name if name not in ("app", "body") else f"{name}_store"
-    return ""
+    return "\n".join(imports) + "\n\napp = FastAPI()\n\n\n" + routes + "\n"
 
 
 def _python_route(route: Route, optional: set[str]) -> str:

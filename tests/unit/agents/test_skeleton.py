@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from autogpt.agents.skeleton import TODO, function_name, skeleton, store_name, unwritten
+from autogpt.agents.skeleton import TODO, function_name, skeleton, unwritten
 from autogpt.mind.idea import read_stated
 from autogpt.tools.acceptance import Acceptance, run_examples
 from autogpt.tools.contract import ApiContract, Route, routes_for
@@ -106,15 +106,3 @@ def test_names_that_are_not_python_identifiers_are_read_through_an_alias() -> No
     assert 'from_: Annotated[str, Query(alias="from")]' in code
     assert 'to_currency: Annotated[str, Query(alias="to-currency")]' in code
     compile(code, "fx.py", "exec")
-
-
-def test_a_server_that_keeps_things_gets_a_store_named_for_them() -> None:
-    make = Route(method="POST", path="/links", summary="make", request_example={"url": "x"}, expected_status=201)
-    follow = Route(method="GET", path="/r/{code}", summary="go", expected_status=302, location="https://x.org")
-    contract = ApiContract(name="links", routes=[follow, make])
-    assert store_name(contract) == "links"
-    assert "\nlinks: dict = {}  # kept in memory\n" in skeleton(contract, "python")
-    compute = ApiContract(name="bmi", routes=[Route(method="GET", path="/bmi", summary="bmi", query={"w": "1"})])
-    assert store_name(compute) == ""
-    words = Route(method="POST", path="/count", summary="count", request_example={"text": "a b"})
-    assert store_name(ApiContract(name="words", routes=[words])) == ""  # nothing reads a change back
