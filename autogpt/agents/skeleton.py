@@ -46,6 +46,11 @@ def _argument(name: str, where: str, optional: bool = False) -> str:
     return f"{typed} = None" if optional else typed
 
 
+def _header_arg(header: str) -> str:
+    """FastAPI reads ``x_api_key`` from the ``X-Api-Key`` header."""
+    return _name(header.lower().replace("-", "_"))
+
+
 def optional_query(route: Route, acceptance: Acceptance | None) -> set[str]:
     """The route's query parameters that some example of it leaves out."""
     examples = [
@@ -54,6 +59,17 @@ def optional_query(route: Route, acceptance: Acceptance | None) -> set[str]:
         if e.method == route.method and covers(route.path, e.path)
     ]
     return {q for q in route.query if any(q not in e.query for e in examples)}
+
+
+def sent_headers(route: Route, acceptance: Acceptance | None) -> list[str]:
+    """The request headers some example of the route sends (``Authorization``)."""
+    names = [
+        name
+        for e in (acceptance.examples if acceptance else [])
+        if e.method == route.method and covers(route.path, e.path)
+        for name in e.request_headers
+    ]
+    return list(dict.fromkeys(names))
 
 
 def function_name(route: Route) -> str:
@@ -77,8 +93,10 @@ def python_skeleton(contract: ApiContract, acceptance: Acceptance | None = None)
         names.append("Path")
     if any(not _usable(q) for r in contract.routes for q in r.query):
         names.append("Query")
+    if any(sent_headers(r, acceptance) for r in contract.routes):
+        names.append("Header")
     imports = [f"from fastapi import {', '.join(names)}"]
-    if len(names) > 2:
+    if {"Path", "Query"} & set(names):
         imports.insert(0, "from typing import Annotated\n")
     responses = []
     if any(r.location or 300 <= r.expected_status < 400 for r in contract.routes):
@@ -87,17 +105,21 @@ def python_skeleton(contract: ApiContract, acceptance: Acceptance | None = None)
         responses.append("PlainTextResponse")
     if responses:
         imports.append(f"from fastapi.responses import {', '.join(responses)}")
-    routes = "\n\n\n".join(_python_route(route, optional_query(route, acceptance)) for route in contract.ordered())
+    routes = "\n\n\n".join(
+        _python_route(route, optional_query(route, acceptance), sent_headers(route, acceptance))
+        for route in contract.ordered()
+    )
     return "\n".join(imports) + "\n\napp = FastAPI()\n\n\n" + routes + "\n"
 
 
-def _python_route(route: Route, optional: set[str]) -> str:
+def _python_route(route: Route, optional: set[str], headers: list[str]) -> str:
     kinds = query_types(route.query)
     args = [_argument(p, "Path") for p in route.params]
     args += [_argument(q, "Query") for q in route.query if q not in optional]
     args += [_argument(q, "Query", optional=True) for q in route.query if q in optional]
     if route.request_example is not None:
         args.append("body: dict" if route.request_example else "body: dict | None = None")
+    args += [f"{_header_arg(h)}: str | None = Header(None)" for h in headers]  # None: not sent
     decorator = f'@app.{route.method.lower()}("{route.path}"'
     if 200 < route.expected_status < 300:  # a refusal's status is the code's to give, not the decorator's
         decorator += f", status_code={route.expected_status}"
@@ -105,6 +127,7 @@ def _python_route(route: Route, optional: set[str]) -> str:
         decorator += ", response_class=PlainTextResponse"
     lines = [decorator + ")", f"def {function_name(route)}({', '.join(args)}):", f"    # {_request(route)}"]
     lines += [f"    # refuse with {case.status} when {case.when}" for case in route.errors]
+    lines += [f"    # {_header_arg(h)} is the {h} header the request sent, or None" for h in headers]
     numbers = [q for q in route.query if kinds[q] != "text" and kinds[q] != "true/false"]
     if numbers:
         cast = {q: "int" if kinds[q] == "whole number" else "float" for q in numbers}
@@ -149,16 +172,17 @@ def unwritten(code: str) -> list[str]:
 def javascript_skeleton(contract: ApiContract, acceptance: Acceptance | None = None) -> str:
     parts = ['const express = require("express");\n\nconst app = express();\napp.use(express.json());']
     for route in contract.ordered():
-        parts.append(_javascript_route(route, optional_query(route, acceptance)))
+        parts.append(_javascript_route(route, optional_query(route, acceptance), sent_headers(route, acceptance)))
     parts.append('app.listen(Number(process.env.PORT || 3000), "127.0.0.1");')
     return "\n\n".join(parts) + "\n"
 
 
-def _javascript_route(route: Route, optional: set[str]) -> str:
+def _javascript_route(route: Route, optional: set[str], headers: list[str]) -> str:
     kinds = query_types(route.query)
     path = re.sub(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}", r":\1", route.path)
     lines = [f'app.{route.method.lower()}("{path}", (req, res) => {{', f"  // {_request(route)}"]
     lines += [f"  // refuse with {case.status} when {case.when}" for case in route.errors]
+    lines += [f'  const {_js_name(h)} = req.get("{h}"); // the {h} header sent, or undefined' for h in headers]
     numbers = [q for q in route.query if kinds[q] not in ("text", "true/false")]
     for q in numbers:
         read = (

@@ -61,6 +61,7 @@ def test_acceptance(example):
     response = client.request(
         example["method"], _fill(example["path"]), params=example["query"] or None,
         json=example["body"] if example["body"] is not None else None,
+        headers={name: _fill(value) for name, value in example["request_headers"].items()},
     )
     if example["status"] is not None:
         assert response.status_code == example["status"], response.text
@@ -70,6 +71,9 @@ def test_acceptance(example):
         assert response.headers.get(name, "").rstrip("/") == value.rstrip("/")
     if example["text"] is not None:
         assert response.text.strip() in (example["text"].strip(), json.dumps(example["text"]))
+    if example["keys"]:
+        data = response.json()
+        assert isinstance(data, dict) and all(k in data for k in example["keys"]), data
     if example["match"] != "none":
         data = response.json()
         if example["match"] == "exact":
@@ -141,9 +145,11 @@ const fill = (path) => path.replace(/\\{(\\w+)\\}/g, (_, name) => known[name] ??
 for (const ex of ACCEPTANCE) {
   test(`acceptance: ${ex.method} ${ex.path}`, async () => {
     const query = new URLSearchParams(ex.query).toString();
-    const init = { method: ex.method, redirect: "manual" };
+    const headers = Object.fromEntries(Object.entries(ex.request_headers).map(([k, v]) => [k, fill(v)]));
+    const init = { method: ex.method, redirect: "manual", headers };
     if (ex.body !== null) {
-      Object.assign(init, { headers: { "content-type": "application/json" }, body: JSON.stringify(ex.body) });
+      headers["content-type"] = "application/json";
+      init.body = JSON.stringify(ex.body);
     }
     const res = await fetch(`${base}${fill(ex.path)}${query ? "?" + query : ""}`, init);
     const text = await res.text();
@@ -154,6 +160,7 @@ for (const ex of ACCEPTANCE) {
     if (ex.text !== null) assert.ok([ex.text.trim(), JSON.stringify(ex.text)].includes(text.trim()), text);
     let data;
     try { data = JSON.parse(text); } catch { data = undefined; }
+    for (const key of ex.keys) assert.ok(data && typeof data === "object" && key in data, text);
     if (ex.match === "exact") assert.deepStrictEqual(data, ex.response);
     if (ex.match === "subset") assert.ok(same(ex.response, data), text);
     const items = Array.isArray(data) ? data : [data];

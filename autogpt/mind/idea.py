@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from http import HTTPStatus
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl
@@ -19,7 +20,15 @@ from pydantic import ValidationError
 
 from autogpt.tools.acceptance import Example
 
-_MENTION = re.compile(r"\b(GET|POST|PUT|PATCH|DELETE)\s+(/[^\s,;'\"`<>()\[\]]*)")
+_MENTION = re.compile(r"\b(GET|POST|PUT|PATCH|DELETE)\s+(/(?:[^\s,;'\"`<>()\[\]]|<[A-Za-z_][\w-]*>)*)")
+# A placeholder in a path, written ``<code>`` or ``:code``: a value an earlier answer gave.
+_PLACEHOLDER = re.compile(r"<([A-Za-z_][\w-]*)>|(?<=/):([A-Za-z_]\w*)")
+# Where an example's own clause ends: a sentence's end, a semicolon, or ", and ..." starting
+# another statement (``returns {...}; an unknown country returns 404``). What follows is not
+# this request's answer; said without a request of its own, it is a rule.
+_CLAUSE_END = re.compile(r"[.;](?:\s|$)|,\s+(?:and|but|while|whereas|otherwise)\s", re.IGNORECASE)
+# A request header stated with the request: ``with the header Authorization: Bearer <token>``.
+_HEADER = re.compile(r"\b(Authorization|X-[A-Za-z0-9-]+)\s*:\s*((?:Bearer|Basic|Token)\s+\S+|\S+)", re.IGNORECASE)
 _RESPONDS = re.compile(
     r"(?:\breturns?\b|\bgives?\b|\brespond(?:s|ing)?\b|\banswers?\b|->|→|=>|\byields?\b|\boutputs?\b|"
     r"\bget(?:s)? back\b|\brepl(?:y|ies)\b|\bresult(?:s)? in\b|\bsays?\b)",
@@ -38,7 +47,11 @@ _TEXT = re.compile(
     re.IGNORECASE,
 )
 _FAILS = re.compile(r"\b(?:reject(?:s|ed)?|error|invalid|fails?|not allowed|bad request|refuse[sd]?)\b", re.I)
-_CREATED = re.compile(r"\b(?:created|the new|saved|added|stored|echo(?:es)?)\b", re.IGNORECASE)
+_CREATED = re.compile(
+    r"\b(?:creates?|created|the new|saves?|saved|adds an?\s+(?!and\b)\w+|added|stores?|stored|echo(?:es)?)\b",
+    re.IGNORECASE,
+)
+_ITS_ID = re.compile(r"\b(?:its|an|the new|with an?)\s+id\b", re.IGNORECASE)
 _PAGE = re.compile(
     r"\b(?:web ?page|page|frontend|front-end|ui|user interface|website|web site|browser|html|form|button|"
     r"web app|dashboard)\b",
@@ -137,7 +150,7 @@ def read_stated(idea: str) -> list[Example]:
     mentions = list(_MENTION.finditer(idea))
     examples: list[Example] = []
     for n, mention in enumerate(mentions):
-        method, target = mention.group(1), mention.group(2).rstrip(".:!")
+        method, target = mention.group(1), _placeholders(mention.group(2).rstrip(".:!"))
         segment = idea[mention.end() : mentions[n + 1].start() if n + 1 < len(mentions) else len(idea)]
         example = _example(method, target, segment, said=idea[mention.start() : mention.end() + len(segment)])
         if example is not None:
@@ -145,8 +158,21 @@ def read_stated(idea: str) -> list[Example]:
     return examples
 
 
+def _placeholders(text: str) -> str:
+    """``/r/<code>`` and ``/r/:code`` as ``/r/{code}``."""
+    return _PLACEHOLDER.sub(lambda m: "{" + (m.group(1) or m.group(2)).replace("-", "_") + "}", text)
+
+
+def clause_end(plain: str) -> int:
+    """Where the first clause of ``plain`` (JSON blanked out) ends."""
+    found = _CLAUSE_END.search(plain)
+    return found.start() if found else len(plain)
+
+
 def _example(method: str, target: str, segment: str, said: str) -> Example | None:
     path, _, query = target.partition("?")
+    head = said[: len(said) - len(segment)]
+    segment = segment[: clause_end(_blank(segment, json_snippets(segment)))]  # only this request's own words
     snippets = json_snippets(segment)
     plain = _blank(segment, snippets)
     verb = _RESPONDS.search(plain)
@@ -158,19 +184,22 @@ def _example(method: str, target: str, segment: str, said: str) -> Example | Non
             response = value
         elif not is_response and body is None:
             body = value
-    stop = re.search(r"[.;](?:\s|$)", plain)  # what was said: up to the end of the sentence
     fields: dict[str, Any] = {
         "method": method,
         "path": path or "/",
         "query": dict(parse_qsl(query, keep_blank_values=True)),
         "body": body,
-        "said": (said[: len(said) - len(segment) + stop.start()] if stop else said).strip()[:300],
+        "said": (head + segment).strip()[:300],
     }
     status = _status(plain)
     if status is not None:
         fields["status"] = status
     redirect = "redirect" in plain.lower()
     refused = (not redirect and (status or 0) >= 400) or (status is None and response is None and _FAILS.search(plain))
+    if method == "POST" and not refused and _ITS_ID.search(plain) and "id" not in (response or {}):
+        fields["keys"] = [*fields.get("keys", ()), "id"]
+    if headers := {m.group(1): _placeholders(m.group(2)) for m in _HEADER.finditer(plain)}:
+        fields["request_headers"] = headers
     if response is not None:
         fields |= {"response": response, "match": "subset" if _has_objects(response) else "exact"}
     elif isinstance(body, dict) and method == "POST" and not refused and _CREATED.search(plain):
@@ -268,15 +297,27 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'])")
 
 def stated_rules(idea: str) -> list[tuple[str, int | None]]:
     """The refusals an idea states only in words (``a password shorter than 8 characters is
-    rejected with status 422``), with the status named, if any: sentences that name a refusal
-    and no request. The examples for them can only come from the model; until one does, the
-    rule is unchecked, and a build cannot say it did what was asked."""
+    rejected with status 422``), with the status named, if any: clauses that name a refusal
+    and no request (``GET /capital/France returns ...; an unknown country returns 404``). The
+    examples for them can only come from the model; until one does, the rule is unchecked, and
+    a build cannot say it did what was asked."""
     rules = []
-    for sentence in _SENTENCE.split(idea):
-        if _MENTION.search(sentence):
+    for clause in _clauses(idea):
+        if _MENTION.search(clause):
             continue
-        plain = _blank(sentence, json_snippets(sentence))
+        plain = _blank(clause, json_snippets(clause))
         status = _status(plain)
         if (status is not None and status >= 400) or (status is None and _FAILS.search(plain)):
-            rules.append((sentence.strip()[:300], status))
+            rules.append((clause[:300], status))
     return rules
+
+
+def _clauses(idea: str) -> Iterator[str]:
+    """Each sentence's clauses, in order (a full stop kept, the joining words dropped)."""
+    for sentence in _SENTENCE.split(idea):
+        plain, start = _blank(sentence, json_snippets(sentence)), 0
+        for end in _CLAUSE_END.finditer(plain):
+            yield sentence[start : end.start() + (plain[end.start()] == ".")].strip()
+            start = end.end()
+        if rest := sentence[start:].strip():
+            yield rest

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlencode
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from autogpt.errors import AutoGPTError, InvalidInputError
 from autogpt.tools.workspace import Workspace
@@ -30,6 +30,9 @@ Match = Literal["none", "exact", "subset", "contains"]
 Source = Literal["idea", "derived", "user"]
 _PARAM = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}")
 _PATH = re.compile(r"/[A-Za-z0-9_./{}-]*")
+_HEADER_NAME = re.compile(r"[A-Za-z0-9-]{1,64}")
+# A value that stands for "whatever it is": ``{"token": "..."}``, ``{"code": "<short code>"}``.
+_ANY_VALUE = re.compile(r"\s*(?:<[^<>]*>|\.{3}|…|\?+)\s*")
 MAX_EXAMPLES = 24
 
 
@@ -58,8 +61,14 @@ class Example(BaseModel):
     status_class: Literal["2xx", "3xx", "4xx"] = Field("2xx", description="when no exact status is asked for")
     response: Any = Field(None, description="expected JSON (see match), or null")
     match: Match = "none"
+    keys: list[str] = Field(
+        default_factory=list, description="keys the JSON object must have, whatever their values (a token, a code)"
+    )
     text: str | None = Field(None, description="expected plain-text body, or null")
     headers: dict[str, str] = Field(default_factory=dict, description="expected response headers, lower-case names")
+    request_headers: dict[str, str] = Field(
+        default_factory=dict, description="headers sent with the request; {name} is a value an earlier response gave"
+    )
     source: Source = "idea"
     said: str = Field("", description="the idea's words this example comes from")
 
@@ -73,10 +82,30 @@ class Example(BaseModel):
     def _headers(cls, value: dict[str, str]) -> dict[str, str]:
         return {k.lower(): v for k, v in value.items()}
 
+    @field_validator("request_headers")
+    @classmethod
+    def _request_headers(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, text in value.items():
+            if not _HEADER_NAME.fullmatch(name) or any(ord(c) < 32 or ord(c) == 127 for c in text):
+                raise ValueError(f"{name[:40]!r}: a header is a name (letters, digits, '-') and one printable line")
+        return value
+
+    @model_validator(mode="after")
+    def _any_values(self) -> Example:
+        """A response key shown with a placeholder for its value must be there, with any value."""
+        if isinstance(self.response, dict) and self.match in ("subset", "exact"):
+            placeholders = [k for k, v in self.response.items() if isinstance(v, str) and _ANY_VALUE.fullmatch(v)]
+            if placeholders:
+                self.keys = list(dict.fromkeys([*self.keys, *placeholders]))
+                self.response = {k: v for k, v in self.response.items() if k not in placeholders} or None
+                self.match = "subset" if self.response else "none"
+        return self
+
     @property
     def label(self) -> str:
         query = f"?{urlencode(self.query)}" if self.query else ""
-        return f"{self.method} {self.path}{query}"
+        sent = "".join(f" [{name}: {value}]" for name, value in self.request_headers.items())
+        return f"{self.method} {self.path}{query}{sent}"
 
     def expects(self) -> str:
         """What must come back, in a few words: ``200 {"f": 212}``."""
@@ -84,6 +113,8 @@ class Example(BaseModel):
         if self.match != "none":
             shown = json.dumps(self.response, ensure_ascii=False)
             parts.append({"exact": shown, "subset": f"with {shown}", "contains": f"containing {shown}"}[self.match])
+        if self.keys:
+            parts.append(f"with keys {', '.join(self.keys)} (any value)")
         if self.text is not None:
             parts.append(f"text {self.text!r}")
         parts += [f"{name}: {value}" for name, value in self.headers.items()]
@@ -184,12 +215,14 @@ def check(example: Example, status: int, headers: Mapping[str, str], body: bytes
             decoded = None
         if text.strip() != example.text.strip() and decoded != example.text:
             problems.append(f"body is {text[:120]!r}, expected the text {example.text!r}")
-    if example.match == "none":
+    if example.match == "none" and not example.keys:
         return problems
     try:
         data = json.loads(text)
     except ValueError:
         return [*problems, f"body is not JSON: {text[:120]!r}"]
+    if missing := [k for k in example.keys if not isinstance(data, dict) or k not in data]:
+        problems.append(f"body is {text[:200]}, expected the key(s) {', '.join(missing)}")
     shown = json.dumps(example.response, ensure_ascii=False)
     if example.match == "exact" and not _exact(example.response, data):
         problems.append(f"body is {text[:200]}, expected exactly {shown}")
@@ -270,8 +303,13 @@ async def run_examples(examples: Sequence[Example], send: Send) -> list[Outcome]
         outcome.target = path + (f"?{urlencode(example.query)}" if example.query else "")
         body = None if example.body is None else json.dumps(example.body).encode()
         try:
+            sent = {name: fill(value, known) for name, value in example.request_headers.items()}
+        except InvalidInputError as exc:
+            outcome.problems.append(str(exc))
+            continue
+        try:
             status, headers, raw = await send(
-                example.method, outcome.target, body, {"content-type": "application/json"}
+                example.method, outcome.target, body, {"content-type": "application/json", **sent}
             )
         except (OSError, TimeoutError, AutoGPTError) as exc:  # no answer at all: this example's evidence
             outcome.problems.append(f"no HTTP answer: {exc}")

@@ -237,7 +237,8 @@ def routes_for(acceptance: Acceptance) -> list[Route]:
         sample = response[0] if isinstance(response, list) and response else response
         kind = (
             "array" if isinstance(response, list) else "text" if first.text is not None
-            else "none" if first.status_class == "3xx" or (first.status or 200) in (204, 301, 302, 303, 307, 308)
+            else "none" if not first.keys and (
+                first.status_class == "3xx" or (first.status or 200) in (204, 301, 302, 303, 307, 308))
             else "object"
         )  # fmt: skip
         status = first.status or {"3xx": 302, "4xx": 400}.get(first.status_class) or (201 if method == "POST" else 200)
@@ -246,7 +247,7 @@ def routes_for(acceptance: Acceptance) -> list[Route]:
             summary=(first.said or f"{method} {path}")[:120],
             request_example=first.body if isinstance(first.body, dict) else {} if method in _BODY else None,
             expected_status=status, response_type=kind,  # type: ignore[arg-type]
-            response_keys=sorted(sample) if isinstance(sample, dict) else [],
+            response_keys=sorted({*(sample if isinstance(sample, dict) else ()), *first.keys}),
             query=_all_query(first, good, bad), response_example=response if response is not None else first.text,
             location=first.headers.get("location"),
             errors=[ErrorCase(status=e.status or 400, when=e.said[:120] or "invalid input", query=dict(e.query),

@@ -106,3 +106,18 @@ def test_names_that_are_not_python_identifiers_are_read_through_an_alias() -> No
     assert 'from_: Annotated[str, Query(alias="from")]' in code
     assert 'to_currency: Annotated[str, Query(alias="to-currency")]' in code
     compile(code, "fx.py", "exec")
+
+
+async def test_a_header_the_examples_send_reaches_the_route_function() -> None:
+    acceptance = Acceptance(examples=read_stated('GET /me with the header X-Api-Key: <key> returns {"user": "ada"}.'))
+    contract = ApiContract(name="me", routes=routes_for(acceptance))
+    code = skeleton(contract, "python", acceptance)
+    assert "x_api_key: str | None = Header(None)" in code
+    code = code.replace(f"...  # {TODO}", "return {'got': x_api_key}")
+    namespace: dict[str, object] = {}
+    exec(compile(code, "me.py", "exec"), namespace)
+    transport = httpx.ASGITransport(app=namespace["app"])  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        assert (await client.get("/me", headers={"X-Api-Key": "k1"})).json() == {"got": "k1"}
+        assert (await client.get("/me")).json() == {"got": None}
+    assert 'const xApiKey = req.get("X-Api-Key");' in skeleton(contract, "javascript", acceptance)

@@ -42,6 +42,7 @@ def test_a_get_with_a_query_and_a_json_answer_is_taken_verbatim() -> None:
     assert shape(example) == {
         "method": "GET", "path": "/convert", "query": {"celsius": "100"}, "body": None, "status": None,
         "status_class": "2xx", "response": {"fahrenheit": 212}, "match": "subset", "text": None, "headers": {},
+            "keys": [], "request_headers": {},
     }  # fmt: skip
     assert example.source == "idea"
     assert example.said == 'GET /convert?celsius=100 returns {"fahrenheit": 212}'
@@ -442,3 +443,53 @@ def test_collection_examples_ask_only_for_the_verbs_given() -> None:
 )
 def test_refusals_said_only_in_words_are_rules(idea: str, rules: list[tuple[str, int | None]]) -> None:
     assert stated_rules(idea) == rules
+
+
+# --- clauses, placeholders and headers ---------------------------------------------------------
+
+
+def test_a_status_in_the_next_clause_is_not_this_requests() -> None:
+    idea = 'GET /capital/France returns {"capital": "Paris"}; a country it doesn\'t know returns 404.'
+    example = only(idea)
+    assert (example.status, example.status_class, example.response) == (None, "2xx", {"capital": "Paris"})
+    assert stated_rules(idea) == [("a country it doesn't know returns 404.", 404)]
+
+
+@pytest.mark.parametrize(
+    "idea",
+    [
+        'GET /add?a=2&b=3 returns {"sum": 5}, and a non-number returns 400.',
+        'GET /add?a=2&b=3 returns {"sum": 5}, but a non-number returns 400.',
+    ],
+)
+def test_a_rule_joined_by_a_comma_and_is_a_rule_of_its_own(idea: str) -> None:
+    assert (only(idea).status, only(idea).response) == (None, {"sum": 5})
+    assert stated_rules(idea) == [("a non-number returns 400.", 400)]
+
+
+@pytest.mark.parametrize("written", ["/r/<code>", "/r/:code", "/r/<short-code>"])
+def test_a_placeholder_in_a_path_is_a_parameter(written: str) -> None:
+    example = only(f"GET {written} redirects with 302 to the saved URL.")
+    assert example.path in ("/r/{code}", "/r/{short_code}")
+    assert (example.status, example.status_class) == (302, "3xx")
+
+
+def test_placeholder_answers_ask_for_the_keys_and_its_id_for_an_id() -> None:
+    examples = read_stated(
+        'POST /links with {"url": "https://example.com"} returns 201 and {"code": "<short code>"}. '
+        'POST /todos with {"title": "milk"} adds a todo and returns 201 with the todo and its id.'
+    )
+    assert [(e.keys, e.response, e.match) for e in examples] == [
+        (["code"], None, "none"), (["id"], {"title": "milk"}, "subset"),
+    ]  # fmt: skip
+
+
+def test_a_header_stated_with_the_request_is_sent_with_it() -> None:
+    example = only('GET /me with the header Authorization: Bearer <token> returns {"username": "admin"}.')
+    assert example.request_headers == {"Authorization": "Bearer {token}"}
+    assert (example.status, example.response) == (None, {"username": "admin"})
+
+
+def test_an_adding_word_that_is_arithmetic_does_not_echo_the_body() -> None:
+    example = only('POST /sum with {"a": 1, "b": 2} adds a and b.')
+    assert example.match == "none"

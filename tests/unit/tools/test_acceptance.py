@@ -516,3 +516,51 @@ def test_named_routes_are_the_ideas_own_once_each() -> None:
         examples=[ex(path="/a"), ex(path="/a", status=404), ex(path="/b", source="derived"), ex(path="/c")]
     )
     assert acceptance.named_routes == [("GET", "/a"), ("GET", "/c")]
+
+
+# --- values that stand for anything, and headers sent ------------------------------------------
+
+
+@pytest.mark.parametrize("placeholder", ["...", "<short code>", "<token>", "…", "???"])
+def test_a_placeholder_value_asks_for_the_key_with_any_value(placeholder: str) -> None:
+    example = ex(method="POST", path="/links", response={"code": placeholder, "url": "u"}, match="subset")
+    assert (example.keys, example.response, example.match) == (["code"], {"url": "u"}, "subset")
+    assert check(example, 201, {}, body({"code": "x7", "url": "u"})) == []
+    assert check(example, 201, {}, body({"url": "u"})) == ['body is {"url": "u"}, expected the key(s) code']
+
+
+def test_a_response_of_placeholders_only_asks_for_keys_alone() -> None:
+    example = ex(method="POST", path="/login", response={"token": "..."}, match="exact")
+    assert (example.keys, example.response, example.match) == (["token"], None, "none")
+    assert "with keys token (any value)" in example.expects()
+    assert check(example, 200, {}, b"not json") == ["body is not JSON: 'not json'"]
+    assert check(example, 200, {}, body({"token": ""})) == []  # there, whatever its value
+
+
+async def test_request_headers_are_sent_with_earlier_values_filled_in() -> None:
+    server = FakeServer(
+        {
+            ("POST", "/login"): (200, {}, body({"token": "t-1"})),
+            ("GET", "/me"): (200, {}, body({"username": "admin"})),
+        }
+    )
+    examples = [
+        ex(method="POST", path="/login", body={"username": "admin"}, keys=["token"]),
+        ex(path="/me", request_headers={"Authorization": "Bearer {token}"}, response={"username": "admin"},
+           match="subset"),
+        ex(path="/me", request_headers={"Authorization": "Bearer {session}"}),
+    ]  # fmt: skip
+    outcomes = await run_examples(examples, server.send)
+    assert server.sent[1][3] == {"content-type": "application/json", "Authorization": "Bearer t-1"}
+    assert [o.ok for o in outcomes] == [True, True, False]
+    assert outcomes[2].problems == ["no earlier response gave {session}"]  # never sent half-filled
+    assert len(server.sent) == 2
+    assert examples[1].label == "GET /me [Authorization: Bearer {token}]"
+
+
+@pytest.mark.parametrize(
+    "headers", [{"Authorization": "Bearer x\r\nX-Evil: 1"}, {"Bad Name": "x"}, {"": "x"}, {"X" * 65: "x"}]
+)
+def test_a_header_that_could_split_a_request_is_refused_when_loaded(headers: dict[str, str]) -> None:
+    with pytest.raises(InvalidInputError, match="header"):
+        load_acceptance(json.dumps([{"method": "GET", "path": "/me", "request_headers": headers}]))

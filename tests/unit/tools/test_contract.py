@@ -1,17 +1,25 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
-from autogpt.agents.stacks import extract_code, render_tests
+from autogpt.agents.stacks import extract_code, render_js_tests, render_tests
 from autogpt.errors import InvalidInputError
+from autogpt.mind.idea import read_stated
+from autogpt.tools.acceptance import Acceptance
 from autogpt.tools.contract import (
     ApiContract,
     Route,
     check_response,
     fill_path,
     query_types,
+    routes_for,
     trim_response_keys,
     validate_contract,
 )
@@ -131,3 +139,65 @@ def test_the_backend_is_told_a_numeric_example_allows_decimals() -> None:
         }
     )
     assert "query a (number, decimals allowed), page (whole number) like ?a=2&page=1" in describe_routes(contract)
+
+
+_LOGIN = """
+from fastapi import FastAPI, Header, HTTPException
+
+app = FastAPI()
+
+
+@app.post("/login")
+def login(body: dict):
+    return {"token": "t-1"} if body.get("password") == "admin123" else {}
+
+
+@app.get("/me")
+def me(authorization: str | None = Header(None)):
+    if authorization != "Bearer t-1":
+        raise HTTPException(status_code=401)
+    return {"username": "admin"}
+"""
+
+
+@pytest.mark.parametrize(
+    ("server", "passes"),
+    [
+        (_LOGIN, True),
+        (_LOGIN.replace('"Bearer t-1"', '"Bearer other"'), False),  # the header sent is read, not assumed
+        (_LOGIN.replace('{"token": "t-1"} if', '{"tok": "t-1"} if'), False),  # the key asked for must be there
+    ],
+)
+def test_generated_tests_send_the_examples_headers_and_ask_for_their_keys(
+    tmp_path: Path, server: str, passes: bool
+) -> None:
+    acceptance = Acceptance(
+        examples=read_stated(
+            'POST /login with {"username": "admin", "password": "admin123"} returns {"token": "..."}; '
+            'GET /me with the header Authorization: Bearer <token> returns {"username": "admin"}.'
+        )
+    )
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (tmp_path / "app" / "main.py").write_text(server)
+    (tmp_path / "tests").mkdir()
+    contract = ApiContract(name="login", routes=routes_for(acceptance))
+    (tmp_path / "tests" / "test_api.py").write_text(render_tests(contract, acceptance))
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "acceptance", "tests"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(tmp_path)},
+    )  # fmt: skip
+    assert (run.returncode == 0) is passes, run.stdout[-2000:]
+    assert "2 passed" in run.stdout if passes else " failed" in run.stdout
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_generated_javascript_tests_are_valid_javascript(tmp_path: Path) -> None:
+    acceptance = Acceptance(
+        examples=read_stated('GET /me with the header Authorization: Bearer <token> returns {"user": "..."}.')
+    )
+    source = render_js_tests(ApiContract(name="me", routes=routes_for(acceptance)), acceptance)
+    (tmp_path / "api.test.js").write_text(source)
+    run = subprocess.run(["node", "--check", str(tmp_path / "api.test.js")], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert '"request_headers": {"Authorization": "Bearer {token}"}' in source
