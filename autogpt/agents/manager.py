@@ -40,7 +40,14 @@ from autogpt.iac.envelope import Address, Command, PlanItem, ProgressState, Resu
 from autogpt.llm.base import Message, Usage
 from autogpt.llm.usage import charge, spent_so_far
 from autogpt.memory.lessons import learn
-from autogpt.mind.idea import collection_examples, collection_verbs, read_stated, stated_rules, wants_page
+from autogpt.mind.idea import (
+    collection_examples,
+    collection_verbs,
+    not_found_examples,
+    read_stated,
+    stated_rules,
+    wants_page,
+)
 from autogpt.mind.planner import PlannedTask, TaskGraph
 from autogpt.mind.scheduler import GraphRun, TaskState, run_graph
 from autogpt.tools.acceptance import Acceptance, Example, load_acceptance
@@ -195,7 +202,10 @@ class ManagerGPT(Agent):
         if examples and (rules := stated_rules(idea)):
             stated = list(examples)
             for rule, status in rules:
-                refusals, note = await self._rule_examples(rule, status, stated, ctx)
+                if refusals := not_found_examples(rule, status, stated):
+                    note = f"{len(refusals)} example(s) of something that does not exist, for the rule '{rule[:120]}'"
+                else:
+                    refusals, note = await self._rule_examples(rule, status, stated, ctx)
                 examples += refusals
                 notes.append(note)
                 if not refusals:

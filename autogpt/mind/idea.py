@@ -18,9 +18,11 @@ from urllib.parse import parse_qsl
 
 from pydantic import ValidationError
 
-from autogpt.tools.acceptance import Example
+from autogpt.tools.acceptance import Example, stands_for_any
 
-_MENTION = re.compile(r"\b(GET|POST|PUT|PATCH|DELETE)\s+(/(?:[^\s,;'\"`<>()\[\]]|<[A-Za-z_][\w-]*>)*)")
+_MENTION = re.compile(
+    r"\b(GET|POST|PUT|PATCH|DELETE)\s+(/(?:[^\s,;'\"`<>()\[\]]|,(?=[^\s,;])|<[A-Za-z_][\w-]*>)*)"
+)  # a comma inside the target (``?numbers=3,1,4``) is part of it; one before a space is prose
 # A placeholder in a path, written ``<code>`` or ``:code``: a value an earlier answer gave.
 _PLACEHOLDER = re.compile(r"<([A-Za-z_][\w-]*)>|(?<=/):([A-Za-z_]\w*)")
 # Where an example's own clause ends: a sentence's end, a semicolon, or ", and ..." starting
@@ -35,12 +37,15 @@ _RESPONDS = re.compile(
     re.IGNORECASE,
 )
 _STATUS = re.compile(
-    r"(?:\bstatus(?:\s+code)?|\bHTTP|\bcode|\breturns?|\bgives?|\brespond(?:s|ing)?(?:\s+with)?|\banswers?|"
+    r"(?:\bstatus(?:\s+code)?|\bHTTP|\bcode|\breturns?|\bgives?|\bgets?|\brespond(?:s|ing)?(?:\s+with)?|\banswers?|"
     r"\bwith|->|→|=>|\ba|\ban|\bthen|\bor|\bis|\()\s*:?\s*([1-5][0-9]{2})\b",
     re.IGNORECASE,
 )
 _FINAL_STATUSES = frozenset(int(s) for s in HTTPStatus if s >= 200)
 _URL = re.compile(r"https?://[^\s,;'\"<>)\]]+")
+_PLAIN_WORD = re.compile(r"\bplain text\s+([A-Za-z0-9_!?-]+)", re.IGNORECASE)  # ``answers with the plain text pong``
+_REDIRECT_PATH = re.compile(r"\bredirect\w*\b[^.;]*?\bto\s+(/[A-Za-z0-9_./-]*)", re.IGNORECASE)
+_FOR_QUOTED = re.compile(r"\bfor (?:the |a )?(?:\w+ )?\"((?:[^\"\\]|\\.)*)\"")
 _TEXT = re.compile(
     r"(?:returns?|gives?|respond(?:s|ing)?(?:\s+with)?|answers?|says?|->|→|=>)\s+(?:the\s+)?(?:plain\s+)?"
     r"(?:text\s+)?[\"“']([^\"”'{}\[\]]{1,200})[\"”']",
@@ -78,7 +83,7 @@ def json_snippets(text: str) -> list[tuple[int, int, Any]]:
         raw = text[i:end]
         value: Any = None
         try:
-            for candidate in (raw, raw.replace("'", '"')):
+            for candidate in (raw, raw.replace("'", '"'), _with_placeholders(raw)):
                 try:
                     value = json.loads(candidate)
                     break
@@ -93,6 +98,16 @@ def json_snippets(text: str) -> list[tuple[int, int, Any]]:
         found.append((i, end, value))
         i = end
     return found
+
+
+_ELIDED = re.compile(r"\[\s*(?:\.\.\.|…)\s*\]|\{\s*(?:\.\.\.|…)\s*\}")
+_BARE_NAME = re.compile(r"(:\s*)(?!(?:true|false|null)\b)([A-Za-z_][A-Za-z0-9_]*)(?=\s*[,}\]])")
+
+
+def _with_placeholders(raw: str) -> str:
+    """JSON as prose writes it, made JSON: ``[...]`` and a bare ``n`` in ``{"views": n}`` stand
+    for a value not given (read as ``"..."``, see :class:`autogpt.tools.acceptance.Example`)."""
+    return _BARE_NAME.sub(r'\1"<\2>"', _ELIDED.sub('"..."', raw))
 
 
 class _Brackets:
@@ -200,16 +215,24 @@ def _example(method: str, target: str, segment: str, said: str) -> Example | Non
         fields["keys"] = [*fields.get("keys", ()), "id"]
     if headers := {m.group(1): _placeholders(m.group(2)) for m in _HEADER.finditer(plain)}:
         fields["request_headers"] = headers
+    if isinstance(body, dict) and (unknown := [k for k, v in body.items() if stands_for_any(v)]):
+        if len(unknown) == 1 and (quoted := _FOR_QUOTED.search(plain)):  # ``... for the text "ab cd"``
+            body = fields["body"] = {**body, unknown[0]: json.loads(f'"{quoted.group(1)}"')}
+        elif isinstance(response, dict):  # an answer to an input not given: only its keys are known
+            fields["keys"] = [*fields.get("keys", ()), *response]
+            response = None
     if response is not None:
         fields |= {"response": response, "match": "subset" if _has_objects(response) else "exact"}
     elif isinstance(body, dict) and method == "POST" and not refused and _CREATED.search(plain):
         fields |= {"response": body, "match": "subset"}  # a refused body is not what comes back
-    elif text := _TEXT.search(plain):
+    elif text := _TEXT.search(plain) or _PLAIN_WORD.search(plain):
         fields["text"] = text.group(1)
     if redirect:
         fields["status_class"] = "3xx"
         if url := _URL.search(plain):
             fields["headers"] = {"location": url.group(0).rstrip(".")}
+        elif to := _REDIRECT_PATH.search(plain):
+            fields["headers"] = {"location": to.group(1).rstrip(".")}
     elif refused and status is None:
         fields["status_class"] = "4xx"
     try:
@@ -321,3 +344,34 @@ def _clauses(idea: str) -> Iterator[str]:
             start = end.end()
         if rest := sentence[start:].strip():
             yield rest
+
+
+_UNKNOWN = re.compile(
+    r"\b(?:unknown|other|never|missing|no such|not known|(?:does not|doesn'?t|it does not|it doesn'?t) "
+    r"(?:know|exist|have)|not (?:stored|saved|found|there))\b",
+    re.IGNORECASE,
+)
+_ANY_PATH = re.compile(r"\b(?:path|route|url|address|endpoint)s?\b", re.IGNORECASE)
+MISSING = "doesnotexist"
+
+
+def not_found_examples(rule: str, status: int | None, stated: list[Example]) -> list[Example]:
+    """A "not found" rule read without a model (``unknown codes return 404``, ``a country it
+    doesn't know returns 404``): each stated lookup (a GET whose last path segment names the
+    thing, answered or redirected) asked for something that does not exist. ``any unknown path answers 404``: a path
+    no route has. Empty when the rule is not of this kind, and the model is asked instead."""
+    if status != 404 or not _UNKNOWN.search(rule):
+        return []
+    said = f"derived from the rule: {rule}"[:300]
+    if _ANY_PATH.search(rule):
+        return [Example(method="GET", path=f"/{MISSING}/{MISSING}", status=404, source="derived", said=said)]
+    found: dict[str, Example] = {}
+    for example in stated:
+        parts = example.path.rstrip("/").split("/")
+        if example.method != "GET" or len(parts) < 3 or example.status_class == "4xx" or (example.status or 200) >= 400:
+            continue
+        last = parts[-1]
+        missing = "999999" if last.isdigit() else MISSING
+        path = "/".join([*parts[:-1], missing])
+        found.setdefault(path, Example(method="GET", path=path, status=404, source="derived", said=said))
+    return list(found.values())

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlencode
@@ -30,10 +30,16 @@ Match = Literal["none", "exact", "subset", "contains"]
 Source = Literal["idea", "derived", "user"]
 _PARAM = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}")
 _PATH = re.compile(r"/[A-Za-z0-9_./{}-]*")
+_SERVER_GIVEN = re.compile(r"(?:^|_)id$|[a-z]Id$")  # ``id``, ``todo_id``, ``todoId``: the server's to give
 _HEADER_NAME = re.compile(r"[A-Za-z0-9-]{1,64}")
 # A value that stands for "whatever it is": ``{"token": "..."}``, ``{"code": "<short code>"}``.
 _ANY_VALUE = re.compile(r"\s*(?:<[^<>]*>|\.{3}|…|\?+)\s*")
 MAX_EXAMPLES = 24
+
+
+def stands_for_any(value: Any) -> bool:
+    """Whether a value written in an example stands for "whatever it is" (``"..."``, ``"<code>"``)."""
+    return isinstance(value, str) and _ANY_VALUE.fullmatch(value) is not None
 
 
 def usable_path(value: str) -> str:
@@ -94,7 +100,7 @@ class Example(BaseModel):
     def _any_values(self) -> Example:
         """A response key shown with a placeholder for its value must be there, with any value."""
         if isinstance(self.response, dict) and self.match in ("subset", "exact"):
-            placeholders = [k for k, v in self.response.items() if isinstance(v, str) and _ANY_VALUE.fullmatch(v)]
+            placeholders = [k for k, v in self.response.items() if stands_for_any(v)]
             if placeholders:
                 self.keys = list(dict.fromkeys([*self.keys, *placeholders]))
                 self.response = {k: v for k, v in self.response.items() if k not in placeholders} or None
@@ -243,14 +249,19 @@ def _contains(data: Any, item: Any) -> bool:
     return False
 
 
-def fill(path: str, known: Mapping[str, Any]) -> str:
-    """``path`` with each ``{name}`` replaced by what an earlier response gave (``id`` as a fallback)."""
+def fill(path: str, known: Mapping[str, Any], promised: Collection[str] | None = None) -> str:
+    """``path`` with each ``{name}`` replaced by what an earlier response gave (``id`` as a
+    fallback). A name no earlier example promises to give back (``PUT /kv/{key}``) is the
+    client's to choose, and gets a value made up here (``key1``); one that was promised and
+    never came, or an id, is an error (``promised=None``: every name must come from a response)."""
 
     def value(match: re.Match[str]) -> str:
         name = match.group(1)
         for key in (name, "id"):
             if key in known:
                 return str(known[key])
+        if promised is not None and name not in promised and not _SERVER_GIVEN.search(name):
+            return f"{name}1"
         raise InvalidInputError(f"no earlier response gave {{{name}}}")
 
     return _PARAM.sub(value, path)
@@ -291,22 +302,21 @@ async def run_examples(examples: Sequence[Example], send: Send) -> list[Outcome]
     """Each example in order against a server; ``send(method, target, body, headers)`` answers
     or raises (an exception is the example's failure, with its text as the evidence)."""
     known: dict[str, Any] = {}
+    promised: set[str] = set()
     outcomes = []
     for example in examples:
         outcome = Outcome(example)
         outcomes.append(outcome)
         try:
-            path = fill(example.path, known)
+            path = fill(example.path, known, promised)
+            sent = {name: fill(value, known, promised) for name, value in example.request_headers.items()}
         except InvalidInputError as exc:
             outcome.problems.append(str(exc))
             continue
+        finally:  # what this example promises to give back, later examples may name
+            promised.update(example.keys, example.response if isinstance(example.response, dict) else ())
         outcome.target = path + (f"?{urlencode(example.query)}" if example.query else "")
         body = None if example.body is None else json.dumps(example.body).encode()
-        try:
-            sent = {name: fill(value, known) for name, value in example.request_headers.items()}
-        except InvalidInputError as exc:
-            outcome.problems.append(str(exc))
-            continue
         try:
             status, headers, raw = await send(
                 example.method, outcome.target, body, {"content-type": "application/json", **sent}

@@ -448,3 +448,28 @@ def test_cli_refuses_examples_that_are_not_a_list(tmp_path: Path) -> None:
     assert "internal error" not in proc.stderr
     assert "error: acceptance examples are malformed: examples" in proc.stderr
     assert proc.returncode == 2
+
+
+SHORTENER_404 = (
+    'a link shortener API: POST /links with {"url": "https://example.org"} returns 201 and {"code": "<code>"}; '
+    "GET /r/<code> redirects with 302 to the saved URL, and unknown codes return 404."
+)
+# Sends every visitor somewhere, known code or not.
+SHORTENER_NEVER_404 = SHORTENER_CODE.replace(
+    "        raise HTTPException(404)\n", '        return RedirectResponse("https://example.org", status_code=302)\n'
+)
+
+
+@pytest.mark.parametrize(("code", "ok"), [(SHORTENER_CODE, True), (SHORTENER_NEVER_404, False)])
+async def test_a_not_found_rule_is_checked_without_asking_the_model(tmp_path: Path, code: str, ok: bool) -> None:
+    coder = Coder(code, rule_reply="the model is not asked")
+    result = await build(tmp_path, coder, SHORTENER_404)
+    assert coder.rule_prompts == []
+    assert result.ok is ok, result.output[:400]
+    examples = json.loads((tmp_path / "ws/acceptance.json").read_text())["examples"]
+    assert [(e["method"], e["path"], e["status"], e["source"]) for e in examples] == [
+        ("POST", "/links", 201, "idea"), ("GET", "/r/{code}", 302, "idea"), ("GET", "/r/doesnotexist", 404, "derived"),
+    ]  # fmt: skip
+    assert examples[0]["keys"] == ["code"]  # "<code>": any code, not that text
+    rows = report_rows((tmp_path / "ws/REPORT.md").read_text())
+    assert rows[2].startswith("| 3 | `/r/doesnotexist` | 404 | " + ("404 | yes" if ok else "302 | **no**")), rows

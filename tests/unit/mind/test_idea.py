@@ -13,6 +13,7 @@ from autogpt.mind.idea import (
     collection_examples,
     collection_verbs,
     json_snippets,
+    not_found_examples,
     read_stated,
     stated_rules,
     wants_page,
@@ -493,3 +494,63 @@ def test_a_header_stated_with_the_request_is_sent_with_it() -> None:
 def test_an_adding_word_that_is_arithmetic_does_not_echo_the_body() -> None:
     example = only('POST /sum with {"a": 1, "b": 2} adds a and b.')
     assert example.match == "none"
+
+
+def test_commas_inside_a_query_value_are_part_of_it() -> None:
+    example = only('GET /stats?numbers=3,1,4,1,5 returns {"min": 1, "max": 5}, for a list of numbers.')
+    assert (example.query, example.response) == ({"numbers": "3,1,4,1,5"}, {"min": 1, "max": 5})
+
+
+def test_get_names_a_status_too() -> None:
+    assert stated_rules("GET /elements/H returns hydrogen. It knows ten, and unknown symbols get 404.") == [
+        ("unknown symbols get 404.", 404)
+    ]
+
+
+def test_plain_text_without_quotes_and_a_redirect_to_a_path() -> None:
+    examples = read_stated("GET /ping answers with the plain text pong, and GET /old redirects (301) to /new.")
+    assert examples[0].text == "pong"
+    assert (examples[1].status, examples[1].headers) == (301, {"location": "/new"})
+
+
+@pytest.mark.parametrize(
+    ("written", "keys", "response"),
+    [
+        ('{"likes": n}', ["likes"], None),
+        ('{"page": "<page>", "views": n}', ["page", "views"], None),
+        ('{"page": 2, "posts": [...]}', ["posts"], {"page": 2}),
+        ('{"ok": true, "data": {...}}', ["data"], {"ok": True}),
+    ],
+)
+def test_prose_placeholders_in_an_answer_ask_for_the_keys(written: str, keys: list[str], response: Any) -> None:
+    example = only(f"GET /x returns {written}.")
+    assert (example.keys, example.response) == (keys, response)
+
+
+def test_a_placeholder_body_takes_the_text_the_idea_names_or_only_the_keys_are_known() -> None:
+    named = only('POST /stats with {"text": "..."} returns {"chars": 8, "lines": 2} for the text "ab cd\\nef".')
+    assert named.body == {"text": "ab cd\nef"}
+    assert (named.response, named.keys) == ({"chars": 8, "lines": 2}, [])
+    unnamed = only('POST /stats with {"text": "..."} returns {"chars": 8, "lines": 2}.')
+    assert (unnamed.body, unnamed.response, unnamed.keys) == ({"text": "..."}, None, ["chars", "lines"])
+
+
+@pytest.mark.parametrize(
+    ("idea", "paths"),
+    [
+        ('GET /capital/France returns {"capital": "Paris"}; a country it doesn\'t know returns 404.',
+         ["/capital/doesnotexist"]),
+        ('GET /codes/404 returns {"phrase": "Not Found"}. Other codes return 404.', ["/codes/999999"]),
+        ("GET /go/github redirects (302) to https://github.com; any other name returns 404.", ["/go/doesnotexist"]),
+        ('GET /status returns {"ok": true}, and any unknown path answers 404.', ["/doesnotexist/doesnotexist"]),
+        # not a "not found" rule, or nothing to look up: the model is asked instead
+        ("GET /roman?n=4 returns IV; numbers above 3999 return 400.", []),
+        ('GET /health returns {"ok": true}; unknown codes return 404.', []),
+        ('POST /login with {"user": "a"} returns {"token": "..."}. A wrong password returns 401.', []),
+    ],
+)  # fmt: skip
+def test_a_not_found_rule_asks_for_something_that_does_not_exist(idea: str, paths: list[str]) -> None:
+    stated = read_stated(idea)
+    derived = [e for rule, status in stated_rules(idea) for e in not_found_examples(rule, status, stated)]
+    assert [e.path for e in derived] == paths
+    assert all((e.method, e.status, e.source) == ("GET", 404, "derived") for e in derived)

@@ -548,14 +548,36 @@ async def test_request_headers_are_sent_with_earlier_values_filled_in() -> None:
         ex(method="POST", path="/login", body={"username": "admin"}, keys=["token"]),
         ex(path="/me", request_headers={"Authorization": "Bearer {token}"}, response={"username": "admin"},
            match="subset"),
-        ex(path="/me", request_headers={"Authorization": "Bearer {session}"}),
+        ex(path="/me", request_headers={"Authorization": "Bearer {token}"}),
     ]  # fmt: skip
     outcomes = await run_examples(examples, server.send)
     assert server.sent[1][3] == {"content-type": "application/json", "Authorization": "Bearer t-1"}
-    assert [o.ok for o in outcomes] == [True, True, False]
-    assert outcomes[2].problems == ["no earlier response gave {session}"]  # never sent half-filled
-    assert len(server.sent) == 2
+    assert [o.ok for o in outcomes] == [True, True, True]
+    assert len(server.sent) == 3
     assert examples[1].label == "GET /me [Authorization: Bearer {token}]"
+
+
+async def test_a_value_promised_and_never_given_fails_and_one_never_promised_is_made_up() -> None:
+    server = FakeServer(
+        {
+            ("POST", "/links"): (201, {}, body({"url": "https://a.io"})),  # no code, though one was promised
+            ("PUT", "/kv/key1"): (200, {}, body({})),
+            ("GET", "/kv/key1"): (200, {}, body({"key": "key1", "value": "v"})),
+        }
+    )
+    examples = [
+        ex(method="POST", path="/links", body={"url": "https://a.io"}, keys=["code"]),
+        ex(path="/r/{code}", status_class="3xx"),
+        ex(method="PUT", path="/kv/{key}", body={"value": "v"}),  # the client's own key
+        ex(path="/kv/{key}", keys=["key", "value"]),
+        ex(path="/kv/{key}", request_headers={"Authorization": "Bearer {code}"}),
+    ]
+    outcomes = await run_examples(examples, server.send)
+    assert outcomes[0].problems == ['body is {"url": "https://a.io"}, expected the key(s) code']
+    assert outcomes[1].problems == ["no earlier response gave {code}"]  # never sent half-filled
+    assert outcomes[4].problems == ["no earlier response gave {code}"]
+    assert [o.target for o in outcomes[2:4]] == ["/kv/key1", "/kv/key1"]
+    assert [s[1] for s in server.sent] == ["/links", "/kv/key1", "/kv/key1"]
 
 
 @pytest.mark.parametrize(
