@@ -364,7 +364,7 @@ def not_found_examples(rule: str, status: int | None, stated: list[Example]) -> 
         return []
     said = f"derived from the rule: {rule}"[:300]
     if _ANY_PATH.search(rule):
-        return [Example(method="GET", path=f"/{MISSING}/{MISSING}", status=404, source="derived", said=said)]
+        return [_missing(f"/{MISSING}/{MISSING}", said)]
     found: dict[str, Example] = {}
     for example in stated:
         parts = example.path.rstrip("/").split("/")
@@ -373,5 +373,9 @@ def not_found_examples(rule: str, status: int | None, stated: list[Example]) -> 
         last = parts[-1]
         missing = "999999" if last.isdigit() else MISSING
         path = "/".join([*parts[:-1], missing])
-        found.setdefault(path, Example(method="GET", path=path, status=404, source="derived", said=said))
+        found.setdefault(path, _missing(path, said))
     return list(found.values())
+
+
+def _missing(path: str, said: str) -> Example:
+    return Example.model_validate({"method": "GET", "path": path, "status": 404, "source": "derived", "said": said})
