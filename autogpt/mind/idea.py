@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl
 
 from pydantic import ValidationError
 
-from autogpt.tools.acceptance import Example, stands_for_any
+from autogpt.tools.acceptance import MISSING, MISSING_NUMBER, Example, stands_for_any
 
 _MENTION = re.compile(
     r"\b(GET|POST|PUT|PATCH|DELETE)\s+(/(?:[^\s,;'\"`<>()\[\]]|,(?=[^\s,;])|<[A-Za-z_][\w-]*>)*)"
@@ -352,7 +352,6 @@ _UNKNOWN = re.compile(
     re.IGNORECASE,
 )
 _ANY_PATH = re.compile(r"\b(?:path|route|url|address|endpoint)s?\b", re.IGNORECASE)
-MISSING = "doesnotexist"
 
 
 def not_found_examples(rule: str, status: int | None, stated: list[Example]) -> list[Example]:
@@ -371,7 +370,7 @@ def not_found_examples(rule: str, status: int | None, stated: list[Example]) -> 
         if example.method != "GET" or len(parts) < 3 or example.status_class == "4xx" or (example.status or 200) >= 400:
             continue
         last = parts[-1]
-        missing = "999999" if last.isdigit() else MISSING
+        missing = MISSING_NUMBER if last.isdigit() else MISSING
         path = "/".join([*parts[:-1], missing])
         found.setdefault(path, _missing(path, said))
     return list(found.values())

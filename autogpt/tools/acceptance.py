@@ -35,6 +35,9 @@ _HEADER_NAME = re.compile(r"[A-Za-z0-9-]{1,64}")
 # A value that stands for "whatever it is": ``{"token": "..."}``, ``{"code": "<short code>"}``.
 _ANY_VALUE = re.compile(r"\s*(?:<[^<>]*>|\.{3}|…|\?+)\s*")
 MAX_EXAMPLES = 24
+# The path segment of a lookup for something that does not exist (see ``mind.idea.not_found_examples``).
+MISSING = "doesnotexist"
+MISSING_NUMBER = "999999"
 
 
 def stands_for_any(value: Any) -> bool:

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from autogpt.errors import InvalidInputError
 from autogpt.iac.envelope import Command, Task
-from autogpt.tools.acceptance import Acceptance, Example, covers, usable_path
+from autogpt.tools.acceptance import MISSING, MISSING_NUMBER, Acceptance, Example, covers, usable_path
 from autogpt.tools.workspace import Workspace
 
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -223,9 +223,20 @@ def routes_for(acceptance: Acceptance) -> list[Route]:
     these routes are what the contract must have, whatever else a design adds."""
     grouped: dict[tuple[str, str], list[Example]] = {}
     given: dict[str, str] = {}
+    paths = []
     for example in acceptance.examples:
-        path = template_of(example, given)
+        paths.append(template_of(example, given))
         given |= _values(example)
+    # A lookup of something that does not exist (``/capital/doesnotexist``) says the segment
+    # it replaces is a value: ``/capital/France`` and it are one route, ``/capital/{capital}``.
+    lookups = {p.rpartition("/")[0] for p in paths if p.rpartition("/")[2] in (MISSING, MISSING_NUMBER)}
+    for example, path in zip(acceptance.examples, paths, strict=True):
+        if path.startswith(f"/{MISSING}/"):
+            continue  # a path no route has: nothing to design
+        head, _, last = path.rpartition("/")
+        if head in lookups and not _PARAM.fullmatch(last):
+            word = head.rpartition("/")[2].rstrip("s")
+            path = f"{head}/{{{word if len(word) > 2 and word.isidentifier() else 'name'}}}"
         key = next((k for k in grouped if k[0] == example.method and covers(k[1], path)), (example.method, path))
         grouped.setdefault(key, []).append(example)
     routes = []

@@ -586,3 +586,18 @@ async def test_a_value_promised_and_never_given_fails_and_one_never_promised_is_
 def test_a_header_that_could_split_a_request_is_refused_when_loaded(headers: dict[str, str]) -> None:
     with pytest.raises(InvalidInputError, match="header"):
         load_acceptance(json.dumps([{"method": "GET", "path": "/me", "request_headers": headers}]))
+
+
+def test_a_lookup_of_something_missing_makes_the_looked_up_segment_a_parameter() -> None:
+    examples = [
+        ex(path="/capital/France", response={"capital": "Paris"}, match="subset"),
+        ex(path="/capital/doesnotexist", status=404),
+        ex(path="/doesnotexist/doesnotexist", status=404),  # any unknown path: no route to design
+        ex(path="/api/users"),
+        ex(path="/api/posts"),  # two literal routes under one prefix stay two routes
+    ]
+    routes = routes_for(Acceptance(examples=examples))
+    assert [(r.key, [e.status for e in r.errors]) for r in routes] == [
+        ("GET /capital/{capital}", [404]), ("GET /api/users", []), ("GET /api/posts", []),
+    ]  # fmt: skip
+    assert routes[0].response_keys == ["capital"]
