@@ -52,6 +52,7 @@ class Row:
     total: int = 0
     seconds: float = 0.0
     tokens: int | None = None
+    fix_rounds: int | None = None  # the backend's, from the build's verification.json
     server: str = "not started"
     failures: list[dict[str, Any]] = field(default_factory=list)
 
@@ -249,6 +250,14 @@ def check_server(idea: Idea, ws: Path, row: Row, log: Path, startup: float, *, c
     row.failures += [{"request": o.request, "status": o.status, "problems": o.problems} for o in outcomes if not o.ok]
 
 
+def fix_rounds_of(ws: Path) -> int | None:
+    try:
+        rounds = json.loads((ws / "verification.json").read_text()).get("fix_rounds")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return rounds if isinstance(rounds, int) else None
+
+
 def tokens_of(stdout: str, ws: Path) -> int | None:
     report = ws / "REPORT.md"
     for text in (stdout, report.read_text(errors="replace") if report.exists() else ""):
@@ -292,10 +301,11 @@ def build(idea: Idea, ws: Path, log: Path, extra: list[str], timeout: float) -> 
 
 def print_row(row: Row) -> None:
     tokens = "-" if row.tokens is None else str(row.tokens)
+    rounds = "-" if row.fix_rounds is None else str(row.fix_rounds)
     flag = "  FALSE SUCCESS" if row.false_success else ""
     print(
         f"{row.name:<22} {row.lang:<10} {row.kind:<10} exit {row.exit!s:<7} checks {row.passed}/{row.total}"
-        f"  {row.seconds:6.0f}s  {tokens:>7} tokens{flag}",
+        f"  {row.seconds:6.0f}s  {tokens:>7} tokens  {rounds} fix rounds{flag}",
         flush=True,
     )
     for failure in row.failures[:4]:
@@ -314,6 +324,7 @@ def totals(rows: list[Row], wall: float) -> dict[str, Any]:
         "exit_0": sum(r.exit == 0 for r in rows),
         "false_successes": sum(r.false_success for r in rows),
         "tokens": sum(r.tokens or 0 for r in rows),
+        "fix_rounds": sum(r.fix_rounds or 0 for r in rows),
         "seconds": round(wall, 1),
     }
 
@@ -326,13 +337,14 @@ def markdown(rows: list[Row], t: dict[str, Any], mode: str) -> str:
     lines = [
         f"# Idea benchmark ({mode})",
         "",
-        "| # | idea | lang | kind | exit | checks | false success | wall | tokens |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| # | idea | lang | kind | exit | checks | false success | wall | tokens | fix rounds |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r.number} | {r.name} | {r.lang} | {r.kind} | {r.exit} | {r.passed}/{r.total} "
-            f"| {'**yes**' if r.false_success else 'no'} | {r.seconds:.0f}s | {'-' if r.tokens is None else r.tokens} |"
+            f"| {'**yes**' if r.false_success else 'no'} | {r.seconds:.0f}s | {'-' if r.tokens is None else r.tokens} "
+            f"| {'-' if r.fix_rounds is None else r.fix_rounds} |"
         )
     lines += [
         "",
@@ -340,7 +352,7 @@ def markdown(rows: list[Row], t: dict[str, Any], mode: str) -> str:
         f"- non-CRUD ideas passing all checks: {pct(t['non_crud_all_checks_passed'], t['non_crud'])}",
         f"- checks passed: {pct(t['checks_passed'], t['checks'])}",
         f"- builds exiting 0: {t['exit_0']}; false successes (exit 0, a check failed): {t['false_successes']}",
-        f"- total time {t['seconds']:.0f}s; tokens {t['tokens']}",
+        f"- total time {t['seconds']:.0f}s; tokens {t['tokens']}; backend fix rounds {t['fix_rounds']}",
     ]
     return "\n".join(lines) + "\n"
 
@@ -355,7 +367,12 @@ def main(argv: list[str]) -> int:
     out.mkdir(parents=True, exist_ok=True)
     if not args.reference and any(i.lang == "javascript" for i in ideas):
         node_modules()  # before the builds, which have no network
-    mode = "reference servers" if args.reference else "autogpt build " + " ".join(extra)
+    settings = {k: v for k, v in os.environ.items() if k in ("AUTOGPT_MODEL", "AUTOGPT_ROLE_MODELS")}
+    mode = (
+        "reference servers"
+        if args.reference
+        else " ".join(["autogpt build", *extra, *(f"{k}={v}" for k, v in settings.items())])
+    )
     print(f"{len(ideas)} idea(s), {mode}; output in {out}", flush=True)
     started = time.monotonic()
     rows = []
@@ -369,7 +386,7 @@ def main(argv: list[str]) -> int:
         else:
             ws = out / idea.name
             row.exit, row.seconds, stdout = build(idea, ws, out / f"{idea.name}.build.log", extra, args.timeout)
-            row.tokens = tokens_of(stdout, ws)
+            row.tokens, row.fix_rounds = tokens_of(stdout, ws), fix_rounds_of(ws)
             check_server(idea, ws, row, out / f"{idea.name}.server.log", args.startup)
         print_row(row)
         rows.append(row)
