@@ -164,14 +164,15 @@ class BackendGPT(Agent):
             return await self._verify(stack, contract, acceptance, ctx)
 
         hint = str(command.args.get("previous_error", ""))
-        first = await self._draft(stack, contract, acceptance, ctx, hint)
+        idea = _idea_said(str(command.args.get("idea") or command.input))
+        first = await self._draft(stack, contract, acceptance, idea, ctx, hint)
         _, report, rounds = await repair(
             first,
             check=check,
             fix=lambda code, report, temperature: self._fix(
-                stack, contract, acceptance, code, report, ctx, temperature
+                stack, contract, acceptance, idea, code, report, ctx, temperature
             ),
-            redraft=lambda evidence: self._draft(stack, contract, acceptance, ctx, evidence, temperature=0.7),
+            redraft=lambda evidence: self._draft(stack, contract, acceptance, idea, ctx, evidence, temperature=0.7),
             say=ctx.status,
             rounds=self.fix_rounds,
         )
@@ -215,14 +216,14 @@ class BackendGPT(Agent):
         return await self.think_usable(prompt, parse, ctx, what="code", max_tokens=1500, temperature=temperature)
 
     async def _draft(
-        self, stack: Stack, contract: ApiContract, acceptance: Acceptance, ctx: Context, hint: str,
+        self, stack: Stack, contract: ApiContract, acceptance: Acceptance, idea: str, ctx: Context, hint: str,
         temperature: float = 0.1,
     ) -> str:  # fmt: skip
         await ctx.status(f"writing {stack.server_file}")
         extra = _must_answer(acceptance) + (f"\nAn earlier attempt failed with: {hint[:800]}" if hint else "")
         return await self._ask_code(
             stack,
-            f"{backend_examples.show(contract, stack.language, stack.server_file, stack.fence)}\n\n"
+            f"{backend_examples.show(contract, stack.language, stack.server_file, stack.fence)}\n\n{idea}"
             f"Now write {stack.server_file} for '{contract.name}' in the same style, with {stack.framework}. "
             f"It must implement exactly these routes:\n{describe_routes(contract)}\n"
             f"{_style(stack, contract)} No example usage, no prints, nothing but the app.\n"
@@ -233,13 +234,13 @@ class BackendGPT(Agent):
         )
 
     async def _fix(
-        self, stack: Stack, contract: ApiContract, acceptance: Acceptance, code: str, report: Verification,
-        ctx: Context, temperature: float,
+        self, stack: Stack, contract: ApiContract, acceptance: Acceptance, idea: str, code: str,
+        report: Verification, ctx: Context, temperature: float,
     ) -> str:  # fmt: skip
         return await self._ask_code(
             stack,
             f"Correct servers in the expected style, for other APIs:\n"
-            f"{backend_examples.show(contract, stack.language, stack.server_file, stack.fence)}\n\n"
+            f"{backend_examples.show(contract, stack.language, stack.server_file, stack.fence)}\n\n{idea}"
             f"This {stack.framework} server ({stack.server_file}) must implement these routes:\n"
             f"{describe_routes(contract)}{_must_answer(acceptance)}\n\nCurrent code:\n```{stack.fence}\n{code}```\n\n"
             f"It fails:\n{report.evidence()}\n\n"
@@ -328,6 +329,13 @@ def _start_from(stack: Stack, contract: ApiContract, acceptance: Acceptance) -> 
         f"inputs; replace each TODO line with the code that answers as asked, and keep the names:\n"
         f"```{stack.fence}\n{skeleton(contract, stack.language, acceptance)}```"
     )
+
+
+def _idea_said(idea: str) -> str:
+    """The idea for the prompt: what the routes alone do not say (the built-in table to search,
+    the numbers to page through) is often said only there."""
+    idea = idea.strip()
+    return f"The user's idea, in their words: {idea[:800]}\n" if idea else ""
 
 
 def _must_answer(acceptance: Acceptance) -> str:

@@ -211,6 +211,8 @@ async def test_a_server_that_does_something_else_is_a_failed_build(
     # the model was told, in every prompt, what the idea asks
     first = json.loads((ws / "acceptance.json").read_text())["examples"][0]
     assert all(first["said"].split(" returns")[0] in prompt for prompt in coder.code_prompts)
+    # and the idea itself, which says what no route does (FRUITS: the built-in list to search)
+    assert all(f"The user's idea, in their words: {idea}\n" in prompt for prompt in coder.code_prompts)
     assert len(coder.code_prompts) > 2  # it was given the evidence and more chances, and still failed
     fix = next(p for p in coder.code_prompts if "Return the complete corrected file" in p)
     failing = next(r for r in verification["acceptance"] if not r["ok"])
