@@ -93,6 +93,7 @@ class AutoGPTError(Exception):
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.spent = (0, 0)  # (prompt, completion) tokens the failed request had spent, when a peer says
         if code is not None:
             self.code = code
 

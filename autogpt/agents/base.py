@@ -177,6 +177,7 @@ class Agent(MemoryActions):
 
     async def _handle(self, env: Envelope) -> None:
         ctx = Context(self, env)
+        spent: list[Usage] = []
         try:
             if self.verify is not None:
                 await self.verify(env)  # the author's signature, before anything is done
@@ -198,11 +199,14 @@ class Agent(MemoryActions):
             await self._reply_quietly(env, ErrorInfo(ErrorCode.CANCELLED, f"{self.name}: stopped on request"))
         except AutoGPTError as exc:
             log.info("action_failed", agent=self.name, error=str(exc), code=exc.code.name)
-            await self._reply_quietly(env, ErrorInfo.from_exception(exc))
+            cost = sum(spent, Usage())  # a failure costs what it spent, too
+            await self._reply_quietly(env, ErrorInfo.from_exception(exc, cost.prompt_tokens, cost.completion_tokens))
         except Exception as exc:
             log.exception("action_crashed", agent=self.name)
+            cost = sum(spent, Usage())
+            message = f"{self.name} failed: {type(exc).__name__}: {exc}"
             await self._reply_quietly(
-                env, ErrorInfo(ErrorCode.AGENT_FAILED, f"{self.name} failed: {type(exc).__name__}: {exc}")
+                env, ErrorInfo(ErrorCode.AGENT_FAILED, message, False, cost.prompt_tokens, cost.completion_tokens)
             )
         finally:
             self._running.pop(env.id, None)

@@ -398,6 +398,7 @@ class ManagerGPT(Agent):
                 charge(Usage(result.prompt_tokens, result.completion_tokens))  # the build pays for its tasks
                 return result
             except AutoGPTError as exc:
+                charge(Usage(*exc.spent))
                 return Result(ok=False, output=f"{type(exc).__name__}: {exc}", data={"error": exc.code.name})
             except asyncio.CancelledError:
                 # Stopping the build must stop the work it started, not just stop waiting for it.

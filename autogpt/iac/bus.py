@@ -187,7 +187,9 @@ class Bus:
                 await asyncio.wait({server})
                 await self._refuse_fetches(pending)
         if isinstance(reply.payload, ErrorInfo):
-            raise from_code(reply.payload.code, reply.payload.message)
+            error = from_code(reply.payload.code, reply.payload.message)
+            error.spent = (reply.payload.prompt_tokens, reply.payload.completion_tokens)
+            raise error
         if pending.receiver is not None and pending.error is None:
             try:
                 pending.receiver.finish()

@@ -139,6 +139,7 @@ def _payload_to_proto(payload: Payload, out: pb.Envelope) -> None:
                     code=int(payload.code),  # type: ignore[arg-type]
                     message=payload.message,
                     retryable=payload.retryable,
+                    usage=pb.Usage(prompt_tokens=payload.prompt_tokens, completion_tokens=payload.completion_tokens),
                 )
             )
         case Heartbeat():
@@ -231,7 +232,7 @@ def _payload_from_proto(msg: pb.Envelope) -> Payload:
             code = ErrorCode(e.code)
         except ValueError:
             code = ErrorCode.UNSPECIFIED
-        return ErrorInfo(code, e.message, e.retryable)
+        return ErrorInfo(code, e.message, e.retryable, e.usage.prompt_tokens, e.usage.completion_tokens)
     if which == "register":
         g = msg.register
         return Register(

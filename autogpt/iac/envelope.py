@@ -131,10 +131,12 @@ class ErrorInfo:
     code: ErrorCode
     message: str
     retryable: bool = False
+    prompt_tokens: int = 0  # spent on the request before it failed
+    completion_tokens: int = 0
 
     @classmethod
-    def from_exception(cls, exc: AutoGPTError) -> ErrorInfo:
-        return cls(code=exc.code, message=str(exc), retryable=exc.retryable)
+    def from_exception(cls, exc: AutoGPTError, prompt_tokens: int = 0, completion_tokens: int = 0) -> ErrorInfo:
+        return cls(exc.code, str(exc), exc.retryable, prompt_tokens, completion_tokens)
 
 
 @dataclass(frozen=True, slots=True)

@@ -475,3 +475,26 @@ async def test_a_not_found_rule_is_checked_without_asking_the_model(tmp_path: Pa
     assert examples[0]["keys"] == ["code"]  # "<code>": any code, not that text
     rows = report_rows((tmp_path / "ws/REPORT.md").read_text())
     assert rows[2].startswith("| 3 | `/r/doesnotexist` | 404 | " + ("404 | yes" if ok else "302 | **no**")), rows
+
+
+async def test_a_task_that_fails_still_counts_what_it_spent(tmp_path: Path) -> None:
+    asked: list[str] = []
+
+    def refuse(messages: Sequence[Message], options: Options) -> str:
+        asked.append(messages[-1].content)
+        return "I cannot write that server, sorry."  # never code: the backend gives up
+
+    settings = load_settings(workspace=tmp_path / "ws", cache_dir=tmp_path / "cache", planner="standard")
+    team = Standalone(settings, ManagerGPT, FunctionLLM(refuse), helpers=(ArchitectGPT, BackendGPT))
+    await team.start()
+    try:
+        result = await team.ask(Command("create", CONVERT, "python", {}))
+    finally:
+        await team.stop()
+    assert not result.ok
+    assert len(asked) >= 2
+    assert all("app/main.py" in a or "Python code" in a for a in asked)
+    cost = re.search(r"Wall time [\d.]+s; (\d+) tokens \((\d+) prompt \+ (\d+) completion\)", result.output)
+    assert cost is not None, result.output[-600:]
+    assert int(cost.group(2)) > 0
+    assert int(cost.group(3)) > 0

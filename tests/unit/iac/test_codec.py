@@ -48,6 +48,7 @@ PAYLOADS: list[Payload] = [
     ),
     Result(True, "done", {"files": 3}, (Artifact("app/main.py", "file", 120, "ab" * 32),), 10, 20),
     ErrorInfo(ErrorCode.NO_LIVE_AGENT, "no backend", True),
+    ErrorInfo(ErrorCode.INVALID_INPUT, "no usable code after 2 tries", False, 1200, 3000),  # what it had spent
     Heartbeat(7),
     Register("backend", "b1", ("fs.write",), ("news",), b"\x01" * 32, "BackendGPT", actions=("create", "help")),
     Registered("b1", (AgentInfo("a1", "architect", ("fs.write",), b"\x02" * 32, ("create",)),), heartbeat_ms=10_000),
