@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -29,11 +28,11 @@ from typing import Any
 from autogpt.errors import AutoGPTError, ErrorCode
 from autogpt.iac import wire
 from autogpt.iac._gen import iac_pb2 as pb
-from autogpt.iac.envelope import ROUTER_ID, Kind, now_us
 from autogpt.logs import get_logger
 from autogpt.memory.embedder import make_embedder
 from autogpt.memory.store import Memory, MemoryStore
 from orchgpt.config import OrchSettings
+from orchgpt.switchboard import router_envelope
 
 log = get_logger("orchgpt")
 
@@ -121,16 +120,7 @@ def check(action: str, command: pb.Command) -> tuple[str, dict[str, Any]]:
 
 
 def _envelope(job: Job, payload: dict[str, Any]) -> pb.Envelope:
-    return pb.Envelope(
-        id=uuid.uuid4().hex,
-        correlation_id=job.request_id,
-        session_id=job.session_id,
-        sender=ROUTER_ID,
-        recipient=pb.Address(agent_id=job.agent_id),
-        kind=int(Kind.REPLY),  # type: ignore[arg-type]
-        timestamp_us=now_us(),
-        **payload,
-    )
+    return router_envelope(job.agent_id, correlation_id=job.request_id, session_id=job.session_id, **payload)
 
 
 def error_reply(job: Job, code: ErrorCode, message: str, *, retryable: bool = False) -> pb.Envelope:

@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from google.protobuf.message import DecodeError
 
@@ -48,18 +48,27 @@ _AGENTS_FIELD = pb.Registered.DESCRIPTOR.fields_by_name["agents"].number
 _parse_header = wire.Header.FromString
 
 
-def error_envelope(
-    recipient: str, code: ErrorCode, message: str, *, kind: Kind, correlation_id: str = "", retryable: bool = False
+def router_envelope(
+    recipient: str, *, kind: Kind = Kind.REPLY, correlation_id: str = "", session_id: str = "", **payload: Any
 ) -> pb.Envelope:
+    """An envelope from the router itself to one agent (``payload``: ``result=`` or ``error=``)."""
     return pb.Envelope(
         id=uuid.uuid4().hex,
         correlation_id=correlation_id,
+        session_id=session_id,
         sender=ROUTER_ID,
         recipient=pb.Address(agent_id=recipient),
         kind=int(kind),  # type: ignore[arg-type]
         timestamp_us=now_us(),
-        error=pb.Error(code=int(code), message=message, retryable=retryable),  # type: ignore[arg-type]
+        **payload,
     )
+
+
+def error_envelope(
+    recipient: str, code: ErrorCode, message: str, *, kind: Kind, correlation_id: str = "", retryable: bool = False
+) -> pb.Envelope:
+    error = pb.Error(code=int(code), message=message, retryable=retryable)  # type: ignore[arg-type]
+    return router_envelope(recipient, kind=kind, correlation_id=correlation_id, error=error)
 
 
 class Switchboard:
@@ -368,20 +377,12 @@ class Switchboard:
         data: dict[str, object] = {"agents": agents, "total": len(self.router)}
         if more is not None:
             data["next"] = more
-        return pb.Envelope(
-            id=uuid.uuid4().hex,
-            correlation_id=env.id,
-            session_id=env.session_id,
-            sender=ROUTER_ID,
-            recipient=pb.Address(agent_id=conn.agent_id),
-            kind=int(Kind.REPLY),  # type: ignore[arg-type]
-            timestamp_us=now_us(),
-            result=pb.Result(
-                ok=True,
-                output="\n".join(f"{a['agent_id']:<24} {a['role']}" for a in agents),
-                data_json=json.dumps(data, separators=(",", ":")),
-            ),
+        result = pb.Result(
+            ok=True,
+            output="\n".join(f"{a['agent_id']:<24} {a['role']}" for a in agents),
+            data_json=json.dumps(data, separators=(",", ":")),
         )
+        return router_envelope(conn.agent_id, correlation_id=env.id, session_id=env.session_id, result=result)
 
     def _bounce(
         self, conn: Connection, env: wire.Header, code: ErrorCode, message: str, *, retryable: bool = False
