@@ -16,7 +16,7 @@ import pytest
 
 from autogpt.agents.skeleton import TODO, function_name, skeleton, unwritten
 from autogpt.mind.idea import read_stated
-from autogpt.tools.acceptance import Acceptance, run_examples
+from autogpt.tools.acceptance import Acceptance, Example, run_examples
 from autogpt.tools.contract import ApiContract, Route, routes_for
 
 IDEAS = sorted((Path(__file__).resolve().parents[3] / "bench" / "ideas").glob("*.json"))
@@ -121,3 +121,15 @@ async def test_a_header_the_examples_send_reaches_the_route_function() -> None:
         assert (await client.get("/me", headers={"X-Api-Key": "k1"})).json() == {"got": "k1"}
         assert (await client.get("/me")).json() == {"got": None}
     assert 'const xApiKey = req.get("X-Api-Key");' in skeleton(contract, "javascript", acceptance)
+
+
+def test_a_required_body_comes_before_optional_query_parameters() -> None:
+    acceptance = Acceptance(
+        examples=[
+            Example(method="POST", path="/signup", body={"email": "a@b.co"}, query={"ref": "x"}),
+            Example(method="POST", path="/signup", body={"email": "c@d.co"}),  # no ref: it is optional
+        ]
+    )
+    code = skeleton(ApiContract(name="signup", routes=routes_for(acceptance)), "python", acceptance)
+    assert "def post_signup(body: dict, ref: str | None = None):" in code
+    compile(code, "signup.py", "exec")
