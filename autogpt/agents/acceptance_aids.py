@@ -163,6 +163,7 @@ def rule_checks(stated: Sequence[Example]) -> list[Check[DraftExamples]]:
     """Requests on the idea's own routes that differ from every request the idea says succeeds.
     (What they must get back is the rule's to say, not the model's: see :func:`as_refusals`.)"""
     routes = {(e.method, e.path) for e in stated}
+    with_body = {(e.method, e.path) for e in stated if e.body is not None and not e.query}
     succeeding = [
         (e.method, e.path, e.query, e.body) for e in stated if e.status_class == "2xx" and (e.status or 200) < 400
     ]
@@ -175,6 +176,8 @@ def rule_checks(stated: Sequence[Example]) -> list[Check[DraftExamples]]:
                 problems.append(f"{where} is not one of the API's requests; use one of those above")
             elif (d.method, d.path.split("?")[0], d.query, d.body) in succeeding:
                 problems.append(f"{where} is a request that succeeds; change it so that it breaks the rule")
+            elif (d.method, d.path.split("?")[0]) in with_body and (d.body is None or d.query):
+                problems.append(f"{where} sends its input as a JSON body, not a query; change the body")
         return problems
 
     return [refusals]

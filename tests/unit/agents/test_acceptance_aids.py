@@ -1,0 +1,41 @@
+"""What the model's rule-breaking requests must be before they become examples."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from autogpt.agents.acceptance_aids import DraftExamples, rule_checks
+from autogpt.mind.idea import read_stated
+
+STATED = read_stated(
+    'POST /signup with {"email": "a@b.co", "password": "secret123"} returns 201. GET /convert?c=100 returns 212.'
+)
+
+
+def problems(*drafts: dict[str, Any]) -> list[str]:
+    value = DraftExamples.model_validate({"examples": list(drafts)})
+    return [p for check in rule_checks(STATED) for p in check(value)]
+
+
+@pytest.mark.parametrize(
+    ("draft", "problem"),
+    [
+        ({"method": "POST", "path": "/signup", "body": {"email": "nobody", "password": "secret123"}}, None),
+        ({"method": "GET", "path": "/convert", "query": {"c": "abc"}}, None),
+        ({"method": "POST", "path": "/login", "body": {}}, "POST /login is not one of the API's requests"),
+        (
+            {"method": "POST", "path": "/signup", "body": {"email": "a@b.co", "password": "secret123"}},
+            "POST /signup is a request that succeeds",
+        ),
+        # the stated request sends a body: a refusal that moves the input into the query breaks nothing
+        (
+            {"method": "POST", "path": "/signup", "query": {"email": "nobody"}},
+            "POST /signup sends its input as a JSON body, not a query",
+        ),
+    ],
+)
+def test_rule_breaking_requests_are_the_ideas_own_and_really_differ(draft: dict[str, Any], problem: str | None) -> None:
+    found = problems(draft)
+    assert found == [] if problem is None else found[0].startswith(problem), found
