@@ -119,8 +119,6 @@ def _python_route(route: Route, optional: set[str], headers: list[str]) -> str:
     if route.request_example:  # required: before every argument with a default
         args.append("body: dict")
     args += [_argument(q, "Query", optional=True) for q in route.query if q in optional]
-    if route.request_example is not None and not route.request_example:
-        args.append("body: dict | None = None")
     args += [f"{_header_arg(h)}: str | None = Header(None)" for h in headers]  # None: not sent
     decorator = f'@app.{route.method.lower()}("{route.path}"'
     if 200 < route.expected_status < 300:  # a refusal's status is the code's to give, not the decorator's

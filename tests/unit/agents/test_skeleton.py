@@ -133,3 +133,9 @@ def test_a_required_body_comes_before_optional_query_parameters() -> None:
     code = skeleton(ApiContract(name="signup", routes=routes_for(acceptance)), "python", acceptance)
     assert "def post_signup(body: dict, ref: str | None = None):" in code
     compile(code, "signup.py", "exec")
+
+
+def test_a_request_that_sends_nothing_takes_no_body() -> None:
+    acceptance = Acceptance(examples=read_stated('POST /hit adds one and returns {"count": 1}.'))
+    code = skeleton(ApiContract(name="hits", routes=routes_for(acceptance)), "python", acceptance)
+    assert "def post_hit():" in code  # not a body to copy a required `body: dict` from
