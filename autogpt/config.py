@@ -29,6 +29,13 @@ def default_data_dir() -> Path:
     return Path(base) / "autogpt"
 
 
+# On the embedded provider, the roles that write code default to the larger tier: on the idea
+# benchmark (bench/build_ideas.py) BackendGPT on Qwen2.5-Coder-1.5B passed far more ideas than
+# on the 0.5B, in about the same build time (README, "Choosing the model"). Everything else
+# (consoles, the planner, the architect) stays on the faster default.
+EMBEDDED_ROLE_MODELS: dict[str, str] = {"backend": "qwen2.5-coder-1.5b"}
+
+
 class Settings(BaseSettings):
     """All of autogpt's settings. Env prefix ``AUTOGPT_``; API keys use their usual names."""
 
@@ -60,8 +67,12 @@ class Settings(BaseSettings):
         return os.fspath(value) if isinstance(value, os.PathLike) else value
 
     def for_role(self, role: str) -> Settings:
-        """These settings with the model chosen for ``role``, if one was."""
+        """These settings with the model for ``role``: the one chosen for it (``role_models``),
+        else, on the embedded provider with no model set, the role's embedded default
+        (:data:`EMBEDDED_ROLE_MODELS`)."""
         model = self.role_models.get(role)
+        if model is None and self.model is None and self.resolved_provider() == "embedded":
+            model = EMBEDDED_ROLE_MODELS.get(role)
         return self if model is None or model == self.model else self.model_copy(update={"model": model})
 
     @model_validator(mode="after")
@@ -88,7 +99,8 @@ class Settings(BaseSettings):
     )
     model: str | None = Field(
         None,
-        description="Model name. Embedded: qwen2.5-coder-0.5b (default), qwen2.5-coder-1.5b, or a .gguf path.",
+        description="Model name, for every role. Embedded: qwen2.5-coder-0.5b (the default; BackendGPT defaults "
+        "to qwen2.5-coder-1.5b), qwen2.5-coder-1.5b, or a .gguf path.",
     )
     role_models: Annotated[dict[str, str], NoDecode] = Field(
         default_factory=dict,

@@ -27,8 +27,8 @@ def _agent_for(role: str) -> type[Agent]:
 async def _serve(overrides: dict[str, Any], role: str | type[Agent]) -> int:
     from autogpt.net.agent_process import serve_role
 
-    settings = settings_from(overrides)
     agent_cls = _agent_for(role) if isinstance(role, str) else role
+    settings = settings_from(overrides).for_role(agent_cls.role)
     llm = await asyncio.to_thread(build_llm, settings)
     load = getattr(llm, "load", None)
     if load is not None:

@@ -113,8 +113,8 @@ class Standalone:
     async def _llm_for(self, role: str) -> LLM:
         """The role's model (``role_models``), else the team's; each model is loaded once."""
         settings = self.settings.for_role(role)
-        if self._llm is not None and settings is self.settings:
-            return self._llm
+        if self._llm is not None and (settings is self.settings or role not in self.settings.role_models):
+            return self._llm  # a model handed in serves every role no model was chosen for
         key = settings.model or ""
         if key not in self._llms:
             llm = await asyncio.to_thread(build_llm, settings)

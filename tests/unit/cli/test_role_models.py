@@ -74,3 +74,36 @@ def test_the_build_flag_reaches_the_team(tmp_path: Path) -> None:
     proc = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60, check=False)
     assert proc.returncode == 2, proc.stderr
     assert "a model is set for mailer, which this team does not have" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("overrides", "backend", "architect"),
+    [
+        # the embedded provider, no model chosen: the backend writes code on the larger tier
+        ({"provider": "embedded"}, "qwen2.5-coder-1.5b", None),
+        # a model chosen for the team is the team's, every role
+        ({"provider": "embedded", "model": "qwen2.5-coder-0.5b"}, "qwen2.5-coder-0.5b", "qwen2.5-coder-0.5b"),
+        # a role's own choice wins
+        ({"provider": "embedded", "role_models": "backend=/m/x.gguf"}, "/m/x.gguf", None),
+        # other providers have no embedded defaults
+        ({"provider": "openai", "openai_api_key": "k"}, None, None),
+    ],
+)
+def test_the_backends_embedded_default_is_the_larger_tier(
+    overrides: dict[str, str], backend: str | None, architect: str | None
+) -> None:
+    settings = load_settings(**overrides)
+    assert (settings.for_role("backend").model, settings.for_role("architect").model) == (backend, architect)
+
+
+async def test_a_model_handed_in_serves_every_role_no_model_was_chosen_for(tmp_path: Path) -> None:
+    from autogpt.llm.doubles import FunctionLLM
+
+    llm = FunctionLLM(lambda messages, options: "ok")
+    settings = load_settings(provider="embedded", workspace=tmp_path / "ws")  # backend: 1.5B by default
+    team = Standalone(settings, ManagerGPT, llm, helpers=(ArchitectGPT, BackendGPT))
+    await team.start()
+    try:
+        assert all(getattr(agent.llm, "inner", agent.llm) is llm for agent in team.team)
+    finally:
+        await team.stop()
