@@ -29,11 +29,12 @@ def default_data_dir() -> Path:
     return Path(base) / "autogpt"
 
 
-# On the embedded provider, the roles that write code default to the larger tier: on the idea
-# benchmark (bench/build_ideas.py) BackendGPT on Qwen2.5-Coder-1.5B passed far more ideas than
-# on the 0.5B, in about the same build time (README, "Choosing the model"). Everything else
-# (consoles, the planner, the architect) stays on the faster default.
-EMBEDDED_ROLE_MODELS: dict[str, str] = {"backend": "qwen2.5-coder-1.5b"}
+# On the embedded provider, the roles that write a build's examples and code default to the
+# larger tier: on the idea benchmark (bench/build_ideas.py) the team on Qwen2.5-Coder-1.5B passed
+# far more ideas than on the 0.5B, in about the same build time (README, "Choosing the model").
+# The other roles (the architect, the designer, the other consoles) stay on the faster default.
+_LARGER = "qwen2.5-coder-1.5b"
+EMBEDDED_ROLE_MODELS: dict[str, str] = {"manager": _LARGER, "backend": _LARGER, "frontend": _LARGER}
 
 
 class Settings(BaseSettings):
@@ -99,8 +100,8 @@ class Settings(BaseSettings):
     )
     model: str | None = Field(
         None,
-        description="Model name, for every role. Embedded: qwen2.5-coder-0.5b (the default; BackendGPT defaults "
-        "to qwen2.5-coder-1.5b), qwen2.5-coder-1.5b, or a .gguf path.",
+        description="Model name, for every role. Embedded: qwen2.5-coder-0.5b (the default; the manager, backend "
+        "and frontend default to qwen2.5-coder-1.5b), qwen2.5-coder-1.5b, or a .gguf path.",
     )
     role_models: Annotated[dict[str, str], NoDecode] = Field(
         default_factory=dict,

@@ -79,7 +79,7 @@ def test_the_build_flag_reaches_the_team(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("overrides", "backend", "architect"),
     [
-        # the embedded provider, no model chosen: the backend writes code on the larger tier
+        # the embedded provider, no model chosen: the roles writing examples and code are on the larger tier
         ({"provider": "embedded"}, "qwen2.5-coder-1.5b", None),
         # a model chosen for the team is the team's, every role
         ({"provider": "embedded", "model": "qwen2.5-coder-0.5b"}, "qwen2.5-coder-0.5b", "qwen2.5-coder-0.5b"),
