@@ -62,6 +62,16 @@ _PAGE = re.compile(
     r"web app|dashboard)\b",
     re.IGNORECASE,
 )
+# Next to stated requests, a bare "page" is paging or a route's name (``page through the
+# numbers``, ``five per page``, ``/views/{page}``, ``the old page moved``); a page to use is
+# named outright.
+_PAGE_TO_USE = re.compile(
+    r"\b(?:web ?page|frontend|front-end|ui|user interface|website|web site|browser|html|form|button|web app|"
+    r"dashboard|(?:a|an|one|the) (?:single |simple |small |html )?page (?:to|that|where|for|with|listing|showing))\b",
+    re.IGNORECASE,
+)
+_BACKEND_ONLY = re.compile(r"\bback[- ]?end\b", re.IGNORECASE)
+_FRONT = re.compile(r"\b(?:front[- ]?end|web ?page|ui|user interface|website)\b", re.IGNORECASE)
 _API = re.compile(r"\b(?:api|endpoints?|rest|json|service|server|microservice|routes?|http)\b", re.IGNORECASE)
 
 
@@ -259,10 +269,15 @@ def _has_objects(value: Any) -> bool:
 def wants_page(idea: str) -> bool:
     """Whether the idea asks for something people use in a browser (a page), or only an API.
     An idea that names a page, a form or a UI gets one; one that speaks of an API, endpoints
-    or routes (and of no page) does not; anything else (``a todo app``) gets one."""
+    or routes (and of no page) does not; anything else (``a todo app``) gets one. Where the
+    idea states requests, only a page to use counts (see ``_PAGE_TO_USE``)."""
+    if _BACKEND_ONLY.search(idea) and not _FRONT.search(idea):
+        return False  # "the backend of a like button"
+    if _MENTION.search(idea):
+        return bool(_PAGE_TO_USE.search(_MENTION.sub(" ", idea)))
     if _PAGE.search(idea):
         return True
-    return not (_API.search(idea) or _MENTION.search(idea))
+    return not _API.search(idea)
 
 
 _CREATE = re.compile(r"\b(?:add|adds|create|creates|save|saves|store|stores|submit|record|post|keep)\b", re.I)

@@ -385,6 +385,14 @@ def test_whatever_the_reader_accepts_the_contract_can_hold(path: str) -> None:
         ("a json service that adds numbers", False),
         ('GET /convert?celsius=100 returns {"fahrenheit": 212}', False),  # a route mention is an API
         ("a todo app", True),  # neither: a page
+        # next to stated requests, "page" is paging or a route's name, unless a page to use is named
+        ("Page through the numbers 1 to 10: GET /numbers?page=1&size=3 returns [1, 2, 3]", False),
+        ("A page-view counter per page: POST /views/{page} adds a view", False),
+        ("The old page moved: GET /old-page redirects permanently (301) to /new-page", False),
+        ("A todo API with a page to add todos: POST /todos adds one", True),
+        ("GET /todos lists todos, and a form adds them", True),
+        ("The backend of a like button: POST /likes adds one like", False),
+        ("the backend and the frontend of a like button", True),
         ("something that keeps my recipes", True),
     ],
 )
