@@ -183,6 +183,16 @@ def read_stated(idea: str) -> list[Example]:
     return examples
 
 
+def _unescaped(text: str) -> str:
+    """A quoted string as the idea wrote it (``ab cd\\nef`` is two lines); as it stands if its
+    escapes are not JSON's."""
+    try:
+        value = json.loads(f'"{text}"', strict=False)
+    except ValueError:
+        return text
+    return value if isinstance(value, str) else text
+
+
 def _placeholders(text: str) -> str:
     """``/r/<code>`` and ``/r/:code`` as ``/r/{code}``."""
     return _PLACEHOLDER.sub(lambda m: "{" + (m.group(1) or m.group(2)).replace("-", "_") + "}", text)
@@ -227,7 +237,7 @@ def _example(method: str, target: str, segment: str, said: str) -> Example | Non
         fields["request_headers"] = headers
     if isinstance(body, dict) and (unknown := [k for k, v in body.items() if stands_for_any(v)]):
         if len(unknown) == 1 and (quoted := _FOR_QUOTED.search(plain)):  # ``... for the text "ab cd"``
-            body = fields["body"] = {**body, unknown[0]: json.loads(f'"{quoted.group(1)}"')}
+            body = fields["body"] = {**body, unknown[0]: _unescaped(quoted.group(1))}
         elif isinstance(response, dict):  # an answer to an input not given: only its keys are known
             fields["keys"] = [*fields.get("keys", ()), *response]
             response = None

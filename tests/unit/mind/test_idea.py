@@ -295,6 +295,8 @@ def read_or_refuse(idea: str, seconds: float = 2.0) -> list[Example]:
         examples = read_stated(idea)
     except InvalidInputError:
         examples = []
+    for rule, status in stated_rules(idea):
+        assert all(e.status == 404 for e in not_found_examples(rule, status, examples))
     assert time.perf_counter() - started < seconds
     assert all(isinstance(e, Example) and e.path.startswith("/") for e in examples)
     again = load_acceptance(Acceptance(examples=examples[:24]).dump(), source="idea")
@@ -322,6 +324,10 @@ def read_or_refuse(idea: str, seconds: float = 2.0) -> list[Example]:
         "GET /x?%zz=%%&&==& returns 200",
         "GET /\u202eevil returns 200",
         "POST /" + "/" * 10_000 + " returns 201",
+        'POST /s with {"text": "..."} returns {"n": 1} for the text "bad \\q escape \\u12".',
+        'POST /s with {"text": "..."} returns {"n": 1} for "' + "\\" * 10_000 + '"',
+        "GET /r/<" + "a" * 100_000 + "> returns 200, and " * 50,
+        "GET /x with the header Authorization: Bearer <t>\r\nX-Evil: 1 returns 200",
     ],
 )
 def test_hostile_ideas_give_a_clean_result_quickly(idea: str) -> None:
