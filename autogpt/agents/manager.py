@@ -41,6 +41,7 @@ from autogpt.llm.base import Message, Usage
 from autogpt.llm.usage import charge, spent_so_far
 from autogpt.memory.lessons import learn
 from autogpt.mind.idea import (
+    broken_examples,
     collection_examples,
     collection_verbs,
     not_found_examples,
@@ -204,6 +205,8 @@ class ManagerGPT(Agent):
             for rule, status in rules:
                 if refusals := not_found_examples(rule, status, stated):
                     note = f"{len(refusals)} example(s) of something that does not exist, for the rule '{rule[:120]}'"
+                elif refusals := broken_examples(rule, status, stated):
+                    note = f"{len(refusals)} example(s) breaking the rule '{rule[:120]}' as its words say"
                 else:
                     refusals, note = await self._rule_examples(rule, status, stated, ctx)
                 examples += refusals

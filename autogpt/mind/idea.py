@@ -403,3 +403,109 @@ def not_found_examples(rule: str, status: int | None, stated: list[Example]) -> 
 
 def _missing(path: str, said: str) -> Example:
     return Example.model_validate({"method": "GET", "path": path, "status": 404, "source": "derived", "said": said})
+
+
+_DROP = object()
+_NUMBER = r"(-?\d+(?:\.\d+)?)"
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _num(value: Any) -> float | None:
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _as_given(value: Any, number: float) -> Any:
+    """``number`` written the way the idea wrote ``value`` (a query's ``"1994"`` stays text)."""
+    whole = int(number) if float(number).is_integer() else number
+    return str(whole) if isinstance(value, str) else whole
+
+
+def _numeric(value: Any) -> float | None:
+    if (n := _num(value)) is not None:
+        return float(n)
+    try:
+        return float(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+# How a rule's words break a value the idea says is fine: (words, the broken values).
+_BREAKERS: list[tuple[re.Pattern[str], Any]] = [
+    (re.compile(r"\bwithout an? (?:@|at sign|at-sign)", re.I),
+     lambda v, m: [t.replace("@", "")] if (t := _text(v)) and "@" in t else []),
+    (re.compile(rf"\b(?:shorter|fewer) than {_NUMBER}", re.I),
+     lambda v, m: ["x" * max(0, int(float(m.group(1))) - 1)] if _text(v) is not None else []),
+    (re.compile(rf"\blonger than {_NUMBER}", re.I),
+     lambda v, m: ["x" * (int(float(m.group(1))) + 1)] if _text(v) is not None else []),
+    (re.compile(r"\b(?:wrong|incorrect|invalid|bad)\b", re.I),
+     lambda v, m: [f"wrong-{t}"] if (t := _text(v)) and _numeric(t) is None else []),
+    (re.compile(r"\bnegative\b", re.I),
+     lambda v, m: [_as_given(v, -abs(n) or -1)] if (n := _numeric(v)) is not None else []),
+    (re.compile(r"\bnot a positive (?:whole number|integer)", re.I),
+     lambda v, m: [_as_given(v, 0), _as_given(v, 1.5), "two"] if _numeric(v) is not None else []),
+    (re.compile(r"\bnot (?:a|an) (?:number|whole number|integer)\b", re.I),
+     lambda v, m: ["abc"] if _numeric(v) is not None else []),
+    (re.compile(rf"\b(?:below|under|less than|smaller than|lower than) {_NUMBER}", re.I),
+     lambda v, m: [_as_given(v, float(m.group(1)) - 1)] if _numeric(v) is not None else []),
+    (re.compile(rf"\b(?:above|over|more than|greater than|larger than|higher than) {_NUMBER}", re.I),
+     lambda v, m: [_as_given(v, float(m.group(1)) + 1)] if _numeric(v) is not None else []),
+    (re.compile(r"\bmissing\b|\bwithout (?:a|an|the|its)\s+(?=[A-Za-z])", re.I), lambda v, m: [_DROP]),
+    (re.compile(r"\bempty\b", re.I), lambda v, m: [""] if _text(v) is not None else []),
+]  # fmt: skip
+_ABOUT_HEADERS = re.compile(r"\b(?:header|token|key|api key)s?\b", re.I)
+_NO_HEADER = re.compile(r"\b(?:without|missing|no)\b", re.I)
+_OTHER_HEADER = re.compile(r"\b(?:different|wrong|invalid|bad|other|incorrect)\b", re.I)
+_RULE_PARTS = re.compile(r",?\s+\bor\b\s+|,\s+|;\s*", re.I)
+
+
+def broken_examples(rule: str, status: int | None, stated: list[Example]) -> list[Example]:
+    """A refusal rule read without a model: each succeeding stated request with the value the
+    rule names broken the way it says (``an email without an @``: the email without its @;
+    ``a password shorter than 8 characters``: 7 characters; ``a missing item``: no item;
+    ``numbers above 3999``: 4000). Each part of the rule (split at "or" and commas) breaks the
+    fields it names, else the one it last named, else the request's only input. Empty when
+    the words give nothing to break, and the model is asked instead."""
+    out: dict[str, Example] = {}
+    expected: dict[str, Any] = {"status_class": "4xx"} | ({"status": status} if status else {})
+    said = f"derived from the rule: {rule}"[:300]
+
+    def add(example: Example, **changes: Any) -> None:
+        fields = example.model_dump(include={"method", "path", "query", "body", "request_headers"})
+        candidate = Example.model_validate({**fields, **changes, **expected, "source": "derived", "said": said})
+        key = candidate.model_dump_json(include={"method", "path", "query", "body", "request_headers"})
+        out.setdefault(key, candidate)
+
+    for example in stated:
+        if example.status_class != "2xx" or (example.status or 200) >= 300:
+            continue
+        if example.request_headers and _ABOUT_HEADERS.search(rule):  # the key or token sent is the input
+            for part in _RULE_PARTS.split(rule):
+                if _NO_HEADER.search(part):
+                    add(example, request_headers={})
+                if _OTHER_HEADER.search(part):
+                    add(example, request_headers={k: f"{v}-wrong" for k, v in example.request_headers.items()})
+            continue
+        where, inputs = ("body", example.body) if isinstance(example.body, dict) else ("query", example.query)
+        if not inputs:
+            continue
+        last: list[str] = [next(iter(inputs))] if len(inputs) == 1 else []
+        for part in _RULE_PARTS.split(rule):
+            named = [k for k in inputs if re.search(rf"\b{re.escape(k)}s?\b", part, re.I)] or last
+            last = named
+            for field in named:
+                for words, breaks in _BREAKERS:
+                    if not (found := words.search(part)):
+                        continue
+                    for broken in breaks(inputs[field], found):
+                        if broken is not _DROP and broken == inputs[field]:
+                            continue
+                        changed = {
+                            k: broken if k == field else v
+                            for k, v in inputs.items()
+                            if k != field or broken is not _DROP
+                        }
+                        add(example, **{where: changed})
+    return list(out.values())[:6]

@@ -222,7 +222,7 @@ async def test_a_server_that_does_something_else_is_a_failed_build(
 
 SIGNUP = (
     'A signup API: POST /signup with {"email": "a@b.co", "password": "secret123"} returns 201 and '
-    '{"email": "a@b.co"}. An email without an @ is rejected with status 422.'
+    '{"email": "a@b.co"}. An email the service does not accept is rejected with status 422.'
 )
 SIGNUP_STRICT = fenced("""from fastapi import FastAPI, HTTPException
 
@@ -246,7 +246,7 @@ NO_AT = {"method": "POST", "path": "/signup", "query": {}, "body": {"email": "no
     [
         (SIGNUP_STRICT, json.dumps({"examples": [NO_AT]}), "PASSED: the running server answered all 2"),
         (SIGNUP_LAX, json.dumps({"examples": [NO_AT]}), "FAILED: 1 of 2 acceptance examples failed"),
-        (SIGNUP_STRICT, "no idea, sorry", "FAILED: the idea states rules that no example checks: 'An email without"),
+        (SIGNUP_STRICT, "no idea, sorry", "FAILED: the idea states rules that no example checks: 'An email the"),
         # a "refusal" of the very request the idea says succeeds is refused, and the rule stays unchecked
         (
             SIGNUP_STRICT,
@@ -264,10 +264,10 @@ async def test_a_rule_stated_in_words_is_checked_or_the_build_fails(
     report = (tmp_path / "ws/REPORT.md").read_text()
     assert report.startswith(f"**Verdict: {headline}"), report[:300]
     assert result.ok is headline.startswith("PASSED")
-    assert "An email without an @ is rejected with status 422." in coder.rule_prompts[0]
+    assert "An email the service does not accept is rejected with status 422." in coder.rule_prompts[0]
     acceptance = json.loads((tmp_path / "ws/acceptance.json").read_text())
     if headline.startswith("FAILED: the idea states rules"):
-        assert acceptance["unchecked"] == ["An email without an @ is rejected with status 422."]
+        assert acceptance["unchecked"] == ["An email the service does not accept is rejected with status 422."]
     else:
         assert acceptance["unchecked"] == []
         assert acceptance["examples"][1]["status"] == 422
@@ -498,3 +498,18 @@ async def test_a_task_that_fails_still_counts_what_it_spent(tmp_path: Path) -> N
     assert cost is not None, result.output[-600:]
     assert int(cost.group(2)) > 0
     assert int(cost.group(3)) > 0
+
+
+@pytest.mark.parametrize(("code", "ok"), [(SIGNUP_STRICT, True), (SIGNUP_LAX, False)])
+async def test_a_rule_whose_words_say_how_to_break_it_is_checked_without_the_model(
+    tmp_path: Path, code: str, ok: bool
+) -> None:
+    idea = SIGNUP.replace("An email the service does not accept", "An email without an @")
+    coder = Coder(code, rule_reply="the model is not asked")
+    result = await build(tmp_path, coder, idea)
+    assert coder.rule_prompts == []
+    assert result.ok is ok, result.output[:400]
+    derived = json.loads((tmp_path / "ws/acceptance.json").read_text())["examples"][1]
+    assert (derived["body"], derived["status"], derived["source"]) == (
+        {"email": "ab.co", "password": "secret123"}, 422, "derived",
+    )  # fmt: skip

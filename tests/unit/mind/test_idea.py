@@ -10,6 +10,7 @@ import pytest
 
 from autogpt.errors import InvalidInputError
 from autogpt.mind.idea import (
+    broken_examples,
     collection_examples,
     collection_verbs,
     json_snippets,
@@ -568,3 +569,43 @@ def test_a_not_found_rule_asks_for_something_that_does_not_exist(idea: str, path
     derived = [e for rule, status in stated_rules(idea) for e in not_found_examples(rule, status, stated)]
     assert [e.path for e in derived] == paths
     assert all((e.method, e.status, e.source) == ("GET", 404, "derived") for e in derived)
+
+
+@pytest.mark.parametrize(
+    ("idea", "broken"),
+    [
+        ('POST /signup with {"email": "a@b.co", "password": "secret123"} returns 201. An email without an @ '
+         "or a password shorter than 8 characters is rejected with status 422.",
+         [{"email": "ab.co", "password": "secret123"}, {"email": "a@b.co", "password": "xxxxxxx"}]),
+        ('POST /login with {"user": "ann", "password": "pw1"} returns {"token": "..."}. A wrong password returns 401.',
+         [{"user": "ann", "password": "wrong-pw1"}]),
+        ('POST /age with {"age": 20} returns {"adult": true}. A negative age, or an age that is not a number, is '
+         "rejected with status 400.", [{"age": -20}, {"age": "abc"}]),
+        ('POST /orders with {"item": "pen", "quantity": 2} returns 201; a missing item, or a quantity that is not a '
+         "positive whole number, returns 400.",
+         [{"quantity": 2}, {"item": "pen", "quantity": 0}, {"item": "pen", "quantity": 1.5},
+          {"item": "pen", "quantity": "two"}]),
+        # a query: values stay text; a part naming no field breaks the one named last, or the only input
+        ('GET /roman?n=1994 returns {"roman": "MCMXCIV"}; numbers below 1 or above 3999 return 400.',
+         [{"n": "0"}, {"n": "4000"}]),
+        # nothing the words say how to break: the model is asked
+        ('GET /convert?from=EUR&to=USD&amount=10 returns {"result": 11}; an unknown currency returns 400.', []),
+        ('POST /signup with {"email": "a@b.co"} returns 201. An email the service dislikes is rejected.', []),
+    ],
+)  # fmt: skip
+def test_a_rule_breaks_the_values_it_names_the_way_it_says(idea: str, broken: list[dict[str, Any]]) -> None:
+    stated = read_stated(idea)
+    [(rule, status)] = stated_rules(idea)
+    derived = broken_examples(rule, status, stated)
+    assert [e.body if e.body is not None else e.query for e in derived] == broken
+    assert all(e.source == "derived" and e.status_class == "4xx" and e.status == status for e in derived)
+
+
+def test_a_rule_about_the_key_sent_drops_it_or_sends_another() -> None:
+    idea = (
+        "POST /echo with the header X-API-Key: secret returns the JSON body it was sent; without that header, "
+        "or with a different key, it returns 401."
+    )
+    [(rule, status)] = stated_rules(idea)
+    derived = broken_examples(rule, status, read_stated(idea))
+    assert [e.request_headers for e in derived] == [{}, {"X-API-Key": "secret-wrong"}]
