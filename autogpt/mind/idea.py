@@ -180,7 +180,31 @@ def read_stated(idea: str) -> list[Example]:
         example = _example(method, target, segment, said=idea[mention.start() : mention.end() + len(segment)])
         if example is not None:
             examples.append(example)
+            examples += _with_a_wrong_key(example, examples)
     return examples
+
+
+_VALID_KEY = re.compile(r"\b(?:(?:in)?valid|wrong|bad|different|incorrect)\s+(?:\w+\s+)?(?:token|key)\b", re.I)
+
+
+def _with_a_wrong_key(refused: Example, before: list[Example]) -> list[Example]:
+    """``GET /me without a valid token returns 401``, said after ``GET /me`` with a header:
+    the request with a wrong token is refused too, not only the one with none."""
+    if (refused.status_class != "4xx" and (refused.status or 0) < 400) or refused.request_headers:
+        return []
+    if not _VALID_KEY.search(refused.said):
+        return []
+    sent = next(
+        (
+            e.request_headers
+            for e in before
+            if e.request_headers and (e.method, e.path) == (refused.method, refused.path)
+        ),
+        None,
+    )
+    if not sent:
+        return []
+    return [refused.model_copy(update={"request_headers": {k: f"{v}-wrong" for k, v in sent.items()}})]
 
 
 def _unescaped(text: str) -> str:

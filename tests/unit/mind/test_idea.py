@@ -609,3 +609,15 @@ def test_a_rule_about_the_key_sent_drops_it_or_sends_another() -> None:
     [(rule, status)] = stated_rules(idea)
     derived = broken_examples(rule, status, read_stated(idea))
     assert [e.request_headers for e in derived] == [{}, {"X-API-Key": "secret-wrong"}]
+
+
+def test_a_refusal_without_a_valid_token_is_also_checked_with_a_wrong_one() -> None:
+    examples = read_stated(
+        'POST /login returns {"token": "..."}; GET /me with the header Authorization: Bearer <token> returns '
+        '{"user": "ann"}, and GET /me without a valid token returns 401.'
+    )
+    assert [(e.label, e.status) for e in examples[2:]] == [
+        ("GET /me", 401), ("GET /me [Authorization: Bearer {token}-wrong]", 401),
+    ]  # fmt: skip
+    # no header sent before on that route: nothing to get wrong
+    assert len(read_stated("GET /me without a valid token returns 401.")) == 1
