@@ -199,6 +199,14 @@ class ManagerGPT(Agent):
         elif not examples:
             examples, note = await self._derived_examples(idea, ctx)
             notes.append(note)
+        elif all(e.bare for e in examples):
+            # Each request named and nothing said next to it (``GET /km-to-miles with the
+            # kilometres in a query parameter named km``): its input and answer are in the words.
+            derived, note = await self._derived_examples(idea, ctx)
+            if derived:
+                served = {(d.method, d.path) for d in derived}
+                examples = derived + [e for e in examples if (e.method, e.path) not in served]
+                notes.append(f"the idea names its requests and says the rest in words: {note}")
         unchecked: list[str] = []
         if examples and (rules := stated_rules(idea)):
             stated = list(examples)

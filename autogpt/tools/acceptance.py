@@ -111,6 +111,15 @@ class Example(BaseModel):
         return self
 
     @property
+    def bare(self) -> bool:
+        """A request named with nothing to send and nothing but "some 2xx" to check."""
+        return (
+            not self.query and self.body is None and not self.request_headers and self.status is None
+            and self.status_class == "2xx" and self.match == "none" and not self.keys and self.text is None
+            and not self.headers
+        )  # fmt: skip
+
+    @property
     def label(self) -> str:
         query = f"?{urlencode(self.query)}" if self.query else ""
         sent = "".join(f" [{name}: {value}]" for name, value in self.request_headers.items())

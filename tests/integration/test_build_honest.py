@@ -513,3 +513,47 @@ async def test_a_rule_whose_words_say_how_to_break_it_is_checked_without_the_mod
     assert (derived["body"], derived["status"], derived["source"]) == (
         {"email": "ab.co", "password": "secret123"}, 422, "derived",
     )  # fmt: skip
+
+
+KM = (
+    "convert kilometres to miles: GET /km-to-miles with the kilometres in a query parameter named km gives "
+    "the miles in a field named miles"
+)
+KM_SERVER = fenced("""from fastapi import FastAPI, HTTPException
+
+app = FastAPI()
+
+
+@app.get("/km-to-miles")
+def km_to_miles(km: str):
+    try:
+        return {"miles": round(float(km) * 0.621371, 5)}
+    except ValueError:
+        raise HTTPException(status_code=400, detail="km must be a number")
+""")
+
+
+async def test_a_request_named_with_nothing_next_to_it_gets_its_examples_from_the_words(tmp_path: Path) -> None:
+    derived = {"examples": [{"method": "GET", "path": "/km-to-miles", "query": {"km": "10"}, "body": None,
+                             "status": 200, "response": {"miles": 6.21371}}]}  # fmt: skip
+
+    def answer(messages: Sequence[Message], options: Options) -> str:
+        prompt = messages[-1].content
+        if prompt.startswith("Write the acceptance examples"):
+            return json.dumps(derived)
+        return KM_SERVER
+
+    settings = load_settings(workspace=tmp_path / "ws", cache_dir=tmp_path / "cache", planner="standard")
+    team = Standalone(settings, ManagerGPT, FunctionLLM(answer), helpers=(ArchitectGPT, BackendGPT))
+    await team.start()
+    try:
+        result = await team.ask(Command("create", KM, "python", {}))
+    finally:
+        await team.stop()
+    assert result.ok, result.output[:600]
+    acceptance = json.loads((tmp_path / "ws/acceptance.json").read_text())
+    # the bare "GET /km-to-miles" (any 2xx, no km: no correct server answers it so) is replaced
+    assert [(e["path"], e["query"], e["source"]) for e in acceptance["examples"]] == [
+        ("/km-to-miles", {"km": "10"}, "derived")
+    ]
+    assert any(n.startswith("the idea names its requests and says the rest in words") for n in acceptance["notes"])
