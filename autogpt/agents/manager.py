@@ -44,6 +44,7 @@ from autogpt.mind.idea import (
     broken_examples,
     collection_examples,
     collection_verbs,
+    listed_lookups,
     not_found_examples,
     read_stated,
     stated_rules,
@@ -199,14 +200,16 @@ class ManagerGPT(Agent):
         elif not examples:
             examples, note = await self._derived_examples(idea, ctx)
             notes.append(note)
-        elif all(e.bare for e in examples):
-            # Each request named and nothing said next to it (``GET /km-to-miles with the
-            # kilometres in a query parameter named km``): its input and answer are in the words.
+        elif not any(e.checks_a_value for e in examples):
+            # The requests are named, but no answer's value is (``GET /km-to-miles with the km
+            # in a query parameter``, ``GET /likes tells how many likes so far``): what must come
+            # back is said in words, and without it a server answering anything would pass.
             derived, note = await self._derived_examples(idea, ctx)
             if derived:
                 served = {(d.method, d.path) for d in derived}
-                examples = derived + [e for e in examples if (e.method, e.path) not in served]
-                notes.append(f"the idea names its requests and says the rest in words: {note}")
+                examples = [e for e in examples if not (e.bare and (e.method, e.path) in served)] + derived
+                notes.append(f"the idea names its requests and says their answers in words: {note}")
+        examples += listed_lookups(idea, examples)
         unchecked: list[str] = []
         if examples and (rules := stated_rules(idea)):
             stated = list(examples)

@@ -533,3 +533,39 @@ def broken_examples(rule: str, status: int | None, stated: list[Example]) -> lis
                         }
                         add(example, **{where: changed})
     return list(out.values())[:6]
+
+
+_KNOWS = re.compile(
+    r"\b(?:knows?|includes?|holds?|has|have|contains?|table of|list of)\s+(?:at least\s+|the\s+)?"
+    r"((?:[A-Za-z0-9][\w-]*,\s+)+[A-Za-z0-9][\w-]*,?\s+and\s+[A-Za-z0-9][\w-]*)",
+    re.IGNORECASE,
+)
+
+
+def listed_lookups(idea: str, examples: list[Example]) -> list[Example]:
+    """What a lookup table must hold, when the idea lists it (``it knows at least 200, 201,
+    301, 404 and 500``; ``a built-in table of at least France, Germany and Japan``): for each
+    stated lookup (a GET whose last path segment is one of the listed values), the others
+    looked up too, each answered with the keys the stated answer has. Their values are not
+    said, so only that they are there is checked; a server that learnt the one example by
+    heart fails."""
+    listed: list[str] = []
+    said = ""
+    for found in _KNOWS.finditer(idea):
+        listed += [v for v in re.split(r",\s*(?:and\s+)?|\s+and\s+", found.group(1).strip(", ")) if v]
+        said = said or f"derived from the idea's list: {found.group(0)}"[:300]
+    out: list[Example] = []
+    taken = {(e.method, e.path) for e in examples}
+    for example in examples:
+        head, _, last = example.path.rpartition("/")
+        if example.method != "GET" or not head or last not in listed or not example.checks_a_value:
+            continue
+        keys = sorted(example.response) if isinstance(example.response, dict) else []
+        for value in listed:
+            path = f"{head}/{value}"
+            if (example.method, path) in taken or not re.fullmatch(r"[A-Za-z0-9_.-]+", value):
+                continue
+            taken.add((example.method, path))
+            out.append(Example.model_validate({"method": "GET", "path": path, "keys": keys, "source": "derived",
+                                               "said": said}))  # fmt: skip
+    return out[:12]

@@ -111,6 +111,11 @@ class Example(BaseModel):
         return self
 
     @property
+    def checks_a_value(self) -> bool:
+        """Whether an answer's content is checked (a JSON value, a text, a header), not only its status and keys."""
+        return self.match != "none" or self.text is not None or bool(self.headers)
+
+    @property
     def bare(self) -> bool:
         """A request named with nothing to send and nothing but "some 2xx" to check."""
         return (

@@ -14,6 +14,7 @@ from autogpt.mind.idea import (
     collection_examples,
     collection_verbs,
     json_snippets,
+    listed_lookups,
     not_found_examples,
     read_stated,
     stated_rules,
@@ -621,3 +622,23 @@ def test_a_refusal_without_a_valid_token_is_also_checked_with_a_wrong_one() -> N
     ]  # fmt: skip
     # no header sent before on that route: nothing to get wrong
     assert len(read_stated("GET /me without a valid token returns 401.")) == 1
+
+
+@pytest.mark.parametrize(
+    ("idea", "paths"),
+    [
+        ('GET /codes/404 returns {"code": 404, "phrase": "Not Found"}. It knows at least 200, 201, 301, 404 '
+         "and 500, with their standard reason phrases.",
+         ["/codes/200", "/codes/201", "/codes/301", "/codes/500"]),
+        ('A lookup with a built-in table of at least France, Germany and Japan: GET /capital/France returns '
+         '{"capital": "Paris"}.', ["/capital/Germany", "/capital/Japan"]),
+        # no list, or the stated lookup is not one of its values: nothing to add
+        ('GET /elements/H returns {"name": "Hydrogen"}. It should know the first ten elements.', []),
+        ('GET /capital/Peru returns {"capital": "Lima"}; it knows France, Germany and Japan.', []),
+    ],
+)  # fmt: skip
+def test_a_listed_table_is_looked_up_value_by_value(idea: str, paths: list[str]) -> None:
+    stated = read_stated(idea)
+    derived = listed_lookups(idea, stated)
+    assert [e.path for e in derived] == paths
+    assert all(e.keys == sorted(stated[0].response) and e.source == "derived" for e in derived)
