@@ -179,9 +179,30 @@ def read_stated(idea: str) -> list[Example]:
         segment = idea[mention.end() : mentions[n + 1].start() if n + 1 < len(mentions) else len(idea)]
         example = _example(method, target, segment, said=idea[mention.start() : mention.end() + len(segment)])
         if example is not None:
-            examples.append(example)
+            examples.append(_listed_after_create(example, examples))
             examples += _with_a_wrong_key(example, examples)
     return examples
+
+
+def _listed_after_create(example: Example, before: list[Example]) -> Example:
+    """``GET /notes lists all notes`` or ``GET /notes/{id} returns one``, said after ``POST
+    /notes`` created one (and before anything removed it): the list holds what was created,
+    and the one read back is it (the fields it was sent with)."""
+    if not example.bare or example.method != "GET":
+        return example
+    for earlier in reversed(before):
+        if earlier.method == "DELETE":
+            return example
+        body = earlier.body
+        if earlier.method != "POST" or not isinstance(body, dict) or not body:
+            continue
+        if not (earlier.status == 201 or "id" in earlier.keys) or any(stands_for_any(v) for v in body.values()):
+            continue
+        if example.path == earlier.path:
+            return example.model_copy(update={"response": body, "match": "contains"})
+        if example.path == f"{earlier.path}/{{id}}":
+            return example.model_copy(update={"response": body, "match": "subset"})
+    return example
 
 
 _VALID_KEY = re.compile(r"\b(?:(?:in)?valid|wrong|bad|different|incorrect)\s+(?:\w+\s+)?(?:token|key)\b", re.I)
@@ -262,6 +283,9 @@ def _example(method: str, target: str, segment: str, said: str) -> Example | Non
     if isinstance(body, dict) and (unknown := [k for k, v in body.items() if stands_for_any(v)]):
         if len(unknown) == 1 and (quoted := _FOR_QUOTED.search(plain)):  # ``... for the text "ab cd"``
             body = fields["body"] = {**body, unknown[0]: _unescaped(quoted.group(1))}
+        elif response is None and method == "POST" and (status == 201 or _CREATED.search(plain)):
+            # ``POST /notes with {"text": "..."} creates a note``: any text will do; one is chosen
+            body = fields["body"] = {k: f"sample {k}" if k in unknown else v for k, v in body.items()}
         elif isinstance(response, dict):  # an answer to an input not given: only its keys are known
             fields["keys"] = [*fields.get("keys", ()), *response]
             response = None

@@ -642,3 +642,18 @@ def test_a_listed_table_is_looked_up_value_by_value(idea: str, paths: list[str])
     derived = listed_lookups(idea, stated)
     assert [e.path for e in derived] == paths
     assert all(e.keys == sorted(stated[0].response) and e.source == "derived" for e in derived)
+
+
+def test_what_was_created_is_in_the_list_and_read_back() -> None:
+    examples = read_stated(
+        'A notes API: POST /notes with {"text": "..."} creates a note and answers 201 with it, including its id; '
+        "GET /notes lists all notes; GET /notes/{id} returns one; DELETE /notes/{id} deletes it; GET /notes lists "
+        "them again."
+    )
+    assert [(e.label, e.match, e.response) for e in examples] == [
+        ("POST /notes", "subset", {"text": "sample text"}),  # any text would do: one is chosen
+        ("GET /notes", "contains", {"text": "sample text"}),
+        ("GET /notes/{id}", "subset", {"text": "sample text"}),
+        ("DELETE /notes/{id}", "none", None),
+        ("GET /notes", "none", None),  # after a delete, not known
+    ]
