@@ -141,7 +141,18 @@ def derived_checks(idea: str) -> list[Check[DraftExamples]]:
             return [str(exc)[:300]]
         return []
 
-    return [own, valid]
+    words = {w.lower() for w in re.findall(r"[A-Za-z0-9]+", idea)}
+
+    def said(drafts: DraftExamples) -> Sequence[str]:
+        # An input the idea never names (a "user_id" for "every POST /likes adds one") is the
+        # model's invention: a server built to it refuses the requests the user meant.
+        invented = sorted({
+            name for d in drafts.examples for name in [*(d.body or {}), *d.query]
+            if not all(part.lower() in words for part in re.findall(r"[A-Za-z0-9]+", name))
+        })  # fmt: skip
+        return [f"the idea never names {', '.join(invented)}; send only inputs the idea speaks of"] if invented else []
+
+    return [own, valid, said]
 
 
 def rule_prompt(rule: str, status: int | None, stated: Sequence[Example]) -> str:

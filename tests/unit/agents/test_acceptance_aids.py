@@ -39,3 +39,15 @@ def problems(*drafts: dict[str, Any]) -> list[str]:
 def test_rule_breaking_requests_are_the_ideas_own_and_really_differ(draft: dict[str, Any], problem: str | None) -> None:
     found = problems(draft)
     assert found == [] if problem is None else found[0].startswith(problem), found
+
+
+def test_a_derived_input_the_idea_never_names_is_refused() -> None:
+    from autogpt.agents.acceptance_aids import derived_checks
+
+    idea = "Every POST /likes adds one like; GET /likes tells how many, with the km in a query parameter named km"
+    drafts = DraftExamples.model_validate({"examples": [
+        {"method": "POST", "path": "/likes", "body": {"user_id": "123"}},
+        {"method": "GET", "path": "/likes", "query": {"km": "10"}},
+    ]})  # fmt: skip
+    found = [p for check in derived_checks(idea) for p in check(drafts)]
+    assert found == ["the idea never names user_id; send only inputs the idea speaks of"]
