@@ -127,6 +127,17 @@ async def build(tmp_path: Path, coder: Coder, idea: str, backend: type[BackendGP
         await team.stop()
 
 
+async def standard_build(tmp_path: Path, llm: FunctionLLM, idea: str) -> Result:
+    """A build on the standard plan: the model is asked only what the tasks ask."""
+    settings = load_settings(workspace=tmp_path / "ws", cache_dir=tmp_path / "cache", planner="standard")
+    team = Standalone(settings, ManagerGPT, llm, helpers=(ArchitectGPT, BackendGPT))
+    await team.start()
+    try:
+        return await team.ask(Command("create", idea, "python", {}))
+    finally:
+        await team.stop()
+
+
 def report_rows(report: str) -> list[str]:
     """The acceptance table's rows in REPORT.md."""
     return [line for line in report.splitlines() if line.startswith("| ") and line[2].isdigit()]
@@ -486,13 +497,7 @@ async def test_a_task_that_fails_still_counts_what_it_spent(tmp_path: Path) -> N
         asked.append(messages[-1].content)
         return "I cannot write that server, sorry."  # never code: the backend gives up
 
-    settings = load_settings(workspace=tmp_path / "ws", cache_dir=tmp_path / "cache", planner="standard")
-    team = Standalone(settings, ManagerGPT, FunctionLLM(refuse), helpers=(ArchitectGPT, BackendGPT))
-    await team.start()
-    try:
-        result = await team.ask(Command("create", CONVERT, "python", {}))
-    finally:
-        await team.stop()
+    result = await standard_build(tmp_path, FunctionLLM(refuse), CONVERT)
     assert not result.ok
     assert len(asked) >= 2
     assert all("app/main.py" in a or "Python code" in a for a in asked)
@@ -545,13 +550,7 @@ async def test_a_request_named_with_nothing_next_to_it_gets_its_examples_from_th
             return json.dumps(derived)
         return KM_SERVER
 
-    settings = load_settings(workspace=tmp_path / "ws", cache_dir=tmp_path / "cache", planner="standard")
-    team = Standalone(settings, ManagerGPT, FunctionLLM(answer), helpers=(ArchitectGPT, BackendGPT))
-    await team.start()
-    try:
-        result = await team.ask(Command("create", KM, "python", {}))
-    finally:
-        await team.stop()
+    result = await standard_build(tmp_path, FunctionLLM(answer), KM)
     assert result.ok, result.output[:600]
     acceptance = json.loads((tmp_path / "ws/acceptance.json").read_text())
     # the bare "GET /km-to-miles" (any 2xx, no km: no correct server answers it so) is replaced
