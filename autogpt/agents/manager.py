@@ -208,9 +208,13 @@ class ManagerGPT(Agent):
             if derived:
                 served = {(d.method, d.path) for d in derived}
                 examples = [e for e in examples if not (e.bare and (e.method, e.path) in served)] + derived
-                notes.append(f"the idea names its requests and says their answers in words: {note}")
+            notes.append(f"the idea names its requests and says their answers in words: {note}")
         examples += listed_lookups(idea, examples)
-        unchecked: list[str] = []
+        unchecked: list[str] = [
+            f"what {e.label} answers ({', '.join(e.keys)}) is said only in words, and no example checks it"
+            for e in examples
+            if e.keys and not any(x.checks_a_value for x in examples)
+        ]
         if examples and (rules := stated_rules(idea)):
             stated = list(examples)
             for rule, status in rules:

@@ -184,10 +184,17 @@ def read_stated(idea: str) -> list[Example]:
     return examples
 
 
+_SAVED_URL = re.compile(r"\b(?:saved|stored|original|given|long|that|its|the)\s+(?:url|link|address)\b", re.I)
+
+
 def _listed_after_create(example: Example, before: list[Example]) -> Example:
     """``GET /notes lists all notes`` or ``GET /notes/{id} returns one``, said after ``POST
     /notes`` created one (and before anything removed it): the list holds what was created,
     and the one read back is it (the fields it was sent with)."""
+    if example.status_class == "3xx" and not example.headers and _SAVED_URL.search(example.said):
+        sent = [v for e in before if e.method == "POST" and isinstance(e.body, dict) for v in e.body.values()]
+        if urls := [v for v in sent if isinstance(v, str) and _URL.fullmatch(v)]:
+            return example.model_copy(update={"headers": {"location": urls[-1]}})  # "redirects to the saved URL"
     if not example.bare or example.method != "GET":
         return example
     for earlier in reversed(before):

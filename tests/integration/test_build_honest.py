@@ -558,3 +558,33 @@ async def test_a_request_named_with_nothing_next_to_it_gets_its_examples_from_th
         ("/km-to-miles", {"km": "10"}, "derived")
     ]
     assert any(n.startswith("the idea names its requests and says their answers in words") for n in acceptance["notes"])
+
+
+LIKES = 'Every POST /likes adds one like, and GET /likes tells how many likes there are so far as {"likes": n}.'
+LIKES_STUCK = fenced("""from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.post("/likes")
+def like():
+    return {"likes": 1}
+
+
+@app.get("/likes")
+def likes():
+    return {"likes": 0}
+""")
+
+
+async def test_examples_that_check_no_value_cannot_pass_a_build(tmp_path: Path) -> None:
+    """Only the key of GET /likes is stated, its value only in words: a server that never counts
+    answers every stated example; without an example of the value, the build is not a success."""
+    coder = Coder(LIKES_STUCK)  # and no usable derived examples
+    result = await build(tmp_path, coder, LIKES)
+    assert not result.ok
+    report = (tmp_path / "ws/REPORT.md").read_text()
+    assert report.startswith(
+        "**Verdict: FAILED: the idea states rules that no example checks: 'what GET /likes answers (likes) is said "
+        "only in words, and no example checks it'"
+    ), report[:300]

@@ -657,3 +657,11 @@ def test_what_was_created_is_in_the_list_and_read_back() -> None:
         ("DELETE /notes/{id}", "none", None),
         ("GET /notes", "none", None),  # after a delete, not known
     ]
+
+
+def test_a_redirect_to_the_saved_url_expects_the_url_that_was_sent() -> None:
+    examples = read_stated(
+        'POST /links with {"url": "https://example.com"} returns {"code": "<code>"}; GET /r/<code> redirects with '
+        "302 to the saved URL."
+    )
+    assert examples[1].headers == {"location": "https://example.com"}
