@@ -210,10 +210,11 @@ class ManagerGPT(Agent):
                 examples = [e for e in examples if not (e.bare and (e.method, e.path) in served)] + derived
             notes.append(f"the idea names its requests and says their answers in words: {note}")
         examples += listed_lookups(idea, examples)
+        values_checked = any(e.checks_a_value for e in examples)
         unchecked: list[str] = [
             f"what {e.label} answers ({', '.join(e.keys)}) is said only in words, and no example checks it"
             for e in examples
-            if e.keys and not any(x.checks_a_value for x in examples)
+            if e.keys and not values_checked
         ]
         if examples and (rules := stated_rules(idea)):
             stated = list(examples)

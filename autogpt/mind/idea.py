@@ -468,10 +468,6 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _num(value: Any) -> float | None:
-    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
 def _as_given(value: Any, number: float) -> Any:
     """``number`` written the way the idea wrote ``value`` (a query's ``"1994"`` stays text)."""
     whole = int(number) if float(number).is_integer() else number
@@ -479,8 +475,9 @@ def _as_given(value: Any, number: float) -> Any:
 
 
 def _numeric(value: Any) -> float | None:
-    if (n := _num(value)) is not None:
-        return float(n)
+    """``value`` as a number, whether the idea wrote it as one (a body's ``20``) or as text (a query's ``"20"``)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
     try:
         return float(value) if isinstance(value, str) else None
     except ValueError:
