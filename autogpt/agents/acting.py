@@ -38,14 +38,15 @@ from autogpt.llm.structured import Structured
 from autogpt.logs import get_logger
 from autogpt.tools.builtin_tools import sandboxed, walk
 from autogpt.tools.registry import Registry
-from autogpt.tools.tool import ToolContext, ToolOutput
+from autogpt.tools.tool import Tool, ToolContext, ToolOutput
 
 log = get_logger(__name__)
 
 Approver = Callable[[str], Awaitable[bool]]
 """Shown a question (the plan, or one call); True to go ahead."""
 Say = Callable[[str], Awaitable[None]]
-Think = Callable[[Sequence[Message], type[BaseModel]], Awaitable[Structured[Any]]]
+Think = Callable[[Sequence[Message], type[BaseModel], "dict[str, Any] | None"], Awaitable[Structured[Any]]]
+"""Messages, the reply's model, and the schema to guide the provider with (None: the model's own)."""
 GATED = frozenset({"run_command", "commit", "fetch_url"})  # and every MCP tool: asked about unless planned
 
 
@@ -83,6 +84,51 @@ class Verdict(BaseModel):
     verdict: Literal["done", "retry", "give_up"]
     reasons: str = Field(description="why, in one or two sentences")
     fixes: list[str] = Field(default_factory=list, description="for retry: what to change")
+
+
+def turn_guide(tools: Sequence[Tool[Any]], *, first: bool) -> dict[str, Any]:
+    """A :class:`Turn`'s schema with each call spelt out per tool (its name, its own arguments).
+
+    A provider that compiles schemas to a grammar (the embedded model) can then only write
+    calls to tools that exist, with the arguments they take; the first turn must make at least
+    one call, so a small model cannot answer a task by saying it is done. Replies are still
+    validated as a plain :class:`Turn`, and the registry judges each call."""
+    schema = Turn.model_json_schema()
+    defs: dict[str, Any] = {}
+    variants = []
+    for tool in tools:
+        args = dict(tool.describe()["args"] or {"type": "object"})
+        prefix = f"{tool.name}__"
+        for name, sub in args.pop("$defs", {}).items():
+            defs[prefix + name] = _prefixed(sub, prefix)
+        variants.append(
+            {
+                "type": "object",
+                "properties": {"tool": {"const": tool.name}, "args": _prefixed(args, prefix)},
+                "required": ["tool", "args"],
+            }
+        )
+    calls = schema["properties"]["calls"]
+    calls["items"] = {"anyOf": variants} if variants else calls["items"]
+    if first and variants:
+        calls["minItems"] = 1
+    schema["required"] = ["thought", "calls", "done"]
+    schema["$defs"] = defs
+    return schema
+
+
+def _prefixed(node: Any, prefix: str) -> Any:
+    """``node`` with every local ``$ref`` renamed under ``prefix`` (one tool's definitions among many)."""
+    if isinstance(node, dict):
+        return {
+            k: ("#/$defs/" + prefix + v.removeprefix("#/$defs/"))
+            if k == "$ref" and isinstance(v, str) and v.startswith("#/$defs/")
+            else _prefixed(v, prefix)
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [_prefixed(v, prefix) for v in node]
+    return node
 
 
 @dataclass(frozen=True)
@@ -206,7 +252,7 @@ class Actor:
         if not self.yolo and self.approver is None:
             raise refusal()
         messages = [Message.system(self._system()), Message.user(self._brief(task))]
-        plan = await self._structured(messages, ActPlan, report)
+        plan = await self._structured(messages, ActPlan, report, None)
         report.plan = plan
         if not await self._approve_plan(plan):
             report.stopped = "the plan was not approved; nothing was changed"
@@ -217,6 +263,7 @@ class Actor:
         ]
         steps = 0
         for round_no in range(1, self.budget.rounds + 1):
+            fresh = True  # a round's first turn must act
             while True:
                 if steps >= self.budget.max_steps:
                     report.stopped = f"step budget spent ({self.budget.max_steps} steps)"
@@ -226,10 +273,12 @@ class Actor:
                     break
                 steps += 1
                 try:
-                    turn = await self._structured(messages, Turn, report)
+                    guide = turn_guide(self.tools.usable(), first=fresh)
+                    turn = await self._structured(messages, Turn, report, guide)
                 except StructuredOutputError as exc:  # one unusable reply is a wasted step, not the end
                     messages.append(Message.user(f"ERROR: your reply was not a valid Turn: {exc}. Try again."))
                     continue
+                fresh = False
                 messages.append(Message.assistant(turn.model_dump_json()))
                 if not turn.calls:
                     break
@@ -281,8 +330,10 @@ class Actor:
             "for you at the end."
         )
 
-    async def _structured(self, messages: list[Message], output: type[Any], report: ActReport) -> Any:
-        reply = await self.think(messages, output)
+    async def _structured(
+        self, messages: list[Message], output: type[Any], report: ActReport, guide: dict[str, Any] | None
+    ) -> Any:
+        reply = await self.think(messages, output, guide)
         report.tokens += reply.usage.total_tokens
         return reply.value
 
@@ -355,7 +406,7 @@ class Actor:
             ),
         ]
         try:
-            verdict: Verdict = await self._structured(ask, Verdict, report)
+            verdict: Verdict = await self._structured(ask, Verdict, report, None)
         except StructuredOutputError as exc:
             return Verdict(verdict="give_up", reasons=f"no usable verdict from the model: {exc}")
         return verdict
@@ -408,9 +459,13 @@ async def act_as(agent: Agent, command: Command, ctx: Context, approver: Approve
     )  # fmt: skip
     budget = Budget(max_steps=settings.act_max_steps, max_tokens=settings.act_max_tokens)
 
-    async def think(messages: Sequence[Message], output: type[BaseModel]) -> Structured[Any]:
+    async def think(
+        messages: Sequence[Message], output: type[BaseModel], guide: dict[str, Any] | None
+    ) -> Structured[Any]:
         options = Options(max_tokens=max(agent.reply_tokens, 2048), temperature=settings.temperature)
-        return await agent.think_structured(messages, output, repairs=settings.structured_repairs, options=options)
+        return await agent.think_structured(
+            messages, output, repairs=settings.structured_repairs, options=options, guide=guide
+        )
 
     async def say(message: str) -> None:
         await ctx.status(message)

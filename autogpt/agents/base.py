@@ -327,9 +327,12 @@ class Agent(MemoryActions):
         return completion
 
     async def think_structured(
-        self, messages: Sequence[Message], output: type[M], repairs: int = 2, options: Options = DEFAULT_OPTIONS
-    ) -> Structured[M]:
-        return await complete_structured(self.llm, self.fit(messages, None), output, options=options, repairs=repairs)
+        self, messages: Sequence[Message], output: type[M], repairs: int = 2, options: Options = DEFAULT_OPTIONS,
+        guide: dict[str, Any] | None = None,
+    ) -> Structured[M]:  # fmt: skip
+        return await complete_structured(
+            self.llm, self.fit(messages, None), output, options=options, repairs=repairs, guide=guide
+        )
 
     async def ask(
         self, messages: Sequence[Message], output: type[M], ctx: Context | None = None, *,

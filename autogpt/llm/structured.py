@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -64,9 +64,14 @@ async def complete_structured(
     *,
     options: Options = DEFAULT_OPTIONS,
     repairs: int = 2,
+    guide: dict[str, Any] | None = None,
 ) -> Structured[M]:
-    """Ask ``llm`` for a reply that validates as ``output``; repair up to ``repairs`` times."""
-    schema = output.model_json_schema()
+    """Ask ``llm`` for a reply that validates as ``output``; repair up to ``repairs`` times.
+
+    ``guide`` is the schema the provider is given instead of ``output``'s own, when it can say
+    more than ``output`` checks (which tools exist, each one's arguments): a grammar then keeps
+    a small model to it, while a reply outside it still validates and is judged by the caller."""
+    schema = guide or output.model_json_schema()
     opts = replace(options, json_schema=schema, schema_name=output.__name__)
     history = list(messages)
     usage = Usage()

@@ -170,3 +170,47 @@ async def test_cancelling_stops_acting_cleanly(team: Team) -> None:
     assert stopped.data["stopped"] == 1
     with pytest.raises(WorkCancelledError):
         await request
+
+
+def test_the_turn_guide_admits_only_real_tools_with_their_own_arguments() -> None:
+    import jsonschema
+
+    from autogpt.agents.acting import turn_guide
+    from autogpt.tools.builtin_tools import builtin_tools
+
+    tools = [t for t in builtin_tools() if t.name in ("write_file", "patch_file")]
+    first = turn_guide(tools, first=True)
+    later = turn_guide(tools, first=False)
+    patch = {"tool": "patch_file", "args": {"path": "a.py", "patches": [{"old": "x", "new": "y"}]}}
+    good = {"thought": "edit", "calls": [{"tool": "write_file", "args": {"path": "a", "content": "b"}}, patch]}
+    jsonschema.validate({**good, "done": False}, first)
+    for bad in (
+        [{"tool": "delete_everything", "args": {}}],  # no such tool
+        [{"tool": "write_file", "args": {"path": "a"}}],  # its content is missing
+        [{"tool": "patch_file", "args": {"path": "a", "patches": [{"old": "x"}]}}],  # a nested definition applies
+    ):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate({"thought": "", "calls": bad, "done": False}, first)
+    with pytest.raises(jsonschema.ValidationError, match=r"should be non-empty|is too short"):
+        jsonschema.validate({"thought": "", "calls": [], "done": True}, first)  # the first turn must act
+    jsonschema.validate({"thought": "", "calls": [], "done": True}, later)
+
+
+async def test_the_model_is_guided_to_the_tools_it_has(team: Team) -> None:
+    team.llm.add(
+        json.dumps(PLAN),
+        turn(("write_file", {"path": "ok.txt", "content": "fine\n"})),
+        turn(done=True),
+        json.dumps(DONE),
+    )
+    await team.do("write ok.txt", yolo=True)
+    plan, first, later = (team.llm.calls[i].options.json_schema for i in range(3))
+    assert plan is not None
+    assert "calls" not in plan["properties"]
+    assert first is not None
+    assert later is not None
+    names = {v["properties"]["tool"]["const"] for v in first["properties"]["calls"]["items"]["anyOf"]}
+    unfetching = set() if team.agent.settings.allow_fetch else {"fetch_url"}
+    assert names == set(team.agent.tools) - {"mcp"} - unfetching
+    assert first["properties"]["calls"]["minItems"] == 1
+    assert "minItems" not in later["properties"]["calls"]
