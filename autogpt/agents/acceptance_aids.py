@@ -122,9 +122,25 @@ def as_examples(drafts: DraftExamples) -> list[Example]:
             "status": draft.status, "source": "derived", "said": "derived by the model from the idea's words",
         }  # fmt: skip
         if draft.response:
-            fields |= {"response": draft.response, "match": "subset"}
+            fields |= {"response": _numbers(draft.response), "match": "subset"}
         out.append(Example.model_validate(fields))
     return out
+
+
+_NUMERAL = re.compile(r"-?(?:0|[1-9]\d{0,14})(?:\.\d+)?")
+
+
+def _numbers(value: Any) -> Any:
+    """A drafted answer with its numerals as numbers: a small model writes ``{"miles": "6.21371"}``
+    for an amount, and an example that asks for the string passes a server that sends one (the
+    idea's own stated examples are taken as written; only the model's drafts are read so)."""
+    if isinstance(value, dict):
+        return {k: _numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_numbers(v) for v in value]
+    if isinstance(value, str) and _NUMERAL.fullmatch(value):
+        return float(value) if "." in value else int(value)
+    return value
 
 
 def derived_checks(idea: str) -> list[Check[DraftExamples]]:

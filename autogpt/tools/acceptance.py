@@ -199,10 +199,18 @@ def _same(expected: Any, actual: Any) -> bool:
     if isinstance(expected, bool) or isinstance(actual, bool):
         return expected is actual
     if isinstance(expected, int | float) and isinstance(actual, int | float):
-        return abs(expected - actual) <= 1e-6 * max(1.0, abs(expected))
+        return abs(expected - actual) <= max(_shown_precision(expected), 1e-6 * max(1.0, abs(expected)))
     if isinstance(expected, str) and isinstance(actual, str):
         return expected.strip() == actual.strip()
     return bool(expected == actual)
+
+
+def _shown_precision(number: float) -> float:
+    """Half a unit of the last decimal a float is written with: ``26.2188`` holds for 26.21875
+    (an example shows a rounded amount; the server need not round it)."""
+    if isinstance(number, int) or "e" in repr(number):
+        return 0.0
+    return 0.5 * 10.0 ** -len(repr(number).split(".")[1]) * (1 + 1e-9)
 
 
 def _exact(expected: Any, actual: Any) -> bool:

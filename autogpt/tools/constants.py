@@ -10,6 +10,12 @@ do not depend on the request (``GET /health`` -> ``{"status": "ok"}``) and refus
 constants by nature and are never flagged. A request that changes state (any method but GET)
 answers from that state: ``POST /hit`` -> ``{"count": 1}`` written as ``return {"count": 1}``
 passes once and is wrong ever after, so it is flagged too.
+
+A table of the examples' own answers keyed by their inputs (``{10: 6.21371, 100: 62.1371}``
+for "convert km to miles") holds no whole answer, so :func:`only_its_own_inputs` asks the
+running server the same question with the numbers in its query moved by one either way: a
+server that works answers from the request answers at least one of them as it answered the
+example (a success with the same keys); one that learnt the examples by heart refuses both.
 """
 
 from __future__ import annotations
@@ -18,8 +24,10 @@ import ast
 import json
 import re
 from typing import Any
+from urllib.parse import urlencode
 
-from autogpt.tools.acceptance import Example
+from autogpt.errors import AutoGPTError
+from autogpt.tools.acceptance import Example, Outcome, Send
 
 _CONTAINERS = (ast.List, ast.Tuple, ast.Dict, ast.Set)
 
@@ -91,4 +99,65 @@ def answered_from_constant(example: Example, code: str, language: str) -> str | 
         f"{'query' if example.query else 'body'}, so that other inputs get their own answers"
         if example.query or example.body is not None
         else "effect on what the server keeps, so that the next request gets its own answer"
+    )
+
+
+_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?")
+
+
+def _moved(value: str, by: int) -> str:
+    if "." in value:
+        decimals = len(value.split(".")[1])
+        return f"{float(value) + by:.{decimals}f}"
+    return str(int(value) + by)
+
+
+def neighbours(example: Example) -> list[dict[str, str]]:
+    """The example's query with every number in it moved by +1, then by -1 (none: nothing to move)."""
+    numeric = [k for k, v in example.query.items() if _NUMBER.fullmatch(v)]
+    if not numeric:
+        return []
+    return [{k: _moved(v, by) if k in numeric else v for k, v in example.query.items()} for by in (1, -1)]
+
+
+def _answers_alike(example: Example, status: int, raw: bytes) -> bool:
+    if not 200 <= status < 300:
+        return False
+    wanted = set(example.keys) | (set(example.response) if isinstance(example.response, dict) else set())
+    if not wanted:
+        return True
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and wanted <= set(data)
+
+
+async def only_its_own_inputs(outcome: Outcome, send: Send) -> str | None:
+    """Why a passed GET example looks answered from a table of the examples (see the module's
+    docstring), or None. Asked of examples that succeed with a JSON object over numbers in the
+    query; a GET changes nothing, so asking again disturbs no later check."""
+    example = outcome.example
+    if not outcome.ok or example.method != "GET" or example.request_headers or example.status_class != "2xx":
+        return None
+    if not (isinstance(example.response, dict) or example.keys):
+        return None
+    path = outcome.target.split("?")[0]
+    tried = []
+    for query in neighbours(example):
+        target = f"{path}?{urlencode(query)}"
+        try:
+            status, _, raw = await send("GET", target, None, {"content-type": "application/json"})
+        except (OSError, TimeoutError, AutoGPTError) as exc:
+            tried.append(f"{target} got no answer ({exc})")
+            continue
+        if _answers_alike(example, status, raw):
+            return None
+        tried.append(f"{target} got {status} {raw[:80].decode('utf-8', 'replace')}")
+    if not tried:
+        return None
+    return (
+        "it answers only the examples' own inputs: "
+        + "; ".join(tried)
+        + ". Work the answer out from the request for any input, not from a table of the examples"
     )

@@ -158,6 +158,20 @@ def fruits(q: str):
     return [f for f in ["apple", "apricot", "grape"] if q in f]
 """)
 
+# answers its examples from a table keyed by their inputs, and refuses every other input
+CONVERT_BY_HEART = fenced("""from fastapi import FastAPI, HTTPException
+
+app = FastAPI()
+answers = {100.0: 212, 0.0: 32}
+
+
+@app.get("/convert")
+def convert(celsius: float):
+    if celsius not in answers:
+        raise HTTPException(status_code=400, detail="unknown value")
+    return {"fahrenheit": answers[celsius]}
+""")
+
 
 # --- a server that does something else fails, and says how ---------------------------------------
 
@@ -195,6 +209,14 @@ def fruits(q: str):
             '| 1 | `/fruits?q=ap` | 2xx ["apple", "apricot", "grape"] | 200 | **no** | '
             'the code holds this example\'s answer ["apple", "apricot", "grape"] as a constant',
             id="a search that knows its one example by heart",
+        ),
+        pytest.param(
+            CONVERT,
+            CONVERT_BY_HEART,
+            "FAILED: 1 of 1 acceptance examples failed",
+            '| 1 | `/convert?celsius=100` | 2xx with {"fahrenheit": 212} | 200 | **no** | '
+            "it answers only the examples' own inputs: /convert?celsius=101 got 400",
+            id="a converter that knows its examples' inputs by heart",
         ),
     ],
 )

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from autogpt.agents.acceptance_aids import DraftExamples, rule_checks
+from autogpt.agents.acceptance_aids import DraftExamples, as_examples, rule_checks
 from autogpt.mind.idea import read_stated
 
 STATED = read_stated(
@@ -51,3 +51,13 @@ def test_a_derived_input_the_idea_never_names_is_refused() -> None:
     ]})  # fmt: skip
     found = [p for check in derived_checks(idea) for p in check(drafts)]
     assert found == ["the idea never names user_id; send only inputs the idea speaks of"]
+
+
+def test_a_drafted_amount_written_as_a_string_is_expected_as_a_number() -> None:
+    drafts = DraftExamples.model_validate(
+        {"examples": [{"method": "GET", "path": "/km-to-miles", "query": {"km": "10"},
+                       "response": {"miles": "6.21371", "rows": ["1", "-2"], "zip": "007", "name": "ten"}}]}
+    )  # fmt: skip
+    (example,) = as_examples(drafts)
+    assert example.response == {"miles": 6.21371, "rows": [1, -2], "zip": "007", "name": "ten"}
+    assert example.query == {"km": "10"}  # what is sent stays as written

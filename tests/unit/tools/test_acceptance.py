@@ -108,6 +108,10 @@ def test_only_location_forgives_a_trailing_slash() -> None:
         ("subset", [{"title": "milk"}], [{"id": 2, "title": "eggs"}, {"id": 1, "title": "milk"}], True),
         ("subset", {"name": "Ann"}, {"name": " Ann\n"}, True),  # strings compare trimmed
         ("subset", {"ratio": 0.1 + 0.2}, {"ratio": 0.3}, True),
+        ("subset", {"c": 37.78}, {"c": 37.77777777777778}, True),  # a rounded amount holds as far as it is shown
+        ("subset", {"c": 37.78}, {"c": 37.7749}, False),
+        ("subset", {"miles": 26.2188}, {"miles": 26.21874}, False),  # 26.2187, not 26.2188
+        ("subset", {"n": 5}, {"n": 5.4}, False),  # a whole number shows no decimals to round to
         ("contains", {"title": "milk"}, [{"id": 1, "title": "milk"}], True),
         ("contains", {"title": "milk"}, [{"id": 1, "title": "eggs"}], False),
         ("contains", {"title": "milk"}, [], False),

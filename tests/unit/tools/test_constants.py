@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from autogpt.tools.acceptance import Example
-from autogpt.tools.constants import answered_from_constant
+from autogpt.tools.acceptance import Example, Outcome
+from autogpt.tools.constants import answered_from_constant, neighbours, only_its_own_inputs
 
 
 def example(**fields: Any) -> Example:
@@ -82,3 +82,68 @@ def test_an_answer_written_into_the_code_is_caught(ex: Example, code: str, langu
 )
 def test_answers_worked_out_or_constant_by_nature_are_not_flagged(ex: Example, code: str, language: str) -> None:
     assert answered_from_constant(ex, code, language) is None
+
+
+def test_neighbours_move_every_number_of_the_query_by_one_either_way() -> None:
+    ex = example(path="/km", query={"km": "42.195", "unit": "mi", "n": "-3"}, response={"miles": 26.2}, match="subset")
+    assert neighbours(ex) == [
+        {"km": "43.195", "unit": "mi", "n": "-2"},
+        {"km": "41.195", "unit": "mi", "n": "-4"},
+    ]
+    assert neighbours(example(path="/s", query={"q": "ap", "zip": "007"}, response={"a": 1})) == []
+
+
+KM = example(path="/km-to-miles", query={"km": "10"}, response={"miles": 6.21371}, match="subset")
+
+
+def server(answers: dict[str, tuple[int, bytes]]) -> Any:
+    asked: list[str] = []
+
+    async def send(method: str, target: str, body: bytes | None, headers: Any) -> tuple[int, dict[str, str], bytes]:
+        asked.append(f"{method} {target}")
+        status, raw = answers.get(target, (400, b'{"detail":"Invalid value for km"}'))
+        return status, {}, raw
+
+    send.asked = asked  # type: ignore[attr-defined]
+    return send
+
+
+async def test_a_server_that_answers_only_its_examples_inputs_is_caught() -> None:
+    send = server({})
+    reason = await only_its_own_inputs(Outcome(KM, target="/km-to-miles?km=10"), send)
+    assert reason is not None
+    assert reason.startswith("it answers only the examples' own inputs: /km-to-miles?km=11 got 400")
+    assert "/km-to-miles?km=9 got 400" in reason
+    assert send.asked == ["GET /km-to-miles?km=11", "GET /km-to-miles?km=9"]
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {"/km-to-miles?km=11": (200, b'{"miles": 6.83508}'), "/km-to-miles?km=9": (200, b'{"miles": 5.59}')},
+        {"/km-to-miles?km=9": (200, b'{"miles": 5.59}')},  # 11 is past a bound the idea sets: one is enough
+    ],
+)
+async def test_a_server_that_works_the_answer_out_passes(answers: dict[str, tuple[int, bytes]]) -> None:
+    assert await only_its_own_inputs(Outcome(KM, target="/km-to-miles?km=10"), server(answers)) is None
+
+
+async def test_a_success_without_the_examples_keys_is_no_answer() -> None:
+    send = server({"/km-to-miles?km=11": (200, b'{"error": "unknown"}'), "/km-to-miles?km=9": (200, b"[]")})
+    assert await only_its_own_inputs(Outcome(KM, target="/km-to-miles?km=10"), send) is not None
+
+
+@pytest.mark.parametrize(
+    "ex",
+    [
+        example(method="POST", path="/km", query={"km": "10"}, response={"miles": 6.2}, match="subset"),
+        example(path="/km", query={"km": "abc"}, status=400),
+        example(path="/km", query={"name": "ten"}, response={"miles": 6.2}, match="subset"),
+        example(path="/me", query={"n": "1"}, response={"u": "a"}, match="subset", request_headers={"X-Key": "k"}),
+    ],
+    ids=["changes-state", "a-refusal", "no-number", "sends-a-captured-header"],
+)
+async def test_examples_it_cannot_judge_are_left_alone(ex: Example) -> None:
+    send = server({})
+    assert await only_its_own_inputs(Outcome(ex, target=ex.path), send) is None
+    assert send.asked == []
