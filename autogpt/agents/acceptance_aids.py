@@ -88,6 +88,15 @@ WORKED: list[tuple[str, list[dict[str, Any]]]] = [
         ],
     ),
     (
+        "a visit counter: each POST /visits counts one visit, GET /visits says how many so far",
+        [
+            {"method": "GET", "path": "/visits", "query": {}, "body": None, "status": 200, "response": {"visits": 0}},
+            {"method": "POST", "path": "/visits", "query": {}, "body": None, "status": 200, "response": None},
+            {"method": "POST", "path": "/visits", "query": {}, "body": None, "status": 200, "response": None},
+            {"method": "GET", "path": "/visits", "query": {}, "body": None, "status": 200, "response": {"visits": 2}},
+        ],
+    ),
+    (
         "an endpoint that tells whether the service is up",
         [{"method": "GET", "path": "/health", "query": {}, "body": None, "status": 200, "response": {"ok": True}}],
     ),
