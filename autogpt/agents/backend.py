@@ -30,7 +30,7 @@ from autogpt.errors import AutoGPTError, ConfigError, InvalidInputError
 from autogpt.iac.envelope import Artifact, Command, Result, Task
 from autogpt.mind.repair import repair
 from autogpt.tools.acceptance import Acceptance, Outcome, acceptance_from, covers, evidence, run_examples
-from autogpt.tools.constants import answered_from_constant, only_its_own_inputs
+from autogpt.tools.constants import answered_from_constant, unmoved_by_input
 from autogpt.tools.contract import (
     ApiContract,
     Route,
@@ -281,7 +281,7 @@ async def verify_server(
                 if not outcome.ok:
                     continue
                 why = answered_from_constant(outcome.example, code, stack.language)
-                if why or (why := await only_its_own_inputs(outcome, send)):
+                if why or (why := await unmoved_by_input(outcome, send)):
                     outcome.problems.append(why)
             known: dict[str, Any] = {}
             for route in contract.ordered() if contract is not None else []:

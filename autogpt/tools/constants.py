@@ -12,10 +12,10 @@ answers from that state: ``POST /hit`` -> ``{"count": 1}`` written as ``return {
 passes once and is wrong ever after, so it is flagged too.
 
 A table of the examples' own answers keyed by their inputs (``{10: 6.21371, 100: 62.1371}``
-for "convert km to miles") holds no whole answer, so :func:`only_its_own_inputs` asks the
-running server the same question with the numbers in its query moved by one either way: a
-server that works answers from the request answers at least one of them as it answered the
-example (a success with the same keys); one that learnt the examples by heart refuses both.
+for "convert km to miles") holds no whole answer, and a bare ``True`` is too common to count as
+one, so :func:`unmoved_by_input` asks the running server the same question with the example's
+numbers moved: a server that learnt the examples by heart refuses the near ones, and one that
+answers the same whatever the input gives the example's answer to all of them.
 """
 
 from __future__ import annotations
@@ -103,61 +103,91 @@ def answered_from_constant(example: Example, code: str, language: str) -> str | 
 
 
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?")
+_NEAR = 2  # the first two variants move each number by one; the others far (to 0, to ten times and one)
 
 
-def _moved(value: str, by: int) -> str:
-    if "." in value:
-        decimals = len(value.split(".")[1])
-        return f"{float(value) + by:.{decimals}f}"
-    return str(int(value) + by)
+def _moves(value: str) -> list[str]:
+    number = float(value) if "." in value else int(value)
+    shown = (lambda x: f"{x:.{len(value.split('.')[1])}f}") if "." in value else str
+    return [shown(number + 1), shown(number - 1), shown(0 * number), shown(10 * number + 1)]
 
 
-def neighbours(example: Example) -> list[dict[str, str]]:
-    """The example's query with every number in it moved by +1, then by -1 (none: nothing to move)."""
-    numeric = [k for k, v in example.query.items() if _NUMBER.fullmatch(v)]
-    if not numeric:
+def variants(example: Example, target: str) -> list[str]:
+    """``target`` (the example as sent) with every number the example states, in its path or its
+    query, moved: by +1, by -1, to 0, to ten times and one. None when it states no number."""
+    path, _, _ = target.partition("?")
+    stated = example.path.split("/")
+    segments = path.split("/")
+    numeric_segments = [
+        i for i, part in enumerate(segments) if i < len(stated) and stated[i] == part and _NUMBER.fullmatch(part)
+    ]
+    numeric_query = [k for k, v in example.query.items() if _NUMBER.fullmatch(v)]
+    if not numeric_segments and not numeric_query:
         return []
-    return [{k: _moved(v, by) if k in numeric else v for k, v in example.query.items()} for by in (1, -1)]
+    out = []
+    for move in range(4):
+        moved = [_moves(p)[move] if i in numeric_segments else p for i, p in enumerate(segments)]
+        query = {k: _moves(v)[move] if k in numeric_query else v for k, v in example.query.items()}
+        out.append("/".join(moved) + (f"?{urlencode(query)}" if query else ""))
+    return [t for t in dict.fromkeys(out) if t != target]
+
+
+def _json(raw: bytes | str) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return _UNREAD
+
+
+_UNREAD = object()
 
 
 def _answers_alike(example: Example, status: int, raw: bytes) -> bool:
     if not 200 <= status < 300:
         return False
     wanted = set(example.keys) | (set(example.response) if isinstance(example.response, dict) else set())
-    if not wanted:
-        return True
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        return False
-    return isinstance(data, dict) and wanted <= set(data)
+    data = _json(raw)
+    return not wanted or (isinstance(data, dict) and wanted <= set(data))
 
 
-async def only_its_own_inputs(outcome: Outcome, send: Send) -> str | None:
-    """Why a passed GET example looks answered from a table of the examples (see the module's
-    docstring), or None. Asked of examples that succeed with a JSON object over numbers in the
-    query; a GET changes nothing, so asking again disturbs no later check."""
+async def unmoved_by_input(outcome: Outcome, send: Send) -> str | None:
+    """Why a passed GET example over numbers looks answered without working the answer out, or None.
+
+    The same request with its numbers moved (see :func:`variants`) must get, for one of the two
+    near moves at least, a success with the example's keys (else it answers only the examples'
+    own inputs: a table of them), and for one move at least something other than the example's
+    own answer (else the answer does not depend on the input at all: ``{"leap": true}`` for any
+    year). A GET changes nothing, so asking again disturbs no later check."""
     example = outcome.example
     if not outcome.ok or example.method != "GET" or example.request_headers or example.status_class != "2xx":
         return None
     if not (isinstance(example.response, dict) or example.keys):
         return None
-    path = outcome.target.split("?")[0]
-    tried = []
-    for query in neighbours(example):
-        target = f"{path}?{urlencode(query)}"
+    answers: list[tuple[str, int, bytes]] = []
+    for target in variants(example, outcome.target):
         try:
             status, _, raw = await send("GET", target, None, {"content-type": "application/json"})
         except (OSError, TimeoutError, AutoGPTError) as exc:
-            tried.append(f"{target} got no answer ({exc})")
+            answers.append((target, 0, f"no answer ({exc})".encode()))
             continue
-        if _answers_alike(example, status, raw):
-            return None
-        tried.append(f"{target} got {status} {raw[:80].decode('utf-8', 'replace')}")
-    if not tried:
+        answers.append((target, status, raw))
+    if not answers:
         return None
-    return (
-        "it answers only the examples' own inputs: "
-        + "; ".join(tried)
-        + ". Work the answer out from the request for any input, not from a table of the examples"
-    )
+    shown = [f"{t} got {s} {raw[:80].decode('utf-8', 'replace')}" for t, s, raw in answers]
+    if not any(_answers_alike(example, s, raw) for _, s, raw in answers[:_NEAR]):
+        return (
+            "it answers only the examples' own inputs: " + "; ".join(shown[:_NEAR])
+            + ". Work the answer out from the request for any input, not from a table of the examples"
+        )  # fmt: skip
+    own = _json(outcome.body)
+    if (
+        isinstance(example.response, dict)
+        and own is not _UNREAD
+        and all(200 <= s < 300 and _json(raw) == own for _, s, raw in answers)
+    ):
+        return (
+            f"it gives the same answer {outcome.body[:120]} whatever the input: "
+            + ", ".join(t for t, _, _ in answers)
+            + " all got it too. Work the answer out from the request's input"
+        )
+    return None

@@ -172,6 +172,18 @@ def convert(celsius: float):
     return {"fahrenheit": answers[celsius]}
 """)
 
+LEAP = 'a leap year API under the Gregorian rules: GET /leap/2024 answers {"leap": true}'
+# a bare True is too common a value to count as written into the code; the answer never moves
+LEAP_ALWAYS = fenced("""from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.get("/leap/{year}")
+def leap(year: int):
+    return {"leap": True}
+""")
+
 
 # --- a server that does something else fails, and says how ---------------------------------------
 
@@ -217,6 +229,14 @@ def convert(celsius: float):
             '| 1 | `/convert?celsius=100` | 2xx with {"fahrenheit": 212} | 200 | **no** | '
             "it answers only the examples' own inputs: /convert?celsius=101 got 400",
             id="a converter that knows its examples' inputs by heart",
+        ),
+        pytest.param(
+            LEAP,
+            LEAP_ALWAYS,
+            "FAILED: 1 of 1 acceptance examples failed",
+            '| 1 | `/leap/2024` | 2xx with {"leap": true} | 200 | **no** | '
+            'it gives the same answer {"leap":true} whatever the input: /leap/2025, /leap/2023, /leap/0',
+            id="a leap-year server that says yes to every year",
         ),
     ],
 )

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
 from autogpt.tools.acceptance import Example, Outcome
-from autogpt.tools.constants import answered_from_constant, neighbours, only_its_own_inputs
+from autogpt.tools.constants import answered_from_constant, unmoved_by_input, variants
 
 
 def example(**fields: Any) -> Example:
@@ -84,16 +85,22 @@ def test_answers_worked_out_or_constant_by_nature_are_not_flagged(ex: Example, c
     assert answered_from_constant(ex, code, language) is None
 
 
-def test_neighbours_move_every_number_of_the_query_by_one_either_way() -> None:
-    ex = example(path="/km", query={"km": "42.195", "unit": "mi", "n": "-3"}, response={"miles": 26.2}, match="subset")
-    assert neighbours(ex) == [
-        {"km": "43.195", "unit": "mi", "n": "-2"},
-        {"km": "41.195", "unit": "mi", "n": "-4"},
+def test_variants_move_every_stated_number_of_the_path_and_query() -> None:
+    ex = example(path="/km/42.195", query={"unit": "mi", "n": "-3"}, response={"miles": 26.2}, match="subset")
+    assert variants(ex, "/km/42.195?unit=mi&n=-3") == [
+        "/km/43.195?unit=mi&n=-2",
+        "/km/41.195?unit=mi&n=-4",
+        "/km/0.000?unit=mi&n=0",
+        "/km/422.950?unit=mi&n=-29",
     ]
-    assert neighbours(example(path="/s", query={"q": "ap", "zip": "007"}, response={"a": 1})) == []
+    assert variants(example(path="/s", query={"q": "ap", "zip": "007"}, response={"a": 1}), "/s?q=ap&zip=007") == []
+    # a number an earlier answer gave (the path's {id}) is not the example's to move
+    assert variants(example(path="/todos/{id}", response={"a": 1}), "/todos/3") == []
 
 
 KM = example(path="/km-to-miles", query={"km": "10"}, response={"miles": 6.21371}, match="subset")
+KM_SENT = "/km-to-miles?km=10"
+LEAP = example(path="/leap/2024", response={"leap": True}, match="subset")
 
 
 def server(answers: dict[str, tuple[int, bytes]]) -> Any:
@@ -110,27 +117,47 @@ def server(answers: dict[str, tuple[int, bytes]]) -> Any:
 
 async def test_a_server_that_answers_only_its_examples_inputs_is_caught() -> None:
     send = server({})
-    reason = await only_its_own_inputs(Outcome(KM, target="/km-to-miles?km=10"), send)
+    reason = await unmoved_by_input(Outcome(KM, target=KM_SENT, body='{"miles": 6.21371}'), send)
     assert reason is not None
     assert reason.startswith("it answers only the examples' own inputs: /km-to-miles?km=11 got 400")
     assert "/km-to-miles?km=9 got 400" in reason
-    assert send.asked == ["GET /km-to-miles?km=11", "GET /km-to-miles?km=9"]
+    assert send.asked == ["GET /km-to-miles?km=11", "GET /km-to-miles?km=9", "GET /km-to-miles?km=0",
+                          "GET /km-to-miles?km=101"]  # fmt: skip
+
+
+async def test_a_server_that_answers_the_same_whatever_the_input_is_caught() -> None:
+    same = (200, b'{"leap": true}')
+    send = server(dict.fromkeys(("/leap/2025", "/leap/2023", "/leap/0", "/leap/20241"), same))
+    reason = await unmoved_by_input(Outcome(LEAP, target="/leap/2024", body='{"leap":true}'), send)
+    assert reason is not None
+    assert reason.startswith('it gives the same answer {"leap":true} whatever the input: /leap/2025, /leap/2023')
 
 
 @pytest.mark.parametrize(
-    "answers",
+    ("ex", "body", "answers"),
     [
-        {"/km-to-miles?km=11": (200, b'{"miles": 6.83508}'), "/km-to-miles?km=9": (200, b'{"miles": 5.59}')},
-        {"/km-to-miles?km=9": (200, b'{"miles": 5.59}')},  # 11 is past a bound the idea sets: one is enough
+        (KM, '{"miles": 6.21371}',
+         {"/km-to-miles?km=11": (200, b'{"miles": 6.83508}'), "/km-to-miles?km=9": (200, b'{"miles": 5.59}')}),
+        # 11 is past a bound the idea sets: one near answer is enough
+        (KM, '{"miles": 6.21371}', {"/km-to-miles?km=9": (200, b'{"miles": 5.59}')}),
+        # an adult at 30, 31 and 29: the answer moves only far off (0), and that is enough
+        (example(path="/adult", query={"age": "30"}, response={"adult": True}, match="subset"), '{"adult": true}',
+         {"/adult?age=31": (200, b'{"adult": true}'), "/adult?age=29": (200, b'{"adult": true}'),
+          "/adult?age=0": (200, b'{"adult": false}'), "/adult?age=301": (200, b'{"adult": true}')}),
+        (LEAP, '{"leap": true}', {"/leap/2025": (200, b'{"leap": false}'), "/leap/2023": (200, b'{"leap": false}')}),
     ],
-)
-async def test_a_server_that_works_the_answer_out_passes(answers: dict[str, tuple[int, bytes]]) -> None:
-    assert await only_its_own_inputs(Outcome(KM, target="/km-to-miles?km=10"), server(answers)) is None
+    ids=["every-move-answered", "one-near-move-answered", "a-threshold", "leap-years"],
+)  # fmt: skip
+async def test_a_server_that_works_the_answer_out_passes(
+    ex: Example, body: str, answers: dict[str, tuple[int, bytes]]
+) -> None:
+    assert await unmoved_by_input(Outcome(ex, target=ex.path + ("?" + urlencode(ex.query) if ex.query else ""),
+                                          body=body), server(answers)) is None  # fmt: skip
 
 
 async def test_a_success_without_the_examples_keys_is_no_answer() -> None:
     send = server({"/km-to-miles?km=11": (200, b'{"error": "unknown"}'), "/km-to-miles?km=9": (200, b"[]")})
-    assert await only_its_own_inputs(Outcome(KM, target="/km-to-miles?km=10"), send) is not None
+    assert await unmoved_by_input(Outcome(KM, target=KM_SENT), send) is not None
 
 
 @pytest.mark.parametrize(
@@ -145,5 +172,5 @@ async def test_a_success_without_the_examples_keys_is_no_answer() -> None:
 )
 async def test_examples_it_cannot_judge_are_left_alone(ex: Example) -> None:
     send = server({})
-    assert await only_its_own_inputs(Outcome(ex, target=ex.path), send) is None
+    assert await unmoved_by_input(Outcome(ex, target=ex.path), send) is None
     assert send.asked == []
