@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -74,7 +75,12 @@ def _style(stack: Stack, contract: ApiContract) -> str:
         rules = rules.replace(" Take request bodies as `body: dict`.", "")
     if any(r.query for r in contract.routes):
         rules += " Read query parameters as arguments of the route's function, as in the example."
+    if any(_PAGING.search(name) for r in contract.routes for name in r.query):
+        rules += " A page or offset past the end of a list answers an empty list, not an error."
     return rules
+
+
+_PAGING = re.compile(r"offset|skip|page|start", re.IGNORECASE)
 
 
 def describe_examples(acceptance: Acceptance) -> str:

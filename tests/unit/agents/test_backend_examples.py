@@ -122,3 +122,6 @@ def test_house_rules_fit_the_contract() -> None:
     with_body = _style(PYTHON, contract({"method": "POST", "path": "/todos", "request_example": {"title": "x"}}))
     assert "body: dict" in with_body
     assert "query parameters" not in with_body
+    assert "past the end" not in query_only + with_body
+    paged = _style(PYTHON, contract({"method": "GET", "path": "/items", "query": {"limit": "2", "offset": "0"}}))
+    assert "A page or offset past the end of a list answers an empty list, not an error." in paged
