@@ -179,7 +179,7 @@ def read_stated(idea: str) -> list[Example]:
         segment = idea[mention.end() : mentions[n + 1].start() if n + 1 < len(mentions) else len(idea)]
         example = _example(method, target, segment, said=idea[mention.start() : mention.end() + len(segment)])
         if example is not None:
-            examples.append(_listed_after_create(example, examples))
+            examples.append(_listed_after_create(_with_a_body_in_words(example, examples), examples))
             examples += _with_a_wrong_key(example, examples)
     return examples
 
@@ -210,6 +210,40 @@ def _listed_after_create(example: Example, before: list[Example]) -> Example:
         if example.path == f"{earlier.path}/{{id}}":
             return example.model_copy(update={"response": body, "match": "subset"})
     return example
+
+
+_BODY_IN_WORDS = re.compile(r"\bwith\b(?!\s+no\s+body)", re.I)
+
+
+def _with_a_body_in_words(example: Example, before: list[Example]) -> Example:
+    """``PUT /contacts/{id} with a new name and email replaces them``, said after ``POST /contacts``
+    was shown with a body: the request sends that body's fields, with new values (a request
+    sent with no body at all is one no server that does what was asked could accept)."""
+    if example.method not in ("POST", "PUT", "PATCH") or example.body is not None:
+        return example
+    if not _BODY_IN_WORDS.search(example.said.split(example.path, 1)[-1]):
+        return example
+    for earlier in reversed(before):
+        body = earlier.body
+        if earlier.method != "POST" or not isinstance(body, dict) or not body:
+            continue
+        if example.path in (earlier.path, f"{earlier.path}/{{id}}") and not any(
+            stands_for_any(v) for v in body.values()
+        ):
+            fresh = {k: _renewed(v) for k, v in body.items()} if example.method != "POST" else body
+            return example.model_copy(update={"body": fresh})
+    return example
+
+
+def _renewed(value: Any) -> Any:
+    """Another value of the same kind: an email stays an email, a number a number."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int | float):
+        return value + 1
+    if isinstance(value, str):
+        return f"new.{value}" if "@" in value else f"new {value}"
+    return value
 
 
 _VALID_KEY = re.compile(r"\b(?:(?:in)?valid|wrong|bad|different|incorrect)\s+(?:\w+\s+)?(?:token|key)\b", re.I)

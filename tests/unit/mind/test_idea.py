@@ -665,3 +665,21 @@ def test_a_redirect_to_the_saved_url_expects_the_url_that_was_sent() -> None:
         "302 to the saved URL."
     )
     assert examples[1].headers == {"location": "https://example.com"}
+
+
+@pytest.mark.parametrize(
+    ("tail", "body"),
+    [
+        ("PUT /contacts/{id} with a new name and email replaces them.",
+         {"name": "new Ann", "email": "new.ann@x.io", "age": 31}),
+        ("PUT /contacts/{id} replaces them.", None),  # nothing said of a body: none is made up
+        ("POST /contacts/{id}/star with no body stars it.", None),
+    ],
+)  # fmt: skip
+def test_a_body_said_in_words_sends_the_created_fields_with_new_values(tail: str, body: Any) -> None:
+    idea = (
+        'A contacts API: POST /contacts with {"name": "Ann", "email": "ann@x.io", "age": 30} adds a contact '
+        f"and returns it with an id; GET /contacts/{{id}} returns it; {tail}"
+    )
+    *_, last = read_stated(idea)
+    assert last.body == body
