@@ -274,11 +274,15 @@ def _contains(data: Any, item: Any) -> bool:
     return False
 
 
+_NUMBER_NAME = re.compile(r"n|num|number|count|year|age|amount|value|x|y|\w*_(?:num|number|count)", re.I)
+
+
 def fill(path: str, known: Mapping[str, Any], promised: Collection[str] | None = None) -> str:
     """``path`` with each ``{name}`` replaced by what an earlier response gave (``id`` as a
-    fallback). A name no earlier example promises to give back (``PUT /kv/{key}``) is the
-    client's to choose, and gets a value made up here (``key1``); one that was promised and
-    never came, or an id, is an error (``promised=None``: every name must come from a response)."""
+        fallback). A name no earlier example promises to give back (``PUT /kv/{key}``) is the
+        client's to choose, and gets a value made up here: a word for a word (``/kv/key``, ``/vowels/word``:
+    a digit in it could break a rule on the input), a number for a number (``/square/7``); one that was promised and
+        never came, or an id, is an error (``promised=None``: every name must come from a response)."""
 
     def value(match: re.Match[str]) -> str:
         name = match.group(1)
@@ -286,7 +290,7 @@ def fill(path: str, known: Mapping[str, Any], promised: Collection[str] | None =
             if key in known:
                 return str(known[key])
         if promised is not None and name not in promised and not _SERVER_GIVEN.search(name):
-            return f"{name}1"
+            return "7" if _NUMBER_NAME.fullmatch(name) else re.sub(r"[^a-z]", "", name.lower()) or "sample"
         raise InvalidInputError(f"no earlier response gave {{{name}}}")
 
     return _PARAM.sub(value, path)

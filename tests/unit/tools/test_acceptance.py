@@ -565,8 +565,8 @@ async def test_a_value_promised_and_never_given_fails_and_one_never_promised_is_
     server = FakeServer(
         {
             ("POST", "/links"): (201, {}, body({"url": "https://a.io"})),  # no code, though one was promised
-            ("PUT", "/kv/key1"): (200, {}, body({})),
-            ("GET", "/kv/key1"): (200, {}, body({"key": "key1", "value": "v"})),
+            ("PUT", "/kv/key"): (200, {}, body({})),
+            ("GET", "/kv/key"): (200, {}, body({"key": "key", "value": "v"})),
         }
     )
     examples = [
@@ -580,8 +580,8 @@ async def test_a_value_promised_and_never_given_fails_and_one_never_promised_is_
     assert outcomes[0].problems == ['body is {"url": "https://a.io"}, expected the key(s) code']
     assert outcomes[1].problems == ["no earlier response gave {code}"]  # never sent half-filled
     assert outcomes[4].problems == ["no earlier response gave {code}"]
-    assert [o.target for o in outcomes[2:4]] == ["/kv/key1", "/kv/key1"]
-    assert [s[1] for s in server.sent] == ["/links", "/kv/key1", "/kv/key1"]
+    assert [o.target for o in outcomes[2:4]] == ["/kv/key", "/kv/key"]
+    assert [s[1] for s in server.sent] == ["/links", "/kv/key", "/kv/key"]
 
 
 @pytest.mark.parametrize(
@@ -605,3 +605,11 @@ def test_a_lookup_of_something_missing_makes_the_looked_up_segment_a_parameter()
         ("GET /capital/{capital}", [404]), ("GET /api/users", []), ("GET /api/posts", []),
     ]  # fmt: skip
     assert routes[0].response_keys == ["capital"]
+
+
+@pytest.mark.parametrize(
+    ("path", "sent"),
+    [("/vowels/{word}", "/vowels/word"), ("/square/{n}", "/square/7"), ("/users/{user_name}", "/users/username")],
+)
+def test_a_value_the_client_chooses_is_a_word_or_a_number_as_its_name_says(path: str, sent: str) -> None:
+    assert fill(path, {}, promised=set()) == sent
