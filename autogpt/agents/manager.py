@@ -44,6 +44,7 @@ from autogpt.mind.idea import (
     broken_examples,
     collection_examples,
     collection_verbs,
+    facts_in_words,
     listed_lookups,
     not_found_examples,
     read_stated,
@@ -190,6 +191,7 @@ class ManagerGPT(Agent):
         the user's own."""
         await ctx.status("reading the idea's acceptance examples")
         examples: list[Example] = read_stated(idea)
+        unchecked: list[str] = []
         notes = [f"{len(examples)} example(s) stated in the idea, taken verbatim"] if examples else []
         if not examples and (verbs := collection_verbs(idea)):
             plural, body = resource_body(
@@ -209,9 +211,17 @@ class ManagerGPT(Agent):
                 served = {(d.method, d.path) for d in derived}
                 examples = [e for e in examples if not (e.bare and (e.method, e.path) in served)] + derived
             notes.append(f"the idea names its requests and says their answers in words: {note}")
+        elif facts := facts_in_words(idea, examples):
+            # Stated examples check a value, but the words state more (``1 GBP = 1.25 USD``
+            # beside an example in euros): a server that gets the rest wrong would pass them.
+            derived, note = await self._derived_examples(idea, ctx)
+            examples += derived
+            notes.append(f"the idea states {', '.join(facts)} in words, which no stated example uses: {note}")
+            if not derived:
+                unchecked.append(f"{', '.join(facts)}: stated in words, and no example checks it")
         examples += listed_lookups(idea, examples)
         values_checked = any(e.checks_a_value for e in examples)
-        unchecked: list[str] = [
+        unchecked += [
             f"what {e.label} answers ({', '.join(e.keys)}) is said only in words, and no example checks it"
             for e in examples
             if e.keys and not values_checked

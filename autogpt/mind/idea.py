@@ -170,6 +170,18 @@ def _blank(text: str, spans: list[tuple[int, int, Any]]) -> str:
     return "".join(chars)
 
 
+_DECIMAL = re.compile(r"(?<![\w.])\d+\.\d+(?![\w.])")
+
+
+def facts_in_words(idea: str, examples: list[Example]) -> list[str]:
+    """Decimal numbers the idea states in its words (``1 GBP = 1.25 USD``, ``one kilometre is
+    0.621371 miles``) that no example sends or expects: a rate or a factor the stated examples
+    leave unchecked, so a server that gets it wrong would pass them."""
+    words = _blank(idea, [(m.start(), m.end(), None) for m in _MENTION.finditer(idea)] + json_snippets(idea))
+    used = json.dumps([[e.path, e.query, e.body, e.response, e.text] for e in examples])
+    return [n for n in dict.fromkeys(_DECIMAL.findall(words)) if n not in used]
+
+
 def read_stated(idea: str) -> list[Example]:
     """The examples ``idea`` states outright, in the order it states them."""
     mentions = list(_MENTION.finditer(idea))

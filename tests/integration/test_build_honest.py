@@ -630,3 +630,63 @@ async def test_examples_that_check_no_value_cannot_pass_a_build(tmp_path: Path) 
         "**Verdict: FAILED: the idea states rules that no example checks: 'what GET /likes answers (likes) is said "
         "only in words, and no example checks it'"
     ), report[:300]
+
+
+MONEY = (
+    "An API that converts money at fixed rates, 1 EUR = 1.1 USD and 1 GBP = 1.25 USD: "
+    'GET /convert?from=EUR&to=USD&amount=10 returns {"result": 11}.'
+)
+RATES = {"EUR": 1.1, "USD": 1.0, "GBP": 1.25}  # in dollars
+
+
+def money_server(formula: str) -> str:
+    return fenced(f"""from fastapi import FastAPI, Query
+
+app = FastAPI()
+RATES = {RATES!r}
+
+
+@app.get("/convert")
+def convert(amount: float, to: str, source: str = Query(alias="from")):
+    return {{"result": round({formula}, 4)}}
+""")
+
+
+@pytest.mark.parametrize(
+    ("formula", "ok"),
+    [
+        ("amount * RATES[source] / RATES[to]", True),
+        ("amount * RATES[source] * RATES[to]", False),  # right for EUR -> USD only, the one stated example
+    ],
+)
+async def test_a_rate_stated_in_words_is_checked_beside_the_stated_example(
+    tmp_path: Path, formula: str, ok: bool
+) -> None:
+    derived = {"examples": [
+        {"method": "GET", "path": "/convert", "query": {"from": "GBP", "to": "USD", "amount": "4"}, "body": None,
+         "status": 200, "response": {"result": 5}},
+        {"method": "GET", "path": "/convert", "query": {"from": "USD", "to": "GBP", "amount": "5"}, "body": None,
+         "status": 200, "response": {"result": 4}},
+    ]}  # fmt: skip
+
+    def answer(messages: Sequence[Message], options: Options) -> str:
+        if messages[-1].content.startswith("Write the acceptance examples"):
+            return json.dumps(derived)
+        return money_server(formula)
+
+    result = await standard_build(tmp_path, FunctionLLM(answer), MONEY)
+    assert result.ok is ok, result.output[:600]
+    acceptance = json.loads((tmp_path / "ws/acceptance.json").read_text())
+    assert [e["source"] for e in acceptance["examples"]] == ["idea", "derived", "derived"]
+    assert any(n.startswith("the idea states 1.1, 1.25 in words") for n in acceptance["notes"])
+
+
+async def test_a_rate_stated_in_words_that_no_example_checks_fails_the_build(tmp_path: Path) -> None:
+    coder = Coder(money_server("amount * RATES[source] / RATES[to]"))  # and no usable derived examples
+    result = await build(tmp_path, coder, MONEY)
+    assert not result.ok
+    report = (tmp_path / "ws/REPORT.md").read_text()
+    assert report.startswith(
+        "**Verdict: FAILED: the idea states rules that no example checks: '1.1, 1.25: stated in words, and no "
+        "example checks it'"
+    ), report[:300]
