@@ -488,8 +488,10 @@ def not_found_examples(rule: str, status: int | None, stated: list[Example]) -> 
     if status != 404 or not _UNKNOWN.search(rule):
         return []
     said = f"derived from the rule: {rule}"[:300]
+    bodies = [value for _, _, value in json_snippets(rule) if isinstance(value, dict) and value]
+    answer = {"response": bodies[0], "match": "subset"} if bodies else {}  # "404 with {"error": "not found"}"
     if _ANY_PATH.search(rule):
-        return [_missing(f"/{MISSING}/{MISSING}", said)]
+        return [_missing(f"/{MISSING}/{MISSING}", said, answer)]
     found: dict[str, Example] = {}
     for example in stated:
         parts = example.path.rstrip("/").split("/")
@@ -498,12 +500,13 @@ def not_found_examples(rule: str, status: int | None, stated: list[Example]) -> 
         last = parts[-1]
         missing = MISSING_NUMBER if last.isdigit() else MISSING
         path = "/".join([*parts[:-1], missing])
-        found.setdefault(path, _missing(path, said))
+        found.setdefault(path, _missing(path, said, answer))
     return list(found.values())
 
 
-def _missing(path: str, said: str) -> Example:
-    return Example.model_validate({"method": "GET", "path": path, "status": 404, "source": "derived", "said": said})
+def _missing(path: str, said: str, answer: dict[str, Any]) -> Example:
+    fields = {"method": "GET", "path": path, "status": 404, "source": "derived", "said": said}
+    return Example.model_validate(fields | answer)
 
 
 _DROP = object()

@@ -683,3 +683,10 @@ def test_a_body_said_in_words_sends_the_created_fields_with_new_values(tail: str
     )
     *_, last = read_stated(idea)
     assert last.body == body
+
+
+def test_a_not_found_rule_keeps_the_answer_it_states() -> None:
+    idea = 'GET /status returns {"ok": true}, and any unknown path answers 404 with {"error": "not found"}.'
+    stated = read_stated(idea)
+    (missing,) = [e for rule, status in stated_rules(idea) for e in not_found_examples(rule, status, stated)]
+    assert (missing.status, missing.response, missing.match) == (404, {"error": "not found"}, "subset")
