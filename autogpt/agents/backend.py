@@ -283,11 +283,12 @@ async def verify_server(
 
             report.outcomes = await run_examples(acceptance.examples, send)
             code = workspace.read_text(stack.server_file)
+            written = {e.path for e in acceptance.examples if e.method != "GET"}
             for outcome in report.outcomes:
                 if not outcome.ok:
                     continue
                 why = answered_from_constant(outcome.example, code, stack.language)
-                if why or (why := await unmoved_by_input(outcome, send)):
+                if why or (why := await unmoved_by_input(outcome, send, written)):
                     outcome.problems.append(why)
             known: dict[str, Any] = {}
             for route in contract.ordered() if contract is not None else []:

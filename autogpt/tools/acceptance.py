@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -344,7 +345,7 @@ async def run_examples(examples: Sequence[Example], send: Send) -> list[Outcome]
             continue
         finally:  # what this example promises to give back, later examples may name
             promised.update(example.keys, example.response if isinstance(example.response, dict) else ())
-        outcome.target = path + (f"?{urlencode(example.query)}" if example.query else "")
+        outcome.target = _unseen(path) + (f"?{urlencode(example.query)}" if example.query else "")
         body = None if example.body is None else json.dumps(example.body).encode()
         try:
             status, headers, raw = await send(
@@ -362,6 +363,16 @@ async def run_examples(examples: Sequence[Example], send: Send) -> list[Outcome]
         if isinstance(data, dict):
             known.update({k: v for k, v in data.items() if isinstance(v, int | str) and not isinstance(v, bool)})
     return outcomes
+
+
+def _unseen(path: str) -> str:
+    """A lookup of something that does not exist, asked with a name the server's author never saw:
+    code written to answer ``/doesnotexist`` itself is caught, one that answers whatever it does
+    not know is not troubled."""
+    nonce = secrets.randbelow(10**6)
+    parts = path.split("/")
+    fresh = {MISSING: f"{MISSING}{nonce}", MISSING_NUMBER: f"{MISSING_NUMBER}{nonce}"}
+    return "/".join(fresh.get(p, p) for p in parts)
 
 
 def evidence(outcomes: Sequence[Outcome]) -> str:

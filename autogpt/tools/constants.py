@@ -23,6 +23,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+from collections.abc import Collection
 from typing import Any
 from urllib.parse import urlencode
 
@@ -112,14 +113,18 @@ def _moves(value: str) -> list[str]:
     return [shown(number + 1), shown(number - 1), shown(0 * number), shown(10 * number + 1)]
 
 
-def variants(example: Example, target: str) -> list[str]:
+def variants(example: Example, target: str, written: Collection[str] = ()) -> list[str]:
     """``target`` (the example as sent) with every number the example states, in its path or its
-    query, moved: by +1, by -1, to 0, to ten times and one. None when it states no number."""
+    query, moved: by +1, by -1, to 0, to ten times and one. None when it states no number. A
+    number that names one of the things a collection holds (``/todos/1`` where examples write to
+    ``/todos``, in ``written``) is an id, not an input to work an answer out from: it stays."""
     path, _, _ = target.partition("?")
     stated = example.path.split("/")
     segments = path.split("/")
     numeric_segments = [
-        i for i, part in enumerate(segments) if i < len(stated) and stated[i] == part and _NUMBER.fullmatch(part)
+        i
+        for i, part in enumerate(segments)
+        if i < len(stated) and stated[i] == part and _NUMBER.fullmatch(part) and "/".join(segments[:i]) not in written
     ]
     numeric_query = [k for k, v in example.query.items() if _NUMBER.fullmatch(v)]
     if not numeric_segments and not numeric_query:
@@ -150,21 +155,22 @@ def _answers_alike(example: Example, status: int, raw: bytes) -> bool:
     return not wanted or (isinstance(data, dict) and wanted <= set(data))
 
 
-async def unmoved_by_input(outcome: Outcome, send: Send) -> str | None:
+async def unmoved_by_input(outcome: Outcome, send: Send, written: Collection[str] = ()) -> str | None:
     """Why a passed GET example over numbers looks answered without working the answer out, or None.
 
     The same request with its numbers moved (see :func:`variants`) must get, for one of the two
     near moves at least, a success with the example's keys (else it answers only the examples'
     own inputs: a table of them), and for one move at least something other than the example's
     own answer (else the answer does not depend on the input at all: ``{"leap": true}`` for any
-    year). A GET changes nothing, so asking again disturbs no later check."""
+    year). A GET changes nothing, so asking again disturbs no later check. ``written``: the paths
+    the examples change (see :func:`variants`)."""
     example = outcome.example
     if not outcome.ok or example.method != "GET" or example.request_headers or example.status_class != "2xx":
         return None
     if not (isinstance(example.response, dict) or example.keys):
         return None
     answers: list[tuple[str, int, bytes]] = []
-    for target in variants(example, outcome.target):
+    for target in variants(example, outcome.target, written):
         try:
             status, _, raw = await send("GET", target, None, {"content-type": "application/json"})
         except (OSError, TimeoutError, AutoGPTError) as exc:

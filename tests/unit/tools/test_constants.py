@@ -96,6 +96,11 @@ def test_variants_move_every_stated_number_of_the_path_and_query() -> None:
     assert variants(example(path="/s", query={"q": "ap", "zip": "007"}, response={"a": 1}), "/s?q=ap&zip=007") == []
     # a number an earlier answer gave (the path's {id}) is not the example's to move
     assert variants(example(path="/todos/{id}", response={"a": 1}), "/todos/3") == []
+    # nor is the id of a thing the examples create: /todos/1 after POST /todos
+    assert variants(example(path="/todos/1", response={"a": 1}), "/todos/1", written={"/todos"}) == []
+    assert variants(example(path="/codes/404", response={"a": 1}), "/codes/404", written={"/todos"}) == [
+        "/codes/405", "/codes/403", "/codes/0", "/codes/4041"
+    ]  # fmt: skip
 
 
 KM = example(path="/km-to-miles", query={"km": "10"}, response={"miles": 6.21371}, match="subset")
