@@ -211,12 +211,12 @@ class ManagerGPT(Agent):
                 served = {(d.method, d.path) for d in derived}
                 examples = [e for e in examples if not (e.bare and (e.method, e.path) in served)] + derived
             notes.append(f"the idea names its requests and says their answers in words: {note}")
-        elif facts := facts_in_words(idea, examples):
+        elif facts := facts_in_words(idea, examples + listed_lookups(idea, examples)):
             # Stated examples check a value, but the words state more (``1 GBP = 1.25 USD``
             # beside an example in euros): a server that gets the rest wrong would pass them.
             derived, note = await self._derived_examples(idea, ctx)
             examples += derived
-            notes.append(f"the idea states {', '.join(facts)} in words, which no stated example uses: {note}")
+            notes.append(f"the idea states in words what no stated example checks ({', '.join(facts)}): {note}")
             if not derived:
                 unchecked.append(f"{', '.join(facts)}: stated in words, and no example checks it")
         examples += listed_lookups(idea, examples)

@@ -171,15 +171,29 @@ def _blank(text: str, spans: list[tuple[int, int, Any]]) -> str:
 
 
 _DECIMAL = re.compile(r"(?<![\w.])\d+\.\d+(?![\w.])")
+_DESCRIBED_LIST = re.compile(r"\[\s*(?:\.\.\.|…)\s*\]")
+_KNOWS_MORE = re.compile(r"\b(?:knows?|the first \w+|built-in)\b", re.I)
 
 
 def facts_in_words(idea: str, examples: list[Example]) -> list[str]:
-    """Decimal numbers the idea states in its words (``1 GBP = 1.25 USD``, ``one kilometre is
-    0.621371 miles``) that no example sends or expects: a rate or a factor the stated examples
-    leave unchecked, so a server that gets it wrong would pass them."""
+    """What the idea states in words that its stated examples leave unchecked, so a server that
+    gets it wrong would pass them: a decimal no example uses (``1 GBP = 1.25 USD``, ``one
+    kilometre is 0.621371 miles``), a list shown as ``[...]`` and described in words (``the posts
+    whose ids are 6 to 10``), or what a lookup knows beyond its one example (``GET /elements/H``
+    ... ``it should know the first ten elements``)."""
     words = _blank(idea, [(m.start(), m.end(), None) for m in _MENTION.finditer(idea)] + json_snippets(idea))
     used = json.dumps([[e.path, e.query, e.body, e.response, e.text] for e in examples])
-    return [n for n in dict.fromkeys(_DECIMAL.findall(words)) if n not in used]
+    found = [n for n in dict.fromkeys(_DECIMAL.findall(words)) if n not in used]
+    if _DESCRIBED_LIST.search(idea) and any(e.keys for e in examples):
+        found.append("a list it shows as [...]")
+    lookups: dict[str, list[Example]] = {}
+    for e in examples:
+        parent, _, last = e.path.rpartition("/")
+        if e.method == "GET" and parent and last and "{" not in last and e.checks_a_value:
+            lookups.setdefault(parent, []).append(e)
+    if _KNOWS_MORE.search(words) and any(len(found_here) == 1 for found_here in lookups.values()):
+        found.append(f"what it knows beyond {next(v[0].path for v in lookups.values() if len(v) == 1)}")
+    return found
 
 
 def read_stated(idea: str) -> list[Example]:

@@ -680,7 +680,9 @@ async def test_a_rate_stated_in_words_is_checked_beside_the_stated_example(
     assert result.ok is ok, result.output[:600]
     acceptance = json.loads((tmp_path / "ws/acceptance.json").read_text())
     assert [e["source"] for e in acceptance["examples"]] == ["idea", "derived", "derived"]
-    assert any(n.startswith("the idea states 1.1, 1.25 in words") for n in acceptance["notes"])
+    assert any(
+        n.startswith("the idea states in words what no stated example checks (1.1, 1.25)") for n in acceptance["notes"]
+    )
 
 
 async def test_a_rate_stated_in_words_that_no_example_checks_fails_the_build(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from autogpt.mind.idea import (
     broken_examples,
     collection_examples,
     collection_verbs,
+    facts_in_words,
     json_snippets,
     listed_lookups,
     not_found_examples,
@@ -690,3 +691,20 @@ def test_a_not_found_rule_keeps_the_answer_it_states() -> None:
     stated = read_stated(idea)
     (missing,) = [e for rule, status in stated_rules(idea) for e in not_found_examples(rule, status, stated)]
     assert (missing.status, missing.response, missing.match) == (404, {"error": "not found"}, "subset")
+
+
+@pytest.mark.parametrize(
+    ("idea", "facts"),
+    [
+        ('Converts at 1 EUR = 1.1 USD: GET /convert?amount=10 returns {"result": 11}.', ["1.1"]),
+        ('GET /km?km=2 returns {"miles": 1.242742}; one km is 0.621371 miles.', ["0.621371"]),
+        ('GET /posts?page=2 returns {"page": 2, "posts": [...]} holding posts 6 to 10.', ["a list it shows as [...]"]),
+        ('Elements by symbol: GET /elements/H returns {"name": "Hydrogen"}. It knows the first ten.',
+         ["what it knows beyond /elements/H"]),
+        ('GET /elements/H returns {"name": "Hydrogen"} and GET /elements/He returns {"name": "Helium"}; it knows ten.',
+         []),  # two lookups shown: enough to tell a table from one answer
+        ('A todo API: POST /todos with {"title": "milk"} returns 201 and {"title": "milk"}.', []),
+    ],
+)  # fmt: skip
+def test_what_the_words_state_beyond_the_examples(idea: str, facts: list[str]) -> None:
+    assert facts_in_words(idea, read_stated(idea)) == facts
