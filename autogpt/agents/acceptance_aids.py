@@ -38,13 +38,17 @@ def slug(text: str, fallback: str) -> str:
     return "-".join(words[:3]) or fallback
 
 
+_SERVER_MADE = re.compile(r"_at$|^(?:created|updated|modified|timestamp)$|_(?:on|date|time)$")
+"""Fields the server fills in (``created_at``): a client sending them sees them overwritten."""
+
+
 def resource_body(resource: Resource) -> tuple[str, dict[str, Any]]:
     """(plural path segment, example body) for a resource the model named."""
     plural = slug(resource.plural, "items")
     body: dict[str, Any] = {}
     for field in resource.fields:
         name = slug(field.name, "").replace("-", "_")
-        if name and name != "id" and name not in body:
+        if name and name != "id" and name not in body and not _SERVER_MADE.search(name):
             body[name] = field.example.strip() or f"sample {name}"
     return plural, body or {"name": "sample name"}
 

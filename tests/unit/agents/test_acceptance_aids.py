@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from autogpt.agents.acceptance_aids import DraftExamples, as_examples, rule_checks
+from autogpt.agents.acceptance_aids import DraftExamples, Resource, as_examples, resource_body, rule_checks
 from autogpt.mind.idea import read_stated
 
 STATED = read_stated(
@@ -61,3 +61,14 @@ def test_a_drafted_amount_written_as_a_string_is_expected_as_a_number() -> None:
     (example,) = as_examples(drafts)
     assert example.response == {"miles": 6.21371, "rows": [1, -2], "zip": "007", "name": "ten"}
     assert example.query == {"km": "10"}  # what is sent stays as written
+
+
+def test_fields_the_server_fills_in_are_not_sent() -> None:
+    resource = Resource.model_validate(
+        {"plural": "tasks", "fields": [{"name": "title", "example": "Buy milk"},
+                                       {"name": "created_at", "example": "2023-04-10T12:34:56Z"},
+                                       {"name": "updated", "example": "2023-04-10"},
+                                       {"name": "due_date", "example": "2023-05-01"},
+                                       {"name": "note", "example": "2%"}]}
+    )  # fmt: skip
+    assert resource_body(resource) == ("tasks", {"title": "Buy milk", "due_date": "2023-05-01", "note": "2%"})
