@@ -38,7 +38,7 @@ def slug(text: str, fallback: str) -> str:
     return "-".join(words[:3]) or fallback
 
 
-_SERVER_MADE = re.compile(r"_at$|^(?:created|updated|modified|timestamp)$|_(?:on|date|time)$")
+_SERVER_MADE = re.compile(r"_at$|^(?:created|updated|modified|timestamp)$")
 """Fields the server fills in (``created_at``): a client sending them sees them overwritten."""
 
 
