@@ -112,9 +112,14 @@ def python_skeleton(contract: ApiContract, acceptance: Acceptance | None = None)
     return "\n".join(imports) + "\n\napp = FastAPI()\n\n\n" + routes + "\n"
 
 
+_ID = re.compile(r"id|\w+_id", re.I)
+
+
 def _python_route(route: Route, optional: set[str], headers: list[str]) -> str:
     kinds = query_types(route.query)
-    args = [_argument(p, "Path") for p in route.params]
+    # an id is a number the server counted out (``todos[id]`` with ``id: str`` finds nothing)
+    args = [_argument(p, "Path").replace(": str", ": int") if _ID.fullmatch(p) else _argument(p, "Path")
+            for p in route.params]  # fmt: skip
     args += [_argument(q, "Query") for q in route.query if q not in optional]
     if route.request_example:  # required: before every argument with a default
         args.append("body: dict")

@@ -139,3 +139,15 @@ def test_a_request_that_sends_nothing_takes_no_body() -> None:
     acceptance = Acceptance(examples=read_stated('POST /hit adds one and returns {"count": 1}.'))
     code = skeleton(ApiContract(name="hits", routes=routes_for(acceptance)), "python", acceptance)
     assert "def post_hit():" in code  # not a body to copy a required `body: dict` from
+
+
+def test_an_id_in_the_path_is_read_as_the_number_the_server_counted_out() -> None:
+    contract = ApiContract.model_validate(
+        {"name": "todos", "description": "todos", "routes": [
+            {"method": "GET", "path": "/todos/{id}", "summary": "one todo"},
+            {"method": "GET", "path": "/kv/{key}", "summary": "one value"},
+        ]}
+    )  # fmt: skip
+    code = skeleton(contract, "python")
+    assert "def get_todos_id(id: int):" in code
+    assert "def get_kv_key(key: str):" in code
