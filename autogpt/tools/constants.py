@@ -129,10 +129,12 @@ def variants(example: Example, target: str, written: Collection[str] = ()) -> li
     numeric_query = [k for k, v in example.query.items() if _NUMBER.fullmatch(v)]
     if not numeric_segments and not numeric_query:
         return []
+    segment_moves = {i: _moves(segments[i]) for i in numeric_segments}
+    query_moves = {k: _moves(example.query[k]) for k in numeric_query}
     out = []
     for move in range(4):
-        moved = [_moves(p)[move] if i in numeric_segments else p for i, p in enumerate(segments)]
-        query = {k: _moves(v)[move] if k in numeric_query else v for k, v in example.query.items()}
+        moved = [segment_moves[i][move] if i in segment_moves else p for i, p in enumerate(segments)]
+        query = {k: query_moves[k][move] if k in query_moves else v for k, v in example.query.items()}
         out.append("/".join(moved) + (f"?{urlencode(query)}" if query else ""))
     return [t for t in dict.fromkeys(out) if t != target]
 
