@@ -36,9 +36,13 @@ _RESPONDS = re.compile(
     r"\bget(?:s)? back\b|\brepl(?:y|ies)\b|\bresult(?:s)? in\b|\bsays?\b)",
     re.IGNORECASE,
 )
-_STATUS = re.compile(
+# A status is a three-digit number that a word before it marks as one (``returns 404``,
+# ``status: 201``). The numbers are found first, then the few characters before each are
+# read, so prose without numbers costs one fast scan.
+_STATUS_NUMBER = re.compile(r"(?<![0-9])[1-5][0-9]{2}\b")
+_STATUS_BEFORE = re.compile(
     r"(?:\bstatus(?:\s+code)?|\bHTTP|\bcode|\breturns?|\bgives?|\bgets?|\brespond(?:s|ing)?(?:\s+with)?|\banswers?|"
-    r"\bwith|->|→|=>|\ba|\ban|\bthen|\bor|\bis|\()\s*:?\s*([1-5][0-9]{2})\b",
+    r"\bwith|->|→|=>|\ba|\ban|\bthen|\bor|\bis|\()\s*:?\s*$",
     re.IGNORECASE,
 )
 _FINAL_STATUSES = frozenset(int(s) for s in HTTPStatus if s >= 200)
@@ -75,6 +79,9 @@ _FRONT = re.compile(r"\b(?:front[- ]?end|web ?page|ui|user interface|website)\b"
 _API = re.compile(r"\b(?:api|endpoints?|rest|json|service|server|microservice|routes?|http)\b", re.IGNORECASE)
 
 
+_OPENER = re.compile(r"[{\[]")
+
+
 def json_snippets(text: str) -> list[tuple[int, int, Any]]:
     """(start, end, value) of each JSON object or array written in ``text``, outermost only.
     Single-quoted JSON (a common way to write it in prose) is read too. Linear in practice:
@@ -82,10 +89,8 @@ def json_snippets(text: str) -> list[tuple[int, int, Any]]:
     found: list[tuple[int, int, Any]] = []
     brackets = _Brackets(text)
     i = 0
-    while i < len(text):
-        if text[i] not in "{[":
-            i += 1
-            continue
+    while (opened := _OPENER.search(text, i)) is not None:
+        i = opened.start()
         end = brackets.end(i)
         if end is None:
             i += 1
@@ -379,9 +384,9 @@ def _example(method: str, target: str, segment: str, said: str) -> Example | Non
 def _status(plain: str) -> int | None:
     """The first final HTTP status the text names. A number that is no such status (``returns
     144``, ``with 250 units``) is an answer or a quantity, not a status."""
-    for found in _STATUS.finditer(plain):
-        code = int(found.group(1))
-        if code in _FINAL_STATUSES:
+    for found in _STATUS_NUMBER.finditer(plain):
+        code = int(found.group())
+        if code in _FINAL_STATUSES and _STATUS_BEFORE.search(plain, max(0, found.start() - 24), found.start()):
             return code
     return None
 
