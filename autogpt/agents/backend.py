@@ -30,7 +30,15 @@ from autogpt.config import Settings
 from autogpt.errors import AutoGPTError, ConfigError, InvalidInputError
 from autogpt.iac.envelope import Artifact, Command, Result, Task
 from autogpt.mind.repair import repair
-from autogpt.tools.acceptance import Acceptance, Outcome, acceptance_from, covers, evidence, run_examples
+from autogpt.tools.acceptance import (
+    Acceptance,
+    Outcome,
+    acceptance_from,
+    covers,
+    evidence,
+    kept_back,
+    run_examples,
+)
 from autogpt.tools.constants import answered_from_constant, unmoved_by_input
 from autogpt.tools.contract import (
     ApiContract,
@@ -112,23 +120,38 @@ class Verification:
     log_tail: str = ""
     error: str = ""
     confinement: dict[str, Any] = field(default_factory=dict)  # where the code ran: confined, sandbox
+    kept_back: frozenset[int] = frozenset()  # outcomes of examples the writer was not shown
 
     @property
     def ok(self) -> bool:
         checked = self.probes or self.outcomes
         return self.started and bool(checked) and all(p.ok for p in self.probes) and all(o.ok for o in self.outcomes)
 
-    def evidence(self) -> str:
+    def evidence(self, *, for_writer: bool = True) -> str:
+        """What failed. For the server's writer (a fix prompt), the examples kept back from it
+        are counted, not shown: shown, they would be learnt one by one like the rest."""
         lines = []
         if not self.started:
             lines.append(f"The server did not start: {self.error}")
-        if failed := evidence(self.outcomes):
+        shown = [o for i, o in enumerate(self.outcomes) if not (for_writer and i in self.kept_back)]
+        if failed := evidence(shown):
             lines.append(f"These requests did not get the answer the idea asks for:\n{failed}")
+        if for_writer and (hidden := sum(not self.outcomes[i].ok for i in self.kept_back if i < len(self.outcomes))):
+            lines.append(
+                f"{hidden} more request(s) of the same routes, with other inputs the idea speaks of, get wrong "
+                "answers: the server answers only the examples it was shown. Compute each answer from the input, "
+                "or hold all of the data the idea describes, not just the examples' rows."
+            )
         for p in self.probes:
             if not p.ok:
                 lines.append(f"- {p.route}: {'; '.join(p.problems)}. Body: {p.body[:300]}")
-        if self.log_tail.strip():
-            lines.append("Server log (last lines):\n" + "\n".join(self.log_tail.strip().splitlines()[-25:]))
+        log = self.log_tail.strip().splitlines()
+        hidden_targets = [self.outcomes[i].target for i in self.kept_back if i < len(self.outcomes)]
+        if for_writer and (hidden_targets := [t for t in hidden_targets if t]):
+            named = re.compile("|".join(re.escape(t) + r"(?![\w/?&=%.~-])" for t in hidden_targets))
+            log = [line for line in log if not named.search(line)]
+        if log:
+            lines.append("Server log (last lines):\n" + "\n".join(log[-25:]))
         return "\n".join(lines)
 
     def table(self) -> list[dict[str, Any]]:
@@ -161,37 +184,46 @@ class BackendGPT(Agent):
         require_confinement(self.settings.allow_unconfined)  # before any model call: refusing costs nothing
         contract = contract_from(command.args, self.workspace, self.name)
         acceptance = acceptance_from(command.args, self.workspace) or Acceptance()
+        held = kept_back(acceptance.examples, [(r.method, r.path) for r in contract.routes])
+        shown = acceptance.model_copy(
+            update={"examples": [e for i, e in enumerate(acceptance.examples) if i not in held]}
+        )
+        if held:
+            await ctx.status(f"{len(held)} acceptance example(s) kept back from the prompt, checked on the server")
         ws = self.workspace.ensure()
         for path, content in stack.files(contract, acceptance).items():
             ws.write_text(path, content, agent=self.name)
 
         async def check(code: str) -> Verification:
             ws.write_text(stack.server_file, code, agent=self.name)
-            return await self._verify(stack, contract, acceptance, ctx)
+            report = await self._verify(stack, contract, acceptance, ctx)
+            report.kept_back = held
+            return report
 
         hint = str(command.args.get("previous_error", ""))
         idea = _idea_said(str(command.args.get("idea") or command.input))
-        first = await self._draft(stack, contract, acceptance, idea, ctx, hint)
+        first = await self._draft(stack, contract, shown, idea, ctx, hint)
         _, report, rounds = await repair(
             first,
             check=check,
             fix=lambda code, report, temperature: self._fix(
-                stack, contract, acceptance, idea, code, report, ctx, temperature
+                stack, contract, shown, idea, code, report, ctx, temperature
             ),
-            redraft=lambda evidence: self._draft(stack, contract, acceptance, idea, ctx, evidence, temperature=0.7),
+            redraft=lambda evidence: self._draft(stack, contract, shown, idea, ctx, evidence, temperature=0.7),
             say=ctx.status,
             rounds=self.fix_rounds,
         )
         summary = (
             f"{stack.framework} server {'verified' if report.ok else 'NOT verified'}: "
-            f"{sum(o.ok for o in report.outcomes)}/{len(acceptance.examples)} acceptance examples and "
+            f"{sum(o.ok for o in report.outcomes)}/{len(acceptance.examples)} acceptance examples"
+            f"{f' ({len(held)} of them kept back from the prompt)' if held else ''} and "
             f"{sum(p.ok for p in report.probes)}/{len(report.probes)} other routes answered as asked, "
             f"after {rounds} fix round(s)"
         )
         verification = {
             "ok": report.ok,
             "fix_rounds": rounds,
-            "acceptance": [o.row() for o in report.outcomes],
+            "acceptance": [o.row() | {"kept_back": i in held} for i, o in enumerate(report.outcomes)],
             "routes": report.table(),
             "error": report.error,
         }
@@ -200,7 +232,7 @@ class BackendGPT(Agent):
         files = [w for w in ws.writes if w.agent == self.name]
         return Result(
             ok=report.ok,
-            output=summary + ("" if report.ok else "\n" + report.evidence()[:1500]),
+            output=summary + ("" if report.ok else "\n" + report.evidence()[:1500]),  # a retry reads it too
             data={"verification": verification, "run": stack.run_hint, "contract": contract.model_dump()},
             artifacts=tuple(Artifact(w.path, "file", w.size, w.sha256) for w in files),
         )

@@ -50,6 +50,10 @@ class Verdict:
         failed = [r for r in rows if not r.ok]
         if failed:
             reasons.append(f"{len(failed)} of {len(rows)} acceptance examples failed")
+            if all(r.kept_back for r in failed):
+                reasons.append(
+                    "the server answers the examples its writer was shown, and not the others the idea speaks of"
+                )
         if verification is not None and not verification.ok and not failed:
             reasons.append("the server failed its own contract checks")
         if verification is not None and verification.confined is False:
@@ -83,6 +87,8 @@ class Verdict:
             out.append("|---|---|---|---|---|---|")
             for i, row in enumerate(self.rows, 1):
                 evidence = "; ".join(row.problems)[:200].replace("|", "/")
+                if row.kept_back:
+                    evidence = f"(kept back from the server's writer) {evidence}".rstrip()
                 out.append(
                     f"| {i} | `{row.sent or row.example}` | {row.expected.replace('|', '/')[:80]} "
                     f"| {row.status or '-'} | {'yes' if row.ok else '**no**'} | {evidence} |"

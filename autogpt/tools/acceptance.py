@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlencode
@@ -161,6 +161,39 @@ class Acceptance(BaseModel):
     def named_routes(self) -> list[tuple[str, str]]:
         """(method, path) of the examples the idea itself states, in order, once each."""
         return list(dict.fromkeys((e.method, e.path) for e in self.examples if e.source != "derived"))
+
+
+def kept_back(examples: Sequence[Example], routes: Iterable[tuple[str, str]]) -> frozenset[int]:
+    """Which examples the server's writer is not shown, so that a server which learnt only the
+    ones it saw (a table of exactly the examples' rows) fails the build instead of passing it.
+
+    Only the model's own examples of one route asked with different inputs are kept back (the
+    idea's words read as ``GET /elements/C``, ``GET /elements/O``...): every third of them, or
+    the last when there are two, and only while at least two examples of that route stay
+    shown. A request the idea states itself is always shown, and so is anything but a GET
+    (which may change state that the shown examples' order depends on)."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, e in enumerate(examples):
+        route = next((r for r in routes if r[0] == e.method and covers(r[1], e.path)), None)
+        if route is not None:
+            groups.setdefault(route, []).append(i)
+    held: set[int] = set()
+    for (method, _), members in groups.items():
+        if method != "GET":
+            continue
+        valued = [i for i in members if examples[i].checks_a_value]
+        inputs = {(examples[i].path, tuple(sorted(examples[i].query.items()))) for i in valued}
+        candidates = [
+            i for i in valued
+            if examples[i].source == "derived" and "{" not in examples[i].path
+            and (examples[i].status or 200) < 300 and examples[i].status_class == "2xx"
+        ]  # fmt: skip
+        if len(valued) < 3 or len(inputs) < 3 or len(candidates) < 2:
+            continue
+        chosen = candidates[2::3] or candidates[-1:]
+        if len(valued) - len(chosen) >= 2:
+            held.update(chosen)
+    return frozenset(held)
 
 
 def load_acceptance(text: str, *, source: Source = "user") -> Acceptance:

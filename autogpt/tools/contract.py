@@ -230,6 +230,7 @@ def routes_for(acceptance: Acceptance) -> list[Route]:
     # A lookup of something that does not exist (``/capital/doesnotexist``) says the segment
     # it replaces is a value: ``/capital/France`` and it are one route, ``/capital/{capital}``.
     lookups = {p.rpartition("/")[0] for p in paths if p.rpartition("/")[2] in (MISSING, MISSING_NUMBER)}
+    lookups |= _derived_lookups(acceptance.examples, paths)
     for example, path in zip(acceptance.examples, paths, strict=True):
         if path.startswith(f"/{MISSING}/"):
             continue  # a path no route has: nothing to design
@@ -265,6 +266,23 @@ def routes_for(acceptance: Acceptance) -> list[Route]:
                               body=e.body) for e in bad],
         ))  # fmt: skip
     return routes
+
+
+def _derived_lookups(examples: list[Example], paths: list[str]) -> set[str]:
+    """Where the model derived lookups of one collection (``/elements/He``, ``/elements/C``,
+    ``/elements/O`` beside the idea's ``/elements/H``), answered in one shape: that is one route
+    with a value in its last segment. A route per example would hand the server's writer each
+    answer to copy, and a server that knows only those would pass."""
+    family: dict[str, list[Example]] = {}
+    for example, path in zip(examples, paths, strict=True):
+        head, _, last = path.rpartition("/")
+        if example.method == "GET" and head and not _PARAM.fullmatch(last) and isinstance(example.response, dict):
+            family.setdefault(head, []).append(example)
+    return {
+        head for head, members in family.items()
+        if len({e.path for e in members}) >= 3 and any(e.source == "derived" for e in members)
+        and len({frozenset(e.response) for e in members}) == 1
+    }  # fmt: skip
 
 
 def _all_query(first: Example, good: list[Example], bad: list[Example]) -> dict[str, str]:

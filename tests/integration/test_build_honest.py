@@ -694,3 +694,72 @@ async def test_a_rate_stated_in_words_that_no_example_checks_fails_the_build(tmp
         "**Verdict: FAILED: the idea states rules that no example checks: '1.1, 1.25: stated in words, and no "
         "example checks it'"
     ), report[:300]
+
+
+ELEMENTS = (
+    'Look up chemical elements by symbol: GET /elements/H returns {"name": "Hydrogen", "number": 1}. '
+    "It should know the first ten elements."
+)
+TABLE = {"H": ("Hydrogen", 1), "He": ("Helium", 2), "Li": ("Lithium", 3), "Be": ("Beryllium", 4),
+         "B": ("Boron", 5), "C": ("Carbon", 6), "N": ("Nitrogen", 7), "O": ("Oxygen", 8),
+         "F": ("Fluorine", 9), "Ne": ("Neon", 10)}  # fmt: skip
+SHOWN_ROW = re.compile(r"^- GET /elements/(\w+) -> [^{]*(\{.*\})$", re.MULTILINE)
+
+
+def elements_server(rows: dict[str, Any]) -> str:
+    return fenced(f"""from fastapi import FastAPI, HTTPException
+
+app = FastAPI()
+ELEMENTS = {rows!r}
+
+
+@app.get("/elements/{{symbol}}")
+def element(symbol: str):
+    if symbol not in ELEMENTS:
+        raise HTTPException(status_code=404, detail="unknown element")
+    return ELEMENTS[symbol]
+""")
+
+
+@pytest.mark.parametrize("learns", ["every row the idea speaks of", "only the rows it is shown"])
+async def test_a_server_that_learnt_only_the_examples_it_saw_fails_the_build(tmp_path: Path, learns: str) -> None:
+    """The model reads "the first ten elements" as five examples; the server's writer is shown
+    three of them. A writer that copies the rows it sees into a table passes everything it was
+    shown and fails the rows kept back, so the build fails, and no prompt ever shows those."""
+    derived = {"examples": [
+        {"method": "GET", "path": f"/elements/{symbol}", "query": {}, "body": None, "status": 200,
+         "response": {"name": TABLE[symbol][0], "number": TABLE[symbol][1]}}
+        for symbol in ("He", "C", "O", "N", "Ne")
+    ]}  # fmt: skip
+    prompts: list[str] = []
+
+    def answer(messages: Sequence[Message], options: Options) -> str:
+        prompt = messages[-1].content
+        if prompt.startswith("Write the acceptance examples"):
+            return json.dumps(derived)
+        prompts.append(prompt)
+        if learns == "every row the idea speaks of":
+            return elements_server({s: {"name": n, "number": z} for s, (n, z) in TABLE.items()})
+        return elements_server({symbol: json.loads(row) for symbol, row in SHOWN_ROW.findall(prompt)})
+
+    result = await standard_build(tmp_path, FunctionLLM(answer), ELEMENTS)
+    verification = json.loads((tmp_path / "ws/verification.json").read_text())
+    kept = [row["example"] for row in verification["acceptance"] if row["kept_back"]]
+    assert kept == ["GET /elements/O"]
+    writer_prompts = [p for p in prompts if "/elements/" in p]
+    leaked = [p for p in writer_prompts if "/elements/O " in p or "Oxygen" in p]
+    assert writer_prompts
+    assert not leaked, leaked[0][-3000:]
+    if learns == "every row the idea speaks of":
+        assert result.ok, result.output[:600]
+        return
+    assert not result.ok
+    assert any("1 more request(s) of the same routes" in p for p in writer_prompts[1:])  # the writer, only how many
+    report = (tmp_path / "ws/REPORT.md").read_text()
+    assert report.startswith(
+        "**Verdict: FAILED: 1 of 6 acceptance examples failed; the server answers the examples its writer was shown, "
+        "and not the others the idea speaks of.**"
+    ), report[:300]
+    assert [
+        row for row in report_rows(report) if "`/elements/O`" in row and "(kept back from the server's writer)" in row
+    ]

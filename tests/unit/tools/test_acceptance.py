@@ -20,6 +20,7 @@ from autogpt.tools.acceptance import (
     covers,
     evidence,
     fill,
+    kept_back,
     load_acceptance,
     run_examples,
     subset_of,
@@ -613,3 +614,65 @@ def test_a_lookup_of_something_missing_makes_the_looked_up_segment_a_parameter()
 )
 def test_a_value_the_client_chooses_is_a_word_or_a_number_as_its_name_says(path: str, sent: str) -> None:
     assert fill(path, {}, promised=set()) == sent
+
+
+# --- examples kept back from the server's writer ------------------------------------------------
+
+
+def lookup(symbol: str, source: str = "derived", **extra: Any) -> Example:
+    return Example.model_validate(
+        {"method": "GET", "path": f"/elements/{symbol}", "response": {"name": symbol}, "match": "subset",
+         "source": source, **extra}
+    )  # fmt: skip
+
+
+ELEMENT_ROUTE = [("GET", "/elements/{element}")]
+
+
+def posted(n: int) -> Example:
+    return Example.model_validate(
+        {"method": "POST", "path": "/elements/x", "body": {"n": n}, "response": {"n": n}, "match": "subset",
+         "source": "derived"}
+    )  # fmt: skip
+
+
+def test_every_third_derived_lookup_of_a_route_is_kept_back() -> None:
+    examples = [lookup("H", "idea"), *(lookup(s) for s in ("He", "Li", "Be", "B", "C", "N"))]
+    assert kept_back(examples, ELEMENT_ROUTE) == {3, 6}  # the third and sixth derived: Be, N
+
+
+def test_with_two_derived_lookups_the_last_is_kept_back_while_two_stay_shown() -> None:
+    assert kept_back([lookup("H", "idea"), lookup("He"), lookup("Li")], ELEMENT_ROUTE) == {2}
+    assert kept_back([lookup("He"), lookup("Li")], ELEMENT_ROUTE) == set()  # one would be left to learn from
+
+
+@pytest.mark.parametrize(
+    ("examples", "why"),
+    [
+        ([lookup("H", "idea"), lookup("He", "idea"), lookup("Li", "idea"), lookup("Be", "idea")], "stated by the idea"),
+        ([lookup("H", "idea"), lookup("He"), lookup("He")], "the same input twice"),
+        ([lookup("H", "idea"), lookup("He"), lookup("Li", status=404)], "a refusal"),
+        ([lookup("H", "idea"), lookup("He"), lookup("Li", match="none")], "no value checked"),
+        ([posted(n) for n in range(4)], "not a GET"),
+    ],
+)
+def test_what_is_never_kept_back(examples: list[Example], why: str) -> None:
+    routes = [*ELEMENT_ROUTE, ("POST", "/elements/{element}")]
+    assert kept_back(examples, routes) == set(), why
+
+
+def test_kept_back_groups_by_the_route_that_serves_them() -> None:
+    examples = [lookup("H", "idea"), lookup("He"), lookup("Li")]
+    assert kept_back(examples, [("GET", "/other/{x}")]) == set()
+
+
+def test_derived_lookups_of_one_collection_are_one_route() -> None:
+    """A route per derived example would show the writer every answer, kept back or not."""
+    acceptance = Acceptance(examples=[lookup("H", "idea"), lookup("He"), lookup("Li")])
+    assert [r.path for r in routes_for(acceptance)] == ["/elements/{element}"]
+    stated = Acceptance(examples=[lookup("H", "idea"), lookup("He", "idea"), lookup("Li", "idea")])
+    assert [r.path for r in routes_for(stated)] == ["/elements/H", "/elements/He", "/elements/Li"]
+    shapes = Acceptance(
+        examples=[lookup("H", "idea"), lookup("He"), lookup("Li").model_copy(update={"response": {"other": 1}})]
+    )
+    assert len(routes_for(shapes)) == 3
