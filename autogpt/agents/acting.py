@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from autogpt.agents import task_evidence
+from autogpt.agents.acting_aids import worked_example
 from autogpt.agents.base import Agent, Context
 from autogpt.errors import AutoGPTError, ConfigError, InvalidInputError, StructuredOutputError
 from autogpt.iac.envelope import Command, Result
@@ -213,6 +215,52 @@ def test_command(ctx: ToolContext) -> list[str] | None:
     return None
 
 
+_MANIFESTS = ("pyproject.toml", "package.json", "Makefile", "requirements.txt")
+_ENTRIES = ("main.py", "app.py", "server.py", "server.js", "index.js", "app.js")
+_SOURCE = (".py", ".js", ".ts", ".toml", ".json", ".md", ".txt", ".html", ".css", "Makefile")
+
+
+def excerpts(files: Sequence[str], read: Callable[[str], str], task: str, budget: int = 6000) -> str:
+    """The files a change most likely touches or copies, shown before the plan: the project's
+    manifest, the files the task names, its entry points, and one test to copy the style of.
+    A plan made from the file names alone invents the project (a small model wrote a Flask
+    route into a FastAPI app it had not read)."""
+    words = {w.lower() for w in re.findall(r"[A-Za-z_][\w.-]*", task)}
+
+    def rank(path: str) -> int | None:
+        name = path.rsplit("/", 1)[-1]
+        stem = name.rsplit(".", 1)[0].lower()
+        if name in _MANIFESTS and "/" not in path:
+            return 0
+        if path.lower() in words or name.lower() in words or (len(stem) > 3 and stem in words):
+            return 1
+        if name in _ENTRIES:
+            return 2
+        if name.startswith("test_") or name.endswith((".test.js", ".spec.js")):
+            return 3
+        return None
+
+    ranked = sorted((r, len(p), p) for p in files if p.endswith(_SOURCE) and (r := rank(p)) is not None)
+    chosen: list[str] = []
+    for r, _, path in ranked:
+        if r == 3 and any(rank(c) == 3 for c in chosen):
+            continue  # one test is enough to copy from
+        chosen.append(path)
+    parts, left = [], budget
+    for path in chosen[:6]:
+        try:
+            text = read(path)
+        except (AutoGPTError, OSError, UnicodeDecodeError):
+            continue
+        if left <= 200:
+            break
+        cut = text[: min(left, 2000)]
+        more = f"\n[... {len(text) - len(cut)} more characters: read_file for the rest]" if len(cut) < len(text) else ""
+        parts.append(f"--- {path}\n{cut}{more}")
+        left -= len(cut)
+    return "Files you will likely read or change:\n" + "\n".join(parts) + "\n\n" if parts else ""
+
+
 def _brief(args: dict[str, Any]) -> str:
     text = " ".join(f"{k}={v!r}" if k not in ("content", "patches") else f"{k}=..." for k, v in args.items())
     return text[:160]
@@ -323,8 +371,10 @@ class Actor:
         files = walk(self.ctx)
         listing = "\n".join(files[:100]) + (f"\n[... {len(files) - 100} more]" if len(files) > 100 else "")
         tools = json.dumps([t.describe() for t in self.tools.usable()], separators=(",", ":"))
+        shown = excerpts(files, self.ctx.workspace.read_text, task)
         return (
-            f"Task: {task}\n\nProject files:\n{listing or '(none yet)'}\n\nTools:\n{tools}\n\n"
+            f"Task: {task}\n\nProject files:\n{listing or '(none yet)'}\n\n{shown}Tools:\n{tools}\n\n"
+            f"{worked_example({t.name for t in self.tools.usable()})}"
             "First reply with a plan: 'summary', 'steps', every shell 'commands' you will run, verbatim, "
             "and the other 'tools' you will use (commit, fetch_url, MCP tools). The project's tests are run "
             "for you at the end."

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from autogpt.agents.acting import excerpts
+from autogpt.agents.acting_aids import worked_example
 from autogpt.agents.generic import GenericGPT
 from autogpt.config import load_settings
 from autogpt.errors import InvalidInputError, WorkCancelledError
@@ -214,3 +216,58 @@ async def test_the_model_is_guided_to_the_tools_it_has(team: Team) -> None:
     assert names == set(team.agent.tools) - {"mcp"} - unfetching
     assert first["properties"]["calls"]["minItems"] == 1
     assert "minItems" not in later["properties"]["calls"]
+
+
+# --- what the plan is made from ----------------------------------------------------------------
+
+PROJECT = {
+    "pyproject.toml": '[project]\nname = "notes"\ndependencies = ["fastapi"]\n',
+    "app/__init__.py": "",
+    "app/main.py": "from fastapi import FastAPI\n\napp = FastAPI()\n",
+    "app/models.py": "class Note: ...\n",
+    "tests/test_notes.py": "from app.main import app\n",
+    "tests/test_users.py": "from app.main import app\n",
+    "docs/notes.md": "# notes\n",
+    "static/logo.png": "\x89PNG",
+}
+
+
+def test_the_plan_sees_the_manifest_the_entry_point_and_one_test_to_copy() -> None:
+    shown = excerpts(list(PROJECT), PROJECT.__getitem__, "add a /health route and a test for it")
+    assert [line[4:] for line in shown.splitlines() if line.startswith("--- ")] == [
+        "pyproject.toml", "app/main.py", "tests/test_notes.py",
+    ]  # fmt: skip
+    assert 'dependencies = ["fastapi"]' in shown
+    assert "app = FastAPI()" in shown
+
+
+def test_a_file_the_task_names_is_shown_before_the_entry_point() -> None:
+    shown = excerpts(list(PROJECT), PROJECT.__getitem__, "give app/models.py a created_at field")
+    assert [line[4:] for line in shown.splitlines() if line.startswith("--- ")][:3] == [
+        "pyproject.toml", "app/models.py", "app/main.py",
+    ]  # fmt: skip
+
+
+def test_excerpts_keep_to_their_budget_and_skip_what_cannot_be_read() -> None:
+    big = {"pyproject.toml": "x" * 50_000, "app/main.py": "y" * 50_000}
+
+    def read(path: str) -> str:
+        if path == "tests/test_notes.py":
+            raise InvalidInputError("not a text file")
+        return big.get(path, "")
+
+    shown = excerpts([*big, "tests/test_notes.py"], read, "add a route", budget=3000)
+    assert len(shown) < 3300
+    assert "more characters: read_file for the rest" in shown
+    assert "tests/test_notes.py" not in shown
+    assert excerpts([], read, "anything") == ""
+
+
+def test_the_worked_example_is_shown_only_to_an_agent_that_may_make_its_moves() -> None:
+    shown = worked_example({"read_file", "patch_file", "write_file"})
+    plan, turn = (
+        json.loads(line.split(": ", 1)[1]) for line in shown.splitlines() if line.startswith(("Plan:", "First"))
+    )
+    assert plan["steps"]
+    assert [c["tool"] for c in turn["calls"]] == ["patch_file", "write_file"]
+    assert worked_example({"read_file", "list_files"}) == ""
