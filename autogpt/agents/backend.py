@@ -129,16 +129,18 @@ class Verification:
 
     def evidence(self, *, for_writer: bool = True) -> str:
         """What failed. For the server's writer (a fix prompt), the examples kept back from it
-        are counted, not shown: shown, they would be learnt one by one like the rest."""
+        are counted, not shown, and the log lines of their requests are left out: shown, they
+        would be learnt one by one like the rest."""
+        kept = self.kept_back if for_writer else frozenset()
+        hidden = [o for i, o in enumerate(self.outcomes) if i in kept]
         lines = []
         if not self.started:
             lines.append(f"The server did not start: {self.error}")
-        shown = [o for i, o in enumerate(self.outcomes) if not (for_writer and i in self.kept_back)]
-        if failed := evidence(shown):
+        if failed := evidence([o for i, o in enumerate(self.outcomes) if i not in kept]):
             lines.append(f"These requests did not get the answer the idea asks for:\n{failed}")
-        if for_writer and (hidden := sum(not self.outcomes[i].ok for i in self.kept_back if i < len(self.outcomes))):
+        if wrong := sum(not o.ok for o in hidden):
             lines.append(
-                f"{hidden} more request(s) of the same routes, with other inputs the idea speaks of, get wrong "
+                f"{wrong} more request(s) of the same routes, with other inputs the idea speaks of, get wrong "
                 "answers: the server answers only the examples it was shown. Compute each answer from the input, "
                 "or hold all of the data the idea describes, not just the examples' rows."
             )
@@ -146,9 +148,8 @@ class Verification:
             if not p.ok:
                 lines.append(f"- {p.route}: {'; '.join(p.problems)}. Body: {p.body[:300]}")
         log = self.log_tail.strip().splitlines()
-        hidden_targets = [self.outcomes[i].target for i in self.kept_back if i < len(self.outcomes)]
-        if for_writer and (hidden_targets := [t for t in hidden_targets if t]):
-            named = re.compile("|".join(re.escape(t) + r"(?![\w/?&=%.~-])" for t in hidden_targets))
+        if targets := [o.target for o in hidden if o.target]:
+            named = re.compile("|".join(re.escape(t) + r"(?![\w/?&=%.~-])" for t in targets))
             log = [line for line in log if not named.search(line)]
         if log:
             lines.append("Server log (last lines):\n" + "\n".join(log[-25:]))
