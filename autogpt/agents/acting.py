@@ -31,7 +31,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from autogpt.agents import task_evidence
-from autogpt.agents.acting_aids import worked_example
 from autogpt.agents.base import Agent, Context
 from autogpt.errors import AutoGPTError, ConfigError, InvalidInputError, StructuredOutputError
 from autogpt.iac.envelope import Command, Result
@@ -374,7 +373,6 @@ class Actor:
         shown = excerpts(files, self.ctx.workspace.read_text, task)
         return (
             f"Task: {task}\n\nProject files:\n{listing or '(none yet)'}\n\n{shown}Tools:\n{tools}\n\n"
-            f"{worked_example({t.name for t in self.tools.usable()})}"
             "First reply with a plan: 'summary', 'steps', every shell 'commands' you will run, verbatim, "
             "and the other 'tools' you will use (commit, fetch_url, MCP tools). The project's tests are run "
             "for you at the end."

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from autogpt.agents.acting import excerpts
-from autogpt.agents.acting_aids import worked_example
 from autogpt.agents.generic import GenericGPT
 from autogpt.config import load_settings
 from autogpt.errors import InvalidInputError, WorkCancelledError
@@ -261,13 +260,3 @@ def test_excerpts_keep_to_their_budget_and_skip_what_cannot_be_read() -> None:
     assert "more characters: read_file for the rest" in shown
     assert "tests/test_notes.py" not in shown
     assert excerpts([], read, "anything") == ""
-
-
-def test_the_worked_example_is_shown_only_to_an_agent_that_may_make_its_moves() -> None:
-    shown = worked_example({"read_file", "patch_file", "write_file"})
-    plan, turn = (
-        json.loads(line.split(": ", 1)[1]) for line in shown.splitlines() if line.startswith(("Plan:", "First"))
-    )
-    assert plan["steps"]
-    assert [c["tool"] for c in turn["calls"]] == ["patch_file", "write_file"]
-    assert worked_example({"read_file", "list_files"}) == ""
