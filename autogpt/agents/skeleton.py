@@ -12,11 +12,13 @@ returned as it is fails every example that asks something of it; nothing here kn
 from __future__ import annotations
 
 import ast
+import json
 import keyword
 import re
+from typing import Any
 from urllib.parse import urlencode
 
-from autogpt.tools.acceptance import Acceptance, covers
+from autogpt.tools.acceptance import MISSING, Acceptance, covers
 from autogpt.tools.contract import ApiContract, Route, query_types
 
 NOT_WRITTEN = "not written yet"
@@ -87,6 +89,16 @@ def _request(route: Route) -> str:
     return line
 
 
+def unknown_path_answer(acceptance: Acceptance | None) -> tuple[int, Any] | None:
+    """What the idea says any path no route has answers (``any unknown path answers 404 with
+    {"error": "not found"}``), as (status, JSON body), when an example asks for it. The
+    skeleton answers it outright: a framework's own 404 page is HTML, or another body."""
+    for e in acceptance.examples if acceptance else []:
+        if e.path.startswith(f"/{MISSING}/") and e.status is not None and e.status >= 400:
+            return e.status, e.response if isinstance(e.response, dict) else {"detail": "not found"}
+    return None
+
+
 def python_skeleton(contract: ApiContract, acceptance: Acceptance | None = None) -> str:
     names = ["FastAPI", "HTTPException"]
     if any(not _usable(p) for r in contract.routes for p in r.params):
@@ -103,13 +115,22 @@ def python_skeleton(contract: ApiContract, acceptance: Acceptance | None = None)
         responses.append("RedirectResponse")
     if any(r.response_type == "text" for r in contract.routes):
         responses.append("PlainTextResponse")
-    if responses:
-        imports.append(f"from fastapi.responses import {', '.join(responses)}")
-    routes = "\n\n\n".join(
+    routes = [
         _python_route(route, optional_query(route, acceptance), sent_headers(route, acceptance))
         for route in contract.ordered()
-    )
-    return "\n".join(imports) + "\n\napp = FastAPI()\n\n\n" + routes + "\n"
+    ]
+    if (unknown := unknown_path_answer(acceptance)) is not None:
+        status, body = unknown
+        responses.append("JSONResponse")
+        routes.append(
+            '@app.api_route("/{unknown_path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])\n'
+            "def unknown_path(unknown_path: str):\n"
+            "    # any path no route above has: the idea says what it answers\n"
+            f"    return JSONResponse(status_code={status}, content={body!r})"
+        )
+    if responses:
+        imports.append(f"from fastapi.responses import {', '.join(responses)}")
+    return "\n".join(imports) + "\n\napp = FastAPI()\n\n\n" + "\n\n\n".join(routes) + "\n"
 
 
 _ID = re.compile(r"id|\w+_id", re.I)
@@ -178,6 +199,12 @@ def javascript_skeleton(contract: ApiContract, acceptance: Acceptance | None = N
     parts = ['const express = require("express");\n\nconst app = express();\napp.use(express.json());']
     for route in contract.ordered():
         parts.append(_javascript_route(route, optional_query(route, acceptance), sent_headers(route, acceptance)))
+    if (unknown := unknown_path_answer(acceptance)) is not None:
+        status, body = unknown
+        parts.append(
+            "// any path no route above has: the idea says what it answers\n"
+            f"app.use((req, res) => res.status({status}).json({json.dumps(body)}));"
+        )
     parts.append('app.listen(Number(process.env.PORT || 3000), "127.0.0.1");')
     return "\n\n".join(parts) + "\n"
 

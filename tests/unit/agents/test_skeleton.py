@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from autogpt.agents.skeleton import TODO, function_name, skeleton, unwritten
-from autogpt.mind.idea import read_stated
+from autogpt.mind.idea import not_found_examples, read_stated, stated_rules
 from autogpt.tools.acceptance import Acceptance, Example, run_examples
 from autogpt.tools.contract import ApiContract, Route, routes_for
 
@@ -151,3 +151,43 @@ def test_an_id_in_the_path_is_read_as_the_number_the_server_counted_out() -> Non
     code = skeleton(contract, "python")
     assert "def get_todos_id(id: int):" in code
     assert "def get_kv_key(key: str):" in code
+
+
+UNKNOWN_PATHS = (
+    'GET /status returns {"ok": true, "service": "orders"}, and any unknown path answers 404 with '
+    '{"error": "not found"}.'
+)
+
+
+def unknown_paths_acceptance() -> Acceptance:
+    examples = read_stated(UNKNOWN_PATHS)
+    for rule, status in stated_rules(UNKNOWN_PATHS):
+        examples += not_found_examples(rule, status, examples)
+    return Acceptance(examples=examples)
+
+
+async def test_what_any_unknown_path_answers_is_in_the_python_skeleton_after_every_route() -> None:
+    acceptance = unknown_paths_acceptance()
+    code = skeleton(ApiContract(name="status", routes=routes_for(acceptance)), "python", acceptance)
+    namespace: dict[str, object] = {}
+    exec(compile(code, "status.py", "exec"), namespace)  # our own template, not model output
+    app = namespace["app"]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:  # type: ignore[arg-type]
+        for path in ("/nope", "/a/b/c"):
+            response = await client.get(path)
+            assert (response.status_code, response.json()) == (404, {"error": "not found"})
+        assert (await client.get("/status")).status_code == 200  # the route itself, still to be written
+    assert unwritten(code) == ["get_status"]
+
+
+def test_what_any_unknown_path_answers_is_in_the_javascript_skeleton_before_it_listens(tmp_path: Path) -> None:
+    node = shutil.which("node")
+    assert node is not None, "make setup installs Node.js"
+    acceptance = unknown_paths_acceptance()
+    code = skeleton(ApiContract(name="status", routes=routes_for(acceptance)), "javascript", acceptance)
+    answer = 'app.use((req, res) => res.status(404).json({"error": "not found"}));'
+    assert code.index('app.get("/status"') < code.index(answer) < code.index("app.listen(")
+    (tmp_path / "server.js").write_text(code)
+    check = subprocess.run([node, "--check", str(tmp_path / "server.js")], capture_output=True, text=True, timeout=60)
+    assert check.returncode == 0, check.stderr
+    assert "app.use((req, res)" not in skeleton(ApiContract(name="s", routes=routes_for(acceptance)), "javascript")
