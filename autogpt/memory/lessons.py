@@ -19,10 +19,18 @@ def _line(text: str, limit: int) -> str:
     return first[:limit] + ("..." if len(first) > limit else "")
 
 
+def _evidence(error: str, limit: int) -> str:
+    """The line of ``error`` that says what went wrong: its first evidence line (``- GET /x
+    (expected ...): status 404``) when it lists some, else its first line. A verifier's first
+    line is its summary ("server NOT verified: 3/5 ..."), which teaches a later prompt nothing."""
+    listed = next((ln.strip()[2:] for ln in error.splitlines() if ln.strip().startswith("- ")), "")
+    return _line(listed, limit) if listed else _line(error, limit)
+
+
 def distill(task: str, error: str, fix: str | None) -> str:
     """One short lesson; ``fix`` is the output that worked, or None when nothing did."""
     what = _line(task, 100)
-    failure = _line(error, 160) or "an unknown error"
+    failure = _evidence(error, 200) or "an unknown error"
     if fix is None:
         return f"When asked to {what}: it failed with '{failure}' and was not fixed; do it differently."
     return f"When asked to {what}: a first try failed with '{failure}'; what worked: {_line(fix, 160)}"

@@ -22,6 +22,18 @@ def test_distill_is_one_short_line() -> None:
     assert "not fixed" in distill("x", "boom", None)
 
 
+def test_a_lesson_keeps_what_went_wrong_not_the_verifiers_summary() -> None:
+    error = (
+        "FastAPI server NOT verified: 3/5 acceptance examples and 0/0 other routes answered as asked\n"
+        "These requests did not get the answer the idea asks for:\n"
+        '- GET /vowels/sky (expected 200 with {"vowels": 0}): body is {"vowels": 1}\n'
+        "- GET /vowels/AEIOU (expected ...): ..."
+    )
+    text = distill("write the server", error, None)
+    assert 'GET /vowels/sky (expected 200 with {"vowels": 0}): body is {"vowels": 1}' in text
+    assert "NOT verified" not in text
+
+
 async def test_a_generic_task_fixed_on_retry_becomes_a_recalled_lesson(tmp_path: Path) -> None:
     settings = load_settings(data_dir=tmp_path / "data", workspace=tmp_path / "ws", embedder="hash")
 
