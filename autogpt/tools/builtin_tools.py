@@ -7,6 +7,7 @@ clock, so a command that hangs comes back as "timed out", not as a stuck agent.
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import os
 import re
@@ -84,6 +85,26 @@ class Patch(BaseModel):
     new: str = Field(description="what replaces it")
 
 
+def closest(text: str, wanted: str, *, least: float = 0.6, max_lines: int = 5000) -> str | None:
+    """The run of ``text``'s lines most like ``wanted`` (as many lines as it has), if any is
+    at least ``least`` alike. A model's 'old' text is most often the file's own with the
+    indentation, quotes or a word remembered wrong; shown the real one, it copies it."""
+    lines, want = text.splitlines(), wanted.strip("\n").splitlines()
+    if not want or len(lines) > max_lines:
+        return None
+    size, target = len(want), "\n".join(line.strip() for line in want)
+    best, best_ratio = None, least - 1e-9
+    matcher = difflib.SequenceMatcher(autojunk=False)
+    matcher.set_seq2(target)
+    for start in range(max(1, len(lines) - size + 1)):
+        window = lines[start : start + size]
+        matcher.set_seq1("\n".join(line.strip() for line in window))
+        quick = matcher.real_quick_ratio() > best_ratio and matcher.quick_ratio() > best_ratio  # upper bounds
+        if quick and (ratio := matcher.ratio()) > best_ratio:
+            best, best_ratio = "\n".join(window), ratio
+    return best
+
+
 class PatchArgs(BaseModel):
     path: str = Field(description="a path relative to the workspace root")
     patches: list[Patch] = Field(min_length=1, max_length=20, description="replacements, applied in order")
@@ -99,8 +120,10 @@ class PatchFile(Tool[PatchArgs]):
             count = text.count(patch.old) if patch.old else 0
             if count != 1:
                 where = "is empty" if not patch.old else f"occurs {count} times"
+                near = closest(text, patch.old) if count == 0 and patch.old.strip() else None
+                hint = f" The closest text in the file is:\n{near}\nCopy it exactly as 'old'." if near else ""
                 return ToolOutput.error(f"patch {i} of {args.path}: 'old' {where}; it must occur exactly once. "
-                                        "Nothing was changed.")  # fmt: skip
+                                        f"Nothing was changed.{hint}")  # fmt: skip
             text = text.replace(patch.old, patch.new, 1)
         record = ctx.workspace.write_text(args.path, text, agent=ctx.agent)
         return ToolOutput(f"patched {record.path} ({len(args.patches)} change(s))", data={"path": record.path})

@@ -112,3 +112,19 @@ async def test_commit_records_the_workspace(ctx: ToolContext) -> None:
     assert out.ok
     assert "README.md" in out.text
     assert (await tools.call("commit", {"message": "again"}, ctx)).text == "nothing to commit"
+
+
+async def test_a_patch_whose_old_text_is_misremembered_is_shown_the_files_own(ctx: ToolContext) -> None:
+    tools = Registry(builtin_tools(), granted=ALL)
+    source = 'app = FastAPI()\n\n\n@app.get("/notes")\ndef list_notes() -> list[dict]:\n    return notes\n'
+    ctx.workspace.write_text("app/main.py", source)
+    wrong = "@app.get('/notes')\ndef list_notes():\n    return notes"  # quotes and signature remembered wrong
+    out = await tools.call("patch_file", {"path": "app/main.py", "patches": [{"old": wrong, "new": "x"}]}, ctx)
+    assert not out.ok
+    assert (
+        'The closest text in the file is:\n@app.get("/notes")\ndef list_notes() -> list[dict]:\n    return notes\n'
+        in (out.text)
+    )
+    assert ctx.workspace.read_text("app/main.py") == source
+    unlike = await tools.call("patch_file", {"path": "app/main.py", "patches": [{"old": "zzz qqq", "new": "x"}]}, ctx)
+    assert "closest" not in unlike.text  # nothing alike: no guess
