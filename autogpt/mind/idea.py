@@ -9,6 +9,7 @@ with a page) and the create/list/read verbs of a plain collection are read here 
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Iterator
@@ -212,7 +213,27 @@ def read_stated(idea: str) -> list[Example]:
         if example is not None:
             examples.append(_listed_after_create(_with_a_body_in_words(example, examples), examples))
             examples += _with_a_wrong_key(example, examples)
+            examples += _more_bodies(example, segment)
     return examples
+
+
+_PAIR_GAP = re.compile(r"\s*(?:returns?|gives?|yields?|answers?|->|→|=>)\s*", re.IGNORECASE)
+
+
+def _more_bodies(example: Example, segment: str) -> list[Example]:
+    """``POST /age with {"age": 20} returns {"adult": true} and {"age": 15} returns {"adult":
+    false}``: each further body -> answer pair in the request's own clause, a body of the same
+    keys as the first, is another example of the same request."""
+    if not isinstance(example.body, dict) or example.match == "none":
+        return []
+    own = segment[: clause_end(_blank(segment, json_snippets(segment)))]
+    more = []
+    for (_, sent_end, sent), (answer_start, _, answer) in itertools.pairwise(json_snippets(own)[2:]):  # after its own
+        if not isinstance(sent, dict) or set(sent) != set(example.body) or any(map(stands_for_any, sent.values())):
+            continue
+        if type(answer) is type(example.response) and _PAIR_GAP.fullmatch(own[sent_end:answer_start]):
+            more.append(example.model_copy(update={"body": sent, "response": answer}))
+    return more
 
 
 _SAVED_URL = re.compile(r"\b(?:saved|stored|original|given|long|that|its|the)\s+(?:url|link|address)\b", re.I)

@@ -708,3 +708,20 @@ def test_a_not_found_rule_keeps_the_answer_it_states() -> None:
 )  # fmt: skip
 def test_what_the_words_state_beyond_the_examples(idea: str, facts: list[str]) -> None:
     assert facts_in_words(idea, read_stated(idea)) == facts
+
+
+def test_each_body_and_answer_said_after_the_first_is_an_example_of_the_same_request() -> None:
+    idea = (
+        'An age check: POST /age with {"age": 20} returns {"adult": true} and {"age": 15} returns {"adult": false} '
+        "(18 and over is adult). A negative age is rejected with status 400."
+    )
+    examples = read_stated(idea)
+    assert [(e.method, e.path, e.body, e.response) for e in examples] == [
+        ("POST", "/age", {"age": 20}, {"adult": True}),
+        ("POST", "/age", {"age": 15}, {"adult": False}),
+    ]
+    # a body of other keys, or one with no answer after it, is not another example
+    other = read_stated('POST /age with {"age": 20} returns {"adult": true} and {"name": "x"} returns {"adult": false}')
+    assert len(other) == 1
+    unanswered = read_stated('POST /age with {"age": 20} returns {"adult": true}, like {"age": 15}')
+    assert len(unanswered) == 1
