@@ -79,7 +79,7 @@ def _style(stack: Stack, contract: ApiContract) -> str:
     """The stack's house rules, less the ones this contract has no use for: a GET-only API
     told to take request bodies writes a POST route (seen on the small model)."""
     rules = stack.style
-    if stack.language == "python" and not any(r.request_example is not None for r in contract.routes):
+    if stack.language == "python" and not any(r.request_example for r in contract.routes):  # {}: sends no body
         rules = rules.replace(" Take request bodies as `body: dict`.", "")
     if any(r.query for r in contract.routes):
         rules += " Read query parameters as arguments of the route's function, as in the example."

@@ -123,5 +123,7 @@ def test_house_rules_fit_the_contract() -> None:
     assert "body: dict" in with_body
     assert "query parameters" not in with_body
     assert "past the end" not in query_only + with_body
+    bodiless = _style(PYTHON, contract({"method": "POST", "path": "/likes", "request_example": {}}))
+    assert "body: dict" not in bodiless  # "every POST /likes adds one": a required body is a 422 for each
     paged = _style(PYTHON, contract({"method": "GET", "path": "/items", "query": {"limit": "2", "offset": "0"}}))
     assert "A page or offset past the end of a list answers an empty list, not an error." in paged
