@@ -240,19 +240,16 @@ def excerpts(files: Sequence[str], read: Callable[[str], str], task: str, budget
         return None
 
     ranked = sorted((r, len(p), p) for p in files if p.endswith(_SOURCE) and (r := rank(p)) is not None)
-    chosen: list[str] = []
-    for r, _, path in ranked:
-        if r == 3 and any(rank(c) == 3 for c in chosen):
-            continue  # one test is enough to copy from
-        chosen.append(path)
+    tests = [path for r, _, path in ranked if r == 3][:1]  # one test is enough to copy from
+    chosen = [path for r, _, path in ranked if r < 3] + tests
     parts, left = [], budget
     for path in chosen[:6]:
+        if left <= 200:
+            break
         try:
             text = read(path)
         except (AutoGPTError, OSError, UnicodeDecodeError):
             continue
-        if left <= 200:
-            break
         cut = text[: min(left, 2000)]
         more = f"\n[... {len(text) - len(cut)} more characters: read_file for the rest]" if len(cut) < len(text) else ""
         parts.append(f"--- {path}\n{cut}{more}")
