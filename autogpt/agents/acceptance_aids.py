@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlencode
 
@@ -74,6 +75,28 @@ class DraftExamples(BaseModel):
     examples: list[DraftExample] = Field(min_length=1, max_length=6)
 
 
+class DraftTable(DraftExamples):
+    """Examples of a lookup table the idea counts (``the first ten elements``): one per entry."""
+
+    examples: list[DraftExample] = Field(min_length=1, max_length=14)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A built-in table the idea counts but does not list, and the route that looks it up."""
+
+    size: int
+    noun: str
+    head: str  # the lookup's path without its last segment: "/elements"
+
+    def lookups(self, drafts: DraftExamples) -> set[str]:
+        """The different entries ``drafts`` look up (answered, not refused)."""
+        return {
+            d.path.split("?")[0] for d in drafts.examples
+            if d.method == "GET" and d.status < 300 and d.path.split("?")[0].rpartition("/")[0] == self.head
+        }  # fmt: skip
+
+
 WORKED: list[tuple[str, list[dict[str, Any]]]] = [
     (
         "an API that adds a tip to a bill",
@@ -107,13 +130,18 @@ WORKED: list[tuple[str, list[dict[str, Any]]]] = [
 ]  # fmt: skip
 
 
-def examples_prompt(idea: str) -> str:
+def examples_prompt(idea: str, table: Table | None = None) -> str:
     shown = "\n".join(f"Idea: {text}\n{json.dumps({'examples': examples})}" for text, examples in WORKED)
+    every = (
+        f"\nThe idea's table holds {table.size} {table.noun}: write {table.size} examples, one "
+        f"GET {table.head}/<key> for each of those {table.size} {table.noun} in order, each with its exact values."
+        if table else ""
+    )  # fmt: skip
     return (
         "Write the acceptance examples of an HTTP JSON API: concrete requests and what must come back. "
         "Use the paths, parameter names and values the idea itself uses; compute expected values exactly. "
         "Include one request the API must refuse (status 400) when the idea has input that can be wrong.\n"
-        f"Examples for other ideas:\n{shown}\n\nIdea: {idea}"
+        f"Examples for other ideas:\n{shown}\n\nIdea: {idea}{every}"
     )
 
 
@@ -156,8 +184,9 @@ def _numbers(value: Any) -> Any:
     return value
 
 
-def derived_checks(idea: str) -> list[Check[DraftExamples]]:
-    """Drafts that are the idea's own (not the worked examples' paths) and that make valid examples."""
+def derived_checks(idea: str, table: Table | None = None) -> list[Check[DraftExamples]]:
+    """Drafts that are the idea's own (not the worked examples' paths) and that make valid
+    examples, and that look up every entry of a table the idea counts."""
 
     def own(drafts: DraftExamples) -> Sequence[str]:
         copied = copied_paths(drafts, idea)
@@ -181,7 +210,17 @@ def derived_checks(idea: str) -> list[Check[DraftExamples]]:
         })  # fmt: skip
         return [f"the idea never names {', '.join(invented)}; send only inputs the idea speaks of"] if invented else []
 
-    return [own, valid, said]
+    def whole(drafts: DraftExamples) -> Sequence[str]:
+        # "It should know the first ten elements" with one stated lookup: a server that knows
+        # the handful of entries the model happened to pick would pass a shorter list.
+        if table is None or len(found := table.lookups(drafts)) >= table.size:
+            return []
+        return [
+            f"the idea's table holds {table.size} {table.noun} and you looked up {len(found)}: write one "
+            f"GET {table.head}/<key> for each of the {table.size}"
+        ]
+
+    return [own, valid, said, whole]
 
 
 def rule_prompt(rule: str, status: int | None, stated: Sequence[Example]) -> str:

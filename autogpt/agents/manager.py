@@ -19,7 +19,9 @@ from typing import Any, ClassVar
 
 from autogpt.agents.acceptance_aids import (
     DraftExamples,
+    DraftTable,
     Resource,
+    Table,
     as_examples,
     as_refusals,
     derived_checks,
@@ -46,9 +48,11 @@ from autogpt.mind.idea import (
     collection_verbs,
     facts_in_words,
     listed_lookups,
+    lone_lookup,
     not_found_examples,
     read_stated,
     stated_rules,
+    table_size,
     wants_page,
 )
 from autogpt.mind.planner import PlannedTask, TaskGraph
@@ -214,7 +218,9 @@ class ManagerGPT(Agent):
         elif facts := facts_in_words(idea, examples + listed_lookups(idea, examples)):
             # Stated examples check a value, but the words state more (``1 GBP = 1.25 USD``
             # beside an example in euros): a server that gets the rest wrong would pass them.
-            derived, note = await self._derived_examples(idea, ctx)
+            lone, counted = lone_lookup(examples), table_size(idea)
+            table = Table(*counted, lone.path.rpartition("/")[0]) if lone and counted else None
+            derived, note = await self._derived_examples(idea, ctx, table)
             examples += derived
             notes.append(f"the idea states in words what no stated example checks ({', '.join(facts)}): {note}")
             if not derived:
@@ -246,22 +252,32 @@ class ManagerGPT(Agent):
         await ctx.status(f"acceptance: {len(acceptance.examples)} example(s)")
         return acceptance
 
-    async def _derived_examples(self, idea: str, ctx: Context) -> tuple[list[Example], str]:
-        """Examples the model reads in the idea's words; none (and why) when it cannot."""
+    async def _derived_examples(self, idea: str, ctx: Context, table: Table | None = None) -> tuple[list[Example], str]:
+        """Examples the model reads in the idea's words; none (and why) when it cannot. For a
+        table the idea counts, a draft that looks up most of it (not all) is taken, and says so."""
 
-        async def none(_: DraftExamples | None, problem: str) -> Answer[DraftExamples]:
+        async def none(last: DraftExamples | None, problem: str) -> Answer[DraftExamples]:
+            if (
+                table
+                and last
+                and not any(check(last) for check in derived_checks(idea))
+                and (2 * len(table.lookups(last)) > table.size)
+            ):
+                return Answer(last, f"the model looked up {len(table.lookups(last))} of the {table.size} {table.noun}")
             return Answer(
                 DraftExamples.model_construct(examples=[]), f"no acceptance examples could be derived ({problem[:160]})"
             )
 
         answer = await self.ask(
-            [Message.system(self.persona), Message.user(examples_prompt(idea))], DraftExamples, ctx,
-            checks=derived_checks(idea), retry=Retry(temperatures=(0.2, 0.7)), fallback=none,
+            [Message.system(self.persona), Message.user(examples_prompt(idea, table))],
+            DraftTable if table else DraftExamples, ctx,
+            checks=derived_checks(idea, table), retry=Retry(temperatures=(0.2, 0.7)), fallback=none,
             what="acceptance examples", say="acceptance examples unusable: {problem}",
         )  # fmt: skip
-        if answer.fell_back:
+        said = "the idea states no example requests: the model derived them from its words"
+        if answer.fell_back and not answer.value.examples:
             return [], answer.note
-        return as_examples(answer.value), "the idea states no example requests: the model derived them from its words"
+        return as_examples(answer.value), f"{said} ({answer.note})" if answer.fell_back else said
 
     async def _rule_examples(
         self, rule: str, status: int | None, stated: list[Example], ctx: Context

@@ -192,14 +192,19 @@ def facts_in_words(idea: str, examples: list[Example]) -> list[str]:
     found = [n for n in dict.fromkeys(_DECIMAL.findall(words)) if n not in used]
     if _DESCRIBED_LIST.search(idea) and any(e.keys for e in examples):
         found.append("a list it shows as [...]")
+    if _KNOWS_MORE.search(words) and (lone := lone_lookup(examples)) is not None:
+        found.append(f"what it knows beyond {lone.path}")
+    return found
+
+
+def lone_lookup(examples: list[Example]) -> Example | None:
+    """The first lookup (``GET /elements/H`` answered with values) that is its route's only one."""
     lookups: dict[str, list[Example]] = {}
     for e in examples:
         parent, _, last = e.path.rpartition("/")
         if e.method == "GET" and parent and last and "{" not in last and e.checks_a_value:
             lookups.setdefault(parent, []).append(e)
-    if _KNOWS_MORE.search(words) and any(len(found_here) == 1 for found_here in lookups.values()):
-        found.append(f"what it knows beyond {next(v[0].path for v in lookups.values() if len(v) == 1)}")
-    return found
+    return next((v[0] for v in lookups.values() if len(v) == 1), None)
 
 
 def read_stated(idea: str) -> list[Example]:
@@ -686,3 +691,25 @@ def listed_lookups(idea: str, examples: list[Example]) -> list[Example]:
             out.append(Example.model_validate({"method": "GET", "path": path, "keys": keys, "source": "derived",
                                                "said": said}))  # fmt: skip
     return out[:12]
+
+
+_COUNT_WORDS = ("two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
+_COUNTS = {word: n for n, word in enumerate(_COUNT_WORDS, start=2)}
+_TABLE = re.compile(
+    r"\b(?:the\s+first|knows?|holds?|has|have|contains?|of)\s+(\d{1,2}|" + "|".join(_COUNTS) + r")\s+([a-z][a-z-]+s)\b",
+    re.IGNORECASE,
+)
+
+
+def table_size(idea: str) -> tuple[int, str] | None:
+    """How many entries a built-in table holds when the idea counts them without listing them
+    (``it should know the first ten elements`` -> ``(10, "elements")``), for a lookup whose one
+    stated example would otherwise leave the rest to the model's choice. Tables of more than
+    twelve are not asked for entry by entry."""
+    words = _blank(idea, [(m.start(), m.end(), None) for m in _MENTION.finditer(idea)] + json_snippets(idea))
+    for found in _TABLE.finditer(words):
+        count = found.group(1).lower()
+        size = int(count) if count.isdigit() else _COUNTS[count]
+        if 3 <= size <= 12:
+            return size, found.group(2).lower()
+    return None
