@@ -723,13 +723,13 @@ def element(symbol: str):
 
 @pytest.mark.parametrize("learns", ["every row the idea speaks of", "only the rows it is shown"])
 async def test_a_server_that_learnt_only_the_examples_it_saw_fails_the_build(tmp_path: Path, learns: str) -> None:
-    """The model reads "the first ten elements" as five examples; the server's writer is shown
-    three of them. A writer that copies the rows it sees into a table passes everything it was
-    shown and fails the rows kept back, so the build fails, and no prompt ever shows those."""
+    """The model looks up each of "the first ten elements"; the server's writer is shown seven
+    of them. A writer that copies the rows it sees into a table passes everything it was shown
+    and fails the rows kept back, so the build fails, and no prompt ever shows those."""
     derived = {"examples": [
         {"method": "GET", "path": f"/elements/{symbol}", "query": {}, "body": None, "status": 200,
-         "response": {"name": TABLE[symbol][0], "number": TABLE[symbol][1]}}
-        for symbol in ("He", "C", "O", "N", "Ne")
+         "response": {"name": name, "number": number}}
+        for symbol, (name, number) in TABLE.items()
     ]}  # fmt: skip
     prompts: list[str] = []
 
@@ -745,21 +745,51 @@ async def test_a_server_that_learnt_only_the_examples_it_saw_fails_the_build(tmp
     result = await standard_build(tmp_path, FunctionLLM(answer), ELEMENTS)
     verification = json.loads((tmp_path / "ws/verification.json").read_text())
     kept = [row["example"] for row in verification["acceptance"] if row["kept_back"]]
-    assert kept == ["GET /elements/O"]
+    assert kept == ["GET /elements/Li", "GET /elements/C", "GET /elements/F"]
     writer_prompts = [p for p in prompts if "/elements/" in p]
-    leaked = [p for p in writer_prompts if "/elements/O " in p or "Oxygen" in p]
+    leaked = [p for p in writer_prompts if any(name in p for name in ("Lithium", "Carbon", "Fluorine"))]
     assert writer_prompts
     assert not leaked, leaked[0][-3000:]
     if learns == "every row the idea speaks of":
         assert result.ok, result.output[:600]
         return
     assert not result.ok
-    assert any("1 more request(s) of the same routes" in p for p in writer_prompts[1:])  # the writer, only how many
+    assert any("3 more request(s) of the same routes" in p for p in writer_prompts[1:])  # the writer, only how many
     report = (tmp_path / "ws/REPORT.md").read_text()
     assert report.startswith(
-        "**Verdict: FAILED: 1 of 6 acceptance examples failed; the server answers the examples its writer was shown, "
+        "**Verdict: FAILED: 3 of 11 acceptance examples failed; the server answers the examples its writer was shown, "
         "and not the others the idea speaks of.**"
     ), report[:300]
     assert [
-        row for row in report_rows(report) if "`/elements/O`" in row and "(kept back from the server's writer)" in row
+        row for row in report_rows(report) if "`/elements/C`" in row and "(kept back from the server's writer)" in row
     ]
+
+
+async def test_a_table_the_model_looks_up_only_in_part_is_asked_again_and_then_left_unchecked(tmp_path: Path) -> None:
+    """ "The first ten elements", and the model looks up its pick of five (two of them not among
+    the ten) every time it is asked: they do not check the table, so the build does not pass on
+    them; the re-ask says how many entries the table holds."""
+    derived = {"examples": [
+        {"method": "GET", "path": f"/elements/{symbol}", "query": {}, "body": None, "status": 200,
+         "response": {"name": symbol, "number": 0}}
+        for symbol in ("H", "O", "C", "P", "S")
+    ]}  # fmt: skip
+    asked: list[str] = []
+
+    def answer(messages: Sequence[Message], options: Options) -> str:
+        if messages[-2].content.startswith("Write the acceptance examples") or messages[-1].content.startswith(
+            "Write the acceptance examples"
+        ):
+            asked.append(messages[-1].content)
+            return json.dumps(derived)
+        return elements_server({s: {"name": n, "number": z} for s, (n, z) in TABLE.items()})
+
+    result = await standard_build(tmp_path, FunctionLLM(answer), ELEMENTS)
+    assert not result.ok
+    assert len(asked) == 2
+    assert "holds 10 elements and you looked up 5" in asked[1]
+    report = (tmp_path / "ws/REPORT.md").read_text()
+    assert report.startswith(
+        "**Verdict: FAILED: the idea states rules that no example checks: 'what it knows beyond /elements/H: "
+        "stated in words, and no example checks it'"
+    ), report[:300]

@@ -6,7 +6,17 @@ from typing import Any
 
 import pytest
 
-from autogpt.agents.acceptance_aids import DraftExamples, Resource, as_examples, resource_body, rule_checks
+from autogpt.agents.acceptance_aids import (
+    DraftExamples,
+    DraftTable,
+    Resource,
+    Table,
+    as_examples,
+    derived_checks,
+    examples_prompt,
+    resource_body,
+    rule_checks,
+)
 from autogpt.mind.idea import read_stated
 
 STATED = read_stated(
@@ -72,3 +82,28 @@ def test_fields_the_server_fills_in_are_not_sent() -> None:
                                        {"name": "note", "example": "2%"}]}
     )  # fmt: skip
     assert resource_body(resource) == ("tasks", {"title": "Buy milk", "due_date": "2023-05-01", "note": "2%"})
+
+
+def test_a_table_the_idea_counts_is_looked_up_entry_by_entry() -> None:
+    idea = 'GET /elements/H returns {"name": "Hydrogen", "number": 1}. It should know the first ten elements.'
+    table = Table(10, "elements", "/elements")
+    assert "one GET /elements/<key> for each of those 10 elements" in examples_prompt(idea, table)
+    assert "each of those" not in examples_prompt(idea)
+
+    def drafts(*symbols: str) -> DraftExamples:
+        return DraftTable.model_validate({"examples": [
+            {"method": "GET", "path": f"/elements/{s}", "response": {"name": s}} for s in symbols
+        ] + [{"method": "GET", "path": "/elements/Xx", "status": 404}]})  # fmt: skip
+
+    def found(value: DraftExamples) -> list[str]:
+        return [p for check in derived_checks(idea, table) for p in check(value)]
+
+    ten = ("H", "He", "Li", "Be", "B", "C", "N", "O", "F", "Ne")
+    assert found(drafts(*ten)) == []
+    # the model's pick of a few (two outside the first ten) is not the table; a refusal is no entry
+    assert found(drafts("H", "O", "C", "N", "P", "S")) == [
+        "the idea's table holds 10 elements and you looked up 6: write one GET /elements/<key> for each of the 10"
+    ]
+    assert found(drafts("H", "H", "He"))
+    assert table.lookups(drafts("H", "H", "He")) == {"/elements/H", "/elements/He"}
+    assert [p for check in derived_checks(idea) for p in check(drafts("H", "O"))] == []

@@ -19,6 +19,7 @@ from autogpt.mind.idea import (
     not_found_examples,
     read_stated,
     stated_rules,
+    table_size,
     wants_page,
 )
 from autogpt.tools.acceptance import Acceptance, Example, load_acceptance
@@ -708,6 +709,20 @@ def test_a_not_found_rule_keeps_the_answer_it_states() -> None:
 )  # fmt: skip
 def test_what_the_words_state_beyond_the_examples(idea: str, facts: list[str]) -> None:
     assert facts_in_words(idea, read_stated(idea)) == facts
+
+
+@pytest.mark.parametrize(
+    ("idea", "size"),
+    [
+        ('GET /elements/H returns {"name": "Hydrogen"}. It should know the first ten elements.', (10, "elements")),
+        ("GET /planets/earth returns its moons; the table holds 8 planets.", (8, "planets")),
+        ("GET /codes/404 returns Not Found. It knows at least 200, 201 and 500.", None),  # listed, not counted
+        ("GET /words/a. It knows the first 300 words.", None),  # too many to ask for one by one
+        ('GET /items?limit=2 returns ["item1", "item2"]', None),
+    ],
+)
+def test_a_table_counted_in_words_has_a_size(idea: str, size: tuple[int, str] | None) -> None:
+    assert table_size(idea) == size
 
 
 def test_each_body_and_answer_said_after_the_first_is_an_example_of_the_same_request() -> None:
