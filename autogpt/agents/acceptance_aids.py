@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlencode
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
 from autogpt.agents.asking import Check
 from autogpt.tools.acceptance import Example, covers
@@ -75,10 +75,13 @@ class DraftExamples(BaseModel):
     examples: list[DraftExample] = Field(min_length=1, max_length=6)
 
 
-class DraftTable(DraftExamples):
-    """Examples of a lookup table the idea counts (``the first ten elements``): one per entry."""
-
-    examples: list[DraftExample] = Field(min_length=1, max_length=14)
+def table_drafts(size: int) -> type[DraftExamples]:
+    """Drafts of a lookup table the idea counts (``the first ten elements``), at least one per
+    entry: the schema says how many, so a grammar-bound model cannot stop at its favourite five."""
+    return create_model(
+        "DraftExamples", __base__=DraftExamples,
+        examples=(list[DraftExample], Field(min_length=size, max_length=size + 2)),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ from typing import Any, ClassVar
 
 from autogpt.agents.acceptance_aids import (
     DraftExamples,
-    DraftTable,
     Resource,
     Table,
     as_examples,
@@ -30,6 +29,7 @@ from autogpt.agents.acceptance_aids import (
     resource_prompt,
     rule_checks,
     rule_prompt,
+    table_drafts,
 )
 from autogpt.agents.asking import Answer, Retry
 from autogpt.agents.base import Agent, Context, action
@@ -270,7 +270,7 @@ class ManagerGPT(Agent):
 
         answer = await self.ask(
             [Message.system(self.persona), Message.user(examples_prompt(idea, table))],
-            DraftTable if table else DraftExamples, ctx,
+            table_drafts(table.size) if table else DraftExamples, ctx,
             checks=derived_checks(idea, table), retry=Retry(temperatures=(0.2, 0.7)), fallback=none,
             what="acceptance examples", say="acceptance examples unusable: {problem}",
         )  # fmt: skip

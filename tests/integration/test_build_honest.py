@@ -772,7 +772,7 @@ async def test_a_table_the_model_looks_up_only_in_part_is_asked_again_and_then_l
     derived = {"examples": [
         {"method": "GET", "path": f"/elements/{symbol}", "query": {}, "body": None, "status": 200,
          "response": {"name": symbol, "number": 0}}
-        for symbol in ("H", "O", "C", "P", "S")
+        for symbol in ("H", "O", "C", "P", "S") * 2
     ]}  # fmt: skip
     asked: list[str] = []
 

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from autogpt.agents.acceptance_aids import (
+    DraftExample,
     DraftExamples,
-    DraftTable,
     Resource,
     Table,
     as_examples,
@@ -16,6 +16,7 @@ from autogpt.agents.acceptance_aids import (
     examples_prompt,
     resource_body,
     rule_checks,
+    table_drafts,
 )
 from autogpt.mind.idea import read_stated
 
@@ -91,9 +92,12 @@ def test_a_table_the_idea_counts_is_looked_up_entry_by_entry() -> None:
     assert "each of those" not in examples_prompt(idea)
 
     def drafts(*symbols: str) -> DraftExamples:
-        return DraftTable.model_validate({"examples": [
-            {"method": "GET", "path": f"/elements/{s}", "response": {"name": s}} for s in symbols
-        ] + [{"method": "GET", "path": "/elements/Xx", "status": 404}]})  # fmt: skip
+        rows = [{"method": "GET", "path": f"/elements/{s}", "response": {"name": s}} for s in symbols]
+        return DraftExamples.model_construct(
+            examples=[
+                DraftExample.model_validate(row) for row in [*rows, {"method": "GET", "path": "/x", "status": 404}]
+            ]
+        )
 
     def found(value: DraftExamples) -> list[str]:
         return [p for check in derived_checks(idea, table) for p in check(value)]
@@ -107,3 +111,12 @@ def test_a_table_the_idea_counts_is_looked_up_entry_by_entry() -> None:
     assert found(drafts("H", "H", "He"))
     assert table.lookups(drafts("H", "H", "He")) == {"/elements/H", "/elements/He"}
     assert [p for check in derived_checks(idea) for p in check(drafts("H", "O"))] == []
+
+
+def test_the_schema_of_a_counted_table_asks_for_an_entry_each() -> None:
+    row = {"method": "GET", "path": "/elements/H", "response": {"name": "Hydrogen"}}
+    schema = table_drafts(10).model_json_schema()
+    assert (schema["properties"]["examples"]["minItems"], schema["properties"]["examples"]["maxItems"]) == (10, 12)
+    with pytest.raises(ValueError, match="at least 10"):
+        table_drafts(10).model_validate({"examples": [row] * 6})
+    assert len(table_drafts(10).model_validate({"examples": [row] * 11}).examples) == 11
