@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from pydantic import BaseModel, Field, create_model
@@ -91,6 +91,8 @@ class Table:
     size: int
     noun: str
     head: str  # the lookup's path without its last segment: "/elements"
+    example: str  # the stated lookup's key: "H"
+    keys: tuple[str, ...] = ()  # every entry's key, once the model has named them
 
     def lookups(self, drafts: DraftExamples) -> set[str]:
         """The different entries ``drafts`` look up (answered, not refused)."""
@@ -98,6 +100,46 @@ class Table:
             d.path.split("?")[0] for d in drafts.examples
             if d.method == "GET" and d.status < 300 and d.path.split("?")[0].rpartition("/")[0] == self.head
         }  # fmt: skip
+
+    def missing(self, drafts: DraftExamples) -> list[str]:
+        """The named keys ``drafts`` do not look up."""
+        found = self.lookups(drafts)
+        return [key for key in self.keys if f"{self.head}/{key}" not in found]
+
+
+_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
+
+
+class TableKeys(BaseModel):
+    keys: list[str]
+
+
+def table_keys(size: int) -> type[TableKeys]:
+    """The keys of a counted table, exactly ``size`` of them."""
+    return create_model(
+        "TableKeys", __base__=TableKeys,
+        keys=(list[Annotated[str, Field(pattern=_KEY.pattern)]], Field(min_length=size, max_length=size)),
+    )  # fmt: skip
+
+
+def keys_prompt(idea: str, table: Table) -> str:
+    return (
+        f"Idea: {idea}\nIts table holds {table.size} {table.noun}, looked up as GET {table.head}/<key> "
+        f"(for example GET {table.head}/{table.example}). List the key of each of the {table.size} "
+        f"{table.noun} the idea means, in order, written as the route takes them."
+    )
+
+
+def key_checks(table: Table) -> list[Check[TableKeys]]:
+    def distinct(value: TableKeys) -> Sequence[str]:
+        keys = list(value.keys)
+        twice = sorted({k for k in keys if keys.count(k) > 1})
+        return [f"{', '.join(twice)} listed more than once: list {table.size} different keys"] if twice else []
+
+    def stated(value: TableKeys) -> Sequence[str]:
+        return [] if table.example in value.keys else [f"{table.example} is one of them (the idea looks it up)"]
+
+    return [distinct, stated]
 
 
 WORKED: list[tuple[str, list[dict[str, Any]]]] = [
@@ -135,11 +177,13 @@ WORKED: list[tuple[str, list[dict[str, Any]]]] = [
 
 def examples_prompt(idea: str, table: Table | None = None) -> str:
     shown = "\n".join(f"Idea: {text}\n{json.dumps({'examples': examples})}" for text, examples in WORKED)
-    every = (
-        f"\nThe idea's table holds {table.size} {table.noun}: write {table.size} examples, one "
-        f"GET {table.head}/<key> for each of those {table.size} {table.noun} in order, each with its exact values."
-        if table else ""
-    )  # fmt: skip
+    every = ""
+    if table is not None:
+        which = f": {', '.join(table.keys)}" if table.keys else f" {table.noun} in order"
+        every = (
+            f"\nThe idea's table holds {table.size} {table.noun}: write {table.size} examples, one "
+            f"GET {table.head}/<key> for each of those {table.size}{which}, each with its exact values."
+        )
     return (
         "Write the acceptance examples of an HTTP JSON API: concrete requests and what must come back. "
         "Use the paths, parameter names and values the idea itself uses; compute expected values exactly. "
@@ -216,7 +260,11 @@ def derived_checks(idea: str, table: Table | None = None) -> list[Check[DraftExa
     def whole(drafts: DraftExamples) -> Sequence[str]:
         # "It should know the first ten elements" with one stated lookup: a server that knows
         # the handful of entries the model happened to pick would pass a shorter list.
-        if table is None or len(found := table.lookups(drafts)) >= table.size:
+        if table is None:
+            return []
+        if missing := table.missing(drafts):
+            return [f"no example looks up {', '.join(missing)}: write one GET {table.head}/<key> for each of them"]
+        if len(found := table.lookups(drafts)) >= table.size:
             return []
         return [
             f"the idea's table holds {table.size} {table.noun} and you looked up {len(found)}: write one "

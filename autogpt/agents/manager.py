@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -21,15 +22,19 @@ from autogpt.agents.acceptance_aids import (
     DraftExamples,
     Resource,
     Table,
+    TableKeys,
     as_examples,
     as_refusals,
     derived_checks,
     examples_prompt,
+    key_checks,
+    keys_prompt,
     resource_body,
     resource_prompt,
     rule_checks,
     rule_prompt,
     table_drafts,
+    table_keys,
 )
 from autogpt.agents.asking import Answer, Retry
 from autogpt.agents.base import Agent, Context, action
@@ -219,7 +224,10 @@ class ManagerGPT(Agent):
             # Stated examples check a value, but the words state more (``1 GBP = 1.25 USD``
             # beside an example in euros): a server that gets the rest wrong would pass them.
             lone, counted = lone_lookup(examples), table_size(idea)
-            table = Table(*counted, lone.path.rpartition("/")[0]) if lone and counted else None
+            table = None
+            if lone and counted:
+                head, _, key = lone.path.rpartition("/")
+                table = await self._table(idea, Table(counted[0], counted[1], head, key), ctx)
             derived, note = await self._derived_examples(idea, ctx, table)
             examples += derived
             notes.append(f"the idea states in words what no stated example checks ({', '.join(facts)}): {note}")
@@ -251,6 +259,19 @@ class ManagerGPT(Agent):
         acceptance = Acceptance(examples=examples[:24], notes=notes, unchecked=unchecked)
         await ctx.status(f"acceptance: {len(acceptance.examples)} example(s)")
         return acceptance
+
+    async def _table(self, idea: str, table: Table, ctx: Context) -> Table:
+        """``table`` with its keys, as the model names them; without (and the model picks) when it cannot."""
+
+        async def unnamed(_: TableKeys | None, problem: str) -> Answer[TableKeys]:
+            return Answer(TableKeys.model_construct(keys=[]), f"the table's keys were not named ({problem[:120]})")
+
+        answer = await self.ask(
+            [Message.system(self.persona), Message.user(keys_prompt(idea, table))], table_keys(table.size), ctx,
+            checks=key_checks(table), retry=Retry(temperatures=(0.2, 0.7)), fallback=unnamed,
+            what="the table's keys", say="the table's keys unusable: {problem}",
+        )  # fmt: skip
+        return table if answer.fell_back else replace(table, keys=tuple(answer.value.keys))
 
     async def _derived_examples(self, idea: str, ctx: Context, table: Table | None = None) -> tuple[list[Example], str]:
         """Examples the model reads in the idea's words; none (and why) when it cannot. For a

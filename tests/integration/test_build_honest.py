@@ -737,6 +737,8 @@ async def test_a_server_that_learnt_only_the_examples_it_saw_fails_the_build(tmp
         prompt = messages[-1].content
         if prompt.startswith("Write the acceptance examples"):
             return json.dumps(derived)
+        if "List the key of each" in prompt:
+            return json.dumps({"keys": list(TABLE)})
         prompts.append(prompt)
         if learns == "every row the idea speaks of":
             return elements_server({s: {"name": n, "number": z} for s, (n, z) in TABLE.items()})
@@ -782,12 +784,15 @@ async def test_a_table_the_model_looks_up_only_in_part_is_asked_again_and_then_l
         ):
             asked.append(messages[-1].content)
             return json.dumps(derived)
+        if "List the key of each" in messages[-1].content:
+            return json.dumps({"keys": list(TABLE)})
         return elements_server({s: {"name": n, "number": z} for s, (n, z) in TABLE.items()})
 
     result = await standard_build(tmp_path, FunctionLLM(answer), ELEMENTS)
     assert not result.ok
     assert len(asked) == 2
-    assert "holds 10 elements and you looked up 5" in asked[1]
+    assert "one GET /elements/<key> for each of those 10: H, He, Li, Be, B, C, N, O, F, Ne" in asked[0]
+    assert "no example looks up He, Li, Be, B, N, F, Ne" in asked[1]
     report = (tmp_path / "ws/REPORT.md").read_text()
     assert report.startswith(
         "**Verdict: FAILED: the idea states rules that no example checks: 'what it knows beyond /elements/H: "

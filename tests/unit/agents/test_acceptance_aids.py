@@ -11,12 +11,16 @@ from autogpt.agents.acceptance_aids import (
     DraftExamples,
     Resource,
     Table,
+    TableKeys,
     as_examples,
     derived_checks,
     examples_prompt,
+    key_checks,
+    keys_prompt,
     resource_body,
     rule_checks,
     table_drafts,
+    table_keys,
 )
 from autogpt.mind.idea import read_stated
 
@@ -87,7 +91,7 @@ def test_fields_the_server_fills_in_are_not_sent() -> None:
 
 def test_a_table_the_idea_counts_is_looked_up_entry_by_entry() -> None:
     idea = 'GET /elements/H returns {"name": "Hydrogen", "number": 1}. It should know the first ten elements.'
-    table = Table(10, "elements", "/elements")
+    table = Table(10, "elements", "/elements", "H")
     assert "one GET /elements/<key> for each of those 10 elements" in examples_prompt(idea, table)
     assert "each of those" not in examples_prompt(idea)
 
@@ -120,3 +124,33 @@ def test_the_schema_of_a_counted_table_asks_for_an_entry_each() -> None:
     with pytest.raises(ValueError, match="at least 10"):
         table_drafts(10).model_validate({"examples": [row] * 6})
     assert len(table_drafts(10).model_validate({"examples": [row] * 11}).examples) == 11
+
+
+def test_the_keys_of_a_counted_table_are_named_first_and_then_each_looked_up() -> None:
+    idea = 'GET /elements/H returns {"name": "Hydrogen", "number": 1}. It should know the first ten elements.'
+    table = Table(10, "elements", "/elements", "H")
+    assert "List the key of each of the 10 elements" in keys_prompt(idea, table)
+    assert "GET /elements/H)" in keys_prompt(idea, table)
+    with pytest.raises(ValueError, match="at least 10"):
+        table_keys(10).model_validate({"keys": ["H", "He"]})
+    with pytest.raises(ValueError, match="pattern"):
+        table_keys(2).model_validate({"keys": ["H", "../x"]})
+
+    def key_problems(*keys: str) -> list[str]:
+        return [
+            p for check in key_checks(Table(3, "elements", "/elements", "H")) for p in check(TableKeys(keys=list(keys)))
+        ]
+
+    assert key_problems("H", "He", "Li") == []
+    assert key_problems("H", "He", "He") == ["He listed more than once: list 3 different keys"]
+    assert key_problems("He", "Li", "Be") == ["H is one of them (the idea looks it up)"]
+
+    named = Table(3, "elements", "/elements", "H", ("H", "He", "Li"))
+    assert "for each of those 3: H, He, Li" in examples_prompt(idea, named)
+    drafts = DraftExamples.model_construct(examples=[
+        DraftExample.model_validate({"method": "GET", "path": f"/elements/{s}", "response": {"name": s}})
+        for s in ("H", "O", "C")
+    ])  # fmt: skip
+    assert [p for check in derived_checks(idea, named) for p in check(drafts)] == [
+        "no example looks up He, Li: write one GET /elements/<key> for each of them"
+    ]
