@@ -384,7 +384,14 @@ def _idea_said(idea: str) -> str:
 def _must_answer(acceptance: Acceptance) -> str:
     if not acceptance.examples:
         return ""
+    # The keys of a table the idea counts, not their answers: a server that holds only the rows
+    # shown still fails the ones kept back, and one that knows the table is told where it ends.
+    tables = "".join(
+        f"\n{route} must answer for each of these keys, the idea's whole table (only some of their answers "
+        f"are shown above): {', '.join(keys)}"
+        for route, keys in acceptance.tables.items()
+    )
     return (
         "\nThese requests, sent in this order, must get exactly these answers "
-        f"({{name}} is the value an earlier answer gave):\n{describe_examples(acceptance)}"
+        f"({{name}} is the value an earlier answer gave):\n{describe_examples(acceptance)}{tables}"
     )

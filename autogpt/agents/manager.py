@@ -201,6 +201,7 @@ class ManagerGPT(Agent):
         await ctx.status("reading the idea's acceptance examples")
         examples: list[Example] = read_stated(idea)
         unchecked: list[str] = []
+        tables: dict[str, list[str]] = {}
         notes = [f"{len(examples)} example(s) stated in the idea, taken verbatim"] if examples else []
         if not examples and (verbs := collection_verbs(idea)):
             plural, body = resource_body(
@@ -229,6 +230,8 @@ class ManagerGPT(Agent):
                 head, _, key = lone.path.rpartition("/")
                 table = await self._table(idea, Table(counted[0], counted[1], head, key), ctx)
             derived, note = await self._derived_examples(idea, ctx, table)
+            if table and table.keys and derived:
+                tables[f"GET {table.head}/{{key}}"] = list(table.keys)
             examples += derived
             notes.append(f"the idea states in words what no stated example checks ({', '.join(facts)}): {note}")
             if not derived:
@@ -256,7 +259,7 @@ class ManagerGPT(Agent):
         if user is not None:
             examples += [e.model_copy(update={"source": "user"}) for e in user.examples]
             notes.append(f"{len(user.examples)} example(s) given by the user")
-        acceptance = Acceptance(examples=examples[:24], notes=notes, unchecked=unchecked)
+        acceptance = Acceptance(examples=examples[:24], notes=notes, unchecked=unchecked, tables=tables)
         await ctx.status(f"acceptance: {len(acceptance.examples)} example(s)")
         return acceptance
 

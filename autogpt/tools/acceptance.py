@@ -153,6 +153,10 @@ class Acceptance(BaseModel):
     unchecked: list[str] = Field(
         default_factory=list, description="rules the idea states in words that no example checks"
     )
+    tables: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="a lookup route (GET /elements/{key}) -> every key of the table the idea counts",
+    )
 
     def dump(self) -> str:
         return json.dumps(self.model_dump(), indent=2, ensure_ascii=False) + "\n"

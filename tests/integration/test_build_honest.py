@@ -752,6 +752,8 @@ async def test_a_server_that_learnt_only_the_examples_it_saw_fails_the_build(tmp
     leaked = [p for p in writer_prompts if any(name in p for name in ("Lithium", "Carbon", "Fluorine"))]
     assert writer_prompts
     assert not leaked, leaked[0][-3000:]
+    whole = "GET /elements/{key} must answer for each of these keys, the idea's whole table"
+    assert all(f"{whole} (only some of their answers are shown above): {', '.join(TABLE)}" in p for p in writer_prompts)
     if learns == "every row the idea speaks of":
         assert result.ok, result.output[:600]
         return
