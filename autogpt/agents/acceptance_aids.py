@@ -201,6 +201,28 @@ def copied_paths(drafts: DraftExamples, idea: str) -> list[str]:
     ]
 
 
+def contradicted(drafts: DraftExamples) -> list[tuple[int, str]]:
+    """Reads that contradict the answer just before them: a ``GET`` of the same path, straight
+    after a request whose answer gave one of its keys another value (``POST /likes`` answers
+    ``{"likes": 2}``, then ``GET /likes`` is drafted as ``{"likes": 3}``). Nothing came between
+    to change it, so no server can answer both; each is (index, why)."""
+    out = []
+    for i in range(1, len(drafts.examples)):
+        before, read = drafts.examples[i - 1], drafts.examples[i]
+        if read.method != "GET" or read.path != before.path or not before.response or not read.response:
+            continue
+        if read.query != before.query and before.method == "GET":
+            continue
+        clash = sorted(k for k in read.response.keys() & before.response.keys()
+                       if _numbers(read.response[k]) != _numbers(before.response[k]))  # fmt: skip
+        if clash:
+            key = clash[0]
+            out.append((i, f"GET {read.path} straight after {before.method} {before.path} answered "
+                           f"{json.dumps({key: before.response[key]})} must answer {key} the same, not "
+                           f"{json.dumps(read.response[key])}"))  # fmt: skip
+    return out
+
+
 def as_examples(drafts: DraftExamples) -> list[Example]:
     """The model's drafts as derived examples (objects are matched by the keys they show)."""
     out = []
@@ -271,7 +293,10 @@ def derived_checks(idea: str, table: Table | None = None) -> list[Check[DraftExa
             f"GET {table.head}/<key> for each of the {table.size}"
         ]
 
-    return [own, valid, said, whole]
+    def consistent(drafts: DraftExamples) -> Sequence[str]:
+        return [why for _, why in contradicted(drafts)]
+
+    return [own, valid, said, consistent, whole]
 
 
 def rule_prompt(rule: str, status: int | None, stated: Sequence[Example]) -> str:

@@ -25,6 +25,7 @@ from autogpt.agents.acceptance_aids import (
     TableKeys,
     as_examples,
     as_refusals,
+    contradicted,
     derived_checks,
     examples_prompt,
     key_checks,
@@ -281,6 +282,14 @@ class ManagerGPT(Agent):
         table the idea counts, a draft that looks up most of it (not all) is taken, and says so."""
 
         async def none(last: DraftExamples | None, problem: str) -> Answer[DraftExamples]:
+            if last and (clashes := contradicted(last)):
+                dropped = {i for i, _ in clashes}
+                kept = last.model_copy(
+                    update={"examples": [d for i, d in enumerate(last.examples) if i not in dropped]}
+                )
+                if kept.examples and not any(check(kept) for check in derived_checks(idea, table)):
+                    said = f"left out {len(dropped)} read(s) that contradicted the answer before them: {clashes[0][1]}"
+                    return Answer(kept, said[:300])
             if (
                 table
                 and last

@@ -634,6 +634,54 @@ async def test_examples_that_check_no_value_cannot_pass_a_build(tmp_path: Path) 
     ), report[:300]
 
 
+LIKES_COUNTING = fenced("""from fastapi import FastAPI
+
+app = FastAPI()
+count = 0
+
+
+@app.post("/likes")
+def like():
+    global count
+    count += 1
+    return {"likes": count}
+
+
+@app.get("/likes")
+def likes():
+    return {"likes": count}
+""")
+
+
+async def test_a_derived_read_that_contradicts_the_answer_before_it_is_left_out(tmp_path: Path) -> None:
+    """The model drafts POST /likes -> 1, POST /likes -> 2, then GET /likes -> 3, twice: no
+    server answers both of the last two, so the read is left out (and said), the rest still
+    checks the count, and a server that counts passes."""
+    drafts = {"examples": [
+        {"method": "POST", "path": "/likes", "query": {}, "body": None, "status": 200, "response": {"likes": 1}},
+        {"method": "POST", "path": "/likes", "query": {}, "body": None, "status": 200, "response": {"likes": 2}},
+        {"method": "GET", "path": "/likes", "query": {}, "body": None, "status": 200, "response": {"likes": 3}},
+    ]}  # fmt: skip
+    asked: list[str] = []
+
+    def answer(messages: Sequence[Message], options: Options) -> str:
+        if messages[1].content.startswith("Write the acceptance examples"):
+            asked.append(messages[-1].content)
+            return json.dumps(drafts)
+        return LIKES_COUNTING
+
+    result = await standard_build(tmp_path, FunctionLLM(answer), LIKES)
+    assert result.ok, result.output[:600]
+    assert len(asked) == 2
+    assert 'GET /likes straight after POST /likes answered {"likes": 2} must answer likes the same, not 3' in asked[1]
+    acceptance = json.loads((tmp_path / "ws/acceptance.json").read_text())
+    assert [(e["method"], e["response"]) for e in acceptance["examples"] if e["source"] == "derived"] == [
+        ("POST", {"likes": 1}),
+        ("POST", {"likes": 2}),
+    ]
+    assert any("left out 1 read(s) that contradicted the answer before them" in n for n in acceptance["notes"])
+
+
 MONEY = (
     "An API that converts money at fixed rates, 1 EUR = 1.1 USD and 1 GBP = 1.25 USD: "
     'GET /convert?from=EUR&to=USD&amount=10 returns {"result": 11}.'

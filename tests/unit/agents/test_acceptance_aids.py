@@ -13,6 +13,7 @@ from autogpt.agents.acceptance_aids import (
     Table,
     TableKeys,
     as_examples,
+    contradicted,
     derived_checks,
     examples_prompt,
     key_checks,
@@ -154,3 +155,31 @@ def test_the_keys_of_a_counted_table_are_named_first_and_then_each_looked_up() -
     assert [p for check in derived_checks(idea, named) for p in check(drafts)] == [
         "no example looks up He, Li: write one GET /elements/<key> for each of them"
     ]
+
+
+@pytest.mark.parametrize(
+    ("drafts", "clashes"),
+    [
+        # POST answers the new count; the GET straight after must read the same
+        ([("POST", "/likes", {}, {"likes": 2}), ("GET", "/likes", {}, {"likes": 3})], [1]),
+        ([("POST", "/likes", {}, {"likes": 2}), ("GET", "/likes", {}, {"likes": 2})], []),
+        ([("POST", "/likes", {}, {"likes": "2"}), ("GET", "/likes", {}, {"likes": 2})], []),  # read as numbers
+        # another path, other keys, other inputs of a GET: nothing to compare
+        ([("POST", "/hit", {}, {"count": 1}), ("GET", "/count", {}, {"count": 0})], []),
+        ([("POST", "/likes", {}, {"ok": True}), ("GET", "/likes", {}, {"likes": 3})], []),
+        ([("GET", "/add", {"a": "1"}, {"sum": 1}), ("GET", "/add", {"a": "2"}, {"sum": 2})], []),
+        ([("GET", "/likes", {}, {"likes": 0}), ("GET", "/likes", {}, {"likes": 1})], [1]),
+        # a DELETE between changes what the read sees
+        (
+            [("POST", "/likes", {}, {"likes": 2}), ("DELETE", "/likes", {}, None), ("GET", "/likes", {}, {"likes": 0})],
+            [],
+        ),
+    ],
+)
+def test_a_read_that_contradicts_the_answer_just_before_it_is_found(
+    drafts: list[tuple[str, str, dict[str, str], dict[str, Any] | None]], clashes: list[int]
+) -> None:
+    value = DraftExamples.model_validate({"examples": [
+        {"method": m, "path": p, "query": q, "response": r} for m, p, q, r in drafts
+    ]})  # fmt: skip
+    assert [i for i, _ in contradicted(value)] == clashes
