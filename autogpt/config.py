@@ -193,6 +193,12 @@ class Settings(BaseSettings):
     )
     command_timeout: float = Field(3600.0, gt=0, description="Seconds the networked console waits for a reply.")
     reconnect_max: float = Field(10.0, gt=0, description="Longest wait between reconnection attempts (s).")
+    time_limit: float = Field(
+        0.0,
+        ge=0,
+        description="Seconds a build may take (0: no limit). When it is reached no fix round or retry starts, "
+        "tasks not yet started are skipped, and the build fails saying so.",
+    )
     rejoin_wait: float = Field(
         20.0,
         ge=0,

@@ -29,7 +29,8 @@ from autogpt.agents.stacks import STACKS, Stack
 from autogpt.config import Settings
 from autogpt.errors import AutoGPTError, ConfigError, InvalidInputError
 from autogpt.iac.envelope import Artifact, Command, Result, Task
-from autogpt.mind.repair import repair
+from autogpt.memory.lessons import learn_fix
+from autogpt.mind.repair import TIME_UP, deadline_in, repair
 from autogpt.tools.acceptance import (
     Acceptance,
     Outcome,
@@ -204,7 +205,7 @@ class BackendGPT(Agent):
         hint = str(command.args.get("previous_error", ""))
         idea = _idea_said(str(command.args.get("idea") or command.input))
         first = await self._draft(stack, contract, shown, idea, ctx, hint)
-        _, report, rounds = await repair(
+        repaired = await repair(
             first,
             check=check,
             fix=lambda code, report, temperature: self._fix(
@@ -213,17 +214,21 @@ class BackendGPT(Agent):
             redraft=lambda evidence: self._draft(stack, contract, shown, idea, ctx, evidence, temperature=0.7),
             say=ctx.status,
             rounds=self.fix_rounds,
+            deadline=deadline_in(command.args),
         )
+        report, rounds = repaired.report, repaired.rounds
+        learn_fix(self.memory, self.role, idea, repaired.first_evidence, repaired.first, repaired.draft, report.ok)
         summary = (
             f"{stack.framework} server {'verified' if report.ok else 'NOT verified'}: "
             f"{sum(o.ok for o in report.outcomes)}/{len(acceptance.examples)} acceptance examples"
             f"{f' ({len(held)} of them kept back from the prompt)' if held else ''} and "
             f"{sum(p.ok for p in report.probes)}/{len(report.probes)} other routes answered as asked, "
-            f"after {rounds} fix round(s)"
+            f"after {rounds} fix round(s){TIME_UP if repaired.out_of_time else ''}"
         )
         verification = {
             "ok": report.ok,
             "fix_rounds": rounds,
+            "out_of_time": repaired.out_of_time,
             "acceptance": [o.row() | {"kept_back": i in held} for i, o in enumerate(report.outcomes)],
             "routes": report.table(),
             "error": report.error,
@@ -234,7 +239,12 @@ class BackendGPT(Agent):
         return Result(
             ok=report.ok,
             output=summary + ("" if report.ok else "\n" + report.evidence()[:1500]),  # a retry reads it too
-            data={"verification": verification, "run": stack.run_hint, "contract": contract.model_dump()},
+            data={
+                "verification": verification,
+                "run": stack.run_hint,
+                "contract": contract.model_dump(),
+                "learned": bool(repaired.first_evidence),
+            },
             artifacts=tuple(Artifact(w.path, "file", w.size, w.sha256) for w in files),
         )
 

@@ -23,7 +23,8 @@ from autogpt.agents.running import RunningServer, running_server
 from autogpt.agents.stacks import STACKS, Stack
 from autogpt.errors import AutoGPTError, ConfigError, InvalidInputError
 from autogpt.iac.envelope import Artifact, Command, Result, Task
-from autogpt.mind.repair import repair
+from autogpt.memory.lessons import learn_fix
+from autogpt.mind.repair import TIME_UP, deadline_in, repair
 from autogpt.tools.browser import Request, Response, find_chromium
 from autogpt.tools.contract import ApiContract, contract_from, task_command
 from autogpt.tools.pagecheck import PageCheck, PageSpec, check_page
@@ -162,26 +163,31 @@ class FrontendGPT(Agent):
             return await self._check(stack, contract, ctx)
 
         first = await self._draft(contract, css, title, ctx, str(command.args.get("previous_error", "")))
-        _, report, rounds = await repair(
+        repaired = await repair(
             first,
             check=check,
             fix=lambda page, report, temperature: self._fix(contract, page, report, ctx, temperature),
             redraft=lambda evidence: self._draft(contract, css, title, ctx, evidence, temperature=0.7),
             say=ctx.status,
             rounds=self.fix_rounds,
+            deadline=deadline_in(command.args),
         )
+        report, rounds = repaired.report, repaired.rounds
+        task = f"write the web page for the {contract.name} API"
+        learn_fix(self.memory, self.role, task, repaired.first_evidence, repaired.first, repaired.draft, report.ok)
         summary = (
-            f"page {'checked' if report.ok else 'NOT working'} in headless Chromium after {rounds} fix round(s): "
+            f"page {'checked' if report.ok else 'NOT working'} in headless Chromium after {rounds} fix round(s)"
+            f"{TIME_UP if repaired.out_of_time else ''}: "
             f"{len(report.api_calls)} API call(s), {len(report.console_errors)} console error(s), "
             f"screenshot {report.screenshot or 'none'}"
         )
-        outcome = {**report.as_dict(), "fix_rounds": rounds}
+        outcome = {**report.as_dict(), "fix_rounds": rounds, "out_of_time": repaired.out_of_time}
         ws.write_text("page-check.json", json.dumps(outcome, indent=2) + "\n", agent=self.name)
         files = [w for w in ws.writes if w.agent == self.name]
         return Result(
             ok=report.ok,
             output=summary + ("" if report.ok else "\n" + report.evidence()[:1500]),
-            data={"page_check": outcome, "run": stack.site_hint},
+            data={"page_check": outcome, "run": stack.site_hint, "learned": bool(repaired.first_evidence)},
             artifacts=tuple(
                 Artifact(w.path, "screenshot" if w.path == SCREENSHOT else "file", w.size, w.sha256) for w in files
             ),

@@ -54,6 +54,7 @@ class ServerVerification(_Received):
     error: str = Field("", max_length=4000)
     confined: bool | None = None
     sandbox: str = Field("", max_length=40)
+    out_of_time: bool = False  # fix rounds stopped by the build's time limit
 
 
 class PageReport(_Received):
@@ -65,6 +66,7 @@ class PageReport(_Received):
     api_calls: list[str] = Field(default_factory=list, max_length=500)
     console_errors: list[str] = Field(default_factory=list, max_length=500)
     problems: list[str] = Field(default_factory=list, max_length=200)
+    out_of_time: bool = False
 
 
 def received(model: type[M], data: object, what: str) -> tuple[M | None, str]:

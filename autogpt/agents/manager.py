@@ -71,6 +71,7 @@ _AGENT_LOST = frozenset({ErrorCode.AGENT_GONE.name, ErrorCode.NO_LIVE_AGENT.name
 BUILD_ROLES = ("architect", "backend", "designer", "frontend", "git")
 PAGE_ROLES = frozenset({"designer", "frontend"})
 SCOPES = ("auto", "api", "full")
+OUT_OF_TIME = "OUT_OF_TIME"  # a task's Result.data["error"] when the build's time limit stopped it
 
 
 def _handoffs(run: GraphRun) -> tuple[ServerVerification | None, PageReport | None, list[str]]:
@@ -121,6 +122,11 @@ class ManagerGPT(Agent):
     team_roles: tuple[str, ...] | None = None
     task_timeout: ClassVar[float] = 1800.0
 
+    @staticmethod
+    def clock() -> float:
+        """The time limit's clock (a test's team may turn it by hand)."""
+        return time.monotonic()
+
     async def handle_task(self, task: Task, ctx: Context) -> Result:
         return await self.create(Command("create", task.description, str(task.input.get("language", ""))), ctx)
 
@@ -140,6 +146,7 @@ class ManagerGPT(Agent):
         given = command.args.get("acceptance")
         user = load_acceptance(json.dumps(given)) if given is not None else None
         started = time.monotonic()
+        begun = self.clock()
         roles = self.team_roles or await self._connected_roles()
         page = scope == "full" or (scope == "auto" and wants_page(idea))
         if not page:
@@ -150,9 +157,11 @@ class ManagerGPT(Agent):
         await _announce(ctx, graph)
 
         attempts: dict[str, int] = {}
+        limit = self.settings.time_limit
+        deadline = begun + limit if limit > 0 else None
 
         async def execute(task: PlannedTask, deps: dict[str, Result]) -> Result:
-            return await self._execute(task, deps, idea, language, acceptance, ctx, attempts, "git" in roles)
+            return await self._execute(task, deps, idea, language, acceptance, ctx, attempts, "git" in roles, deadline)
 
         run = await run_graph(graph, execute)
         for task_id, count in attempts.items():
@@ -160,7 +169,10 @@ class ManagerGPT(Agent):
         verification, page_check, malformed = _handoffs(run)
         page_planned = any(o.task.role == "frontend" for o in run.outcomes.values())
         page_ok = (page_check is not None and page_check.ok) or not page_planned
-        verdict = Verdict.of(acceptance, verification, page_ok, page_planned, run.ok, malformed)
+        late = [o.task.role for o in run.outcomes.values() if o.result and o.result.data.get("error") == OUT_OF_TIME]
+        late += [role for role, h in (("backend", verification), ("frontend", page_check)) if h and h.out_of_time]
+        stopped = f"the build's time limit of {limit:g}s was reached ({', '.join(sorted(set(late)))})" if late else ""
+        verdict = Verdict.of(acceptance, verification, page_ok, page_planned, run.ok, malformed, stopped)
         usage = spent_so_far()
         report = verdict.lines() + self._report(
             idea, language, run, plan_note, time.monotonic() - started, verification, page_check, usage
@@ -360,6 +372,7 @@ class ManagerGPT(Agent):
         ctx: Context,
         attempts: dict[str, int],
         commits: bool,
+        deadline: float | None = None,
     ) -> Result:
         payload: dict[str, Any] = {
             "idea": idea,
@@ -370,6 +383,15 @@ class ManagerGPT(Agent):
         error = ""
         result = Result(ok=False)
         for attempt in (1, 2):
+            if deadline is not None:
+                left = deadline - self.clock()
+                if left <= 0:
+                    why = f"{'not started' if attempt == 1 else 'not retried'}: the build's time limit was reached"
+                    await _progress(ctx, task, "failed", why)
+                    output = f"{why}\n{error}" if error else why
+                    result = Result(ok=False, output=output, data={**result.data, "error": OUT_OF_TIME})
+                    break
+                payload["time_left"] = round(left, 1)
             attempts[task.id] = attempt
             if error:
                 payload["previous_error"] = error
@@ -377,7 +399,7 @@ class ManagerGPT(Agent):
             result = await self._call(task, payload, ctx)
             if result.ok:
                 first = result.output.splitlines()[0][:100] if result.output else ""
-                if error:  # the retry fixed what the first attempt broke
+                if error and not result.data.get("learned"):  # the retry fixed what the first attempt broke
                     learn(self.memory, task.role, task.description, error, result.output)
                 await self._finished(task, True, first)
                 await _progress(ctx, task, "done", first)
@@ -388,8 +410,10 @@ class ManagerGPT(Agent):
             await _progress(ctx, task, "failed", error.splitlines()[0][:100] if error else "")
             if attempt == 1 and result.data.get("error") in _AGENT_LOST:
                 await self._await_role(task, ctx)
-        learn(self.memory, task.role, task.description, error, None)
-        await self._finished(task, False, error.splitlines()[0][:200] if error else "")
+        if not result.data.get("learned"):  # the agent kept no lesson of its own
+            learn(self.memory, task.role, task.description, error, None)
+        failure = result.output[:1500] if result.data.get("error") == OUT_OF_TIME else error
+        await self._finished(task, False, failure.splitlines()[0][:200] if failure else "")
         return result
 
     async def _finished(self, task: PlannedTask, ok: bool, summary: str) -> None:

@@ -32,10 +32,12 @@ class Verdict:
         page_planned: bool,
         tasks_ok: bool,
         malformed: Sequence[str] = (),
+        stopped: str = "",
     ) -> Verdict:
-        """``malformed``: why a hand-off that arrived could not be read (it then counts as absent)."""
+        """``malformed``: why a hand-off that arrived could not be read (it then counts as absent);
+        ``stopped``: why work was cut short (the build's time limit)."""
         rows = list(verification.acceptance) if verification is not None else []
-        reasons = [*malformed]
+        reasons = [*malformed, *([stopped] if stopped else [])]
         if not acceptance.examples:
             reasons.append(
                 "no acceptance examples: the idea states none and none could be derived, so nothing it asks was checked"

@@ -158,6 +158,13 @@ async def _build(idea: str, language: str, args: dict[str, Any], overrides: dict
     help="A model for one role (repeatable): --role-model architect=qwen2.5-coder-1.5b.",
 )
 @click.option(
+    "--time-limit",
+    "time_limit",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    help="Stop starting fix rounds and retries after this long, and fail saying so [default: no limit].",
+)
+@click.option(
     "--allow-unconfined",
     is_flag=True,
     default=None,

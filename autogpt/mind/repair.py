@@ -3,12 +3,16 @@
 A draft is checked; while the check fails and rounds remain, the model gets the draft and
 the check's evidence and returns a fix, at a slightly higher temperature each round. A fix
 that changes nothing means the model is stuck on that draft: it starts over, more freely.
+A build with a time limit passes each task the seconds it has left; once they are spent no
+further round starts (a round already running finishes), and the caller says so.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Protocol, TypeVar
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
 
 
 class Report(Protocol):
@@ -19,6 +23,36 @@ class Report(Protocol):
 
 
 R = TypeVar("R", bound=Report)
+TIME_UP = "; no further round: the build's time limit was reached"
+
+
+@dataclass(frozen=True)
+class Repaired(Generic[R]):
+    """How a repair went: the last draft and its report, the rounds used (0: the first draft
+    passed), the first draft and what was wrong with it, and whether time ran out first."""
+
+    draft: str
+    report: R
+    rounds: int
+    first: str
+    first_evidence: str
+    out_of_time: bool
+
+    @property
+    def fixed(self) -> bool:
+        return self.rounds > 0 and self.report.ok
+
+
+def deadline_in(args: Mapping[str, object]) -> float | None:
+    """The monotonic time by which a task sent with ``time_left`` (seconds) must stop starting work."""
+    left = args.get("time_left")
+    if isinstance(left, bool) or not isinstance(left, int | float):
+        return None
+    return time.monotonic() + max(float(left), 0.0)
+
+
+def out_of_time(deadline: float | None) -> bool:
+    return deadline is not None and time.monotonic() >= deadline
 
 
 async def repair(
@@ -29,11 +63,13 @@ async def repair(
     redraft: Callable[[str], Awaitable[str]],
     say: Callable[[str], Awaitable[None]],
     rounds: int = 3,
-) -> tuple[str, R, int]:
-    """The last draft, its report and the number of fix rounds used (0: the first draft passed)."""
+    deadline: float | None = None,
+) -> Repaired[R]:
+    """No round starts after ``deadline`` (a :func:`time.monotonic` value)."""
     draft, report = first, await check(first)
+    first_evidence = "" if report.ok else report.evidence()
     used = 0
-    while not report.ok and used < rounds:
+    while not report.ok and used < rounds and not out_of_time(deadline):
         used += 1
         await say(f"fix round {used}: {(report.evidence().splitlines() or ['failed'])[0][:100]}")
         fixed = await fix(draft, report, 0.2 * used)
@@ -42,4 +78,5 @@ async def repair(
             fixed = await redraft(report.evidence())
         draft = fixed
         report = await check(draft)
-    return draft, report, used
+    late = not report.ok and used < rounds and out_of_time(deadline)
+    return Repaired(draft, report, used, first, first_evidence, late)

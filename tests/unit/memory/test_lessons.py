@@ -11,7 +11,7 @@ from autogpt.config import load_settings
 from autogpt.iac.envelope import Task
 from autogpt.llm.base import Message, Options
 from autogpt.llm.doubles import FunctionLLM
-from autogpt.memory.lessons import distill
+from autogpt.memory.lessons import added_lines, distill, distill_fix
 
 
 def test_distill_is_one_short_line() -> None:
@@ -55,3 +55,27 @@ async def test_a_generic_task_fixed_on_retry_becomes_a_recalled_lesson(tmp_path:
         await team.stop()
     system = llm.calls[-1].messages[0].content
     assert "lesson: When asked to parse ISO dates in python: a first try failed with 'ValueError: bad month'" in system
+
+
+def test_a_repaired_draft_teaches_the_lines_its_fix_added() -> None:
+    before = (
+        'from fastapi import FastAPI\n\napp = FastAPI()\n\n@app.get("/add")\n'
+        'def add(a: int, b: int):\n    return {"total": a + b}\n'
+    )
+    after = before.replace('return {"total": a + b}', '# the key the idea names\n    return {"sum": a + b}')
+    evidence = 'server NOT verified: 0/1\n- GET /add?a=2&b=3 (expected 200 with {"sum": 5}): body is {"total": 5}\n'
+    text = distill_fix("an API that adds two numbers", evidence, before, after, fixed=True)
+    assert text == (
+        "When asked to an API that adds two numbers: the first draft failed with "
+        '\'GET /add?a=2&b=3 (expected 200 with {"sum": 5}): body is {"total": 5}\'; '
+        'the fix that held added `return {"sum": a + b}`'
+    )
+    unfixed = distill_fix("an API that adds two numbers", evidence, before, after, fixed=False)
+    assert unfixed.endswith("and no fix round repaired it.")
+    assert "added" not in unfixed
+
+
+def test_added_lines_skip_blanks_comments_and_brackets_and_stop_at_the_limit() -> None:
+    after = "a = 1\n\n# note\n}\nb = 22\nc = 333\nd = 4444\n"
+    assert added_lines("a = 1\n", after, limit=2) == ["b = 22", "c = 333"]
+    assert added_lines("same\n", "same\n") == []
