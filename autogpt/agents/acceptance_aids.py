@@ -175,12 +175,20 @@ WORKED: list[tuple[str, list[dict[str, Any]]]] = [
 ]  # fmt: skip
 
 
-def examples_prompt(idea: str, table: Table | None = None) -> str:
+def examples_prompt(idea: str, table: Table | None = None, first: Sequence[Example] = ()) -> str:
+    """``first``: the idea's own examples, which run before the ones written here, on the same server."""
     shown = "\n".join(f"Idea: {text}\n{json.dumps({'examples': examples})}" for text, examples in WORKED)
     every = ""
+    if first:
+        said = "\n".join(f"- {e.label} -> {e.expects()}" for e in first)
+        every += (
+            "\nThe idea's own examples run first, in this order, on a fresh server that keeps its state "
+            f"between requests:\n{said}\nWrite the examples that come after them: start from the state they "
+            "leave, and give each answer's values exactly."
+        )
     if table is not None:
         which = f": {', '.join(table.keys)}" if table.keys else f" {table.noun} in order"
-        every = (
+        every += (
             f"\nThe idea's table holds {table.size} {table.noun}: write {table.size} examples, one "
             f"GET {table.head}/<key> for each of those {table.size}{which}, each with its exact values."
         )
@@ -221,6 +229,20 @@ def contradicted(drafts: DraftExamples) -> list[tuple[int, str]]:
                            f"{json.dumps({key: before.response[key]})} must answer {key} the same, not "
                            f"{json.dumps(read.response[key])}"))  # fmt: skip
     return out
+
+
+def mended(drafts: DraftExamples) -> DraftExamples:
+    """``drafts`` with each :func:`contradicted` read made to agree with the answer just before
+    it (``GET /likes`` after ``POST /likes`` answered ``{"likes": 2}`` answers 2, not 3): the
+    read then checks what the idea says of it, where leaving it out would check nothing."""
+    examples = list(drafts.examples)
+    for i, _ in contradicted(drafts):
+        before, read = examples[i - 1], examples[i]
+        assert before.response is not None
+        assert read.response is not None
+        agreed = {k: before.response.get(k, v) for k, v in read.response.items()}
+        examples[i] = read.model_copy(update={"response": agreed})
+    return drafts.model_copy(update={"examples": examples})
 
 
 def as_examples(drafts: DraftExamples) -> list[Example]:

@@ -30,6 +30,7 @@ from autogpt.agents.acceptance_aids import (
     examples_prompt,
     key_checks,
     keys_prompt,
+    mended,
     resource_body,
     resource_prompt,
     rule_checks,
@@ -60,6 +61,7 @@ from autogpt.mind.idea import (
     stated_rules,
     table_size,
     wants_page,
+    worded_reads,
 )
 from autogpt.mind.planner import PlannedTask, TaskGraph
 from autogpt.mind.scheduler import GraphRun, TaskState, run_graph
@@ -234,7 +236,7 @@ class ManagerGPT(Agent):
                 served = {(d.method, d.path) for d in derived}
                 examples = [e for e in examples if not (e.bare and (e.method, e.path) in served)] + derived
             notes.append(f"the idea names its requests and says their answers in words: {note}")
-        elif facts := facts_in_words(idea, examples + listed_lookups(idea, examples)):
+        elif (facts := facts_in_words(idea, examples + listed_lookups(idea, examples))) or worded_reads(idea, examples):
             # Stated examples check a value, but the words state more (``1 GBP = 1.25 USD``
             # beside an example in euros): a server that gets the rest wrong would pass them.
             lone, counted = lone_lookup(examples), table_size(idea)
@@ -242,19 +244,21 @@ class ManagerGPT(Agent):
             if lone and counted:
                 head, _, key = lone.path.rpartition("/")
                 table = await self._table(idea, Table(counted[0], counted[1], head, key), ctx)
-            derived, note = await self._derived_examples(idea, ctx, table)
+            derived, note = await self._derived_examples(idea, ctx, table, examples)
             if table and table.keys and derived:
                 tables[f"GET {table.head}/{{key}}"] = list(table.keys)
+            said = facts or [f"what {e.label} answers" for e in worded_reads(idea, examples)]
             examples += derived
-            notes.append(f"the idea states in words what no stated example checks ({', '.join(facts)}): {note}")
-            if not derived:
+            notes.append(f"the idea states in words what no stated example checks ({', '.join(said)}): {note}")
+            if not derived and facts:  # a value named in words is judged below, route by route
                 unchecked.append(f"{', '.join(facts)}: stated in words, and no example checks it")
         examples += listed_lookups(idea, examples)
         values_checked = any(e.checks_a_value for e in examples)
+        worded = worded_reads(idea, examples)
         unchecked += [
             f"what {e.label} answers ({', '.join(e.keys)}) is said only in words, and no example checks it"
             for e in examples
-            if e.keys and not values_checked
+            if e.keys and (not values_checked or e in worded)
         ]
         if examples and (rules := stated_rules(idea)):
             stated = list(examples)
@@ -289,19 +293,19 @@ class ManagerGPT(Agent):
         )  # fmt: skip
         return table if answer.fell_back else replace(table, keys=tuple(answer.value.keys))
 
-    async def _derived_examples(self, idea: str, ctx: Context, table: Table | None = None) -> tuple[list[Example], str]:
+    async def _derived_examples(
+        self, idea: str, ctx: Context, table: Table | None = None, first: list[Example] | None = None
+    ) -> tuple[list[Example], str]:
         """Examples the model reads in the idea's words; none (and why) when it cannot. For a
-        table the idea counts, a draft that looks up most of it (not all) is taken, and says so."""
+        table the idea counts, a draft that looks up most of it (not all) is taken, and says so.
+        ``first``: the stated examples, which run before these on the same server."""
 
         async def none(last: DraftExamples | None, problem: str) -> Answer[DraftExamples]:
             if last and (clashes := contradicted(last)):
-                dropped = {i for i, _ in clashes}
-                kept = last.model_copy(
-                    update={"examples": [d for i, d in enumerate(last.examples) if i not in dropped]}
-                )
-                if kept.examples and not any(check(kept) for check in derived_checks(idea, table)):
-                    said = f"left out {len(dropped)} read(s) that contradicted the answer before them: {clashes[0][1]}"
-                    return Answer(kept, said[:300])
+                agreed = mended(last)
+                if not any(check(agreed) for check in derived_checks(idea, table)):
+                    said = f"mended {len(clashes)} read(s) that contradicted the answer before them: {clashes[0][1]}"
+                    return Answer(agreed, said[:300])
             if (
                 table
                 and last
@@ -314,7 +318,7 @@ class ManagerGPT(Agent):
             )
 
         answer = await self.ask(
-            [Message.system(self.persona), Message.user(examples_prompt(idea, table))],
+            [Message.system(self.persona), Message.user(examples_prompt(idea, table, first or ()))],
             table_drafts(table.size) if table else DraftExamples, ctx,
             checks=derived_checks(idea, table), retry=Retry(temperatures=(0.2, 0.7)), fallback=none,
             what="acceptance examples", say="acceptance examples unusable: {problem}",

@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl
 
 from pydantic import ValidationError
 
-from autogpt.tools.acceptance import MISSING, MISSING_NUMBER, Example, stands_for_any
+from autogpt.tools.acceptance import MISSING, MISSING_NUMBER, Example, covers, stands_for_any
 
 _MENTION = re.compile(
     r"\b(GET|POST|PUT|PATCH|DELETE)\s+(/(?:[^\s,;'\"`<>()\[\]]|,(?=[^\s,;])|<[A-Za-z_][\w-]*>)*)"
@@ -185,8 +185,8 @@ def facts_in_words(idea: str, examples: list[Example]) -> list[str]:
     """What the idea states in words that its stated examples leave unchecked, so a server that
     gets it wrong would pass them: a decimal no example uses (``1 GBP = 1.25 USD``, ``one
     kilometre is 0.621371 miles``), a list shown as ``[...]`` and described in words (``the posts
-    whose ids are 6 to 10``), or what a lookup knows beyond its one example (``GET /elements/H``
-    ... ``it should know the first ten elements``)."""
+    whose ids are 6 to 10``), what a lookup knows beyond its one example (``GET /elements/H``
+    ... ``it should know the first ten elements``). See also :func:`worded_reads`."""
     words = _blank(idea, [(m.start(), m.end(), None) for m in _MENTION.finditer(idea)] + json_snippets(idea))
     used = json.dumps([[e.path, e.query, e.body, e.response, e.text] for e in examples])
     found = [n for n in dict.fromkeys(_DECIMAL.findall(words)) if n not in used]
@@ -195,6 +195,23 @@ def facts_in_words(idea: str, examples: list[Example]) -> list[str]:
     if _KNOWS_MORE.search(words) and (lone := lone_lookup(examples)) is not None:
         found.append(f"what it knows beyond {lone.path}")
     return found
+
+
+_WORDED_VALUE = re.compile(r'"([A-Za-z_]\w*)"\s*:\s*(?!(?:true|false|null)\b)[A-Za-z_]\w*(?=\s*[,}\]])')
+
+
+def worded_reads(idea: str, examples: list[Example]) -> list[Example]:
+    """Examples whose answer the idea writes with a name for its value (``GET /count returns
+    {"count": N}``, N being what its words say: the hits so far), on a route where no example
+    checks a value. A server answering a constant passes them; only a value can tell. A quoted
+    stand-in (``{"token": "..."}``, ``"<short code>"``) is any value, and is not counted here."""
+    named = set(_WORDED_VALUE.findall(idea))
+    valued = [(e.method, e.path) for e in examples if e.checks_a_value]
+    return [
+        e
+        for e in examples
+        if named & set(e.keys) and not any(m == e.method and covers(e.path, path) for m, path in valued)
+    ]
 
 
 def lone_lookup(examples: list[Example]) -> Example | None:

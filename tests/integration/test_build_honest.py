@@ -653,10 +653,10 @@ def likes():
 """)
 
 
-async def test_a_derived_read_that_contradicts_the_answer_before_it_is_left_out(tmp_path: Path) -> None:
+async def test_a_derived_read_that_contradicts_the_answer_before_it_is_mended(tmp_path: Path) -> None:
     """The model drafts POST /likes -> 1, POST /likes -> 2, then GET /likes -> 3, twice: no
-    server answers both of the last two, so the read is left out (and said), the rest still
-    checks the count, and a server that counts passes."""
+    server answers both of the last two, so the read is made to agree with the answer before it
+    (and said), and a server that counts passes."""
     drafts = {"examples": [
         {"method": "POST", "path": "/likes", "query": {}, "body": None, "status": 200, "response": {"likes": 1}},
         {"method": "POST", "path": "/likes", "query": {}, "body": None, "status": 200, "response": {"likes": 2}},
@@ -678,8 +678,9 @@ async def test_a_derived_read_that_contradicts_the_answer_before_it_is_left_out(
     assert [(e["method"], e["response"]) for e in acceptance["examples"] if e["source"] == "derived"] == [
         ("POST", {"likes": 1}),
         ("POST", {"likes": 2}),
+        ("GET", {"likes": 2}),
     ]
-    assert any("left out 1 read(s) that contradicted the answer before them" in n for n in acceptance["notes"])
+    assert any("mended 1 read(s) that contradicted the answer before them" in n for n in acceptance["notes"])
 
 
 MONEY = (
@@ -848,3 +849,69 @@ async def test_a_table_the_model_looks_up_only_in_part_is_asked_again_and_then_l
         "**Verdict: FAILED: the idea states rules that no example checks: 'what it knows beyond /elements/H: "
         "stated in words, and no example checks it'"
     ), report[:300]
+
+
+VISITS = (
+    'A visit counter that starts at 0: POST /hit adds one and returns the new count as {"count": 1}, '
+    'and GET /count returns {"count": N} without changing it.'
+)
+VISITS_STUCK = fenced("""from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.post("/hit")
+def hit():
+    return {"count": 1}
+
+
+@app.get("/count")
+def count():
+    return {"count": 0}
+""")
+VISITS_COUNTING = LIKES_COUNTING.replace('"/likes"', '"/hit"', 1).replace('"/likes"', '"/count"', 1)
+VISITS_COUNTING = VISITS_COUNTING.replace('"likes"', '"count"')
+AFTER_THE_STATED = {"examples": [
+    {"method": "GET", "path": "/count", "query": {}, "body": None, "status": 200, "response": {"count": 1}},
+    {"method": "POST", "path": "/hit", "query": {}, "body": None, "status": 200, "response": {"count": 2}},
+    {"method": "GET", "path": "/count", "query": {}, "body": None, "status": 200, "response": {"count": 2}},
+]}  # fmt: skip
+
+
+async def test_a_value_named_in_words_beside_a_stated_value_is_checked_or_the_build_fails(tmp_path: Path) -> None:
+    """POST /hit states its value, GET /count only names it (N): a server whose count never moves
+    answered both, and the build passed. Without an example of N, the build fails and says why."""
+    coder = Coder(VISITS_STUCK)  # and no usable derived examples
+    result = await build(tmp_path, coder, VISITS)
+    assert not result.ok
+    report = (tmp_path / "ws/REPORT.md").read_text()
+    assert report.startswith(
+        "**Verdict: FAILED: the idea states rules that no example checks: 'what GET /count answers (count) is said "
+        "only in words, and no example checks it'"
+    ), report[:300]
+
+
+@pytest.mark.parametrize(("code", "ok"), [(VISITS_COUNTING, True), (VISITS_STUCK, False)])
+async def test_examples_for_a_value_named_in_words_follow_the_stated_ones(tmp_path: Path, code: str, ok: bool) -> None:
+    """The model is shown the stated examples as what runs first, and continues from the state they
+    leave: a counting server passes, a stuck one fails on the derived values."""
+    asked: list[str] = []
+
+    def answer(messages: Sequence[Message], options: Options) -> str:
+        if messages[1].content.startswith("Write the acceptance examples"):
+            asked.append(messages[-1].content)
+            return json.dumps(AFTER_THE_STATED)
+        return code
+
+    result = await standard_build(tmp_path, FunctionLLM(answer), VISITS)
+    assert result.ok is ok, result.output[:600]
+    assert asked, "the model was asked for examples of the value named in words"
+    assert (
+        "The idea's own examples run first, in this order, on a fresh server that keeps its state between requests:\n"
+        '- POST /hit -> 2xx with {"count": 1}\n- GET /count -> 2xx with keys count' in asked[0]
+    ), asked[0]
+    acceptance = json.loads((tmp_path / "ws/acceptance.json").read_text())
+    assert [(e["path"], e["source"]) for e in acceptance["examples"]] == [
+        ("/hit", "idea"), ("/count", "idea"), ("/count", "derived"), ("/hit", "derived"), ("/count", "derived"),
+    ]  # fmt: skip
+    assert acceptance["unchecked"] == []

@@ -18,6 +18,7 @@ from autogpt.agents.acceptance_aids import (
     examples_prompt,
     key_checks,
     keys_prompt,
+    mended,
     resource_body,
     rule_checks,
     table_drafts,
@@ -183,3 +184,15 @@ def test_a_read_that_contradicts_the_answer_just_before_it_is_found(
         {"method": m, "path": p, "query": q, "response": r} for m, p, q, r in drafts
     ]})  # fmt: skip
     assert [i for i, _ in contradicted(value)] == clashes
+
+
+def test_a_contradicted_read_is_mended_to_the_answer_before_it_and_nothing_else_moves() -> None:
+    value = DraftExamples.model_validate({"examples": [
+        {"method": "POST", "path": "/likes", "response": {"likes": 1}},
+        {"method": "POST", "path": "/likes", "response": {"likes": 2}},
+        {"method": "GET", "path": "/likes", "response": {"likes": 3, "page": "home"}},
+    ]})  # fmt: skip
+    fixed = mended(value)
+    assert [d.response for d in fixed.examples] == [{"likes": 1}, {"likes": 2}, {"likes": 2, "page": "home"}]
+    assert contradicted(fixed) == []
+    assert value.examples[2].response == {"likes": 3, "page": "home"}  # the draft itself is left as it was

@@ -21,6 +21,7 @@ from autogpt.mind.idea import (
     stated_rules,
     table_size,
     wants_page,
+    worded_reads,
 )
 from autogpt.tools.acceptance import Acceptance, Example, load_acceptance
 from autogpt.tools.contract import routes_for
@@ -740,3 +741,23 @@ def test_each_body_and_answer_said_after_the_first_is_an_example_of_the_same_req
     assert len(other) == 1
     unanswered = read_stated('POST /age with {"age": 20} returns {"adult": true}, like {"age": 15}')
     assert len(unanswered) == 1
+
+
+@pytest.mark.parametrize(
+    ("idea", "labels"),
+    [
+        ('POST /hit returns {"count": 1}, and GET /count returns {"count": N} without changing it.', ["GET /count"]),
+        ('GET /kv/{key} returns {"key": key, "value": value}', ["GET /kv/{key}"]),
+        ('POST /login returns {"token": "..."}', []),  # any token will do
+        ('POST /links returns {"code": "<short code>"}', []),
+        ('GET /flags returns {"on": true}', []),
+    ],
+)
+def test_a_value_named_in_words_is_a_read_only_a_value_can_check(idea: str, labels: list[str]) -> None:
+    assert [e.label for e in worded_reads(idea, read_stated(idea))] == labels
+
+
+def test_a_named_value_is_checked_once_an_example_of_its_route_checks_a_value() -> None:
+    idea = 'GET /kv/{key} returns {"key": key, "value": value}'
+    known = Example(method="GET", path="/kv/color", response={"key": "color", "value": "blue"}, match="subset")
+    assert worded_reads(idea, [*read_stated(idea), known]) == []
