@@ -855,20 +855,8 @@ VISITS = (
     'A visit counter that starts at 0: POST /hit adds one and returns the new count as {"count": 1}, '
     'and GET /count returns {"count": N} without changing it.'
 )
-VISITS_STUCK = fenced("""from fastapi import FastAPI
-
-app = FastAPI()
-
-
-@app.post("/hit")
-def hit():
-    return {"count": 1}
-
-
-@app.get("/count")
-def count():
-    return {"count": 0}
-""")
+VISITS_STUCK = LIKES_STUCK.replace('"/likes"', '"/hit"', 1).replace('"/likes"', '"/count"', 1)
+VISITS_STUCK = VISITS_STUCK.replace('"likes"', '"count"')
 VISITS_COUNTING = LIKES_COUNTING.replace('"/likes"', '"/hit"', 1).replace('"/likes"', '"/count"', 1)
 VISITS_COUNTING = VISITS_COUNTING.replace('"likes"', '"count"')
 AFTER_THE_STATED = {"examples": [
