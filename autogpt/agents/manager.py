@@ -147,8 +147,7 @@ class ManagerGPT(Agent):
             raise InvalidInputError(f"unknown scope {scope!r}", hint=f"choose {', '.join(SCOPES)}")
         given = command.args.get("acceptance")
         user = load_acceptance(json.dumps(given)) if given is not None else None
-        started = time.monotonic()
-        begun = self.clock()
+        started = self.clock()
         roles = self.team_roles or await self._connected_roles()
         page = scope == "full" or (scope == "auto" and wants_page(idea))
         if not page:
@@ -160,7 +159,7 @@ class ManagerGPT(Agent):
 
         attempts: dict[str, int] = {}
         limit = self.settings.time_limit
-        deadline = begun + limit if limit > 0 else None
+        deadline = started + limit if limit > 0 else None
 
         async def execute(task: PlannedTask, deps: dict[str, Result]) -> Result:
             return await self._execute(task, deps, idea, language, acceptance, ctx, attempts, "git" in roles, deadline)
@@ -177,7 +176,7 @@ class ManagerGPT(Agent):
         verdict = Verdict.of(acceptance, verification, page_ok, page_planned, run.ok, malformed, stopped)
         usage = spent_so_far()
         report = verdict.lines() + self._report(
-            idea, language, run, plan_note, time.monotonic() - started, verification, page_check, usage
+            idea, language, run, plan_note, self.clock() - started, verification, page_check, usage
         )
         self.workspace.ensure().write_text("REPORT.md", report, agent=self.name)
         return Result(
@@ -190,7 +189,7 @@ class ManagerGPT(Agent):
                 "page_check": page_check.model_dump() if page_check else None,
                 "tasks": {i: o.state.value for i, o in run.outcomes.items()},
                 "plan_note": plan_note,
-                "seconds": round(time.monotonic() - started, 1),
+                "seconds": round(self.clock() - started, 1),
                 "tokens": usage.total_tokens,
             },
         )
@@ -218,6 +217,7 @@ class ManagerGPT(Agent):
         unchecked: list[str] = []
         tables: dict[str, list[str]] = {}
         notes = [f"{len(examples)} example(s) stated in the idea, taken verbatim"] if examples else []
+        named = worded_reads(idea, examples)  # {"count": N}: a value its words must say
         if not examples and (verbs := collection_verbs(idea)):
             plural, body = resource_body(
                 (await self.think_structured([Message.user(resource_prompt(idea))], Resource)).value
@@ -236,7 +236,7 @@ class ManagerGPT(Agent):
                 served = {(d.method, d.path) for d in derived}
                 examples = [e for e in examples if not (e.bare and (e.method, e.path) in served)] + derived
             notes.append(f"the idea names its requests and says their answers in words: {note}")
-        elif (facts := facts_in_words(idea, examples + listed_lookups(idea, examples))) or worded_reads(idea, examples):
+        elif (facts := facts_in_words(idea, examples + listed_lookups(idea, examples))) or named:
             # Stated examples check a value, but the words state more (``1 GBP = 1.25 USD``
             # beside an example in euros): a server that gets the rest wrong would pass them.
             lone, counted = lone_lookup(examples), table_size(idea)
@@ -247,7 +247,7 @@ class ManagerGPT(Agent):
             derived, note = await self._derived_examples(idea, ctx, table, examples)
             if table and table.keys and derived:
                 tables[f"GET {table.head}/{{key}}"] = list(table.keys)
-            said = facts or [f"what {e.label} answers" for e in worded_reads(idea, examples)]
+            said = facts or [f"what {e.label} answers" for e in named]
             examples += derived
             notes.append(f"the idea states in words what no stated example checks ({', '.join(said)}): {note}")
             if not derived and facts:  # a value named in words is judged below, route by route
