@@ -148,8 +148,6 @@ WORKED: list[tuple[str, list[dict[str, Any]]]] = [
         [
             {"method": "GET", "path": "/tip", "query": {"amount": "200", "percent": "10"}, "body": None,
              "status": 200, "response": {"tip": 20, "total": 220}},
-            {"method": "GET", "path": "/tip", "query": {"amount": "lots", "percent": "10"}, "body": None,
-             "status": 400, "response": None},
         ],
     ),
     (
@@ -195,7 +193,7 @@ def examples_prompt(idea: str, table: Table | None = None, first: Sequence[Examp
     return (
         "Write the acceptance examples of an HTTP JSON API: concrete requests and what must come back. "
         "Use the paths, parameter names and values the idea itself uses; compute expected values exactly. "
-        "Include one request the API must refuse (status 400) when the idea has input that can be wrong.\n"
+        "Write only requests the API answers (status 2xx or 3xx).\n"
         f"Examples for other ideas:\n{shown}\n\nIdea: {idea}{every}"
     )
 
@@ -243,6 +241,15 @@ def mended(drafts: DraftExamples) -> DraftExamples:
         agreed = {k: before.response.get(k, v) for k, v in read.response.items()}
         examples[i] = read.model_copy(update={"response": agreed})
     return drafts.model_copy(update={"examples": examples})
+
+
+def answered(drafts: DraftExamples) -> tuple[DraftExamples, int]:
+    """``drafts`` without the refusals (status 400 and up), and how many there were. What the idea
+    refuses comes from the rules it states (:func:`autogpt.mind.idea.stated_rules`); a refusal
+    the model adds on its own ("km=-5 gives 400") is a rule the user never made, and a server
+    built to pass it refuses requests the user meant."""
+    kept = [d for d in drafts.examples if d.status < 400]
+    return drafts.model_copy(update={"examples": kept}), len(drafts.examples) - len(kept)
 
 
 def as_examples(drafts: DraftExamples) -> list[Example]:

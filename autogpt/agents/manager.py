@@ -23,6 +23,7 @@ from autogpt.agents.acceptance_aids import (
     Resource,
     Table,
     TableKeys,
+    answered,
     as_examples,
     as_refusals,
     contradicted,
@@ -326,7 +327,13 @@ class ManagerGPT(Agent):
         said = "the idea states no example requests: the model derived them from its words"
         if answer.fell_back and not answer.value.examples:
             return [], answer.note
-        return as_examples(answer.value), f"{said} ({answer.note})" if answer.fell_back else said
+        drafts, refusals = answered(answer.value)
+        notes = [answer.note] if answer.fell_back else []
+        if refusals:
+            notes.append(f"left out {refusals} refusal(s) the idea does not state")
+        if not drafts.examples:
+            return [], f"no acceptance examples could be derived ({'; '.join(notes)})"
+        return as_examples(drafts), f"{said} ({'; '.join(notes)})" if notes else said
 
     async def _rule_examples(
         self, rule: str, status: int | None, stated: list[Example], ctx: Context

@@ -903,3 +903,27 @@ async def test_examples_for_a_value_named_in_words_follow_the_stated_ones(tmp_pa
         ("/hit", "idea"), ("/count", "idea"), ("/count", "derived"), ("/hit", "derived"), ("/count", "derived"),
     ]  # fmt: skip
     assert acceptance["unchecked"] == []
+
+
+async def test_a_refusal_the_idea_never_states_is_left_out_of_the_derived_examples(tmp_path: Path) -> None:
+    """The model adds "km=-5 gives 400" to the idea's conversion: a rule the user never made. It is
+    left out (and said), so a server that converts any number passes; the writer never sees it."""
+    derived = {"examples": [
+        {"method": "GET", "path": "/km-to-miles", "query": {"km": "10"}, "status": 200, "response": {"miles": 6.21371}},
+        {"method": "GET", "path": "/km-to-miles", "query": {"km": "-5"}, "status": 400, "response": None},
+    ]}  # fmt: skip
+    asked: list[str] = []
+
+    def answer(messages: Sequence[Message], options: Options) -> str:
+        prompt = messages[-1].content
+        if prompt.startswith("Write the acceptance examples"):
+            asked.append(prompt)
+            return json.dumps(derived)
+        return KM_SERVER.replace("float(km)", "abs(float(km))")  # km=-5 is answered, not refused
+
+    result = await standard_build(tmp_path, FunctionLLM(answer), KM)
+    assert result.ok, result.output[:600]
+    assert "Write only requests the API answers (status 2xx or 3xx)." in asked[0]
+    acceptance = json.loads((tmp_path / "ws/acceptance.json").read_text())
+    assert [(e["query"], e["status"]) for e in acceptance["examples"]] == [({"km": "10"}, 200)]
+    assert any("left out 1 refusal(s) the idea does not state" in n for n in acceptance["notes"])

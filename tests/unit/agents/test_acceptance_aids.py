@@ -12,6 +12,7 @@ from autogpt.agents.acceptance_aids import (
     Resource,
     Table,
     TableKeys,
+    answered,
     as_examples,
     contradicted,
     derived_checks,
@@ -196,3 +197,15 @@ def test_a_contradicted_read_is_mended_to_the_answer_before_it_and_nothing_else_
     assert [d.response for d in fixed.examples] == [{"likes": 1}, {"likes": 2}, {"likes": 2, "page": "home"}]
     assert contradicted(fixed) == []
     assert value.examples[2].response == {"likes": 3, "page": "home"}  # the draft itself is left as it was
+
+
+def test_refusals_the_model_adds_are_taken_out_and_counted() -> None:
+    value = DraftExamples.model_validate({"examples": [
+        {"method": "GET", "path": "/vowels/sky", "response": {"vowels": 0}},
+        {"method": "GET", "path": "/vowels/123", "status": 400},
+        {"method": "GET", "path": "/go/x", "status": 302},
+    ]})  # fmt: skip
+    kept, refusals = answered(value)
+    assert [d.path for d in kept.examples] == ["/vowels/sky", "/go/x"]
+    assert refusals == 1
+    assert "400" not in examples_prompt("count the vowels of a word")
