@@ -324,10 +324,10 @@ class ManagerGPT(Agent):
             checks=derived_checks(idea, table), retry=Retry(temperatures=(0.2, 0.7)), fallback=none,
             what="acceptance examples", say="acceptance examples unusable: {problem}",
         )  # fmt: skip
-        said = "the idea states no example requests: the model derived them from its words"
         if answer.fell_back and not answer.value.examples:
             return [], answer.note
         drafts, refusals = answered(answer.value)
+        said = f"the model derived {len(drafts.examples)} example(s) from the idea's words"
         notes = [answer.note] if answer.fell_back else []
         if refusals:
             notes.append(f"left out {refusals} refusal(s) the idea does not state")
