@@ -203,7 +203,8 @@ class BackendGPT(Agent):
             return report
 
         hint = str(command.args.get("previous_error", ""))
-        idea = _idea_said(str(command.args.get("idea") or command.input))
+        asked = str(command.args.get("idea") or command.input).strip()
+        idea = _idea_said(asked)
         first = await self._draft(stack, contract, shown, idea, ctx, hint)
         repaired = await repair(
             first,
@@ -217,7 +218,7 @@ class BackendGPT(Agent):
             deadline=deadline_in(command.args),
         )
         report, rounds = repaired.report, repaired.rounds
-        learn_fix(self.memory, self.role, idea, repaired.first_evidence, repaired.first, repaired.draft, report.ok)
+        learn_fix(self.memory, self.role, asked, repaired.first_evidence, repaired.first, repaired.draft, report.ok)
         summary = (
             f"{stack.framework} server {'verified' if report.ok else 'NOT verified'}: "
             f"{sum(o.ok for o in report.outcomes)}/{len(acceptance.examples)} acceptance examples"

@@ -166,7 +166,7 @@ async def test_a_fix_that_held_becomes_a_lesson_the_next_builds_backend_is_shown
     assert result.ok, result.output[:600]
     close_stores()
     system = second.code_calls[0][0].content
-    assert "lesson: When asked to " in system, system[-1500:]
+    assert f"lesson: When asked to {IDEA[:60]}" in system, system[-1500:]
     assert "the first draft failed with 'GET /add?a=2&b=3" in system
     assert 'the fix that held added `return {"sum": a + b}`' in system
     # the first build's own prompts had nothing to recall
