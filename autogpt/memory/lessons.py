@@ -57,13 +57,13 @@ def _keep(memory: AgentMemory, role: str, text: str) -> str | None:
 
 def added_lines(before: str, after: str, limit: int = 3) -> list[str]:
     """The first ``limit`` lines ``after`` adds to ``before`` that say something (no blank
-    lines, comments or lone brackets)."""
+    lines, comments, lone brackets or imports)."""
     added = []
     for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0):
         if not line.startswith("+") or line.startswith("+++"):
             continue
         text = line[1:].strip()
-        if len(text) < 4 or text.startswith(("#", "//")):
+        if len(text) < 4 or text.startswith(("#", "//", "import ", "from ")) or "require(" in text:
             continue
         added.append(text[:120])
         if len(added) == limit:

@@ -75,7 +75,7 @@ def test_a_repaired_draft_teaches_the_lines_its_fix_added() -> None:
     assert "added" not in unfixed
 
 
-def test_added_lines_skip_blanks_comments_and_brackets_and_stop_at_the_limit() -> None:
-    after = "a = 1\n\n# note\n}\nb = 22\nc = 333\nd = 4444\n"
+def test_added_lines_skip_blanks_comments_brackets_and_imports_and_stop_at_the_limit() -> None:
+    after = "a = 1\n\n# note\n}\nimport os\nconst x = require('y');\nb = 22\nc = 333\nd = 4444\n"
     assert added_lines("a = 1\n", after, limit=2) == ["b = 22", "c = 333"]
     assert added_lines("same\n", "same\n") == []
