@@ -138,6 +138,19 @@ async def standard_build(tmp_path: Path, llm: FunctionLLM, idea: str) -> Result:
         await team.stop()
 
 
+def deriving(drafts: dict[str, Any], code: str, asked: list[str]) -> FunctionLLM:
+    """A model that answers the examples prompt with ``drafts`` (keeping each prompt in ``asked``)
+    and every other prompt with ``code``."""
+
+    def answer(messages: Sequence[Message], options: Options) -> str:
+        if messages[1].content.startswith("Write the acceptance examples"):
+            asked.append(messages[-1].content)
+            return json.dumps(drafts)
+        return code
+
+    return FunctionLLM(answer)
+
+
 def report_rows(report: str) -> list[str]:
     """The acceptance table's rows in REPORT.md."""
     return [line for line in report.splitlines() if line.startswith("| ") and line[2].isdigit()]
@@ -663,14 +676,7 @@ async def test_a_derived_read_that_contradicts_the_answer_before_it_is_mended(tm
         {"method": "GET", "path": "/likes", "query": {}, "body": None, "status": 200, "response": {"likes": 3}},
     ]}  # fmt: skip
     asked: list[str] = []
-
-    def answer(messages: Sequence[Message], options: Options) -> str:
-        if messages[1].content.startswith("Write the acceptance examples"):
-            asked.append(messages[-1].content)
-            return json.dumps(drafts)
-        return LIKES_COUNTING
-
-    result = await standard_build(tmp_path, FunctionLLM(answer), LIKES)
+    result = await standard_build(tmp_path, deriving(drafts, LIKES_COUNTING, asked), LIKES)
     assert result.ok, result.output[:600]
     assert len(asked) == 2
     assert 'GET /likes straight after POST /likes answered {"likes": 2} must answer likes the same, not 3' in asked[1]
@@ -884,14 +890,7 @@ async def test_examples_for_a_value_named_in_words_follow_the_stated_ones(tmp_pa
     """The model is shown the stated examples as what runs first, and continues from the state they
     leave: a counting server passes, a stuck one fails on the derived values."""
     asked: list[str] = []
-
-    def answer(messages: Sequence[Message], options: Options) -> str:
-        if messages[1].content.startswith("Write the acceptance examples"):
-            asked.append(messages[-1].content)
-            return json.dumps(AFTER_THE_STATED)
-        return code
-
-    result = await standard_build(tmp_path, FunctionLLM(answer), VISITS)
+    result = await standard_build(tmp_path, deriving(AFTER_THE_STATED, code, asked), VISITS)
     assert result.ok is ok, result.output[:600]
     assert asked, "the model was asked for examples of the value named in words"
     assert (
@@ -913,15 +912,8 @@ async def test_a_refusal_the_idea_never_states_is_left_out_of_the_derived_exampl
         {"method": "GET", "path": "/km-to-miles", "query": {"km": "-5"}, "status": 400, "response": None},
     ]}  # fmt: skip
     asked: list[str] = []
-
-    def answer(messages: Sequence[Message], options: Options) -> str:
-        prompt = messages[-1].content
-        if prompt.startswith("Write the acceptance examples"):
-            asked.append(prompt)
-            return json.dumps(derived)
-        return KM_SERVER.replace("float(km)", "abs(float(km))")  # km=-5 is answered, not refused
-
-    result = await standard_build(tmp_path, FunctionLLM(answer), KM)
+    lenient = KM_SERVER.replace("float(km)", "abs(float(km))")  # km=-5 is answered, not refused
+    result = await standard_build(tmp_path, deriving(derived, lenient, asked), KM)
     assert result.ok, result.output[:600]
     assert "Write only requests the API answers (status 2xx or 3xx)." in asked[0]
     acceptance = json.loads((tmp_path / "ws/acceptance.json").read_text())
