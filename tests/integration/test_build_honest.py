@@ -634,15 +634,26 @@ def likes():
 """)
 
 
-async def test_examples_that_check_no_value_cannot_pass_a_build(tmp_path: Path) -> None:
-    """Only the key of GET /likes is stated, its value only in words: a server that never counts
-    answers every stated example; without an example of the value, the build is not a success."""
-    coder = Coder(LIKES_STUCK)  # and no usable derived examples
-    result = await build(tmp_path, coder, LIKES)
+@pytest.mark.parametrize(
+    ("idea", "code", "route"),
+    [
+        # only the key of GET /likes is stated, its value only in words
+        ("LIKES", "LIKES_STUCK", "GET /likes answers (likes)"),
+        # POST /hit states its value, GET /count only names it (N)
+        ("VISITS", "VISITS_STUCK", "GET /count answers (count)"),
+    ],
+)
+async def test_a_value_said_only_in_words_is_checked_or_the_build_fails(
+    tmp_path: Path, idea: str, code: str, route: str
+) -> None:
+    """A server that never counts answers every stated example; without an example of the value
+    said in words, the build is not a success, and says why."""
+    coder = Coder(globals()[code])  # and no usable derived examples
+    result = await build(tmp_path, coder, globals()[idea])
     assert not result.ok
     report = (tmp_path / "ws/REPORT.md").read_text()
     assert report.startswith(
-        "**Verdict: FAILED: the idea states rules that no example checks: 'what GET /likes answers (likes) is said "
+        f"**Verdict: FAILED: the idea states rules that no example checks: 'what {route} is said "
         "only in words, and no example checks it'"
     ), report[:300]
 
@@ -870,19 +881,6 @@ AFTER_THE_STATED = {"examples": [
     {"method": "POST", "path": "/hit", "query": {}, "body": None, "status": 200, "response": {"count": 2}},
     {"method": "GET", "path": "/count", "query": {}, "body": None, "status": 200, "response": {"count": 2}},
 ]}  # fmt: skip
-
-
-async def test_a_value_named_in_words_beside_a_stated_value_is_checked_or_the_build_fails(tmp_path: Path) -> None:
-    """POST /hit states its value, GET /count only names it (N): a server whose count never moves
-    answered both, and the build passed. Without an example of N, the build fails and says why."""
-    coder = Coder(VISITS_STUCK)  # and no usable derived examples
-    result = await build(tmp_path, coder, VISITS)
-    assert not result.ok
-    report = (tmp_path / "ws/REPORT.md").read_text()
-    assert report.startswith(
-        "**Verdict: FAILED: the idea states rules that no example checks: 'what GET /count answers (count) is said "
-        "only in words, and no example checks it'"
-    ), report[:300]
 
 
 @pytest.mark.parametrize(("code", "ok"), [(VISITS_COUNTING, True), (VISITS_STUCK, False)])
