@@ -55,7 +55,7 @@ from autogpt.mind.idea import (
     collection_examples,
     collection_verbs,
     facts_in_words,
-    listed_lookups,
+    from_lists,
     lone_lookup,
     not_found_examples,
     read_stated,
@@ -237,7 +237,7 @@ class ManagerGPT(Agent):
                 served = {(d.method, d.path) for d in derived}
                 examples = [e for e in examples if not (e.bare and (e.method, e.path) in served)] + derived
             notes.append(f"the idea names its requests and says their answers in words: {note}")
-        elif (facts := facts_in_words(idea, examples + listed_lookups(idea, examples))) or named:
+        elif (facts := facts_in_words(idea, examples + from_lists(idea, examples))) or named:
             # Stated examples check a value, but the words state more (``1 GBP = 1.25 USD``
             # beside an example in euros): a server that gets the rest wrong would pass them.
             lone, counted = lone_lookup(examples), table_size(idea)
@@ -253,7 +253,7 @@ class ManagerGPT(Agent):
             notes.append(f"the idea states in words what no stated example checks ({', '.join(said)}): {note}")
             if not derived and facts:  # a value named in words is judged below, route by route
                 unchecked.append(f"{', '.join(facts)}: stated in words, and no example checks it")
-        examples += listed_lookups(idea, examples)
+        examples += from_lists(idea, examples)
         values_checked = any(e.checks_a_value for e in examples)
         worded = worded_reads(idea, examples)
         unchecked += [

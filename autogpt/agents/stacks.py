@@ -45,7 +45,7 @@ def _same(expected, actual):
     if isinstance(expected, dict):
         return isinstance(actual, dict) and all(k in actual and _same(v, actual[k]) for k, v in expected.items())
     if isinstance(expected, list):
-        return isinstance(actual, list) and all(any(_same(e, a) for a in actual) for e in expected)
+        return isinstance(actual, list) and len(actual) == len(expected) and all(map(_same, expected, actual))
     if isinstance(expected, (int, float)) and isinstance(actual, (int, float)) and not isinstance(actual, bool):
         return abs(expected - actual) <= 1e-6 * max(1.0, abs(expected))
     return expected == actual
@@ -134,7 +134,7 @@ def render_tests(contract: ApiContract, acceptance: Acceptance | None = None) ->
 
 _JS_CHECKS = """
 const same = (e, a) => {
-  if (Array.isArray(e)) return Array.isArray(a) && e.every((x) => a.some((y) => same(x, y)));
+  if (Array.isArray(e)) return Array.isArray(a) && a.length === e.length && e.every((x, i) => same(x, a[i]));
   if (e && typeof e === "object") {
     return !!a && typeof a === "object" && Object.keys(e).every((k) => k in a && same(e[k], a[k]));
   }

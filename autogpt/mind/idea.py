@@ -186,7 +186,8 @@ def facts_in_words(idea: str, examples: list[Example]) -> list[str]:
     gets it wrong would pass them: a decimal no example uses (``1 GBP = 1.25 USD``, ``one
     kilometre is 0.621371 miles``), a list shown as ``[...]`` and described in words (``the posts
     whose ids are 6 to 10``), what a lookup knows beyond its one example (``GET /elements/H``
-    ... ``it should know the first ten elements``). See also :func:`worded_reads`."""
+    ... ``it should know the first ten elements``), rows it lists (``Ann (admin), Bob (dev)...``)
+    that no example names. See also :func:`worded_reads`."""
     words = _blank(idea, [(m.start(), m.end(), None) for m in _MENTION.finditer(idea)] + json_snippets(idea))
     used = json.dumps([[e.path, e.query, e.body, e.response, e.text] for e in examples])
     found = [n for n in dict.fromkeys(_DECIMAL.findall(words)) if n not in used]
@@ -194,6 +195,9 @@ def facts_in_words(idea: str, examples: list[Example]) -> list[str]:
         found.append("a list it shows as [...]")
     if _KNOWS_MORE.search(words) and (lone := lone_lookup(examples)) is not None:
         found.append(f"what it knows beyond {lone.path}")
+    rows, valued = listed_rows(idea), any(e.checks_a_value for e in examples)
+    if len(rows) >= 3 and valued and (unchecked := [name for name, _ in rows if json.dumps(name) not in used]):
+        found.append(f"the rows it lists ({', '.join(unchecked)} in no example)")
     return found
 
 
@@ -681,6 +685,14 @@ _KNOWS = re.compile(
 )
 
 
+def from_lists(idea: str, examples: list[Example]) -> list[Example]:
+    """What the lists an idea writes in words add to its stated examples: the lookups a listed
+    table must answer (:func:`listed_lookups`), and a listed table's other filter values
+    (:func:`listed_filters`)."""
+    looked_up = listed_lookups(idea, examples)
+    return looked_up + listed_filters(idea, examples + looked_up)
+
+
 def listed_lookups(idea: str, examples: list[Example]) -> list[Example]:
     """What a lookup table must hold, when the idea lists it (``it knows at least 200, 201,
     301, 404 and 500``; ``a built-in table of at least France, Germany and Japan``): for each
@@ -730,3 +742,77 @@ def table_size(idea: str) -> tuple[int, str] | None:
         if 3 <= size <= 12:
             return size, found.group(2).lower()
     return None
+
+
+# A row listed in words: ``Ann (admin)``, ``Bob Smith (dev)``; three or more in one list.
+_ROW = r"([A-Z][\w'-]*(?: [A-Z][\w'-]*)?)\s*\(([^()\s,;][^(),;]{0,29})\)"
+_ROWS = re.compile(_ROW + r"(?:\s*(?:,\s*(?:and\s+)?|\band\s+)" + _ROW + r"){2,}")
+_ONE_ROW = re.compile(_ROW)
+_ROWS_SAID = "derived from the rows the idea lists"
+
+
+def listed_rows(idea: str) -> list[tuple[str, str]]:
+    """The rows a built-in table lists in words, each a name and what the parentheses say of
+    it (``five people, Ann (admin), Bob (dev) and Cid (dev)`` -> ``[("Ann", "admin"), ...]``)."""
+    words = _blank(idea, [(m.start(), m.end(), None) for m in _MENTION.finditer(idea)] + json_snippets(idea))
+    rows: list[tuple[str, str]] = []
+    for found in _ROWS.finditer(words):
+        rows += [(name, said.strip()) for name, said in _ONE_ROW.findall(found.group(0))]
+    return rows
+
+
+def listed_filters(idea: str, examples: list[Example]) -> list[Example]:
+    """What a filter over a table listed in words must answer for the values no example asks
+    for. The idea lists the rows (``Ann (admin), Bob (dev), Cid (dev), Dee (ops) and Eve
+    (admin)``) and states one filter (``GET /people?role=dev returns [{"name": "Bob", "role":
+    "dev"}, {"name": "Cid", "role": "dev"}]``); a server that knows only the stated answer
+    passes it. When the stated answer is exactly the listed rows with that value, in the listed
+    order, the same request for each other value is answered the same way (``role=admin`` ->
+    Ann and Eve), and a value no row has by an empty list. Nothing is guessed: an answer
+    that does not read as the listed rows derives nothing."""
+    rows = listed_rows(idea)
+    if len(rows) < 3:
+        return []
+    out: list[Example] = []
+    taken = {(e.method, e.path, tuple(sorted(e.query.items()))) for e in examples}
+    for example in examples:
+        if example.method != "GET" or len(example.query) != 1 or not isinstance(example.response, list):
+            continue
+        if example.match not in ("exact", "subset") or not example.response:
+            continue
+        (param, value), items = next(iter(example.query.items())), example.response
+        shape = _row_shape(items, value, [n for n, said in rows if said == value])
+        if shape is None:
+            continue
+        said = f"{_ROWS_SAID}: {', '.join(f'{n} ({s})' for n, s in rows)}"[:300]
+        absent = next(v for v in ("none", "nobody", "unknown-value") if v not in {s for _, s in rows})
+        for other in [absent, *dict.fromkeys(s for _, s in rows)]:
+            query = {param: other}
+            if (example.method, example.path, tuple(query.items())) in taken:
+                continue
+            taken.add((example.method, example.path, tuple(query.items())))
+            answer = [shape(name, other) for name, s in rows if s == other]
+            out.append(Example.model_validate({"method": "GET", "path": example.path, "query": query,
+                                               "response": answer, "match": example.match, "source": "derived",
+                                               "said": said}))  # fmt: skip
+    return out[:12]
+
+
+def _row_shape(items: list[Any], value: str, names: list[str]) -> Any:
+    """How a stated filter answer writes each row (the name alone, or an object whose keys
+    hold the name and the filtered value), when the answer is exactly ``names``; else None."""
+    if len(items) != len(names):
+        return None
+    if all(isinstance(item, str) for item in items):
+        return (lambda name, _: name) if items == names else None
+    if not all(isinstance(item, dict) for item in items):
+        return None
+    keys = list(items[0])
+    named = [k for k in keys if [item.get(k) for item in items] == names]
+    filtered = [k for k in keys if all(item.get(k) == value for item in items)]
+    if len(named) != 1 or len(filtered) > 1 or set(keys) != {*named, *filtered}:
+        return None
+    if any(list(item) != keys for item in items):
+        return None
+    name_key, value_key = named[0], (filtered or [None])[0]
+    return lambda name, said: {k: (name if k == name_key else said) for k in keys if k in (name_key, value_key)}

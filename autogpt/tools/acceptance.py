@@ -224,12 +224,18 @@ def covers(template: str, path: str) -> bool:
 
 
 def subset_of(expected: Any, actual: Any) -> bool:
-    """``expected`` is in ``actual``: an object's keys with equal (or again subset) values,
-    a list's items each matched by some item; anything else equal."""
+    """``expected`` is in ``actual``: an object's keys with equal (or again subset) values; a
+    list is the whole list (``GET /people?role=dev`` shown answering Bob and Cid is not answered
+    by all five people), each item matched in order, an object item by its keys as above;
+    anything else equal."""
     if isinstance(expected, dict):
         return isinstance(actual, dict) and all(k in actual and subset_of(v, actual[k]) for k, v in expected.items())
     if isinstance(expected, list):
-        return isinstance(actual, list) and all(any(subset_of(e, a) for a in actual) for e in expected)
+        return (
+            isinstance(actual, list)
+            and len(actual) == len(expected)
+            and all(subset_of(e, a) for e, a in zip(expected, actual, strict=True))
+        )
     return _same(expected, actual)
 
 

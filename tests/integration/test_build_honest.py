@@ -917,3 +917,48 @@ async def test_a_refusal_the_idea_never_states_is_left_out_of_the_derived_exampl
     acceptance = json.loads((tmp_path / "ws/acceptance.json").read_text())
     assert [(e["query"], e["status"]) for e in acceptance["examples"]] == [({"km": "10"}, 200)]
     assert any("left out 1 refusal(s) the idea does not state" in n for n in acceptance["notes"])
+
+
+STAFF = (
+    "A built-in staff directory of five people, Ann (admin), Bob (dev), Cid (dev), Dee (ops) and Eve (admin), "
+    'where GET /people?role=dev returns [{"name": "Bob", "role": "dev"}, {"name": "Cid", "role": "dev"}].'
+)
+STAFF_SERVER = """from fastapi import FastAPI
+
+app = FastAPI()
+PEOPLE = [("Ann", "admin"), ("Bob", "dev"), ("Cid", "dev"), ("Dee", "ops"), ("Eve", "admin")]
+
+
+@app.get("/people")
+def people(role: str):
+    return [{"name": name, "role": said} for name, said in PEOPLE if WHO]
+"""
+
+
+@pytest.mark.parametrize(
+    ("who", "ok"),
+    [
+        ("said == role", True),
+        ("said == role and name != 'Ann'", False),  # the table copied with a row missing
+        ("said == 'dev'", False),  # the stated answer, whatever is asked
+        ("True", False),  # no filter at all: the stated rows are in its answer, and three more
+    ],
+)
+async def test_a_table_listed_in_words_is_checked_for_every_filter_value(tmp_path: Path, who: str, ok: bool) -> None:
+    """The idea lists five people and states one filter; a server that answers that one right
+    and the rest wrong must not pass. The other filter values are read from the listed rows
+    (not asked of the model), and one of them is kept from the server's writer."""
+    coder = Coder(fenced(STAFF_SERVER.replace("WHO", who)))
+    result = await build(tmp_path, coder, STAFF)
+    assert result.ok is ok, result.output[:600]
+    examples = json.loads((tmp_path / "ws/acceptance.json").read_text())["examples"]
+    assert [(e["query"], [p["name"] for p in e["response"]], e["source"]) for e in examples] == [
+        ({"role": "dev"}, ["Bob", "Cid"], "idea"), ({"role": "none"}, [], "derived"),
+        ({"role": "admin"}, ["Ann", "Eve"], "derived"), ({"role": "ops"}, ["Dee"], "derived"),
+    ]  # fmt: skip
+    # role=ops is kept back from the writer: not asked, and its answer never shown (a failing
+    # server's own answer, shown as evidence in a fix round, may hold Dee)
+    assert '"Dee"' not in coder.code_prompts[0]
+    assert not any("role=ops" in p for p in coder.code_prompts)
+    verification = json.loads((tmp_path / "ws/verification.json").read_text())
+    assert [row["example"] for row in verification["acceptance"] if row["kept_back"]] == ["GET /people?role=ops"]

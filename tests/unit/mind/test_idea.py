@@ -15,7 +15,9 @@ from autogpt.mind.idea import (
     collection_verbs,
     facts_in_words,
     json_snippets,
+    listed_filters,
     listed_lookups,
+    listed_rows,
     not_found_examples,
     read_stated,
     stated_rules,
@@ -706,6 +708,8 @@ def test_a_not_found_rule_keeps_the_answer_it_states() -> None:
         ('GET /elements/H returns {"name": "Hydrogen"} and GET /elements/He returns {"name": "Helium"}; it knows ten.',
          []),  # two lookups shown: enough to tell a table from one answer
         ('A todo API: POST /todos with {"title": "milk"} returns 201 and {"title": "milk"}.', []),
+        ('Staff: Ann (admin), Bob (dev) and Cid (dev). GET /people?role=dev returns ["Bob", "Cid"].',
+         ["the rows it lists (Ann in no example)"]),
     ],
 )  # fmt: skip
 def test_what_the_words_state_beyond_the_examples(idea: str, facts: list[str]) -> None:
@@ -761,3 +765,43 @@ def test_a_named_value_is_checked_once_an_example_of_its_route_checks_a_value() 
     idea = 'GET /kv/{key} returns {"key": key, "value": value}'
     known = Example(method="GET", path="/kv/color", response={"key": "color", "value": "blue"}, match="subset")
     assert worded_reads(idea, [*read_stated(idea), known]) == []
+
+
+STAFF = "A staff directory of five people, Ann (admin), Bob (dev), Cid (dev), Dee (ops) and Eve (admin), where "
+
+
+@pytest.mark.parametrize(
+    ("idea", "answers"),
+    [
+        (STAFF + 'GET /people?role=dev returns [{"name": "Bob", "role": "dev"}, {"name": "Cid", "role": "dev"}].',
+         {"none": [], "admin": [{"name": "Ann", "role": "admin"}, {"name": "Eve", "role": "admin"}],
+          "ops": [{"name": "Dee", "role": "ops"}]}),
+        (STAFF + 'GET /staff?team=admin returns ["Ann", "Eve"].', {"none": [], "dev": ["Bob", "Cid"], "ops": ["Dee"]}),
+        (STAFF + 'GET /people?role=dev returns [{"name": "Bob"}, {"name": "Cid"}].',
+         {"none": [], "admin": [{"name": "Ann"}, {"name": "Eve"}], "ops": [{"name": "Dee"}]}),
+        # the stated answer is not the listed rows with that value: nothing is guessed
+        (STAFF + 'GET /people?role=dev returns ["Bob"].', {}),
+        (STAFF + 'GET /people?role=dev returns [{"name": "Bob", "id": 2}, {"name": "Cid", "id": 3}].', {}),
+        (STAFF + 'GET /people?role=dev returns ["Cid", "Bob"].', {}),
+        ('Two people, Ann (admin) and Bob (dev): GET /people?role=dev returns ["Bob"].', {}),  # too few to be a table
+    ],
+)  # fmt: skip
+def test_a_filter_over_rows_listed_in_words_answers_for_every_value(idea: str, answers: dict[str, Any]) -> None:
+    stated = read_stated(idea)
+    derived = listed_filters(idea, stated)
+    assert {e.query[next(iter(stated[0].query))]: e.response for e in derived} == answers
+    assert all(e.source == "derived" and e.path == stated[0].path and e.match == stated[0].match for e in derived)
+
+
+@pytest.mark.parametrize(
+    ("idea", "rows"),
+    [
+        ("Known: Ann Lee (admin), Bob (backend dev) and Cid (dev).",
+         [("Ann Lee", "admin"), ("Bob", "backend dev"), ("Cid", "dev")]),
+        ("Known: Ann (admin), Bob (dev, on call) and Cid (dev).", []),  # not one thing said of each
+        ("Ann (admin) and Bob (dev) only.", []),  # two are not a table
+        ('GET /a (the first), GET /b (the second) and GET /c (the third) return {"ok": true}.', []),
+    ],
+)  # fmt: skip
+def test_rows_in_words_are_read_with_what_their_parentheses_say(idea: str, rows: list[tuple[str, str]]) -> None:
+    assert listed_rows(idea) == rows

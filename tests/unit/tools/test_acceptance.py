@@ -106,7 +106,8 @@ def test_only_location_forgives_a_trailing_slash() -> None:
         ("subset", {"title": "milk"}, {"id": 1, "title": "bread"}, False),
         ("subset", {"title": "milk"}, [{"id": 1, "title": "milk"}], False),  # an object is not a list
         ("subset", {"a": {"b": 1}}, {"a": {"b": 1, "c": 2}}, True),  # nested objects: again a subset
-        ("subset", [{"title": "milk"}], [{"id": 2, "title": "eggs"}, {"id": 1, "title": "milk"}], True),
+        ("subset", [{"title": "milk"}], [{"id": 1, "title": "milk"}], True),  # items: again a subset
+        ("subset", [{"title": "milk"}], [{"id": 2, "title": "eggs"}, {"id": 1, "title": "milk"}], False),  # whole
         ("subset", {"name": "Ann"}, {"name": " Ann\n"}, True),  # strings compare trimmed
         ("subset", {"ratio": 0.1 + 0.2}, {"ratio": 0.3}, True),
         ("subset", {"c": 37.78}, {"c": 37.77777777777778}, True),  # a rounded amount holds as far as it is shown
@@ -184,11 +185,15 @@ def test_check_plain_text(raw: bytes, ok: bool) -> None:
         ({"a": 1}, {"b": 1}, False),
         ({"a": None}, {"a": None}, True),
         ({"a": None}, {}, False),
-        ({"a": [1]}, {"a": [3, 2, 1]}, True),  # a list's items: each found somewhere
-        ([1, 1], [1], True),
+        ({"a": [1]}, {"a": [3, 2, 1]}, False),  # a list shown is the whole list
+        ({"a": [1, 2]}, {"a": [1, 2]}, True),
+        ([1, 2], [2, 1], False),  # in its order
+        ([1, 1], [1], False),
         ([], [], True),
+        ([], [1], False),  # "nobody has that role": an empty list, not everyone
         ([1], [], False),
-        ([{"a": 1}], [{"a": 1, "b": 2}], True),
+        ([{"a": 1}], [{"a": 1, "b": 2}], True),  # an item is an object with at least those keys
+        ([{"a": 1}], [{"a": 1}, {"a": 2}], False),
         ("x", "x ", True),
         (1, 1.0000000001, True),
         (1, 1.01, False),
