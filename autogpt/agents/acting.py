@@ -49,6 +49,13 @@ Say = Callable[[str], Awaitable[None]]
 Think = Callable[[Sequence[Message], type[BaseModel], "dict[str, Any] | None"], Awaitable[Structured[Any]]]
 """Messages, the reply's model, and the schema to guide the provider with (None: the model's own)."""
 GATED = frozenset({"run_command", "commit", "fetch_url"})  # and every MCP tool: asked about unless planned
+# The tools in the order a change uses them, as the model is shown them: a small model offered
+# the alphabetical list called each tool in turn (append, commit, glob, list...) whatever the task.
+TOOL_ORDER = ("read_file", "write_file", "append_file", "patch_file", "search", "glob", "list_files",
+              "run_command", "commit", "fetch_url")  # fmt: skip
+# Calls a guided turn may make: a few, then their results; a small model asked for up to
+# eight wrote a script of every tool instead of the step at hand.
+GUIDED_CALLS = 3
 
 
 class ApprovalRequiredError(InvalidInputError):
@@ -87,17 +94,24 @@ class Verdict(BaseModel):
     fixes: list[str] = Field(default_factory=list, description="for retry: what to change")
 
 
+def in_use_order(tools: Sequence[Tool[Any]]) -> list[Tool[Any]]:
+    """``tools`` in :data:`TOOL_ORDER`; others (MCP tools) after, by name."""
+    rank = {name: i for i, name in enumerate(TOOL_ORDER)}
+    return sorted(tools, key=lambda t: (rank.get(t.name, len(rank)), t.name))
+
+
 def turn_guide(tools: Sequence[Tool[Any]], *, first: bool) -> dict[str, Any]:
     """A :class:`Turn`'s schema with each call spelt out per tool (its name, its own arguments).
 
     A provider that compiles schemas to a grammar (the embedded model) can then only write
     calls to tools that exist, with the arguments they take; the first turn must make at least
-    one call, so a small model cannot answer a task by saying it is done. Replies are still
-    validated as a plain :class:`Turn`, and the registry judges each call."""
+    one call, so a small model cannot answer a task by saying it is done, and no turn makes
+    more than :data:`GUIDED_CALLS`. Replies are still validated as a plain :class:`Turn`, and
+    the registry judges each call."""
     schema = Turn.model_json_schema()
     defs: dict[str, Any] = {}
     variants = []
-    for tool in tools:
+    for tool in in_use_order(tools):
         args = dict(tool.describe()["args"] or {"type": "object"})
         prefix = f"{tool.name}__"
         for name, sub in args.pop("$defs", {}).items():
@@ -111,6 +125,7 @@ def turn_guide(tools: Sequence[Tool[Any]], *, first: bool) -> dict[str, Any]:
         )
     calls = schema["properties"]["calls"]
     calls["items"] = {"anyOf": variants} if variants else calls["items"]
+    calls["maxItems"] = GUIDED_CALLS
     if first and variants:
         calls["minItems"] = 1
     schema["required"] = ["thought", "calls", "done"]
@@ -257,6 +272,16 @@ def excerpts(files: Sequence[str], read: Callable[[str], str], task: str, budget
     return "Files you will likely read or change:\n" + "\n".join(parts) + "\n\n" if parts else ""
 
 
+def _step_at(plan: ActPlan, index: int) -> str:
+    """What the next turn is asked for: the plan's step ``index``, or, past the last, to check and finish."""
+    if index < len(plan.steps):
+        return (
+            f"Now step {index + 1} of {len(plan.steps)}: {plan.steps[index]}\n"
+            "Reply with the tool calls for this step only; set done once the whole change is made."
+        )
+    return "Every step of the plan has had its turn: check the change if you need to, fix what failed, or set done."
+
+
 def _brief(args: dict[str, Any]) -> str:
     text = " ".join(f"{k}={v!r}" if k not in ("content", "patches") else f"{k}=..." for k, v in args.items())
     return text[:160]
@@ -303,9 +328,9 @@ class Actor:
             return
         messages += [
             Message.assistant(plan.model_dump_json()),
-            Message.user("The plan is approved. Act now: reply with tool calls; set done once the change is complete."),
+            Message.user(f"The plan is approved. Act now, one step at a time. {_step_at(plan, 0)}"),
         ]
-        steps = 0
+        steps, at = 0, 0  # turns taken; the plan step the next turn is asked for
         for round_no in range(1, self.budget.rounds + 1):
             fresh = True  # a round's first turn must act
             while True:
@@ -327,7 +352,8 @@ class Actor:
                 if not turn.calls:
                     break
                 evidence = [await self._call(i, c, report) for i, c in enumerate(turn.calls, 1)]
-                messages.append(Message.user("Results:\n" + "\n".join(evidence)))
+                at += 1
+                messages.append(Message.user("Results:\n" + "\n".join(evidence) + "\n\n" + _step_at(plan, at)))
                 if turn.done:
                     break
             report.tests = await self._verify()
@@ -360,13 +386,16 @@ class Actor:
         return (
             f"{self.persona}\nYou change files in a project through tools, in small verified steps. "
             "Every reply is one JSON object matching the schema you are given. Paths are relative to the "
-            "project root. Commands run in a sandbox without network."
+            "project root. Commands run in a sandbox without network. To add code to a file (a route, a "
+            "test function), append_file it; patch_file changes lines the file already has, and its old "
+            "text must be copied exactly; write_file writes a whole file. New code goes where the project "
+            "already keeps its kind (a route beside the other routes, a test in tests/)."
         )
 
     def _brief(self, task: str) -> str:
         files = walk(self.ctx)
         listing = "\n".join(files[:100]) + (f"\n[... {len(files) - 100} more]" if len(files) > 100 else "")
-        tools = json.dumps([t.describe() for t in self.tools.usable()], separators=(",", ":"))
+        tools = json.dumps([t.describe() for t in in_use_order(self.tools.usable())], separators=(",", ":"))
         shown = excerpts(files, self.ctx.workspace.read_text, task)
         return (
             f"Task: {task}\n\nProject files:\n{listing or '(none yet)'}\n\n{shown}Tools:\n{tools}\n\n"

@@ -215,6 +215,30 @@ async def test_the_model_is_guided_to_the_tools_it_has(team: Team) -> None:
     assert names == set(team.agent.tools) - {"mcp"} - unfetching
     assert first["properties"]["calls"]["minItems"] == 1
     assert "minItems" not in later["properties"]["calls"]
+    assert first["properties"]["calls"]["maxItems"] == later["properties"]["calls"]["maxItems"] == 3
+    # offered in the order a change uses them, not alphabetically (a small model calls them in turn)
+    order = [v["properties"]["tool"]["const"] for v in first["properties"]["calls"]["items"]["anyOf"]]
+    assert order[:4] == ["read_file", "write_file", "append_file", "patch_file"]
+    assert order.index("commit") > order.index("run_command") > order.index("patch_file")
+
+
+async def test_each_turn_is_asked_for_the_next_step_of_the_plan(team: Team) -> None:
+    plan = {"summary": "two files", "steps": ["write a.txt", "write b.txt"], "commands": [], "tools": []}
+    team.llm.add(
+        json.dumps(plan),
+        turn(("write_file", {"path": "a.txt", "content": "a\n"})),
+        turn(("write_file", {"path": "b.txt", "content": "b\n"})),
+        turn(done=True),
+        json.dumps(DONE),
+    )
+    result = await team.do("write a.txt and b.txt", yolo=True)
+    assert result.ok, result.output
+    asked = [team.llm.calls[i].messages[-1].content for i in range(1, 4)]
+    assert asked[0].endswith("Now step 1 of 2: write a.txt\nReply with the tool calls for this step only; "
+                             "set done once the whole change is made.")  # fmt: skip
+    assert "[1] write_file: " in asked[1]
+    assert "Now step 2 of 2: write b.txt" in asked[1]
+    assert "Every step of the plan has had its turn" in asked[2]
 
 
 # --- what the plan is made from ----------------------------------------------------------------
