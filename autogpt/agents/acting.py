@@ -72,7 +72,9 @@ def refusal() -> ApprovalRequiredError:
 
 class ActPlan(BaseModel):
     summary: str = Field(description="one sentence: what will change")
-    steps: list[str] = Field(min_length=1, max_length=12, description="short imperative steps")
+    steps: list[str] = Field(
+        min_length=1, max_length=12, description="short steps, each naming the file it changes and what, in words"
+    )
     commands: list[str] = Field(default_factory=list, description="every shell command you will run, verbatim")
     tools: list[str] = Field(default_factory=list, description="other tools you will use (commit, fetch_url, mcp)")
 
@@ -399,7 +401,9 @@ class Actor:
         shown = excerpts(files, self.ctx.workspace.read_text, task)
         return (
             f"Task: {task}\n\nProject files:\n{listing or '(none yet)'}\n\n{shown}Tools:\n{tools}\n\n"
-            "First reply with a plan: 'summary', 'steps', every shell 'commands' you will run, verbatim, "
+            "First reply with a plan: 'summary', 'steps' (each names the one file it changes and says in "
+            "words what changes there; no code yet: it is written step by step later), every shell "
+            "'commands' you will run, verbatim, "
             "and the other 'tools' you will use (commit, fetch_url, MCP tools). The project's tests are run "
             "for you at the end."
         )

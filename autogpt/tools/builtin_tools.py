@@ -7,8 +7,10 @@ clock, so a command that hangs comes back as "timed out", not as a stuck agent.
 
 from __future__ import annotations
 
+import ast
 import difflib
 import fnmatch
+import json
 import os
 import re
 import sys
@@ -43,6 +45,34 @@ def walk(ctx: ToolContext, folder: str = ".") -> list[str]:
     return found
 
 
+def unparsable(path: str, text: str) -> str | None:
+    """Why ``text`` is not a valid file of its kind (Python, JSON), or None."""
+    try:
+        if path.endswith(".py"):
+            ast.parse(text, filename=path)
+        elif path.endswith(".json"):
+            json.loads(text)
+    except SyntaxError as exc:
+        line = (exc.text or "").strip()
+        return f"line {exc.lineno}: {exc.msg}" + (f": {line[:80]!r}" if line else "")
+    except ValueError as exc:
+        return str(exc)[:200]
+    return None
+
+
+def write_checked(ctx: ToolContext, path: str, text: str, before: str | None, done: str) -> ToolOutput:
+    """Write ``text`` to ``path`` unless that breaks a file that parsed (or makes a new one
+    that does not): the change is refused whole, and the model is told the line, so the
+    workspace never holds a half-made edit and the error comes with the step that made it."""
+    broken = unparsable(path, text)
+    if broken and (before is None or unparsable(path, before) is None):
+        kind = "Python" if path.endswith(".py") else "JSON"
+        return ToolOutput.error(f"{path} would not parse as {kind} ({broken}). Nothing was written; "
+                                "send the whole change again, as valid code.")  # fmt: skip
+    record = ctx.workspace.write_text(path, text, agent=ctx.agent)
+    return ToolOutput(done.format(path=record.path, size=record.size), data={"path": record.path})
+
+
 class PathArgs(BaseModel):
     path: str = Field(description="a path relative to the workspace root")
 
@@ -66,18 +96,22 @@ class WriteFile(Tool[WriteArgs]):
     description = "create or replace a file with the given content"
 
     async def run(self, args: WriteArgs, ctx: ToolContext) -> ToolOutput:
-        record = ctx.workspace.write_text(args.path, args.content, agent=ctx.agent)
-        return ToolOutput(f"wrote {record.path} ({record.size} bytes)", data={"path": record.path})
+        before = ctx.workspace.read_text(args.path) if ctx.workspace.exists(args.path) else None
+        return write_checked(ctx, args.path, args.content, before, "wrote {path} ({size} bytes)")
 
 
 class AppendFile(Tool[WriteArgs]):
     name, capability, Args = "append_file", "fs.write", WriteArgs
-    description = "add content at the end of a file (created when missing)"
+    description = "add content at the end of a file, on a line of its own (created when missing)"
 
     async def run(self, args: WriteArgs, ctx: ToolContext) -> ToolOutput:
-        old = ctx.workspace.read_text(args.path) if ctx.workspace.exists(args.path) else ""
-        record = ctx.workspace.write_text(args.path, old + args.content, agent=ctx.agent)
-        return ToolOutput(f"appended to {record.path} ({record.size} bytes now)", data={"path": record.path})
+        before = ctx.workspace.read_text(args.path) if ctx.workspace.exists(args.path) else None
+        old = before or ""
+        if old and not old.endswith("\n") and not args.content.startswith("\n"):
+            old += "\n"  # appended text starts a line: a file without a final newline would swallow it
+        if args.path.endswith(".py") and old.strip() and re.match(r"\s*(?:@|def |async def |class )", args.content):
+            old = old.rstrip("\n") + "\n\n\n"  # a new top-level function or class, set apart as usual
+        return write_checked(ctx, args.path, old + args.content, before, "appended to {path} ({size} bytes now)")
 
 
 class Patch(BaseModel):
@@ -115,7 +149,7 @@ class PatchFile(Tool[PatchArgs]):
     description = "replace text in a file (several old -> new patches at once; all apply or none)"
 
     async def run(self, args: PatchArgs, ctx: ToolContext) -> ToolOutput:
-        text = ctx.workspace.read_text(args.path)
+        text = original = ctx.workspace.read_text(args.path)
         for i, patch in enumerate(args.patches, 1):
             count = text.count(patch.old) if patch.old else 0
             if count != 1:
@@ -125,8 +159,8 @@ class PatchFile(Tool[PatchArgs]):
                 return ToolOutput.error(f"patch {i} of {args.path}: 'old' {where}; it must occur exactly once. "
                                         f"Nothing was changed.{hint}")  # fmt: skip
             text = text.replace(patch.old, patch.new, 1)
-        record = ctx.workspace.write_text(args.path, text, agent=ctx.agent)
-        return ToolOutput(f"patched {record.path} ({len(args.patches)} change(s))", data={"path": record.path})
+        done = f"patched {{path}} ({len(args.patches)} change(s))"
+        return write_checked(ctx, args.path, text, original, done)
 
 
 class ListArgs(BaseModel):

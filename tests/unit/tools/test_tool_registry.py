@@ -128,3 +128,47 @@ async def test_a_patch_whose_old_text_is_misremembered_is_shown_the_files_own(ct
     assert ctx.workspace.read_text("app/main.py") == source
     unlike = await tools.call("patch_file", {"path": "app/main.py", "patches": [{"old": "zzz qqq", "new": "x"}]}, ctx)
     assert "closest" not in unlike.text  # nothing alike: no guess
+
+
+ROUTES = 'from fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.get("/notes")\ndef notes():\n    return []'
+
+
+@pytest.mark.parametrize(
+    ("tool", "args"),
+    [
+        ("append_file", {"path": "app/main.py", "content": "'/health':\n    return {'status': 'ok'}\n"}),
+        ("write_file", {"path": "app/main.py", "content": "def health(:\n"}),
+        ("patch_file", {"path": "app/main.py", "patches": [{"old": "def notes():", "new": "def notes(:"}]}),
+    ],
+)
+async def test_an_edit_that_breaks_a_python_file_is_refused_whole_with_its_line(
+    ctx: ToolContext, tool: str, args: dict[str, object]
+) -> None:
+    tools = Registry(builtin_tools(), granted=ALL)
+    ctx.workspace.write_text("app/main.py", ROUTES)
+    out = await tools.call(tool, args, ctx)
+    assert not out.ok
+    assert out.text.startswith("app/main.py would not parse as Python (line ")
+    assert "Nothing was written" in out.text
+    assert ctx.workspace.read_text("app/main.py") == ROUTES
+
+
+async def test_a_file_that_did_not_parse_may_still_be_edited_and_json_is_checked_too(ctx: ToolContext) -> None:
+    tools = Registry(builtin_tools(), granted=ALL)
+    ctx.workspace.write_text("broken.py", "def f(:\n")
+    assert (await tools.call("append_file", {"path": "broken.py", "content": "x = (\n"}, ctx)).ok  # no worse
+    bad = await tools.call("write_file", {"path": "package.json", "content": '{"name": "x",}'}, ctx)
+    assert bad.text.startswith("package.json would not parse as JSON")
+    assert not ctx.workspace.exists("package.json")
+    assert (await tools.call("write_file", {"path": "notes.txt", "content": "def f(:"}, ctx)).ok  # not code
+
+
+async def test_appended_code_starts_on_a_line_of_its_own(ctx: ToolContext) -> None:
+    tools = Registry(builtin_tools(), granted=ALL)
+    ctx.workspace.write_text("app/main.py", ROUTES)  # no final newline
+    route = '@app.get("/health")\ndef health():\n    return {"status": "ok"}\n'
+    assert (await tools.call("append_file", {"path": "app/main.py", "content": route}, ctx)).ok
+    assert ctx.workspace.read_text("app/main.py") == ROUTES + "\n\n\n" + route
+    ctx.workspace.write_text("notes.txt", "one")
+    await tools.call("append_file", {"path": "notes.txt", "content": "two\n"}, ctx)
+    assert ctx.workspace.read_text("notes.txt") == "one\ntwo\n"
