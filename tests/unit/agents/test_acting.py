@@ -284,3 +284,17 @@ def test_excerpts_keep_to_their_budget_and_skip_what_cannot_be_read() -> None:
     assert "more characters: read_file for the rest" in shown
     assert "tests/test_notes.py" not in shown
     assert excerpts([], read, "anything") == ""
+
+
+async def test_done_after_the_first_of_several_steps_is_asked_for_the_next_step(team: Team) -> None:
+    plan = {"summary": "two files", "steps": ["write a.txt", "write b.txt"], "commands": [], "tools": []}
+    team.llm.add(
+        json.dumps(plan),
+        turn(("write_file", {"path": "a.txt", "content": "a\n"}), done=True),  # one step in, "done"
+        turn(("write_file", {"path": "b.txt", "content": "b\n"}), done=True),
+        json.dumps(DONE),
+    )
+    result = await team.do("write a.txt and b.txt", yolo=True)
+    assert result.ok, result.output
+    assert (team.root / "b.txt").read_text() == "b\n"
+    assert "Now step 2 of 2: write b.txt" in team.llm.calls[2].messages[-1].content
