@@ -14,7 +14,7 @@ passes once and is wrong ever after, so it is flagged too.
 A table of the examples' own answers keyed by their inputs (``{10: 6.21371, 100: 62.1371}``
 for "convert km to miles") holds no whole answer, and a bare ``True`` is too common to count as
 one, so :func:`unmoved_by_input` asks the running server the same question with the example's
-numbers moved: a server that learnt the examples by heart refuses the near ones, and one that
+numbers (and query texts) moved: a server that learnt the examples by heart refuses the near ones, and one that
 answers the same whatever the input gives the example's answer to all of them.
 """
 
@@ -139,6 +139,23 @@ def variants(example: Example, target: str, written: Collection[str] = ()) -> li
     return [t for t in dict.fromkeys(out) if t != target]
 
 
+def _text_moves(value: str) -> list[str]:
+    return [value + "q", value[1:] if len(value) > 1 else "qq", "xyz", ""]
+
+
+def text_variants(example: Example, target: str) -> list[str]:
+    """``target`` with each text the example states in its query moved (a letter added, the first
+    one dropped, another word, nothing): the input of ``GET /palindrome?text=Racecar``. Only the
+    query: a path segment may be a route's own name, and a catch-all answers any path alike."""
+    path, _, _ = target.partition("?")
+    texts = [k for k, v in example.query.items() if not _NUMBER.fullmatch(v)]
+    out = []
+    for move in range(4):
+        query = {k: _text_moves(v)[move] if k in texts else v for k, v in example.query.items()}
+        out.append(f"{path}?{urlencode(query)}")
+    return [t for t in dict.fromkeys(out) if t != target] if texts else []
+
+
 def _json(raw: bytes | str) -> Any:
     try:
         return json.loads(raw)
@@ -158,13 +175,15 @@ def _answers_alike(example: Example, status: int, raw: bytes) -> bool:
 
 
 async def unmoved_by_input(outcome: Outcome, send: Send, written: Collection[str] = ()) -> str | None:
-    """Why a passed GET example over numbers looks answered without working the answer out, or None.
+    """Why a passed GET example looks answered without working the answer out, or None.
 
     The same request with its numbers moved (see :func:`variants`) must get, for one of the two
     near moves at least, a success with the example's keys (else it answers only the examples'
     own inputs: a table of them), and for one move at least something other than the example's
     own answer (else the answer does not depend on the input at all: ``{"leap": true}`` for any
-    year). A GET changes nothing, so asking again disturbs no later check. ``written``: the paths
+    year). Texts in its query are moved too (:func:`text_variants`), for the second check only:
+    a text may rightly be refused, but ``{"palindrome": true}`` for every text is no answer. A GET
+    changes nothing, so asking again disturbs no later check. ``written``: the paths
     the examples change (see :func:`variants`)."""
     example = outcome.example
     if not outcome.ok or example.method != "GET" or example.request_headers or example.status_class != "2xx":
@@ -172,7 +191,8 @@ async def unmoved_by_input(outcome: Outcome, send: Send, written: Collection[str
     if not (isinstance(example.response, dict) or example.keys):
         return None
     answers: list[tuple[str, int, bytes]] = []
-    for target in variants(example, outcome.target, written):
+    numeric = variants(example, outcome.target, written)
+    for target in numeric + text_variants(example, outcome.target):
         try:
             status, _, raw = await send("GET", target, None, {"content-type": "application/json"})
         except (OSError, TimeoutError, AutoGPTError) as exc:
@@ -182,7 +202,7 @@ async def unmoved_by_input(outcome: Outcome, send: Send, written: Collection[str
     if not answers:
         return None
     shown = [f"{t} got {s} {raw[:80].decode('utf-8', 'replace')}" for t, s, raw in answers]
-    if not any(_answers_alike(example, s, raw) for _, s, raw in answers[:_NEAR]):
+    if numeric and not any(_answers_alike(example, s, raw) for _, s, raw in answers[:_NEAR]):
         return (
             "it answers only the examples' own inputs: " + "; ".join(shown[:_NEAR])
             + ". Work the answer out from the request for any input, not from a table of the examples"

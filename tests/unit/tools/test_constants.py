@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import pytest
 
 from autogpt.tools.acceptance import Example, Outcome
-from autogpt.tools.constants import answered_from_constant, unmoved_by_input, variants
+from autogpt.tools.constants import answered_from_constant, text_variants, unmoved_by_input, variants
 
 
 def example(**fields: Any) -> Example:
@@ -170,12 +170,45 @@ async def test_a_success_without_the_examples_keys_is_no_answer() -> None:
     [
         example(method="POST", path="/km", query={"km": "10"}, response={"miles": 6.2}, match="subset"),
         example(path="/km", query={"km": "abc"}, status=400),
-        example(path="/km", query={"name": "ten"}, response={"miles": 6.2}, match="subset"),
         example(path="/me", query={"n": "1"}, response={"u": "a"}, match="subset", request_headers={"X-Key": "k"}),
     ],
-    ids=["changes-state", "a-refusal", "no-number", "sends-a-captured-header"],
+    ids=["changes-state", "a-refusal", "sends-a-captured-header"],
 )
 async def test_examples_it_cannot_judge_are_left_alone(ex: Example) -> None:
     send = server({})
     assert await unmoved_by_input(Outcome(ex, target=ex.path), send) is None
     assert send.asked == []
+
+
+PALINDROME = example(path="/palindrome", query={"text": "Racecar"}, response={"palindrome": True}, match="subset")
+TEXT_MOVES = ["/palindrome?text=Racecarq", "/palindrome?text=acecar", "/palindrome?text=xyz", "/palindrome?text="]
+
+
+async def test_a_server_that_answers_the_same_whatever_the_text_is_caught() -> None:
+    send = server(dict.fromkeys(TEXT_MOVES, (200, b'{"palindrome": true}')))
+    reason = await unmoved_by_input(Outcome(PALINDROME, target=TEXT_MOVES[0][:-1], body='{"palindrome":true}'), send)
+    assert reason is not None
+    assert reason.startswith('it gives the same answer {"palindrome":true} whatever the input')
+    assert send.asked == [f"GET {t}" for t in TEXT_MOVES]
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {TEXT_MOVES[0]: (200, b'{"palindrome": false}')},  # the others refused: a text may be
+        dict.fromkeys(TEXT_MOVES, (400, b'{"detail": "text must be letters"}')),
+        {**dict.fromkeys(TEXT_MOVES, (200, b'{"palindrome": true}')), TEXT_MOVES[2]: (200, b'{"palindrome": false}')},
+    ],
+    ids=["answers-move", "moves-refused", "one-move-differs"],
+)
+async def test_a_server_that_reads_the_text_passes(answers: dict[str, tuple[int, bytes]]) -> None:
+    assert await unmoved_by_input(Outcome(PALINDROME, target=TEXT_MOVES[0][:-1], body='{"palindrome":true}'),
+                                  server(answers)) is None  # fmt: skip
+
+
+def test_text_moves_leave_numbers_to_their_own_moves_and_paths_alone() -> None:
+    ex = example(path="/search", query={"q": "ap", "page": "2"}, response={"a": 1})
+    assert text_variants(ex, "/search?q=ap&page=2") == [
+        "/search?q=apq&page=2", "/search?q=p&page=2", "/search?q=xyz&page=2", "/search?q=&page=2",
+    ]  # fmt: skip
+    assert text_variants(example(path="/capital/France", response={"a": 1}), "/capital/France") == []
