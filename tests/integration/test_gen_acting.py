@@ -244,3 +244,18 @@ def test_at_a_terminal_no_changes_nothing(tmp_path: Path) -> None:
     assert code == 1
     assert "the plan was not approved; nothing was changed" in shown
     assert fingerprint(root) == before
+
+
+def test_run_inside_a_project_without_a_workspace_it_acts_on_that_project(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "proj")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTOGPT_", "OPENAI_", "ANTHROPIC_"))}
+    env |= {"AUTOGPT_PROVIDER": "scripted", "AUTOGPT_SCRIPT": json.dumps(health_script()),
+            "AUTOGPT_DATA_DIR": str(tmp_path / "data"), "AUTOGPT_EMBEDDER": "hash"}  # fmt: skip
+    proc = subprocess.run(
+        [*AUTOGPT, "gen", "--yolo", "-p", TASK],
+        cwd=root, capture_output=True, text=True, env=env, timeout=110, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"acting on the project in {root}" in proc.stderr
+    assert '@app.get("/health")' in (root / "app" / "main.py").read_text()
+    assert not (root / "workspace").exists()
