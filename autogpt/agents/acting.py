@@ -274,6 +274,24 @@ def excerpts(files: Sequence[str], read: Callable[[str], str], task: str, budget
     return "Files you will likely read or change:\n" + "\n".join(parts) + "\n\n" if parts else ""
 
 
+_CODE_LINE = re.compile(
+    r"^\s*(?:```|from \S+ import |import \w|def |async def |class |@\w|return\b|[\w.]+\s*=\s|[\w.]+\(.*\)\s*$|"
+    r"[{}\[\]()]+\s*$)"
+)
+
+
+def tidied(plan: ActPlan, tool_names: Sequence[str]) -> ActPlan:
+    """``plan`` without what a small model spills into it: lines of code listed as steps (a
+    plan with a code block came back as twelve "steps", one per line) and tool names that
+    are not tools. Code is written step by step later, and the steps are what the user
+    approves and what each turn is asked for. A plan that is all code keeps its steps."""
+    steps = [step for step in plan.steps if not _CODE_LINE.match(step)] or plan.steps
+    tools = [tool for tool in plan.tools if tool.strip() in tool_names]
+    if steps == plan.steps and tools == plan.tools:
+        return plan
+    return plan.model_copy(update={"steps": steps, "tools": tools})
+
+
 def _step_at(plan: ActPlan, index: int) -> str:
     """What the next turn is asked for: the plan's step ``index``, or, past the last, to check and finish."""
     if index < len(plan.steps):
@@ -323,7 +341,7 @@ class Actor:
         if not self.yolo and self.approver is None:
             raise refusal()
         messages = [Message.system(self._system()), Message.user(self._brief(task))]
-        plan = await self._structured(messages, ActPlan, report, None)
+        plan = tidied(await self._structured(messages, ActPlan, report, None), [t.name for t in self.tools.usable()])
         report.plan = plan
         if not await self._approve_plan(plan):
             report.stopped = "the plan was not approved; nothing was changed"

@@ -298,3 +298,35 @@ async def test_done_after_the_first_of_several_steps_is_asked_for_the_next_step(
     assert result.ok, result.output
     assert (team.root / "b.txt").read_text() == "b\n"
     assert "Now step 2 of 2: write b.txt" in team.llm.calls[2].messages[-1].content
+
+
+async def test_code_spilt_into_the_plan_is_not_shown_as_steps(team: Team) -> None:
+    """A small model put a code block in its plan: each line came back as a "step", and code as
+    "tools". The plan shown for approval, and walked step by step, keeps the prose."""
+    asked: list[str] = []
+
+    async def approver(question: str) -> bool:
+        asked.append(question)
+        return True
+
+    team.agent.approver = approver
+    plan = {
+        "summary": "add a route",
+        "steps": ["append the route to app/main.py:", "```python", "from fastapi import FastAPI",
+                  "@app.get('/health')", "def health():", "    return {'status': 'ok'}", "```",
+                  "write tests/test_health.py with a test of GET /health"],
+        "commands": [],
+        "tools": ["append_file", "from fastapi import FastAPI", "read_file app/main.py"],
+    }  # fmt: skip
+    team.llm.add(
+        json.dumps(plan),
+        turn(("append_file", {"path": "app.py", "content": "x = 1\n"})),
+        turn(("write_file", {"path": "test_x.py", "content": "def test_x():\n    pass\n"}), done=True),
+        json.dumps(DONE),
+    )
+    await team.do("add a route", yolo=False)
+    assert asked[0] == (
+        "Plan: add a route\n  1. append the route to app/main.py:\n"
+        "  2. write tests/test_health.py with a test of GET /health\nCommands: none\nOther tools: append_file"
+    )
+    assert "Now step 2 of 2: write tests/test_health.py" in team.llm.calls[2].messages[-1].content
