@@ -277,7 +277,10 @@ class Agent(MemoryActions):
                 hint=f"actions: {', '.join(sorted(self._actions))}",
             )
         fn, _ = self._actions[name]
-        return await fn(self, payload, ctx)
+        if self.memory is None or name in _BUILT_IN:
+            return await fn(self, payload, ctx)
+        with self.memory.focused(str(payload.args.get("idea") or payload.input)):
+            return await fn(self, payload, ctx)
 
     async def handle_task(self, task: Task, ctx: Context) -> Result:
         """A planned task; by default the same as ``run`` with the task's description."""

@@ -7,9 +7,11 @@ never pushes the conversation itself out (:mod:`autogpt.mind.context`).
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import replace
 from pathlib import Path
 from typing import Literal
@@ -25,6 +27,9 @@ Scope = Literal["agent", "project", "shared"]
 SCOPES: tuple[Scope, ...] = ("agent", "project", "shared")
 HEADER = "\n\nWhat you remember from earlier work (use it if it helps; it may be out of date):"
 QUERY_CHARS = 2000
+# The task the current work is for (see :meth:`AgentMemory.focused`): lessons are recalled by
+# their likeness to it, not to the tail of whatever prompt is being sent.
+_focus: ContextVar[str | None] = ContextVar("memory_focus", default=None)
 
 
 def _slug(text: str) -> str:
@@ -72,13 +77,37 @@ class AgentMemory:
             self.store.forget([memory.id], namespace=memory.namespace)
         return found
 
+    @staticmethod
+    @contextlib.contextmanager
+    def focused(task: str) -> Iterator[None]:
+        """Within this block (this task's coroutines only), lessons are recalled for ``task``."""
+        token = _focus.set(task)
+        try:
+            yield
+        finally:
+            _focus.reset(token)
+
+    def relevant(self, query: str) -> list[Memory]:
+        """What to recall for ``query``: memories like it, and lessons like the task in focus (or
+        like ``query`` when none is) by the embedder's higher bar for lessons. A lesson is about
+        one task; recalled into another it is noise a small model copies (routes of other ideas
+        turned up in a server that had been shown their lessons)."""
+        found = self.recall(query)
+        bar = self.store.embedder.lesson_min_score
+        focus = _focus.get()
+        if focus is None:
+            return [m for m in found if m.kind != "lesson" or m.score >= bar]
+        lessons = [m for m in self.recall(focus) if m.kind == "lesson" and m.score >= bar]
+        merged = [m for m in found if m.kind != "lesson"] + lessons
+        return sorted(merged, key=lambda m: -m.score)[: self.k]
+
     def block(self, query: str, budget_tokens: int) -> str:
         """The recall block for ``query``, within ``budget_tokens``; empty when nothing is relevant."""
         if self.k <= 0 or budget_tokens <= estimate_tokens(HEADER) + 8:
             return ""
         lines: list[str] = []
         used = estimate_tokens(HEADER)
-        for memory in self.recall(query):
+        for memory in self.relevant(query):
             line = f"\n- {'lesson: ' if memory.kind == 'lesson' else ''}{memory.text}"
             cost = estimate_tokens(line)
             if used + cost > budget_tokens:

@@ -8,10 +8,13 @@ from pathlib import Path
 from autogpt.agents.generic import GenericGPT
 from autogpt.cli.runtime import Standalone
 from autogpt.config import load_settings
-from autogpt.iac.envelope import Task
+from autogpt.iac.envelope import Address, Command, Task
 from autogpt.llm.base import Message, Options
 from autogpt.llm.doubles import FunctionLLM
+from autogpt.memory.embedder import HashEmbedder
 from autogpt.memory.lessons import added_lines, distill, distill_fix
+from autogpt.memory.recall import AgentMemory
+from autogpt.memory.store import MemoryStore
 
 
 def test_distill_is_one_short_line() -> None:
@@ -79,3 +82,43 @@ def test_added_lines_skip_blanks_comments_brackets_and_imports_and_stop_at_the_l
     after = "a = 1\n\n# note\n}\nimport os\nconst x = require('y');\nb = 22\nc = 333\nd = 4444\n"
     assert added_lines("a = 1\n", after, limit=2) == ["b = 22", "c = 333"]
     assert added_lines("same\n", "same\n") == []
+
+
+ADD = 'An API that adds two numbers: GET /add?a=2&b=3 returns {"sum": 5}.'
+TODOS = 'A todo API: POST /todos with {"title": "milk"} adds a todo and returns it with an id.'
+PROMPT = "Write app/main.py for this contract. Answer with the whole file. Routes: GET /things, POST /things."
+
+
+def test_lessons_are_recalled_for_the_task_in_focus_and_not_for_other_tasks(tmp_path: Path) -> None:
+    """Recalled by the prompt's tail, every API lesson looked alike, and a small model copied the
+    routes of other ideas' lessons into its server. Lessons now answer to the task in focus."""
+    memory = AgentMemory(MemoryStore(tmp_path / "m.db", HashEmbedder()), "backend")
+    memory.lesson(distill_fix(ADD, "- GET /add?a=2&b=3 (expected 200): body is {}", "x", "return {'sum': a + b}", True))
+    memory.lesson(distill_fix(TODOS, "- GET /todos (expected 2xx): status 500", "x", "todos.append(body)", True))
+    memory.remember("the things API keeps its things in a list")  # a note: recalled by the prompt as before
+    with memory.focused(ADD):
+        block = memory.block(PROMPT + " " + TODOS, budget_tokens=2000)
+    assert "lesson: When asked to An API that adds two numbers" in block
+    assert "todo" not in block.lower()  # though the prompt itself speaks of todos
+    assert "things API keeps its things" in block
+    with memory.focused("Write a haiku about the sea"):
+        assert "lesson:" not in memory.block(PROMPT, budget_tokens=2000)
+
+
+async def test_an_agents_action_runs_with_its_task_in_focus(tmp_path: Path) -> None:
+    settings = load_settings(data_dir=tmp_path / "data", workspace=tmp_path / "ws", embedder="hash")
+    llm = FunctionLLM(lambda messages, options: "ok")
+    team = Standalone(settings, GenericGPT, llm)
+    await team.start()
+    try:
+        agent = team.agent
+        assert agent.memory is not None
+        agent.memory.lesson(distill(ADD, "ValueError: a is not a number", "used float(a)"))
+        agent.memory.lesson(distill(TODOS, "KeyError: title", "read body['title']"))
+        assert team.user is not None
+        await team.user.call(Address.agent("generic"), Command("run", ADD), timeout=None)
+    finally:
+        await team.stop()
+    system = llm.calls[-1].messages[0].content
+    assert "When asked to An API that adds two numbers" in system
+    assert "When asked to A todo API" not in system
