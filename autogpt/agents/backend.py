@@ -184,6 +184,7 @@ class BackendGPT(Agent):
             raise InvalidInputError(f"BackendGPT writes python or javascript servers, not {language!r}")
         stack.check()
         require_confinement(self.settings.allow_unconfined)  # before any model call: refusing costs nothing
+        deadline = deadline_in(command.args)  # from the task's arrival, before any drafting
         contract = contract_from(command.args, self.workspace, self.name)
         acceptance = acceptance_from(command.args, self.workspace) or Acceptance()
         held = kept_back(acceptance.examples, [(r.method, r.path) for r in contract.routes])
@@ -215,7 +216,7 @@ class BackendGPT(Agent):
             redraft=lambda evidence: self._draft(stack, contract, shown, idea, ctx, evidence, temperature=0.7),
             say=ctx.status,
             rounds=self.fix_rounds,
-            deadline=deadline_in(command.args),
+            deadline=deadline,
         )
         report, rounds = repaired.report, repaired.rounds
         learn_fix(self.memory, self.role, asked, repaired.first_evidence, repaired.first, repaired.draft, report.ok)

@@ -147,6 +147,7 @@ class FrontendGPT(Agent):
     async def create(self, command: Command, ctx: Context) -> Result:
         if self.workspace is None:
             raise ConfigError("FrontendGPT needs a workspace")
+        deadline = deadline_in(command.args)  # from the task's arrival, before any drafting
         ws = self.workspace.ensure()
         contract = contract_from(command.args, ws, self.name)
         stack = self._stack(command.language)
@@ -170,7 +171,7 @@ class FrontendGPT(Agent):
             redraft=lambda evidence: self._draft(contract, css, title, ctx, evidence, temperature=0.7),
             say=ctx.status,
             rounds=self.fix_rounds,
-            deadline=deadline_in(command.args),
+            deadline=deadline,
         )
         report, rounds = repaired.report, repaired.rounds
         task = f"write the web page for the {contract.name} API"

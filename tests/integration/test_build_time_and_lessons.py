@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
 
+import pytest
 from fakes.servers import fenced
 
 from autogpt.agents.architect import ArchitectGPT
@@ -23,6 +24,7 @@ from autogpt.iac.envelope import Address, Command, Result, Task
 from autogpt.llm.base import Message, Options
 from autogpt.llm.doubles import FunctionLLM
 from autogpt.memory.recall import close_stores
+from autogpt.mind import repair
 
 IDEA = 'An API that adds two numbers: GET /add?a=2&b=3 returns {"sum": 5}.'
 PLAN = {
@@ -78,8 +80,21 @@ async def ask(tmp_path: Path, coder: Coder, manager: type[ManagerGPT] = ManagerG
         await team.stop()
 
 
-async def test_a_backend_with_no_time_left_checks_its_draft_and_starts_no_fix_round(tmp_path: Path) -> None:
-    coder = Coder(WRONG, RIGHT)
+@pytest.mark.parametrize(
+    ("time_left", "draft_takes"),
+    [(0, 0.0), (50, 100.0)],  # none left; or 50 s left, and the first draft alone takes 100 s
+    ids=["none-left", "spent-while-drafting"],
+)
+async def test_a_backend_with_no_time_left_checks_its_draft_and_starts_no_fix_round(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, time_left: int, draft_takes: float
+) -> None:
+    now = [1000.0]
+    monkeypatch.setattr(repair, "clock", lambda: now[0])
+
+    def drafting() -> None:
+        now[0] += draft_takes
+
+    coder = Coder(WRONG, RIGHT, on_draft=drafting)
     settings = load_settings(workspace=tmp_path / "ws", cache_dir=tmp_path / "cache")
     team = Standalone(settings, BackendGPT, coder.llm, memory=False)
     await team.start()
@@ -93,7 +108,10 @@ async def test_a_backend_with_no_time_left_checks_its_draft_and_starts_no_fix_ro
             ]
         }
         task = Task(
-            "t2", "backend", "build", input={"contract": contract, "acceptance": examples, "time_left": 0, "idea": IDEA}
+            "t2",
+            "backend",
+            "build",
+            input={"contract": contract, "acceptance": examples, "time_left": time_left, "idea": IDEA},
         )
         result = await team.user.call(Address.role("backend"), task, timeout=None)
     finally:
