@@ -325,7 +325,15 @@ def derived_checks(idea: str, table: Table | None = None) -> list[Check[DraftExa
     def consistent(drafts: DraftExamples) -> Sequence[str]:
         return [why for _, why in contradicted(drafts)]
 
-    return [own, valid, said, consistent, whole]
+    def answering(drafts: DraftExamples) -> Sequence[str]:
+        # Refusals are left out (see :func:`answered`); a draft of nothing else checks nothing,
+        # and asked again the model writes what the API answers.
+        if drafts.examples and not answered(drafts)[0].examples:
+            return ["every request you wrote is refused (status 400 or more), and the idea states no such rule: "
+                    "write requests the API answers (status 2xx or 3xx), with what it answers"]  # fmt: skip
+        return []
+
+    return [own, valid, said, consistent, answering, whole]
 
 
 def rule_prompt(rule: str, status: int | None, stated: Sequence[Example]) -> str:

@@ -209,3 +209,20 @@ def test_refusals_the_model_adds_are_taken_out_and_counted() -> None:
     assert [d.path for d in kept.examples] == ["/vowels/sky", "/go/x"]
     assert refusals == 1
     assert "400" not in examples_prompt("count the vowels of a word")
+
+
+def test_a_draft_of_refusals_only_is_asked_again() -> None:
+    """Derived for "what it knows beyond /capital/France", the model wrote one refusal; left out,
+    nothing checked the table, and the build failed unchecked. Such a draft is re-asked."""
+    idea = 'A capital lookup of at least France, Germany and Japan: GET /capital/France returns {"capital": "Paris"}.'
+    refusals = DraftExamples.model_validate({"examples": [{"method": "GET", "path": "/capital/Mars", "status": 404}]})
+    problems = [p for check in derived_checks(idea) for p in check(refusals)]
+    assert problems == [
+        "every request you wrote is refused (status 400 or more), and the idea states no such rule: write requests "
+        "the API answers (status 2xx or 3xx), with what it answers"
+    ]
+    mixed = DraftExamples.model_validate({"examples": [
+        {"method": "GET", "path": "/capital/Mars", "status": 404},
+        {"method": "GET", "path": "/capital/Germany", "response": {"capital": "Berlin"}},
+    ]})  # fmt: skip
+    assert [p for check in derived_checks(idea) for p in check(mixed)] == []  # the refusal is just left out
