@@ -250,7 +250,9 @@ class BackendGPT(Agent):
             artifacts=tuple(Artifact(w.path, "file", w.size, w.sha256) for w in files),
         )
 
-    async def _ask_code(self, stack: Stack, prompt: str, ctx: Context, temperature: float = 0.1) -> str:
+    async def _ask_code(
+        self, stack: Stack, prompt: str, ctx: Context, temperature: float = 0.1, contract: ApiContract | None = None
+    ) -> str:
         assert self.workspace is not None
         scratch = _scratch()  # on the host, never in the workspace the generated code can rearrange
 
@@ -258,6 +260,10 @@ class BackendGPT(Agent):
             code = stack.extract(reply)
             if problem := await stack.syntax_error(code, scratch):
                 raise InvalidInputError(f"the code does not parse: {problem}")
+            if contract is not None and (copied := backend_examples.copied_routes(code, contract)):
+                raise InvalidInputError(
+                    f"{', '.join(copied)} come from the examples for other APIs: write only this API's routes"
+                )
             empty = unwritten(code) if stack.language == "python" else []
             if empty or TODO in code:
                 names = ", ".join(empty) or "some routes"
@@ -282,6 +288,7 @@ class BackendGPT(Agent):
             f"Reply with the whole file in one ```{stack.fence} block." + extra,
             ctx,
             temperature,
+            contract,
         )
 
     async def _fix(
@@ -298,6 +305,7 @@ class BackendGPT(Agent):
             f"Return the complete corrected file in one ```{stack.fence} block, with no example usage and no prints.",
             ctx,
             temperature,
+            contract,
         )
 
     async def _verify(self, stack: Stack, contract: ApiContract, acceptance: Acceptance, ctx: Context) -> Verification:

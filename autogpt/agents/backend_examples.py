@@ -9,6 +9,7 @@ state kept between calls, a collection), at most two, so none is there to copy w
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from autogpt.tools.contract import ApiContract
@@ -328,3 +329,20 @@ def show(contract: ApiContract, language: str, server_file: str, fence: str) -> 
             f"```{fence}\n{worked.code(language)}```"
         )
     return "\n\n".join(parts)
+
+
+_DEFINED = re.compile(r"""\bapp\.(?:get|post|put|patch|delete)\(\s*["'`](/[^"'`]*)["'`]""")
+
+
+def _shape(path: str) -> str:
+    """A route path with its parameters blanked (``/notes/{id}`` and ``/notes/:id`` alike)."""
+    return re.sub(r"\{[^}]*\}|:[A-Za-z_]\w*", "{}", path.rstrip("/") or "/")
+
+
+def copied_routes(code: str, contract: ApiContract) -> list[str]:
+    """Routes ``code`` defines that the contract does not have and a worked example does: the
+    example copied in beside this API's own routes (a pagination server came back with the
+    examples' /area, /notes and /links in it)."""
+    own = {_shape(r.path) for r in contract.routes}
+    worked = {_shape(m) for w in ALL for m in _DEFINED.findall(w.python + w.javascript)}
+    return sorted({p for p in _DEFINED.findall(code) if _shape(p) not in own and _shape(p) in worked})

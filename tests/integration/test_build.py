@@ -410,3 +410,15 @@ async def test_a_design_that_stays_a_copy_falls_back_to_the_ideas_main_resource(
     assert contract["routes"][0]["request_example"] == {"title": "buy milk"}
     assert "notes" not in llm.calls[2].prompt  # the small question carries no example to copy
     assert "used the standard routes for todos-api" in result.output
+
+
+async def test_a_draft_holding_a_worked_examples_routes_is_asked_again(tmp_path: Path) -> None:
+    """The worked examples are for other APIs; a draft that copies their routes in beside its
+    own (seen: /area, /notes, /links in a pagination server) is refused before it is run."""
+    area = '\n\n@app.get("/area")\ndef area(w: str, h: str):\n    return {"area": float(w) * float(h)}\n```'
+    copied = GOOD.rstrip().removesuffix("```").rstrip() + "\n" + area
+    llm = ScriptedLLM([json.dumps(PLAN), copied, GOOD])
+    result, seen = await build(tmp_path, llm)
+    assert result.ok, result.output
+    assert any("/area come from the examples for other APIs" in line for line in seen), seen
+    assert '"/area"' not in (tmp_path / "ws/app/main.py").read_text()

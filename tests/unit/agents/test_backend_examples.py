@@ -127,3 +127,53 @@ def test_house_rules_fit_the_contract() -> None:
     assert "body: dict" not in bodiless  # "every POST /likes adds one": a required body is a 422 for each
     paged = _style(PYTHON, contract({"method": "GET", "path": "/items", "query": {"limit": "2", "offset": "0"}}))
     assert "A page or offset past the end of a list answers an empty list, not an error." in paged
+
+
+def numbers_contract() -> ApiContract:
+    return ApiContract.model_validate({"name": "pages", "routes": [
+        {"method": "GET", "path": "/numbers", "summary": "a page of numbers", "query": {"page": "1", "size": "3"}},
+    ]})  # fmt: skip
+
+
+COPIED = """from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.get("/area")
+def area(w: str, h: str):
+    return {"area": float(w) * float(h)}
+
+
+@app.post("/notes")
+def post_notes(body: dict):
+    return body
+
+
+@app.delete("/notes/{note_id}")
+def delete_note(note_id: int):
+    return None
+
+
+@app.get("/numbers")
+def numbers(page: int = 1, size: int = 3):
+    return {"items": list(range(1, 11))[(page - 1) * size : page * size], "total": 10}
+
+
+@app.get("/health")
+def health():
+    return {"ok": True}
+"""
+
+
+def test_routes_copied_from_the_worked_examples_are_named() -> None:
+    """A pagination server came back holding the worked examples' /area, /notes and /links."""
+    assert be.copied_routes(COPIED, numbers_contract()) == ["/area", "/notes", "/notes/{note_id}"]
+    express = 'app.get("/area", (req, res) => res.json({}));\napp.get("/numbers", (req, res) => res.json({}));'
+    assert be.copied_routes(express, numbers_contract()) == ["/area"]
+    # a route of the API's own that an example also has is not a copy; nor is an extra of its own
+    notes = ApiContract.model_validate({"name": "notes", "routes": [
+        {"method": "POST", "path": "/notes", "summary": "add"},
+        {"method": "DELETE", "path": "/notes/{id}", "summary": "remove"},
+    ]})  # fmt: skip
+    assert be.copied_routes(COPIED, notes) == ["/area"]
