@@ -344,5 +344,7 @@ def copied_routes(code: str, contract: ApiContract) -> list[str]:
     example copied in beside this API's own routes (a pagination server came back with the
     examples' /area, /notes and /links in it)."""
     own = {_shape(r.path) for r in contract.routes}
-    worked = {_shape(m) for w in ALL for m in _DEFINED.findall(w.python + w.javascript)}
-    return sorted({p for p in _DEFINED.findall(code) if _shape(p) not in own and _shape(p) in worked})
+    return sorted({p for p in _DEFINED.findall(code) if _shape(p) not in own and _shape(p) in _WORKED_ROUTES})
+
+
+_WORKED_ROUTES = frozenset(_shape(m) for w in ALL for m in _DEFINED.findall(w.python + w.javascript))
