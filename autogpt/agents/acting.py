@@ -102,6 +102,20 @@ def in_use_order(tools: Sequence[Tool[Any]]) -> list[Tool[Any]]:
     return sorted(tools, key=lambda t: (rank.get(t.name, len(rank)), t.name))
 
 
+def plan_guide(tool_names: Sequence[str]) -> dict[str, Any]:
+    """An :class:`ActPlan`'s schema, bounded for a provider that compiles it to a grammar: a few
+    short steps and commands, and tools only by their names. A small model left unbounded wrote
+    a code block into its plan, one "step" per line, for thousands of tokens."""
+    schema = ActPlan.model_json_schema()
+    props = schema["properties"]
+    props["summary"]["maxLength"] = 160
+    props["steps"] |= {"maxItems": 6, "items": {"type": "string", "maxLength": 160}}
+    props["commands"] |= {"maxItems": 4, "items": {"type": "string", "maxLength": 160}}
+    props["tools"] |= {"maxItems": 4, "items": {"enum": list(tool_names)} if tool_names else {"type": "string"}}
+    schema["required"] = ["summary", "steps", "commands", "tools"]
+    return schema
+
+
 def turn_guide(tools: Sequence[Tool[Any]], *, first: bool) -> dict[str, Any]:
     """A :class:`Turn`'s schema with each call spelt out per tool (its name, its own arguments).
 
@@ -341,7 +355,8 @@ class Actor:
         if not self.yolo and self.approver is None:
             raise refusal()
         messages = [Message.system(self._system()), Message.user(self._brief(task))]
-        plan = tidied(await self._structured(messages, ActPlan, report, None), [t.name for t in self.tools.usable()])
+        names = [t.name for t in in_use_order(self.tools.usable())]
+        plan = tidied(await self._structured(messages, ActPlan, report, plan_guide(names)), names)
         report.plan = plan
         if not await self._approve_plan(plan):
             report.stopped = "the plan was not approved; nothing was changed"

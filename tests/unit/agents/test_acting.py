@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from autogpt.agents.acting import excerpts
@@ -174,7 +175,6 @@ async def test_cancelling_stops_acting_cleanly(team: Team) -> None:
 
 
 def test_the_turn_guide_admits_only_real_tools_with_their_own_arguments() -> None:
-    import jsonschema
 
     from autogpt.agents.acting import turn_guide
     from autogpt.tools.builtin_tools import builtin_tools
@@ -208,6 +208,13 @@ async def test_the_model_is_guided_to_the_tools_it_has(team: Team) -> None:
     plan, first, later = (team.llm.calls[i].options.json_schema for i in range(3))
     assert plan is not None
     assert "calls" not in plan["properties"]
+    # the plan is bounded: a few short steps, and tools only by their names
+    assert plan["properties"]["steps"]["maxItems"] == 6
+    assert plan["properties"]["steps"]["items"]["maxLength"] == 160
+    assert "write_file" in plan["properties"]["tools"]["items"]["enum"]
+    jsonschema.validate(PLAN, plan)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**PLAN, "tools": ["from fastapi import FastAPI"]}, plan)
     assert first is not None
     assert later is not None
     names = {v["properties"]["tool"]["const"] for v in first["properties"]["calls"]["items"]["anyOf"]}
