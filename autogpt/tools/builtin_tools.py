@@ -73,6 +73,27 @@ def write_checked(ctx: ToolContext, path: str, text: str, before: str | None, do
     return ToolOutput(done.format(path=record.path, size=record.size), data={"path": record.path})
 
 
+def _assigned(code: str) -> list[str]:
+    """The names ``code`` assigns at its top level (``app = FastAPI()``, ``notes: list = []``)."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return []
+    names: list[str] = []
+    for node in tree.body:
+        targets = (
+            node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        )
+        names += [t.id for t in targets if isinstance(t, ast.Name)]
+    return names
+
+
+def rebound(existing: str, appended: str) -> list[str]:
+    """Names the appended Python code assigns at top level that the file already assigns there."""
+    have = set(_assigned(existing))
+    return sorted({name for name in _assigned(appended) if name in have})
+
+
 class PathArgs(BaseModel):
     path: str = Field(description="a path relative to the workspace root")
 
@@ -107,6 +128,12 @@ class AppendFile(Tool[WriteArgs]):
     async def run(self, args: WriteArgs, ctx: ToolContext) -> ToolOutput:
         before = ctx.workspace.read_text(args.path) if ctx.workspace.exists(args.path) else None
         old = before or ""
+        if args.path.endswith(".py") and (again := rebound(old, args.content)):
+            return ToolOutput.error(
+                f"the appended code assigns {', '.join(again)} again, which {args.path} already has: that would "
+                "replace them (a second app = FastAPI() drops every route above it). Nothing was written; "
+                "append only the new code."
+            )
         if old and not old.endswith("\n") and not args.content.startswith("\n"):
             old += "\n"  # appended text starts a line: a file without a final newline would swallow it
         if args.path.endswith(".py") and old.strip() and re.match(r"\s*(?:@|def |async def |class )", args.content):

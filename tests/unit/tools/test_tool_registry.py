@@ -172,3 +172,21 @@ async def test_appended_code_starts_on_a_line_of_its_own(ctx: ToolContext) -> No
     ctx.workspace.write_text("notes.txt", "one")
     await tools.call("append_file", {"path": "notes.txt", "content": "two\n"}, ctx)
     assert ctx.workspace.read_text("notes.txt") == "one\ntwo\n"
+
+
+async def test_appended_code_that_assigns_the_files_names_again_is_refused(ctx: ToolContext) -> None:
+    """A small model appended a whole module header: a second ``app = FastAPI()`` drops every
+    route above it, and the project's own tests fail with 404."""
+    tools = Registry(builtin_tools(), granted=ALL)
+    source = ROUTES.replace("app = FastAPI()", "app = FastAPI()\nnotes: list[str] = []")
+    ctx.workspace.write_text("app/main.py", source)
+    header = "from fastapi import FastAPI\napp = FastAPI()\nnotes: list[str] = []\n\n\n@app.get('/health')\n"
+    out = await tools.call(
+        "append_file", {"path": "app/main.py", "content": header + "def health():\n    return {}\n"}, ctx
+    )
+    assert not out.ok
+    assert out.text.startswith("the appended code assigns app, notes again, which app/main.py already has")
+    assert ctx.workspace.read_text("app/main.py") == source
+    # a re-import is harmless
+    route = "from fastapi import FastAPI\n\n\n@app.get('/health')\ndef health():\n    return {}\n"
+    assert (await tools.call("append_file", {"path": "app/main.py", "content": route}, ctx)).ok
