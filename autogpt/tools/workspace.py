@@ -72,7 +72,10 @@ class Workspace:
             raise InvalidInputError("path contains a NUL byte")
         pure = PurePosixPath(text.replace("\\", "/"))
         if pure.is_absolute() or Path(text).is_absolute() or (len(text) > 1 and text[1] == ":"):
-            raise PathOutsideWorkspaceError(f"absolute paths are not allowed in the workspace: {text!r}")
+            # "/app/main.py" is most often meant as the project's own app/main.py: say so
+            inside = text.replace("\\", "/").lstrip("/") if text[0] in "/\\" else ""
+            meant = f"; paths are relative to the workspace root: did you mean {inside!r}?" if inside else ""
+            raise PathOutsideWorkspaceError(f"absolute paths are not allowed in the workspace: {text!r}{meant}")
         if ".." in pure.parts:
             raise PathOutsideWorkspaceError(f"'..' is not allowed in workspace paths: {text!r}")
         if ".git" in pure.parts:  # generated files must never reach git's own folder (hooks, config)

@@ -81,6 +81,10 @@ async def test_refusals_become_evidence_with_attempt(ctx: ToolContext) -> None:
     absolute = await tools.attempt("read_file", {"path": "/etc/passwd"}, ctx)
     assert not absolute.ok
     assert "absolute paths are not allowed" in absolute.text
+    # a model writing "/app/main.py" for the project's own file is told what it most likely meant
+    meant = await tools.attempt("write_file", {"path": "/app/main.py", "content": "x = 1\n"}, ctx)
+    assert meant.text.endswith("paths are relative to the workspace root: did you mean 'app/main.py'?")
+    assert not ctx.workspace.exists("app/main.py")
     denied = await tools.attempt("run_command", {"command": "true"}, ctx)
     assert denied.data["code"] == "PERMISSION_DENIED"
     assert not (ctx.workspace.root.parent / "escape.txt").exists()
