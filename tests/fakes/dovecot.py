@@ -49,6 +49,7 @@ class Dovecot:
         self.proc: subprocess.Popen[bytes] | None = None
         self._drain: threading.Thread | None = None
         self.maildir = self.root / "mail" / USER
+        self.delivered = 0
         if os.getuid() == 0:
             nobody = pwd.getpwnam("nobody")
             self.mail_uid, self.mail_gid = nobody.pw_uid, nobody.pw_gid
@@ -141,7 +142,10 @@ service stats {{
         raise RuntimeError("dovecot found no free port")
 
     def deliver(self, message: EmailMessage) -> None:
-        name = f"{time.time_ns()}.{uuid.uuid4().hex}.test"
+        # Dovecot numbers new mail in the order of the time its maildir name starts with; one
+        # second apart per delivery, hundreds delivered in a moment still arrive in order.
+        self.delivered += 1
+        name = f"{1_700_000_000 + self.delivered}.M{self.delivered:06d}P{os.getpid()}Q{uuid.uuid4().hex[:8]}.test"
         path = self.maildir / "new" / name
         path.write_bytes(bytes(message))
         os.chown(path, self.mail_uid, self.mail_gid)
