@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from autogpt.errors import AutoGPTError
 from autogpt.tools.tool import Tool, ToolContext, ToolOutput
@@ -107,9 +107,20 @@ class ReadFile(Tool[PathArgs]):
         return ToolOutput(text or "(empty file)", data={"path": args.path, "size": len(text)})
 
 
+_FENCED = re.compile(r"\A\s*```[\w+-]*[ \t]*\n(.*?)\n?```\s*\Z", re.DOTALL)
+
+
 class WriteArgs(BaseModel):
     path: str = Field(description="a path relative to the workspace root")
     content: str = Field(description="the complete new content of the file")
+
+    @model_validator(mode="after")
+    def _unfenced(self) -> WriteArgs:
+        """Code sent wrapped in a markdown fence (```python ... ```), as small models reply, is
+        the code inside it; a markdown file keeps what it was sent."""
+        if not self.path.endswith((".md", ".markdown", ".txt")) and (inner := _FENCED.match(self.content)):
+            self.content = inner.group(1) + "\n"
+        return self
 
 
 class WriteFile(Tool[WriteArgs]):

@@ -194,3 +194,14 @@ async def test_appended_code_that_assigns_the_files_names_again_is_refused(ctx: 
     # a re-import is harmless
     route = "from fastapi import FastAPI\n\n\n@app.get('/health')\ndef health():\n    return {}\n"
     assert (await tools.call("append_file", {"path": "app/main.py", "content": route}, ctx)).ok
+
+
+async def test_code_sent_in_a_markdown_fence_is_the_code_inside_it(ctx: ToolContext) -> None:
+    tools = Registry(builtin_tools(), granted=ALL)
+    fenced = "```python\nx = 1\n```"
+    assert (await tools.call("write_file", {"path": "a.py", "content": fenced}, ctx)).ok
+    assert ctx.workspace.read_text("a.py") == "x = 1\n"
+    assert (await tools.call("append_file", {"path": "a.py", "content": "```\ny = 2\n```\n"}, ctx)).ok
+    assert ctx.workspace.read_text("a.py") == "x = 1\ny = 2\n"
+    assert (await tools.call("write_file", {"path": "notes.md", "content": fenced}, ctx)).ok
+    assert ctx.workspace.read_text("notes.md") == fenced  # markdown keeps its fences
