@@ -389,9 +389,11 @@ class Actor:
                 evidence = [await self._call(i, c, report) for i, c in enumerate(turn.calls, 1)]
                 at += 1
                 messages.append(Message.user("Results:\n" + "\n".join(evidence) + "\n\n" + _step_at(plan, at)))
-                # "done" while plan steps are left and fewer calls were made than steps: a small
-                # model said done after its first step; the next step is asked for instead
-                if turn.done and (at >= len(plan.steps) or len(report.steps) >= len(plan.steps)):
+                # "done" is not taken from a turn whose own calls failed, nor while plan steps are
+                # left and fewer calls were made than steps (a small model said done after its
+                # first step): the fix, or the next step, is asked for instead
+                failed = any(not step.ok for step in report.steps[-len(turn.calls) :])
+                if turn.done and not failed and (at >= len(plan.steps) or len(report.steps) >= len(plan.steps)):
                     break
             report.tests = await self._verify()
             if report.stopped:

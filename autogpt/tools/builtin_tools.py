@@ -94,6 +94,26 @@ def rebound(existing: str, appended: str) -> list[str]:
     return sorted({name for name in _assigned(appended) if name in have})
 
 
+_SETUP = (ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign)
+
+
+def without_repeats(existing: str, appended: str) -> tuple[str, list[str]]:
+    """``appended`` without the top-level imports and assignments ``existing`` already has, word
+    for word (a model appending a test writes the module's header again: ``client =
+    TestClient(app)``, ``app = FastAPI()``, which would make a new, empty app), and those lines."""
+    try:
+        have = {ast.dump(node) for node in ast.parse(existing).body if isinstance(node, _SETUP)}
+        tree = ast.parse(appended)
+    except (SyntaxError, ValueError):
+        return appended, []
+    lines, dropped = appended.splitlines(keepends=True), []
+    for node in reversed(tree.body):
+        if isinstance(node, _SETUP) and ast.dump(node) in have and node.end_lineno is not None:
+            dropped.append("".join(lines[node.lineno - 1 : node.end_lineno]).strip())
+            del lines[node.lineno - 1 : node.end_lineno]
+    return "".join(lines).lstrip("\n"), dropped[::-1]
+
+
 class PathArgs(BaseModel):
     path: str = Field(description="a path relative to the workspace root")
 
@@ -138,18 +158,24 @@ class AppendFile(Tool[WriteArgs]):
 
     async def run(self, args: WriteArgs, ctx: ToolContext) -> ToolOutput:
         before = ctx.workspace.read_text(args.path) if ctx.workspace.exists(args.path) else None
-        old = before or ""
-        if args.path.endswith(".py") and (again := rebound(old, args.content)):
-            return ToolOutput.error(
-                f"the appended code assigns {', '.join(again)} again, which {args.path} already has: that would "
-                "replace them (a second app = FastAPI() drops every route above it). Nothing was written; "
-                "append only the new code."
-            )
-        if old and not old.endswith("\n") and not args.content.startswith("\n"):
+        old, content = before or "", args.content
+        dropped: list[str] = []
+        if args.path.endswith(".py"):
+            content, dropped = without_repeats(old, content)
+            if again := rebound(old, content):
+                return ToolOutput.error(
+                    f"the appended code assigns {', '.join(again)} again, which {args.path} already has: that would "
+                    "replace them (a second app = FastAPI() drops every route above it). Nothing was written; "
+                    "append only the new code."
+                )
+        if old and not old.endswith("\n") and not content.startswith("\n"):
             old += "\n"  # appended text starts a line: a file without a final newline would swallow it
-        if args.path.endswith(".py") and old.strip() and re.match(r"\s*(?:@|def |async def |class )", args.content):
+        if args.path.endswith(".py") and old.strip() and re.match(r"\s*(?:@|def |async def |class )", content):
             old = old.rstrip("\n") + "\n\n\n"  # a new top-level function or class, set apart as usual
-        return write_checked(ctx, args.path, old + args.content, before, "appended to {path} ({size} bytes now)")
+        done = "appended to {path} ({size} bytes now)"
+        if dropped:
+            done += f"; left out {len(dropped)} line(s) the file already has: " + "; ".join(d[:60] for d in dropped)
+        return write_checked(ctx, args.path, old + content, before, done)
 
 
 class Patch(BaseModel):

@@ -107,6 +107,7 @@ async def test_the_plan_and_unplanned_commands_go_to_the_approver(team: Team) ->
     team.llm.add(
         json.dumps(PLAN),
         turn(("run_command", {"command": "echo planned"}), ("run_command", {"command": "touch sneaky"}), done=True),
+        turn(done=True),  # a call of that turn was refused, so its "done" was not taken: asked again, it stops
         json.dumps({"verdict": "give_up", "reasons": "a command was refused"}),
     )
     result = await team.do("run things")
@@ -136,8 +137,10 @@ async def test_an_agent_lacking_a_capability_is_refused_even_if_the_model_insist
         capabilities = frozenset({"llm.chat", "fs.read"})
 
     write = turn(("write_file", {"path": "x.txt", "content": "x"}), done=True)
-    # it insists, is refused, claims done; nothing changed, so it is asked again, and claims done again
-    llm = ScriptedLLM([json.dumps(PLAN), write, json.dumps(DONE), write, json.dumps(DONE)])
+    # it insists, is refused, claims done (not taken: the call failed), stops; nothing changed, so
+    # it is asked again, and insists and claims done again
+    stop = turn(done=True)
+    llm = ScriptedLLM([json.dumps(PLAN), write, stop, json.dumps(DONE), write, stop, json.dumps(DONE)])
     hub = InMemoryHub()
     ws = Workspace(tmp_path / "ws")
     agent = ReadOnlyGPT(llm, hub.connect("generic"), workspace=ws, settings=load_settings(data_dir=tmp_path / "d"))
@@ -337,3 +340,16 @@ async def test_code_spilt_into_the_plan_is_not_shown_as_steps(team: Team) -> Non
         "  2. write tests/test_health.py with a test of GET /health\nCommands: none\nOther tools: append_file"
     )
     assert "Now step 2 of 2: write tests/test_health.py" in team.llm.calls[2].messages[-1].content
+
+
+async def test_done_in_a_turn_whose_call_failed_is_asked_again(team: Team) -> None:
+    team.llm.add(
+        json.dumps(PLAN),
+        turn(("write_file", {"path": "../outside.txt", "content": "x"}), done=True),  # refused, yet "done"
+        turn(("write_file", {"path": "ok.txt", "content": "fine\n"}), done=True),
+        json.dumps(DONE),
+    )
+    result = await team.do("write ok.txt", yolo=True)
+    assert result.ok, result.output
+    assert (team.root / "ok.txt").read_text() == "fine\n"
+    assert "ERROR: '..' is not allowed" in team.llm.calls[2].messages[-1].content

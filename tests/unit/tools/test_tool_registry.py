@@ -180,20 +180,24 @@ async def test_appended_code_starts_on_a_line_of_its_own(ctx: ToolContext) -> No
 
 async def test_appended_code_that_assigns_the_files_names_again_is_refused(ctx: ToolContext) -> None:
     """A small model appended a whole module header: a second ``app = FastAPI()`` drops every
-    route above it, and the project's own tests fail with 404."""
+    route above it, and the project's own tests fail with 404. A header the file already has,
+    word for word, is left out (and said); a name assigned anew is refused."""
     tools = Registry(builtin_tools(), granted=ALL)
-    source = ROUTES.replace("app = FastAPI()", "app = FastAPI()\nnotes: list[str] = []")
+    source = ROUTES.replace("app = FastAPI()", "app = FastAPI()\nnotes: list[str] = []") + "\n"
     ctx.workspace.write_text("app/main.py", source)
-    header = "from fastapi import FastAPI\napp = FastAPI()\nnotes: list[str] = []\n\n\n@app.get('/health')\n"
-    out = await tools.call(
-        "append_file", {"path": "app/main.py", "content": header + "def health():\n    return {}\n"}, ctx
+    route = "@app.get('/health')\ndef health():\n    return {}\n"
+    header = "from fastapi import FastAPI\napp = FastAPI()\nnotes: list[str] = []\n\n\n"
+    out = await tools.call("append_file", {"path": "app/main.py", "content": header + route}, ctx)
+    assert out.ok
+    assert out.text.endswith(
+        "left out 3 line(s) the file already has: from fastapi import FastAPI; app = FastAPI(); notes: list[str] = []"
     )
-    assert not out.ok
-    assert out.text.startswith("the appended code assigns app, notes again, which app/main.py already has")
-    assert ctx.workspace.read_text("app/main.py") == source
-    # a re-import is harmless
-    route = "from fastapi import FastAPI\n\n\n@app.get('/health')\ndef health():\n    return {}\n"
-    assert (await tools.call("append_file", {"path": "app/main.py", "content": route}, ctx)).ok
+    assert ctx.workspace.read_text("app/main.py") == source + "\n\n" + route
+    anew = "app = FastAPI(title='health')\nnotes = {}\n\n\n" + route.replace("health", "ready")
+    refused = await tools.call("append_file", {"path": "app/main.py", "content": anew}, ctx)
+    assert not refused.ok
+    assert refused.text.startswith("the appended code assigns app, notes again, which app/main.py already has")
+    assert ctx.workspace.read_text("app/main.py") == source + "\n\n" + route
 
 
 async def test_code_sent_in_a_markdown_fence_is_the_code_inside_it(ctx: ToolContext) -> None:
