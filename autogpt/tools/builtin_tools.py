@@ -88,6 +88,25 @@ def _assigned(code: str) -> list[str]:
     return names
 
 
+def _defined(code: str) -> list[str]:
+    """The names ``code`` defines at its top level: functions, classes and assignments."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return []
+    defs = [n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)]
+    return defs + _assigned(code)
+
+
+def lost(existing: str, replacement: str) -> list[str]:
+    """What a whole-file write would remove: the top-level names ``existing`` defines that
+    ``replacement`` does not (a small model "wrote" a route as the whole of app/main.py)."""
+    if unparsable("x.py", replacement):
+        return []  # refused as broken code, which says more
+    keep = set(_defined(replacement))
+    return [name for name in dict.fromkeys(_defined(existing)) if name not in keep]
+
+
 def rebound(existing: str, appended: str) -> list[str]:
     """Names the appended Python code assigns at top level that the file already assigns there."""
     have = set(_assigned(existing))
@@ -149,6 +168,12 @@ class WriteFile(Tool[WriteArgs]):
 
     async def run(self, args: WriteArgs, ctx: ToolContext) -> ToolOutput:
         before = ctx.workspace.read_text(args.path) if ctx.workspace.exists(args.path) else None
+        if before is not None and args.path.endswith(".py") and (gone := lost(before, args.content)):
+            return ToolOutput.error(
+                f"write_file replaces the whole of {args.path}, and this would remove {', '.join(gone[:8])}. "
+                "Nothing was written; to add code use append_file, to change lines patch_file, or write the "
+                "whole file with what it keeps."
+            )
         return write_checked(ctx, args.path, args.content, before, "wrote {path} ({size} bytes)")
 
 

@@ -209,3 +209,18 @@ async def test_code_sent_in_a_markdown_fence_is_the_code_inside_it(ctx: ToolCont
     assert ctx.workspace.read_text("a.py") == "x = 1\ny = 2\n"
     assert (await tools.call("write_file", {"path": "notes.md", "content": fenced}, ctx)).ok
     assert ctx.workspace.read_text("notes.md") == fenced  # markdown keeps its fences
+
+
+async def test_a_whole_file_write_that_would_remove_its_definitions_is_refused(ctx: ToolContext) -> None:
+    """A small model "wrote" its new route as the whole of app/main.py, removing the app and
+    every route the project had."""
+    tools = Registry(builtin_tools(), granted=ALL)
+    ctx.workspace.write_text("app/main.py", ROUTES)
+    route = "@app.get('/health')\ndef health():\n    return {}\n"
+    out = await tools.call("write_file", {"path": "app/main.py", "content": route}, ctx)
+    assert not out.ok
+    assert out.text.startswith("write_file replaces the whole of app/main.py, and this would remove notes, app.")
+    assert ctx.workspace.read_text("app/main.py") == ROUTES
+    whole = ROUTES + "\n\n\n" + route  # the whole file, with what it keeps: written
+    assert (await tools.call("write_file", {"path": "app/main.py", "content": whole}, ctx)).ok
+    assert ctx.workspace.read_text("app/main.py") == whole
