@@ -295,15 +295,19 @@ _CODE_LINE = re.compile(
 
 
 def tidied(plan: ActPlan, tool_names: Sequence[str]) -> ActPlan:
-    """``plan`` without what a small model spills into it: lines of code listed as steps (a
-    plan with a code block came back as twelve "steps", one per line) and tool names that
-    are not tools. Code is written step by step later, and the steps are what the user
-    approves and what each turn is asked for. A plan that is all code keeps its steps."""
+    """``plan`` without what a small model spills into it: lines of code listed as steps or
+    commands (a plan with a code block came back as twelve "steps", one per line), tool calls
+    written as commands, and tool names that are not tools. Code is written step by step later,
+    and the steps are what the user approves and what each turn is asked for. A plan that is
+    all code keeps its steps."""
     steps = [step for step in plan.steps if not _CODE_LINE.match(step)] or plan.steps
     tools = [tool for tool in plan.tools if tool.strip() in tool_names]
-    if steps == plan.steps and tools == plan.tools:
+    commands = [  # shell commands only: not code, not a tool call written as one
+        c for c in plan.commands if c.strip() and not _CODE_LINE.match(c) and c.split()[0] not in tool_names
+    ]
+    if steps == plan.steps and tools == plan.tools and commands == plan.commands:
         return plan
-    return plan.model_copy(update={"steps": steps, "tools": tools})
+    return plan.model_copy(update={"steps": steps, "tools": tools, "commands": commands})
 
 
 def _step_at(plan: ActPlan, index: int) -> str:

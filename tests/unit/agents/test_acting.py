@@ -325,7 +325,7 @@ async def test_code_spilt_into_the_plan_is_not_shown_as_steps(team: Team) -> Non
         "steps": ["append the route to app/main.py:", "```python", "from fastapi import FastAPI",
                   "@app.get('/health')", "def health():", "    return {'status': 'ok'}", "```",
                   "write tests/test_health.py with a test of GET /health"],
-        "commands": [],
+        "commands": ["append_file app/main.py", "```python", "from fastapi import FastAPI"],
         "tools": ["append_file", "from fastapi import FastAPI", "read_file app/main.py"],
     }  # fmt: skip
     team.llm.add(
