@@ -103,8 +103,15 @@ async def test_mcp_tools_join_generic_gpts_registry_behind_approval(tmp_path: Pa
         {"tool": "mcp__echo__echo", "args": {"text": "refused"}},
         {"tool": "mcp__echo__env", "args": {"name": "GREETING"}},
     ]
+    # two of the calls fail, so that turn's "done" is not taken: asked again, the model stops
+    stop = json.dumps({"calls": [], "done": True})
     llm = ScriptedLLM(
-        [json.dumps(plan), json.dumps({"calls": calls, "done": True}), json.dumps({"verdict": "done", "reasons": "ok"})]
+        [
+            json.dumps(plan),
+            json.dumps({"calls": calls, "done": True}),
+            stop,
+            json.dumps({"verdict": "done", "reasons": "ok"}),
+        ]
     )
     hub = InMemoryHub()
     agent = GenericGPT(
@@ -126,7 +133,7 @@ async def test_mcp_tools_join_generic_gpts_registry_behind_approval(tmp_path: Pa
     offered = llm.calls[0].prompt
     assert "mcp__echo__add" in offered
     assert "Add two integers" in offered
-    evidence = llm.calls[2].messages[-2].content
+    evidence = llm.calls[2].messages[-1].content
     assert "[1] mcp__echo__add: 42" in evidence
     assert "[2] mcp__echo__add: ERROR: bad arguments for mcp__echo__add" in evidence
     assert "[3] mcp__echo__echo: ERROR: the user did not approve" in evidence
