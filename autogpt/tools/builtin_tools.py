@@ -73,14 +73,17 @@ def write_checked(ctx: ToolContext, path: str, text: str, before: str | None, do
     return ToolOutput(done.format(path=record.path, size=record.size), data={"path": record.path})
 
 
+def _parsed(code: str) -> ast.Module | None:
+    try:
+        return ast.parse(code)
+    except (SyntaxError, ValueError):
+        return None
+
+
 def _assigned(code: str) -> list[str]:
     """The names ``code`` assigns at its top level (``app = FastAPI()``, ``notes: list = []``)."""
-    try:
-        tree = ast.parse(code)
-    except (SyntaxError, ValueError):
-        return []
     names: list[str] = []
-    for node in tree.body:
+    for node in tree.body if (tree := _parsed(code)) else []:
         targets = (
             node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
         )
@@ -90,18 +93,15 @@ def _assigned(code: str) -> list[str]:
 
 def _defined(code: str) -> list[str]:
     """The names ``code`` defines at its top level: functions, classes and assignments."""
-    try:
-        tree = ast.parse(code)
-    except (SyntaxError, ValueError):
-        return []
-    defs = [n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)]
+    body = tree.body if (tree := _parsed(code)) else []
+    defs = [n.name for n in body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)]
     return defs + _assigned(code)
 
 
 def lost(existing: str, replacement: str) -> list[str]:
     """What a whole-file write would remove: the top-level names ``existing`` defines that
     ``replacement`` does not (a small model "wrote" a route as the whole of app/main.py)."""
-    if unparsable("x.py", replacement):
+    if _parsed(replacement) is None:
         return []  # refused as broken code, which says more
     keep = set(_defined(replacement))
     return [name for name in dict.fromkeys(_defined(existing)) if name not in keep]
@@ -120,11 +120,10 @@ def without_repeats(existing: str, appended: str) -> tuple[str, list[str]]:
     """``appended`` without the top-level imports and assignments ``existing`` already has, word
     for word (a model appending a test writes the module's header again: ``client =
     TestClient(app)``, ``app = FastAPI()``, which would make a new, empty app), and those lines."""
-    try:
-        have = {ast.dump(node) for node in ast.parse(existing).body if isinstance(node, _SETUP)}
-        tree = ast.parse(appended)
-    except (SyntaxError, ValueError):
+    tree, old = _parsed(appended), _parsed(existing)
+    if tree is None or old is None:
         return appended, []
+    have = {ast.dump(node) for node in old.body if isinstance(node, _SETUP)}
     lines, dropped = appended.splitlines(keepends=True), []
     for node in reversed(tree.body):
         if isinstance(node, _SETUP) and ast.dump(node) in have and node.end_lineno is not None:
