@@ -25,6 +25,7 @@ from autogpt.tools.workspace import Workspace
 
 PLAN = {"summary": "try things", "steps": ["try"], "commands": ["echo planned"], "tools": []}
 DONE = {"verdict": "done", "reasons": "finished"}
+TWO_STEPS = {"summary": "two files", "steps": ["write a.txt", "write b.txt"], "commands": [], "tools": []}
 
 
 @dataclass
@@ -233,9 +234,8 @@ async def test_the_model_is_guided_to_the_tools_it_has(team: Team) -> None:
 
 
 async def test_each_turn_is_asked_for_the_next_step_of_the_plan(team: Team) -> None:
-    plan = {"summary": "two files", "steps": ["write a.txt", "write b.txt"], "commands": [], "tools": []}
     team.llm.add(
-        json.dumps(plan),
+        json.dumps(TWO_STEPS),
         turn(("write_file", {"path": "a.txt", "content": "a\n"})),
         turn(("write_file", {"path": "b.txt", "content": "b\n"})),
         turn(done=True),
@@ -297,9 +297,8 @@ def test_excerpts_keep_to_their_budget_and_skip_what_cannot_be_read() -> None:
 
 
 async def test_done_after_the_first_of_several_steps_is_asked_for_the_next_step(team: Team) -> None:
-    plan = {"summary": "two files", "steps": ["write a.txt", "write b.txt"], "commands": [], "tools": []}
     team.llm.add(
-        json.dumps(plan),
+        json.dumps(TWO_STEPS),
         turn(("write_file", {"path": "a.txt", "content": "a\n"}), done=True),  # one step in, "done"
         turn(("write_file", {"path": "b.txt", "content": "b\n"}), done=True),
         json.dumps(DONE),
