@@ -325,6 +325,12 @@ def _brief(args: dict[str, Any]) -> str:
     return text[:160]
 
 
+def _why(output: ToolOutput) -> str:
+    """A failed call's reason in one short line, for the progress view."""
+    line = next((ln.strip() for ln in output.text.splitlines() if ln.strip()), "no reason given")
+    return line if len(line) <= 120 else line[:117] + "..."
+
+
 class Actor:
     """One acting run. The agent supplies thinking, tools and an approver; this drives the loop."""
 
@@ -496,7 +502,8 @@ class Actor:
         output = ToolOutput.error(refused) if refused else await self.tools.attempt(call.tool, call.args, self.ctx)
         step = Step(call.tool, _brief(call.args), output.ok, output.evidence())
         report.steps.append(step)
-        await self.say(f"{'ok' if output.ok else 'error'}: {call.tool} {step.brief}")
+        shown = f"{call.tool} {step.brief}".rstrip()
+        await self.say(f"ok: {shown}" if output.ok else f"error: {shown}: {_why(output)}")
         return f"[{index}] {call.tool}: {step.evidence}"
 
     async def _verify(self) -> TestRun:

@@ -77,7 +77,12 @@ async def test_bad_calls_come_back_as_one_error_each_and_the_loop_goes_on(team: 
         turn(("write_file", {"path": "ok.txt", "content": "fine\n"}), done=True),
         json.dumps(DONE),
     )
-    result = await team.do("exercise the tools", yolo=True)
+    shown: list[str] = []
+    result = await team.user.call(
+        Address.role("generic"), Command("do", "exercise the tools", args={"yolo": True}), session_id="s",
+        on_status=lambda status: shown.append(status.message),
+    )  # fmt: skip
+    assert isinstance(result, Result)
     results = evidence(team.llm, 2)
     assert "[1] delete_everything: ERROR: there is no tool 'delete_everything'" in results
     assert "[2] write_file: ERROR: bad arguments for 'write_file': content: Field required" in results
@@ -89,6 +94,10 @@ async def test_bad_calls_come_back_as_one_error_each_and_the_loop_goes_on(team: 
     assert (team.root / "ok.txt").read_text() == "fine\n"
     assert not (tmp_path / "outside.txt").exists()
     assert "tests: not run" in result.output  # no project file: said so, not claimed as passed
+    # the person watching sees why each call failed, not only that it did
+    assert "error: delete_everything: there is no tool 'delete_everything' (tools: append_file," in "\n".join(shown)
+    assert "error: write_file path='../outside.txt' content=...: '..' is not allowed" in "\n".join(shown)
+    assert "ok: write_file path='ok.txt' content=..." in shown
 
 
 async def test_without_a_person_or_yolo_nothing_is_asked_of_the_model(team: Team) -> None:
