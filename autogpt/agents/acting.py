@@ -53,6 +53,8 @@ GATED = frozenset({"run_command", "commit", "fetch_url"})  # and every MCP tool:
 # the alphabetical list called each tool in turn (append, commit, glob, list...) whatever the task.
 TOOL_ORDER = ("read_file", "write_file", "append_file", "patch_file", "search", "glob", "list_files",
               "run_command", "commit", "fetch_url")  # fmt: skip
+READING = frozenset({"read_file", "search", "glob", "list_files"})  # tools that change nothing
+UNREPEATABLE = frozenset({"fetch_url"})  # what they see is not the workspace: a retry may differ
 # Calls a guided turn may make: a few, then their results; a small model asked for up to
 # eight wrote a script of every tool instead of the step at hand.
 GUIDED_CALLS = 3
@@ -343,6 +345,7 @@ class Actor:
         self.approved_commands: set[str] = set()
         self.approved_tools: set[str] = set()
         self._before: dict[str, tuple[int, int]] = {}
+        self._failed: dict[str, str] = {}  # calls that failed since the last change, and why
 
     async def run(self, task: str) -> ActReport:
         report = ActReport(task)
@@ -367,6 +370,7 @@ class Actor:
         messages = [Message.system(self._system()), Message.user(self._brief(task))]
         names = [t.name for t in in_use_order(self.tools.usable())]
         plan = tidied(await self._structured(messages, ActPlan, report, plan_guide(names)), names)
+        plan = await self._complete(task, plan, messages, report, names)
         report.plan = plan
         if not await self._approve_plan(plan):
             report.stopped = "the plan was not approved; nothing was changed"
@@ -455,6 +459,28 @@ class Actor:
             "for you at the end."
         )
 
+    async def _complete(
+        self, task: str, plan: ActPlan, messages: list[Message], report: ActReport, names: Sequence[str]
+    ) -> ActPlan:
+        """``plan`` with a step for everything the task asks for: asked again once with what it
+        leaves out, and if the new plan still does, that step is added to it (and shown to the
+        person approving it, as every step is)."""
+        gaps = task_evidence.unplanned(task, plan.steps)
+        if not gaps:
+            return plan
+        ask = [
+            *messages,
+            Message.assistant(plan.model_dump_json()),
+            Message.user(f"This plan leaves out part of the task: {'; '.join(gaps)}. Reply with the whole plan "
+                         "again, with a step for every part of the task."),
+        ]  # fmt: skip
+        with contextlib.suppress(StructuredOutputError):
+            plan = tidied(await self._structured(ask, ActPlan, report, plan_guide(names)), names)
+        if task_evidence.unplanned(task, plan.steps):
+            step = task_evidence.step_for_a_test(task, walk(self.ctx))
+            plan = plan.model_copy(update={"steps": [*plan.steps, step]})
+        return plan
+
     async def _structured(
         self, messages: list[Message], output: type[Any], report: ActReport, guide: dict[str, Any] | None
     ) -> Any:
@@ -498,8 +524,21 @@ class Actor:
         return "the user did not approve this call; do something else or stop"
 
     async def _call(self, index: int, call: ToolCallSpec, report: ActReport) -> str:
+        key = json.dumps([call.tool, call.args], sort_keys=True, default=str)
         refused = await self._gate(call.tool, call.args)
-        output = ToolOutput.error(refused) if refused else await self.tools.attempt(call.tool, call.args, self.ctx)
+        if refused:
+            output = ToolOutput.error(refused)
+        elif key in self._failed:  # nothing changed since it failed: it would fail the same way
+            output = ToolOutput.error(
+                f"this exact call failed already, and nothing has changed since ({self._failed[key]}). "
+                "It was not run again: change what you send, or use another tool."
+            )
+        else:
+            output = await self.tools.attempt(call.tool, call.args, self.ctx)
+            if not output.ok and not (call.tool in UNREPEATABLE or call.tool.startswith("mcp__")):
+                self._failed[key] = _why(output)
+            elif output.ok and call.tool not in READING:
+                self._failed.clear()  # the workspace may have changed: an old failure may not recur
         step = Step(call.tool, _brief(call.args), output.ok, output.evidence())
         report.steps.append(step)
         shown = f"{call.tool} {step.brief}".rstrip()

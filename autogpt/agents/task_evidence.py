@@ -64,3 +64,31 @@ def missing(task: str, changed: Sequence[str], read: Callable[[str], str]) -> li
     if _WANTS_TEST.search(task) and not any(_TEST_FILE.search(path) for path in changed):
         problems.append("the task asks for a test, and no test file changed")
     return problems
+
+
+_MENTIONS_TEST = re.compile(r"\btests?\b|\btest_|_test\b|\.test\.|\.spec\.", re.IGNORECASE)
+
+
+def unplanned(task: str, steps: Sequence[str]) -> list[str]:
+    """What ``task`` asks for that no step of its plan mentions. So far one thing: a test (a
+    small model planned "add a /health route and a test for it" as one step, the route)."""
+    if _WANTS_TEST.search(task) and not any(_MENTIONS_TEST.search(step) for step in steps):
+        return ["the task asks for a test, and no step adds one"]
+    return []
+
+
+def step_for_a_test(task: str, files: Sequence[str]) -> str:
+    """A plan step that adds the test ``task`` asks for, in a new file beside the project's
+    own tests (a new file, because rewriting an existing one loses its tests)."""
+    tests = [path for path in files if _TEST_FILE.search(path)]
+    folder = tests[0].rsplit("/", 1)[0] if tests and "/" in tests[0] else "tests"
+    routes = [m.group(1) for m in _ROUTE.finditer(task)]
+    words = re.findall(r"[a-z0-9]+", routes[0].lower()) if routes else []
+    slug = "_".join(w for w in words if w)[:40] or "change"
+    javascript = any(path.endswith((".js", ".ts")) for path in tests) or (
+        not any(path.endswith(".py") for path in files) and "package.json" in files
+    )
+    path = f"{folder}/{slug.replace('_', '-')}.test.js" if javascript else f"{folder}/test_{slug}.py"
+    return (
+        f"write_file {path}: a new test file for this change, with the imports and setup the project's other tests use"
+    )

@@ -161,7 +161,7 @@ def test_a_done_that_changed_nothing_is_not_done(tmp_path: Path) -> None:
     plan = {"summary": "add a /health route and a test", "steps": ["add the route"], "commands": [], "tools": []}
     idle = {"thought": "all good", "calls": [], "done": True}
     done = {"verdict": "done", "reasons": "The task is complete and the tests pass."}
-    replies = [json.dumps(x) for x in (plan, idle, done, idle, done)]
+    replies = [json.dumps(x) for x in (plan, plan, idle, done, idle, done)]  # asked again for the test's step
     proc = run(["gen", "--yolo", "-p", TASK], tmp_path, replies)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "tests: PASSED" in proc.stdout  # the old tests still pass ...
@@ -184,7 +184,9 @@ def test_a_route_without_its_test_is_not_done(tmp_path: Path) -> None:
     turn = {"calls": [patch], "done": True}
     done = {"verdict": "done", "reasons": "the route is there"}
     idle = {"calls": [], "done": True}
-    proc = run(["gen", "--yolo", "-p", TASK], tmp_path, [json.dumps(x) for x in (plan, turn, done, idle, done)])
+    # the plan is asked again for a test's step, then given one; the model still never writes it
+    replies = [json.dumps(x) for x in (plan, plan, turn, idle, done, idle, done)]
+    proc = run(["gen", "--yolo", "-p", TASK], tmp_path, replies)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert '@app.get("/health")' in (root / "app" / "main.py").read_text()
     assert "missing: the task asks for a test, and no test file changed" in proc.stdout

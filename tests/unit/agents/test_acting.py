@@ -361,3 +361,67 @@ async def test_done_in_a_turn_whose_call_failed_is_asked_again(team: Team) -> No
     assert result.ok, result.output
     assert (team.root / "ok.txt").read_text() == "fine\n"
     assert "ERROR: '..' is not allowed" in team.llm.calls[2].messages[-1].content
+
+
+async def test_a_plan_that_leaves_out_the_asked_for_test_is_asked_again_then_given_the_step(team: Team) -> None:
+    """The embedded model planned "add a /health route and a test for it" as one step, the route."""
+    asked: list[str] = []
+
+    async def approver(question: str) -> bool:
+        asked.append(question)
+        return True
+
+    team.agent.approver = approver
+    (team.root / "tests").mkdir()
+    (team.root / "tests" / "test_notes.py").write_text("def test_notes():\n    pass\n")
+    route_only = {"summary": "add the route", "steps": ["append the route to app.py"], "commands": [], "tools": []}
+    team.llm.add(
+        json.dumps(route_only),
+        json.dumps(route_only),  # asked again with what it leaves out: the same plan
+        turn(("write_file", {"path": "app.py", "content": "ROUTE = '/health'\n"})),
+        turn(("write_file", {"path": "tests/test_health.py", "content": "def test_health():\n    pass\n"}), done=True),
+        json.dumps(DONE),
+    )
+    result = await team.do("add a /health route and a test for it", yolo=False)
+    assert "leaves out part of the task: the task asks for a test, and no step adds one" in evidence(team.llm, 1)
+    assert asked[0].splitlines()[1:3] == [
+        "  1. append the route to app.py",
+        "  2. write_file tests/test_health.py: a new test file for this change, with the imports and setup "
+        "the project's other tests use",
+    ]
+    assert "Now step 2 of 2: write_file tests/test_health.py" in team.llm.calls[3].messages[-1].content
+    assert result.ok, result.output
+
+
+async def test_a_plan_with_a_test_step_is_taken_as_it_is(team: Team) -> None:
+    with_test = {"summary": "route and test", "steps": ["add the route", "add its test"], "commands": [], "tools": []}
+    team.llm.add(
+        json.dumps(with_test),
+        turn(("write_file", {"path": "app.py", "content": "x = 1\n"}),
+             ("write_file", {"path": "test_app.py", "content": "def test_x():\n    pass\n"}), done=True),
+        json.dumps(DONE),
+    )  # fmt: skip
+    result = await team.do("add a route and a test for it", yolo=True)
+    assert "leaves out" not in evidence(team.llm, 1)  # the second call is the first turn, not a re-plan
+    assert result.ok, result.output
+
+
+async def test_a_failed_call_sent_again_unchanged_is_not_run_until_something_changes(team: Team) -> None:
+    """The embedded model sent one patch whose old text the file lacks three times in a row."""
+    (team.root / "a.py").write_text("x = 1\n")
+    bad = ("patch_file", {"path": "a.py", "patches": [{"old": "x = 2", "new": "x = 3"}]})
+    team.llm.add(
+        json.dumps(TWO_STEPS),
+        turn(bad),
+        turn(bad),  # nothing changed since: not run again, said so
+        turn(("write_file", {"path": "a.py", "content": "x = 2\n"}), bad, done=True),  # now it may succeed
+        json.dumps(DONE),
+    )
+    await team.do("fix a.py", yolo=True)
+    assert "[1] patch_file: ERROR: patch 1 of a.py: 'old' occurs 0 times" in evidence(team.llm, 2)
+    assert (
+        "[1] patch_file: ERROR: this exact call failed already, and nothing has changed since (patch 1 of a.py: "
+        "'old' occurs 0 times" in evidence(team.llm, 3)
+    )
+    assert "[2] patch_file: patched a.py" in evidence(team.llm, 4)
+    assert (team.root / "a.py").read_text() == "x = 3\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from autogpt.agents.task_evidence import missing, named
+from autogpt.agents.task_evidence import missing, named, step_for_a_test, unplanned
 
 FILES = {
     "app/main.py": '@app.get("/health")\ndef health():\n    return {"status": "ok"}\n',
@@ -45,3 +45,34 @@ def test_the_things_a_task_names() -> None:
 )
 def test_what_the_workspace_must_show(task: str, changed: list[str], problems: list[str]) -> None:
     assert missing(task, changed, read) == problems
+
+
+@pytest.mark.parametrize(
+    ("task", "steps", "gaps"),
+    [
+        (
+            "add a /health route and a test for it",
+            ["append the route to app/main.py"],
+            ["the task asks for a test, and no step adds one"],
+        ),
+        ("add a /health route and a test for it", ["append the route", "write tests/test_health.py"], []),
+        ("add a /health route and a test for it", ["add the route", "add a test of GET /health"], []),
+        ("add a /health route", ["append the route to app/main.py"], []),  # no test asked for
+        ("make the failing tests pass", ["fix app/main.py"], []),  # tests named, none asked to be written
+    ],
+)
+def test_what_a_plan_must_have_a_step_for(task: str, steps: list[str], gaps: list[str]) -> None:
+    assert unplanned(task, steps) == gaps
+
+
+def test_the_step_added_for_a_missing_test_follows_the_project() -> None:
+    python = ["pyproject.toml", "app/main.py", "tests/test_notes.py"]
+    assert step_for_a_test("add a /health route and a test for it", python).startswith(
+        "write_file tests/test_health.py: "
+    )
+    assert step_for_a_test("add a /users/{id} route with a test", python).startswith(
+        "write_file tests/test_users_id.py:"
+    )
+    assert step_for_a_test("add a test for the parser", ["src/parse.py"]).startswith("write_file tests/test_change.py:")
+    node = ["package.json", "server.js", "test/notes.test.js"]
+    assert step_for_a_test("add a /health route and a test for it", node).startswith("write_file test/health.test.js: ")
