@@ -40,7 +40,7 @@ from typing import Literal
 
 from autogpt.errors import AgentError, ConfigError, InvalidInputError, UnconfinedError, WorkspaceError
 from autogpt.logs import get_logger
-from autogpt.tools.sandbox_bwrap import bwrap_args, hand_over, open_fds
+from autogpt.tools.sandbox_bwrap import bwrap_args, give_back, lend, open_fds
 from autogpt.tools.sandbox_cgroup import RunGroups, memory_enforcement, new_groups
 from autogpt.tools.sandbox_net import HttpResponse as HttpResponse
 from autogpt.tools.sandbox_net import free_port as free_port
@@ -161,10 +161,11 @@ class SandboxProcess:
     def __init__(
         self, proc: asyncio.subprocess.Process, argv: Sequence[str], limits: Limits, groups: RunGroups, *,
         backend: Backend, net_isolated: bool, stdin: bytes | None, workspace: Workspace | None = None,
+        lent: Path | None = None,
     ) -> None:  # fmt: skip
         self._proc, self.pid, self.argv, self._groups = proc, proc.pid, tuple(argv), groups
         self.backend, self._net_isolated, self.timed_out = backend, net_isolated, False
-        self.over_disk, self._workspace = False, workspace
+        self.over_disk, self._workspace, self._lent = False, workspace, lent  # lent: given back when it ends
         self.memory_peak: int | None = None
         self._t0, self.duration = time.monotonic(), 0.0
         self._out, self._err = _Capture(limits.output_bytes), _Capture(limits.output_bytes)
@@ -236,6 +237,13 @@ class SandboxProcess:
             os.close(fd)
 
     async def _watch(self, wall: float) -> None:
+        try:
+            await self._watch_run(wall)
+        finally:
+            if self._lent is not None:  # the workspace goes back to its owner after the last run
+                await asyncio.shield(asyncio.to_thread(give_back, self._lent))
+
+    async def _watch_run(self, wall: float) -> None:
         disk = asyncio.create_task(self._watch_disk())
         try:
             await asyncio.wait_for(self._main_exit(), wall)
@@ -383,30 +391,44 @@ class Sandbox:
             raise WorkspaceError(f"{cwd!r} is not a directory in the workspace")
         self.workspace.check_size()
         env_vars = self._env(env)
-        if self.backend == "bwrap":
-            await asyncio.to_thread(hand_over, self.workspace.root)
-        mib = 1024 * 1024  # bwrap and its pid 1 count too
-        groups = new_groups(limits.max_processes + 2 * (self.backend == "bwrap"), limits.memory_mb * mib)
-        fds = open_fds() if self.backend == "bwrap" else {}
+        lent = self.workspace.root if self.backend == "bwrap" else None
+        if lent is not None:
+            await asyncio.to_thread(lend, lent)
         try:
-            proc = await asyncio.create_subprocess_exec(
-                *self._command(argv, workdir, limits, network, groups, fds), cwd=workdir, env=env_vars,
-                stdin=asyncio.subprocess.DEVNULL if stdin is None else asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=True,
-                pass_fds=tuple(fds.values()),
-            )  # fmt: skip
+            proc, groups = await self._spawn(argv, workdir, limits, env_vars, network, stdin)
         except BaseException:
-            groups.remove()
+            if lent is not None:
+                await asyncio.to_thread(give_back, lent)
             raise
-        finally:
-            for fd in fds.values():
-                os.close(fd)
         log.debug("sandbox.start", backend=self.backend, argv=list(argv), pid=proc.pid, cwd=str(workdir))
         isolated = not network and self.backend != "none"
         return SandboxProcess(
             proc, argv, limits, groups, backend=self.backend, net_isolated=isolated, stdin=stdin,
-            workspace=self.workspace,
+            workspace=self.workspace, lent=lent,
         )  # fmt: skip
+
+    async def _spawn(
+        self, argv: Sequence[str], workdir: Path, limits: Limits, env: dict[str, str], network: bool,
+        stdin: bytes | None,
+    ) -> tuple[asyncio.subprocess.Process, RunGroups]:  # fmt: skip
+        mib = 1024 * 1024  # bwrap and its pid 1 count too
+        groups = new_groups(limits.max_processes + 2 * (self.backend == "bwrap"), limits.memory_mb * mib)
+        try:
+            fds = open_fds() if self.backend == "bwrap" else {}
+            try:
+                proc = await asyncio.create_subprocess_exec(
+                    *self._command(argv, workdir, limits, network, groups, fds), cwd=workdir, env=env,
+                    stdin=asyncio.subprocess.DEVNULL if stdin is None else asyncio.subprocess.PIPE,
+                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=True,
+                    pass_fds=tuple(fds.values()),
+                )  # fmt: skip
+            finally:
+                for fd in fds.values():
+                    os.close(fd)
+        except BaseException:
+            groups.remove()
+            raise
+        return proc, groups
 
     async def request(
         self, proc: SandboxProcess, method: str, port: int, path: str, body: bytes | None = None,

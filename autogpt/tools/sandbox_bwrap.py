@@ -18,8 +18,10 @@ kernel surface an unprivileged program could otherwise reach.
 As root, bwrap itself needs no user namespace; the program then starts through ``setpriv``
 as uid/gid 65501 *on the host* (not a mapped root): no capabilities, no new privileges,
 owner bits of root's files do not apply, and it cannot signal anything of ours. The
-workspace is handed to that uid before each run (:func:`hand_over`, symlink-safe). Not
-root: bwrap makes a user namespace and maps our own (already unprivileged) uid to 65501.
+workspace is lent to that uid while runs use it (:func:`lend`, symlink-safe) and given back
+to its owner when the last one ends (:func:`give_back`), set-id bits cleared, so a project
+does not stay owned by a uid nobody logs in as. Not root: bwrap makes a user namespace and
+maps our own (already unprivileged) uid to 65501; nothing changes hands.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ import platform
 import stat
 import struct
 import sys
+import threading
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 SANDBOX_UID = SANDBOX_GID = 65501
@@ -150,17 +154,81 @@ def bwrap_args(
     return args
 
 
-def hand_over(root: Path) -> None:
-    """Give the workspace to the sandbox user, never following a link (``fwalk`` holds each
-    folder by its handle, so a folder swapped for a link mid-walk is not entered)."""
+@dataclass(slots=True)
+class _Loan:
+    owner: tuple[int, int] | None  # who had the workspace before; None: the sandbox user already did
+    runs: int = 0
+
+
+_loans: dict[Path, _Loan] = {}
+_loans_lock = threading.Lock()  # lend and give_back run in worker threads
+
+
+def lend(root: Path) -> None:
+    """Hand the workspace to the sandbox user for one more run (as root; else nothing to do)."""
     if os.geteuid() != 0:
         return
-    os.chown(root, SANDBOX_UID, SANDBOX_GID, follow_symlinks=False)
+    with _loans_lock:
+        loan = _loans.get(root)
+        if loan is None:
+            info = os.stat(root, follow_symlinks=False)
+            owner = (info.st_uid, info.st_gid)
+            loan = _loans[root] = _Loan(None if owner == (SANDBOX_UID, SANDBOX_GID) else owner)
+        loan.runs += 1
+        hand_over(root)
+
+
+def give_back(root: Path) -> None:
+    """One run of the workspace ended; after the last, what the sandbox user owns there goes
+    back to the workspace's owner, with set-user/group-id bits cleared, and the empty ``.home``
+    and ``.tmp`` the runs were given are removed."""
+    if os.geteuid() != 0:
+        return
+    with _loans_lock:
+        loan = _loans.get(root)
+        if loan is None:
+            return
+        loan.runs -= 1
+        if loan.runs > 0:
+            return
+        del _loans[root]
+        if loan.owner is not None:
+            _reown(root, (SANDBOX_UID, SANDBOX_GID), loan.owner)
+        for name in (".home", ".tmp"):
+            with contextlib.suppress(OSError):  # not there, or not empty: left as it is
+                (root / name).rmdir()
+
+
+def hand_over(root: Path) -> None:
+    """Give the workspace to the sandbox user."""
+    if os.geteuid() == 0:
+        _reown(root, None, (SANDBOX_UID, SANDBOX_GID))
+
+
+def _reown(root: Path, only: tuple[int, int] | None, owner: tuple[int, int]) -> None:
+    """Give ``root`` and what is below it (or what ``only`` owns there) to ``owner``, never
+    following a link (``fwalk`` holds each folder by its handle, so a folder swapped for a
+    link mid-walk is not entered); a file with other names is left alone (a hard link may be
+    a host file's other name), and set-id bits are cleared on files."""
+    uid, gid = owner
+
+    def move(name: str | Path, info: os.stat_result, dfd: int | None) -> None:
+        if (info.st_uid, info.st_gid) == owner or (only is not None and info.st_uid != only[0]):
+            return
+        os.chown(name, uid, gid, dir_fd=dfd, follow_symlinks=False)
+        if stat.S_ISREG(info.st_mode) and info.st_mode & (stat.S_ISUID | stat.S_ISGID):
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dfd)
+            try:  # by its handle: the name cannot be swapped for a link in between
+                os.fchmod(fd, stat.S_IMODE(os.fstat(fd).st_mode) & ~(stat.S_ISUID | stat.S_ISGID))
+            finally:
+                os.close(fd)
+
+    with contextlib.suppress(OSError):
+        move(root, os.stat(root, follow_symlinks=False), None)
     for _, dirs, files, dfd in os.fwalk(root, follow_symlinks=False):
         for name in [*dirs, *files]:
             with contextlib.suppress(OSError):
                 info = os.stat(name, dir_fd=dfd, follow_symlinks=False)
                 if stat.S_ISLNK(info.st_mode) or (not stat.S_ISDIR(info.st_mode) and info.st_nlink > 1):
-                    continue  # a hard link may be a host file's other name
-                if (info.st_uid, info.st_gid) != (SANDBOX_UID, SANDBOX_GID):
-                    os.chown(name, SANDBOX_UID, SANDBOX_GID, dir_fd=dfd, follow_symlinks=False)
+                    continue
+                move(name, info, dfd)

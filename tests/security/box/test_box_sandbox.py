@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import stat
 import sys
 import uuid
 from collections.abc import Iterator
@@ -45,11 +46,12 @@ def host_socket() -> Iterator[tuple[socket.socket, str]]:
 
 
 async def test_the_program_is_not_root_inside_nor_on_the_host(sandbox: Sandbox) -> None:
-    result = await sandbox.run(["sh", "-c", "id -u; id -g; echo made > mine.txt; cat /proc/self/status"])
+    script = "id -u; id -g; echo made > mine.txt; stat -c %u mine.txt; cat /proc/self/status"
+    result = await sandbox.run(["sh", "-c", script])
     assert result.ok, result.stderr
-    uid, gid = result.stdout.split()[:2]
+    uid, gid, owner = result.stdout.split()[:3]
     assert (uid, gid) == (str(SANDBOX_UID), str(SANDBOX_UID))
-    assert os.stat(sandbox.workspace.root / "mine.txt").st_uid != 0  # the host's view: not root either
+    assert owner != "0"  # as root no uid is mapped: the file's owner as the host sees it
     caps = {line.split(":")[0]: line.split()[1] for line in result.stdout.splitlines() if line.startswith("Cap")}
     assert caps["CapEff"] == caps["CapPrm"] == caps["CapBnd"] == "0000000000000000"
 
@@ -218,3 +220,50 @@ async def test_a_folder_swapped_for_a_symlink_never_redirects_a_host_write(sandb
     assert written + refused == 400
     assert int(proc.result().stdout.strip() or 0) > 0  # the attacker really was swapping
     print(f"race: {written} written, {refused} refused")
+
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the workspace changes hands only when we run as root")
+OWNER = 4321  # the project's owner, a uid that is neither ours nor the sandbox's
+
+
+@needs_root
+async def test_the_workspace_goes_back_to_its_owner_without_set_id_bits(sandbox: Sandbox, outside: Path) -> None:
+    """A project handed to the sandbox user for a run is its owner's again afterwards; what the
+    program made there is too, but never with a set-user-id bit, nor through a link."""
+    ws = sandbox.workspace
+    ws.write_text("app/main.py", "print('hi')\n")
+    secret = outside / "secret"
+    secret.write_text("host")
+    for path in (ws.root, ws.root / "app", ws.root / "app" / "main.py"):
+        os.chown(path, OWNER, OWNER)
+    attack = (
+        f"cp {PY} own-python && chmod 6755 own-python && mkdir -p made/deeper && echo x > made/deeper/f "
+        f"&& ln -s {secret} link && stat -c %u app/main.py"
+    )
+    result = await sandbox.run(["sh", "-c", attack])
+    assert result.ok, result.stderr
+    assert result.stdout.split()[-1] == str(SANDBOX_UID)  # lent while it ran
+    for path in ("", "app", "app/main.py", "own-python", "made", "made/deeper", "made/deeper/f"):
+        info = os.stat(ws.root / path, follow_symlinks=False)
+        assert (info.st_uid, info.st_gid) == (OWNER, OWNER), path
+    assert not os.stat(ws.root / "own-python").st_mode & (stat.S_ISUID | stat.S_ISGID)
+    assert os.stat(secret).st_uid == os.geteuid()  # the link was not followed
+    assert not (ws.root / ".home").exists()
+    assert not (ws.root / ".tmp").exists()
+
+
+@needs_root
+async def test_the_workspace_stays_lent_while_another_run_still_uses_it(sandbox: Sandbox) -> None:
+    ws = sandbox.workspace.ensure()
+    os.chown(ws.root, OWNER, OWNER)
+    waiter = "import os\nwhile not os.path.exists('go'): pass\nopen('late.txt', 'w').write('still mine')\n"
+    server = await sandbox.start([PY, "-c", waiter], limits=Limits(wall_seconds=60))
+    try:
+        assert (await sandbox.run(["sh", "-c", "echo quick > quick.txt"])).ok
+        assert os.stat(ws.root).st_uid == SANDBOX_UID  # the first run still has it
+        (ws.root / "go").touch()
+        assert await server.wait() == 0, server.result().stderr
+    finally:
+        await server.stop(grace=0.2)
+    assert (ws.root / "late.txt").read_text() == "still mine"
+    assert {os.stat(ws.root / name).st_uid for name in ("", "quick.txt", "late.txt")} == {OWNER}
