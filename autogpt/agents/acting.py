@@ -54,6 +54,7 @@ GATED = frozenset({"run_command", "commit", "fetch_url"})  # and every MCP tool:
 TOOL_ORDER = ("read_file", "write_file", "append_file", "patch_file", "search", "glob", "list_files",
               "run_command", "commit", "fetch_url")  # fmt: skip
 READING = frozenset({"read_file", "search", "glob", "list_files"})  # tools that change nothing
+REPEATS = 4  # calls in a row sent again with nothing changed before a run stops as stuck
 UNREPEATABLE = frozenset({"fetch_url"})  # what they see is not the workspace: a retry may differ
 # Calls a guided turn may make: a few, then their results; a small model asked for up to
 # eight wrote a script of every tool instead of the step at hand.
@@ -295,17 +296,21 @@ _CODE_LINE = re.compile(
     r"[{}\[\]()]+\s*$)"
 )
 
+_FILE_NAME = re.compile(r"^\s*(?!\./)[\w/-][\w./-]*\.\w+\s*$")  # app/main.py, not ./run.sh
+
 
 def tidied(plan: ActPlan, tool_names: Sequence[str]) -> ActPlan:
     """``plan`` without what a small model spills into it: lines of code listed as steps or
     commands (a plan with a code block came back as twelve "steps", one per line), tool calls
-    written as commands, and tool names that are not tools. Code is written step by step later,
+    or bare file names written as commands, and tool names that are not tools. Code is written step by step later,
     and the steps are what the user approves and what each turn is asked for. A plan that is
     all code keeps its steps."""
     steps = [step for step in plan.steps if not _CODE_LINE.match(step)] or plan.steps
     tools = [tool for tool in plan.tools if tool.strip() in tool_names]
-    commands = [  # shell commands only: not code, not a tool call written as one
-        c for c in plan.commands if c.strip() and not _CODE_LINE.match(c) and c.split()[0] not in tool_names
+    commands = [  # shell commands only: not code, not a tool call written as one, not a file's name
+        c
+        for c in plan.commands
+        if c.strip() and not _CODE_LINE.match(c) and c.split()[0] not in tool_names and not _FILE_NAME.match(c)
     ]
     if steps == plan.steps and tools == plan.tools and commands == plan.commands:
         return plan
@@ -346,6 +351,8 @@ class Actor:
         self.approved_tools: set[str] = set()
         self._before: dict[str, tuple[int, int]] = {}
         self._failed: dict[str, str] = {}  # calls that failed since the last change, and why
+        self._read: set[str] = set()  # reading calls made since the last change
+        self._repeats = 0  # calls in a row answered from the above instead of being run
 
     async def run(self, task: str) -> ActReport:
         report = ActReport(task)
@@ -401,6 +408,10 @@ class Actor:
                 if not turn.calls:
                     break
                 evidence = [await self._call(i, c, report) for i, c in enumerate(turn.calls, 1)]
+                if self._repeats >= REPEATS:
+                    last = f"{report.steps[-1].tool} {report.steps[-1].brief}".rstrip()
+                    report.stopped = f"stuck: {self._repeats} calls in a row repeated what changed nothing ({last})"
+                    break
                 at += 1
                 messages.append(Message.user("Results:\n" + "\n".join(evidence) + "\n\n" + _step_at(plan, at)))
                 # "done" is not taken from a turn whose own calls failed, nor while plan steps are
@@ -529,16 +540,27 @@ class Actor:
         if refused:
             output = ToolOutput.error(refused)
         elif key in self._failed:  # nothing changed since it failed: it would fail the same way
+            self._repeats += 1
             output = ToolOutput.error(
                 f"this exact call failed already, and nothing has changed since ({self._failed[key]}). "
                 "It was not run again: change what you send, or use another tool."
             )
+        elif key in self._read:  # the answer is in the conversation already
+            self._repeats += 1
+            output = ToolOutput.error(
+                "read already, and nothing has changed since: its result is above. It was not run again: "
+                "make the change the step asks for (write_file, append_file or patch_file)."
+            )
         else:
+            self._repeats = 0
             output = await self.tools.attempt(call.tool, call.args, self.ctx)
             if not output.ok and not (call.tool in UNREPEATABLE or call.tool.startswith("mcp__")):
                 self._failed[key] = _why(output)
-            elif output.ok and call.tool not in READING:
+            elif output.ok and call.tool in READING:
+                self._read.add(key)
+            elif output.ok:
                 self._failed.clear()  # the workspace may have changed: an old failure may not recur
+                self._read.clear()
         step = Step(call.tool, _brief(call.args), output.ok, output.evidence())
         report.steps.append(step)
         shown = f"{call.tool} {step.brief}".rstrip()

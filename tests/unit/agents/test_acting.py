@@ -13,7 +13,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from autogpt.agents.acting import excerpts
+from autogpt.agents.acting import ActPlan, excerpts, tidied
 from autogpt.agents.generic import GenericGPT
 from autogpt.config import load_settings
 from autogpt.errors import InvalidInputError, WorkCancelledError
@@ -425,3 +425,38 @@ async def test_a_failed_call_sent_again_unchanged_is_not_run_until_something_cha
     )
     assert "[2] patch_file: patched a.py" in evidence(team.llm, 4)
     assert (team.root / "a.py").read_text() == "x = 3\n"
+
+
+async def test_a_read_sent_again_unchanged_is_not_run_and_a_run_of_them_stops_the_task(team: Team) -> None:
+    """The 0.5B read tests/test_notes.py eight times in a row and changed nothing."""
+    (team.root / "a.py").write_text("x = 1\n")
+    read = ("read_file", {"path": "a.py"})
+    team.llm.add(json.dumps(TWO_STEPS), turn(read), turn(read), turn(read), turn(read), turn(read), turn(read))
+    result = await team.do("change a.py so x is 2", yolo=True)
+    assert "[1] read_file: x = 1" in evidence(team.llm, 2)
+    assert "[1] read_file: ERROR: read already, and nothing has changed since" in evidence(team.llm, 3)
+    assert not result.ok
+    assert result.data["stopped"] == "stuck: 4 calls in a row repeated what changed nothing (read_file path='a.py')"
+    assert len(team.llm.calls) == 6  # the plan and five turns: the sixth turn was never asked for
+    assert "result: NOT DONE" in result.output
+
+
+async def test_a_read_is_run_again_once_something_changed(team: Team) -> None:
+    (team.root / "a.py").write_text("x = 1\n")
+    read = ("read_file", {"path": "a.py"})
+    team.llm.add(
+        json.dumps(TWO_STEPS),
+        turn(read),
+        turn(("write_file", {"path": "a.py", "content": "x = 2\n"}), read, done=True),
+        json.dumps(DONE),
+    )
+    await team.do("change a.py so x is 2", yolo=True)
+    assert "[2] read_file: x = 2" in evidence(team.llm, 3)
+
+
+def test_file_names_listed_as_commands_are_not_shown_as_commands() -> None:
+    plan = ActPlan(
+        summary="s", steps=["add a route"], tools=[],
+        commands=["app/main.py", "pyproject.toml", "./run.sh", "python -m pytest -q", "make test"],
+    )  # fmt: skip
+    assert tidied(plan, ["read_file"]).commands == ["./run.sh", "python -m pytest -q", "make test"]
