@@ -40,7 +40,7 @@ from typing import Literal
 
 from autogpt.errors import AgentError, ConfigError, InvalidInputError, UnconfinedError, WorkspaceError
 from autogpt.logs import get_logger
-from autogpt.tools.sandbox_bwrap import bwrap_args, give_back, lend, open_fds
+from autogpt.tools.sandbox_bwrap import bwrap_args, git_folders, give_back, hold, lend, open_fds, remove_new_git
 from autogpt.tools.sandbox_cgroup import RunGroups, memory_enforcement, new_groups
 from autogpt.tools.sandbox_net import HttpResponse as HttpResponse
 from autogpt.tools.sandbox_net import free_port as free_port
@@ -161,11 +161,12 @@ class SandboxProcess:
     def __init__(
         self, proc: asyncio.subprocess.Process, argv: Sequence[str], limits: Limits, groups: RunGroups, *,
         backend: Backend, net_isolated: bool, stdin: bytes | None, workspace: Workspace | None = None,
-        lent: Path | None = None,
+        lent: Path | None = None, gits: Mapping[Path, tuple[int, int]] | None = None,
     ) -> None:  # fmt: skip
         self._proc, self.pid, self.argv, self._groups = proc, proc.pid, tuple(argv), groups
         self.backend, self._net_isolated, self.timed_out = backend, net_isolated, False
         self.over_disk, self._workspace, self._lent = False, workspace, lent  # lent: given back when it ends
+        self._gits = gits  # the workspace's git folders before the run: any other is removed after it
         self.memory_peak: int | None = None
         self._t0, self.duration = time.monotonic(), 0.0
         self._out, self._err = _Capture(limits.output_bytes), _Capture(limits.output_bytes)
@@ -240,8 +241,16 @@ class SandboxProcess:
         try:
             await self._watch_run(wall)
         finally:
-            if self._lent is not None:  # the workspace goes back to its owner after the last run
-                await asyncio.shield(asyncio.to_thread(give_back, self._lent))
+            await asyncio.shield(asyncio.to_thread(self._after))
+
+    def _after(self) -> None:
+        """What a run leaves for git on the host to read goes; the workspace goes back to its
+        owner after the last run."""
+        if self._workspace is not None and self._gits is not None:
+            for path in remove_new_git(self._workspace.root, self._gits):
+                log.warning("sandbox.git_removed", pid=self.pid, path=str(path), reason="made by generated code")
+        if self._lent is not None:
+            give_back(self._lent)
 
     async def _watch_run(self, wall: float) -> None:
         disk = asyncio.create_task(self._watch_disk())
@@ -392,10 +401,11 @@ class Sandbox:
         self.workspace.check_size()
         env_vars = self._env(env)
         lent = self.workspace.root if self.backend == "bwrap" else None
+        gits = await asyncio.to_thread(git_folders, self.workspace.root)
         if lent is not None:
             await asyncio.to_thread(lend, lent)
         try:
-            proc, groups = await self._spawn(argv, workdir, limits, env_vars, network, stdin)
+            proc, groups = await self._spawn(argv, workdir, limits, env_vars, network, stdin, gits)
         except BaseException:
             if lent is not None:
                 await asyncio.to_thread(give_back, lent)
@@ -404,26 +414,27 @@ class Sandbox:
         isolated = not network and self.backend != "none"
         return SandboxProcess(
             proc, argv, limits, groups, backend=self.backend, net_isolated=isolated, stdin=stdin,
-            workspace=self.workspace, lent=lent,
+            workspace=self.workspace, lent=lent, gits=gits,
         )  # fmt: skip
 
     async def _spawn(
         self, argv: Sequence[str], workdir: Path, limits: Limits, env: dict[str, str], network: bool,
-        stdin: bytes | None,
+        stdin: bytes | None, gits: Mapping[Path, tuple[int, int]],
     ) -> tuple[asyncio.subprocess.Process, RunGroups]:  # fmt: skip
         mib = 1024 * 1024  # bwrap and its pid 1 count too
         groups = new_groups(limits.max_processes + 2 * (self.backend == "bwrap"), limits.memory_mb * mib)
         try:
             fds = open_fds() if self.backend == "bwrap" else {}
+            read_only = hold(gits) if self.backend == "bwrap" else {}
             try:
                 proc = await asyncio.create_subprocess_exec(
-                    *self._command(argv, workdir, limits, network, groups, fds), cwd=workdir, env=env,
+                    *self._command(argv, workdir, limits, network, groups, fds, read_only), cwd=workdir, env=env,
                     stdin=asyncio.subprocess.DEVNULL if stdin is None else asyncio.subprocess.PIPE,
                     stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=True,
-                    pass_fds=tuple(fds.values()),
+                    pass_fds=(*fds.values(), *read_only.values()),
                 )  # fmt: skip
             finally:
-                for fd in fds.values():
+                for fd in (*fds.values(), *read_only.values()):
                     os.close(fd)
         except BaseException:
             groups.remove()
@@ -453,14 +464,18 @@ class Sandbox:
         return env
 
     def _command(
-        self, argv: Sequence[str], cwd: Path, limits: Limits, network: bool, groups: RunGroups, fds: Mapping[str, int]
-    ) -> list[str]:
+        self, argv: Sequence[str], cwd: Path, limits: Limits, network: bool, groups: RunGroups,
+        fds: Mapping[str, int], read_only: Mapping[Path, int] | None = None,
+    ) -> list[str]:  # fmt: skip
         mib = 1024 * 1024
         cmd = list(argv)
         if self.backend == "bwrap":
             bwrap, setpriv = _tool("bwrap") or "bwrap", _tool("setpriv") or "setpriv"
             root = self.workspace.root
-            wrap = bwrap_args(bwrap, setpriv, network=network, workspace=root, cwd=cwd, readable=self.readable, fds=fds)
+            wrap = bwrap_args(
+                bwrap, setpriv, network=network, workspace=root, cwd=cwd, readable=self.readable, fds=fds,
+                read_only=read_only,
+            )  # fmt: skip
             cmd = [*wrap, *cmd]
         if prlimit := _tool("prlimit"):  # util-linux; CPU: SIGXCPU first, SIGKILL 1 s later
             cpu, fsize = limits.cpu_seconds, limits.file_size_mb * mib

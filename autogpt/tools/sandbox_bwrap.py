@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
+import shutil
 import stat
 import struct
 import sys
@@ -114,11 +115,61 @@ def _ancestors(paths: Iterable[str]) -> list[str]:
     return list(seen)
 
 
+def git_folders(root: Path) -> dict[Path, tuple[int, int]]:
+    """Every ``.git`` in the workspace (a folder, or the file a worktree has), by its inode:
+    what git on the host reads as configuration and hooks. Links are not followed."""
+    found: dict[Path, tuple[int, int]] = {}
+    for top, dirs, files, dfd in os.fwalk(root, follow_symlinks=False):
+        if ".git" in dirs or ".git" in files:
+            with contextlib.suppress(OSError):
+                info = os.stat(".git", dir_fd=dfd, follow_symlinks=False)
+                found[Path(top) / ".git"] = (info.st_ino, info.st_mode)
+        if ".git" in dirs:
+            dirs.remove(".git")
+    return found
+
+
+def hold(paths: Mapping[Path, tuple[int, int]]) -> dict[Path, int]:
+    """A handle (``O_PATH``, no link followed) on each of ``paths`` that is still the folder or
+    file it was when found; close them after the program started."""
+    held: dict[Path, int] = {}
+    for path, (inode, mode) in paths.items():
+        if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+            continue  # a link named .git is not bound: it would bind what it points to
+        try:
+            fd = os.open(path, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError:
+            continue
+        if os.fstat(fd).st_ino != inode:
+            os.close(fd)
+            continue
+        held[path] = fd
+    return held
+
+
+def remove_new_git(root: Path, before: Mapping[Path, tuple[int, int]]) -> list[Path]:
+    """Remove each ``.git`` a run made (or swapped in): git on the host would take a hostile
+    one's hooks or ``core.fsmonitor`` and run them. Returns what was removed."""
+    removed = []
+    for path, seen in git_folders(root).items():
+        if before.get(path) == seen:
+            continue
+        with contextlib.suppress(OSError):
+            if stat.S_ISDIR(seen[1]):
+                shutil.rmtree(path)  # rmtree never follows links (its fd-based walk)
+            else:
+                path.unlink()
+            removed.append(path)
+    return removed
+
+
 def bwrap_args(
     bwrap: str, setpriv: str, *, network: bool, workspace: Path, cwd: Path, readable: Sequence[Path],
-    fds: Mapping[str, int],
+    fds: Mapping[str, int], read_only: Mapping[Path, int] | None = None,
 ) -> list[str]:  # fmt: skip
-    """Everything before the program's own argv."""
+    """Everything before the program's own argv; ``read_only``: parts of the workspace the
+    program may read but not change (the project's git folders), each by an open handle, so
+    a name swapped for a link in the meantime binds nothing else (:func:`hold`)."""
     root = os.geteuid() == 0
     args = [bwrap, "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
     args += ["--seccomp", str(fds["seccomp"])] if "seccomp" in fds else []
@@ -146,7 +197,9 @@ def bwrap_args(
     mounts = [*shown, str(workspace)]
     args += [a for parent in _ancestors(mounts) for a in ("--perms", "0755", "--dir", parent)]
     args += [a for path in shown for a in ("--ro-bind", path, path)]
-    args += ["--bind", str(workspace), str(workspace), "--remount-ro", "/dev", "--remount-ro", "/"]
+    args += ["--bind", str(workspace), str(workspace)]
+    args += [a for path, fd in (read_only or {}).items() for a in ("--ro-bind-fd", str(fd), str(path))]
+    args += ["--remount-ro", "/dev", "--remount-ro", "/"]
     args += ["--chdir", str(cwd), "--"]
     if root:
         args += [setpriv, f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_GID}", "--clear-groups"]

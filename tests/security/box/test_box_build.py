@@ -82,7 +82,7 @@ async def test_hostile_server_code_cannot_configure_the_hosts_git(tmp_path: Path
     repo = Repo(ws)
     assert not escaped(marker), "generated code reached the host (git ran its script, or it wrote outside)"
     assert "fsmonitor" not in (repo.git_dir / "config").read_text()
-    assert (ws / ".git" / "config").exists()  # it did plant its config, where git never looks
+    assert not (ws / ".git").exists()  # what it planted for the user's own git was removed after the run
     authors = [author for _, author, _ in await repo.log()]
     assert authors == ["BackendGPT", "ArchitectGPT"]  # the history went on
     verification = json.loads((ws / "verification.json").read_text())

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,7 @@ from autogpt.errors import PathOutsideWorkspaceError
 from autogpt.iac.envelope import Address, Command
 from autogpt.llm.doubles import ScriptedLLM
 from autogpt.tools.git import Repo
+from autogpt.tools.sandbox import Sandbox
 from autogpt.tools.workspace import Workspace
 
 
@@ -82,3 +85,59 @@ async def test_a_model_reply_cannot_give_git_a_filter_driver(tmp_path: Path, mar
     for path in (".home/.gitconfig", ".git/config", "sub/.git/hooks/post-commit", ".autogpt/workspace-id"):
         with pytest.raises(PathOutsideWorkspaceError):
             ws.write_text(path, "x")
+
+
+def host_git(where: Path, *args: str) -> None:
+    """git as the user runs it in their project (their config, hooks where git looks for them)."""
+    git = ["git", "-c", "user.email=a@b", "-c", "user.name=a", *args]
+    subprocess.run(git, cwd=where, check=args[0] != "commit", capture_output=True)
+
+
+PLANT = (
+    "import os, sys\n"
+    "marker, outcome = sys.argv[1], []\n"
+    "def attempt(what, path, text):\n"
+    "    try:\n"
+    "        os.makedirs(os.path.dirname(path), exist_ok=True)\n"
+    "        with open(path, 'a') as f: f.write(text)\n"
+    "        os.chmod(path, 0o755)\n"
+    "        outcome.append(what + ' WRITTEN')\n"
+    "    except OSError as exc:\n"
+    "        outcome.append(f'{what} refused: {exc.strerror}')\n"
+    "hook = f'#!/bin/sh\\ntouch {marker}\\n'\n"
+    "attempt('hook', '.git/hooks/pre-commit', hook)\n"
+    "attempt('config', '.git/config', f'[core]\\n\\tfsmonitor = touch {marker}\\n')\n"
+    "attempt('nested', 'sub/.git/config', f'[core]\\n\\tfsmonitor = touch {marker}\\n')\n"
+    "attempt('nested head', 'sub/.git/HEAD', 'ref: refs/heads/main\\n')\n"
+    "print('\\n'.join(outcome))\n"
+)
+
+
+@pytest.mark.usefixtures("needs_bwrap")
+async def test_generated_code_cannot_plant_git_hooks_or_config_in_the_users_project(
+    tmp_path: Path, marker: Path
+) -> None:
+    """`autogpt gen` acts on a project with its own .git, and runs the project's tests in the
+    Sandbox: what those tests (generated code) write must never make git on the host run it."""
+    root = tmp_path / "project"
+    root.mkdir()
+    host_git(root, "init", "-q")
+    (root / "app.py").write_text("x = 1\n")
+    (root / "sub").mkdir()
+    (root / "sub" / "keep.txt").write_text("kept\n")
+    config_before = (root / ".git" / "config").read_bytes()
+    sandbox = Sandbox(Workspace(root), backend="bwrap")
+    result = await sandbox.run([sys.executable, "-c", PLANT, str(marker)])
+    assert result.ok, result.stderr
+    assert "hook refused: Read-only file system" in result.stdout
+    assert "config refused: Read-only file system" in result.stdout
+    assert "nested WRITTEN" in result.stdout  # it could write there, but it did not last:
+    assert not (root / "sub" / ".git").exists()
+    assert (root / "sub" / "keep.txt").read_text() == "kept\n"
+    assert (root / ".git" / "config").read_bytes() == config_before
+    assert not (root / ".git" / "hooks" / "pre-commit").exists()
+    for where in (root, root / "sub"):  # the user's own git, as they would run it
+        host_git(where, "add", "-A")
+        host_git(where, "commit", "-qm", "x")
+        host_git(where, "status")
+    assert not escaped(marker)
