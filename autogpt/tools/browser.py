@@ -5,6 +5,12 @@ domain and answered by the caller's :data:`Handler` (serve a workspace file, for
 sandboxed server, or refuse). Where the machine allows, Chromium also runs in a network
 namespace of its own, so even what Fetch cannot see (WebSockets) reaches nothing.
 
+The pages are generated code, and Chromium's own sandbox cannot run here (as root, or under
+the seccomp filter that refuses user namespaces), so with bubblewrap Chromium runs in the same
+box as generated programs (:mod:`autogpt.tools.sandbox_bwrap`): uid 65501, no capabilities,
+no network, only ``/usr`` and a few ``/etc`` files to read, its profile the only place it may
+write, and none of our environment. A page that broke out of the renderer finds nothing.
+
 One :class:`Browser` is one Chromium process with a fresh profile, removed on close.
 """
 
@@ -13,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import fcntl
 import functools
 import itertools
 import json
@@ -95,6 +102,27 @@ def find_chromium(configured: str = "") -> str:
     raise ConfigError("no Chromium found for the page check", hint="make setup installs it (apt-get install chromium)")
 
 
+def _boxed(profile: Path, network: bool) -> tuple[list[str], dict[str, int]]:
+    """The bubblewrap prefix that confines Chromium (empty without a working bwrap), and the
+    descriptors it reads, moved above 9 so they never meet the pipe on fds 3 and 4."""
+    from autogpt.tools.sandbox import backend_available
+    from autogpt.tools.sandbox_bwrap import bwrap_args, hand_over, open_fds
+
+    bwrap, setpriv = shutil.which("bwrap"), shutil.which("setpriv") or "setpriv"
+    if bwrap is None or not backend_available("bwrap"):
+        return [], {}
+    fds = {}
+    for name, fd in open_fds().items():
+        fds[name] = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
+        os.close(fd)
+    profile.chmod(0o711)  # bwrap, root without CAP_DAC_OVERRIDE, must pass through it
+    hand_over(profile)
+    args = bwrap_args(
+        bwrap, setpriv, network=network, workspace=profile, cwd=profile, readable=(), fds=fds, python=False
+    )
+    return args, fds
+
+
 @functools.cache
 def _netns_prefix() -> tuple[str, ...]:
     unshare = shutil.which("unshare")
@@ -130,23 +158,31 @@ class Browser:
 
     @classmethod
     @contextlib.asynccontextmanager
-    async def launch(cls, binary: str = "", *, timeout: float = 30.0) -> AsyncIterator[Browser]:
+    async def launch(cls, binary: str = "", *, timeout: float = 30.0, network: bool = False) -> AsyncIterator[Browser]:
+        """``network``: reach the host's network (only for pages we trust, such as orchgpt's
+        live view in its tests); otherwise Chromium has a network namespace of its own."""
         chromium = find_chromium(binary)
         profile = Path(tempfile.mkdtemp(prefix="autogpt-chromium-"))
         to_child, from_parent = os.pipe()
         from_child, to_parent = os.pipe()
+        box, box_fds = await asyncio.to_thread(_boxed, profile, network)
+        env = {"HOME": str(profile), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"} if box else None
         try:
             proc = await asyncio.create_subprocess_exec(
-                *_on_fds_3_and_4(to_child, to_parent), *_netns_prefix(), chromium, *FLAGS,
-                f"--user-data-dir={profile}", "about:blank",
+                *_on_fds_3_and_4(to_child, to_parent), *(box or ([] if network else _netns_prefix())), chromium, *FLAGS,
+                *(["--disable-dev-shm-usage"] if box else []), f"--user-data-dir={profile}", "about:blank",
                 stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.DEVNULL, pass_fds=(to_child, to_parent), start_new_session=True,
+                stderr=asyncio.subprocess.DEVNULL, pass_fds=(to_child, to_parent, *box_fds.values()),
+                start_new_session=True, env=env,
             )  # fmt: skip
         except OSError as exc:
             for fd in (to_child, from_parent, from_child, to_parent):
                 os.close(fd)
             shutil.rmtree(profile, ignore_errors=True)
             raise BrowserError(f"could not start {chromium}: {exc}") from exc
+        finally:
+            for fd in box_fds.values():
+                os.close(fd)
         os.close(to_child)
         os.close(to_parent)
         browser = cls(proc, profile, from_child, from_parent)

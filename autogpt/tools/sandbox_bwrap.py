@@ -45,7 +45,7 @@ _SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 _ETC = (
     "ssl", "ca-certificates", "ca-certificates.conf", "resolv.conf", "hosts", "host.conf", "nsswitch.conf",
     "gai.conf", "localtime", "timezone", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives",
-    "mime.types", "protocols", "services", "os-release", "debian_version",
+    "mime.types", "protocols", "services", "os-release", "debian_version", "fonts", "chromium", "chromium.d",
 )  # fmt: skip
 _PASSWD = f"root:x:0:0:root:/:/usr/sbin/nologin\nsandbox:x:{SANDBOX_UID}:{SANDBOX_GID}:sandbox:/tmp:/bin/sh\n"
 _GROUP = f"root:x:0:\nsandbox:x:{SANDBOX_GID}:\n"
@@ -165,11 +165,12 @@ def remove_new_git(root: Path, before: Mapping[Path, tuple[int, int]]) -> list[P
 
 def bwrap_args(
     bwrap: str, setpriv: str, *, network: bool, workspace: Path, cwd: Path, readable: Sequence[Path],
-    fds: Mapping[str, int], read_only: Mapping[Path, int] | None = None,
+    fds: Mapping[str, int], read_only: Mapping[Path, int] | None = None, python: bool = True,
 ) -> list[str]:  # fmt: skip
     """Everything before the program's own argv; ``read_only``: parts of the workspace the
     program may read but not change (the project's git folders), each by an open handle, so
-    a name swapped for a link in the meantime binds nothing else (:func:`hold`)."""
+    a name swapped for a link in the meantime binds nothing else (:func:`hold`); ``python``:
+    show the Python installation we run from (a program that is not Python needs none of it)."""
     root = os.geteuid() == 0
     args = [bwrap, "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
     args += ["--seccomp", str(fds["seccomp"])] if "seccomp" in fds else []
@@ -193,7 +194,7 @@ def bwrap_args(
     args += [
         a for name in ("passwd", "group") for a in ("--perms", "0644", "--ro-bind-data", str(fds[name]), f"/etc/{name}")
     ]
-    shown = [str(p) for p in dict.fromkeys([*runtime_dirs(), *readable]) if p.exists()]
+    shown = [str(p) for p in dict.fromkeys([*(runtime_dirs() if python else ()), *readable]) if p.exists()]
     mounts = [*shown, str(workspace)]
     args += [a for parent in _ancestors(mounts) for a in ("--perms", "0755", "--dir", parent)]
     args += [a for path in shown for a in ("--ro-bind", path, path)]

@@ -16,7 +16,6 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-import autogpt.tools.browser as browser_module
 from autogpt.errors import ConfigError
 from autogpt.iac.envelope import Address, Command
 from autogpt.tools.browser import Browser, Request, Response
@@ -104,19 +103,16 @@ async def test_a_bad_web_address_is_refused_before_serving(orchestrator_factory:
         await orchestrator_factory(web="127.0.0.1:70000")
 
 
-async def test_live_view_updates_in_chromium(
-    orchestrator_factory: StartOrchestrator, net: Net, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_live_view_updates_in_chromium(orchestrator_factory: StartOrchestrator, net: Net) -> None:
     orch: Orchestrator = await orchestrator_factory(web="127.0.0.1:0")
     url = orch.urls()["live view"]
-    # The page talks to a real loopback server here: no network namespace, no interception.
-    monkeypatch.setattr(browser_module, "_netns_prefix", lambda: ())
+    # The page talks to a real loopback server here: the host's network, no interception.
 
     async def refuse(_: Request) -> Response | None:
         return None
 
     await net.echo(orch, "gen1")
-    async with Browser.launch() as browser:
+    async with Browser.launch(network=True) as browser:
         page = await browser.new_page(refuse, width=1100, height=700)
         await page.call("Fetch.disable")
         await page.goto(url)
