@@ -179,6 +179,13 @@ def _blank(text: str, spans: list[tuple[int, int, Any]]) -> str:
 _DECIMAL = re.compile(r"(?<![\w.])\d+\.\d+(?![\w.])")
 _DESCRIBED_LIST = re.compile(r"\[\s*(?:\.\.\.|…)\s*\]")
 _KNOWS_MORE = re.compile(r"\b(?:knows?|the first \w+|built-in)\b", re.I)
+# A rule the idea names rather than shows (``under the Gregorian rules``, ``by the Luhn
+# algorithm``, ``following ISO 8601``): one example of it says little of the rest.
+_NAMED_RULE = re.compile(
+    r"\b(?:under|by|following|according to|per|using|with|obeying|as in)\s+(?:the\s+)?"
+    r"((?:[A-Z][\w-]*|\d[\w-]*)(?:\s+(?:[A-Z][\w-]*|\d[\w-]*)){0,3})"
+    r"(?:\s+(rules?|calendar|standard|algorithm|formula|convention|checksum|method|definition|scheme))?",
+)
 
 
 def facts_in_words(idea: str, examples: list[Example]) -> list[str]:
@@ -198,7 +205,20 @@ def facts_in_words(idea: str, examples: list[Example]) -> list[str]:
     rows, valued = listed_rows(idea), any(e.checks_a_value for e in examples)
     if len(rows) >= 3 and valued and (unchecked := [name for name, _ in rows if json.dumps(name) not in used]):
         found.append(f"the rows it lists ({', '.join(unchecked)} in no example)")
+    routes = [(e.method, _NUMBERED.sub("/{}", e.path)) for e in examples if e.checks_a_value]
+    if routes and len(set(routes)) == len(routes):  # one answer shown per route: a named rule decides the rest
+        found += [f"the {' '.join(filter(None, m.groups()))}" for m in _NAMED_RULE.finditer(words) if _named(m)]
     return found
+
+
+_NUMBERED = re.compile(r"/[^/]*\d[^/]*")  # a path segment with a number in it: a parameter's value
+
+
+def _named(match: re.Match[str]) -> bool:
+    """A proper name with what it names (``the Gregorian rules``), or a standard's own name
+    (``ISO 8601``): not the first word of a sentence (``With it, ...``)."""
+    name, noun = match.group(1), match.group(2)
+    return bool(noun) or bool(re.fullmatch(r"[A-Z]{2,}\s+\d[\w-]*", name))
 
 
 _WORDED_VALUE = re.compile(r'"([A-Za-z_]\w*)"\s*:\s*(?!(?:true|false|null)\b)[A-Za-z_]\w*(?=\s*[,}\]])')

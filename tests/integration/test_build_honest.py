@@ -762,6 +762,59 @@ async def test_a_rate_stated_in_words_that_no_example_checks_fails_the_build(tmp
     ), report[:300]
 
 
+LEAP = (
+    'An API that tells whether a year is a leap year under the Gregorian rules: GET /leap/2024 answers {"leap": true}.'
+)
+
+
+def leap_server(rule: str) -> str:
+    return fenced(f"""from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.get("/leap/{{year}}")
+def leap(year: int):
+    return {{"leap": {rule}}}
+""")
+
+
+@pytest.mark.parametrize(
+    ("rule", "ok"),
+    [
+        ("year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)", True),
+        ("year % 4 == 0", False),  # right for 2024, the one stated example; wrong for 1900
+    ],
+)
+async def test_a_rule_the_idea_names_is_checked_beyond_its_one_example(tmp_path: Path, rule: str, ok: bool) -> None:
+    """A build said PASSED for a server answering {"leap": true} for 1900: it had checked 2024 only."""
+    derived = {"examples": [
+        {"method": "GET", "path": f"/leap/{year}", "query": {}, "body": None, "status": 200, "response": {"leap": leap}}
+        for year, leap in ((2023, False), (1900, False), (2000, True))
+    ]}  # fmt: skip
+
+    def answer(messages: Sequence[Message], options: Options) -> str:
+        if messages[-1].content.startswith("Write the acceptance examples"):
+            return json.dumps(derived)
+        return leap_server(rule)
+
+    result = await standard_build(tmp_path, FunctionLLM(answer), LEAP)
+    assert result.ok is ok, result.output[:600]
+    acceptance = json.loads((tmp_path / "ws/acceptance.json").read_text())
+    assert [e["source"] for e in acceptance["examples"]] == ["idea", "derived", "derived", "derived"]
+    assert any("(the Gregorian rules)" in n for n in acceptance["notes"])
+
+
+async def test_a_named_rule_no_example_checks_fails_the_build(tmp_path: Path) -> None:
+    coder = Coder(leap_server("year % 4 == 0"))  # and no usable derived examples
+    result = await build(tmp_path, coder, LEAP)
+    assert not result.ok
+    report = (tmp_path / "ws/REPORT.md").read_text()
+    assert report.startswith("**Verdict: FAILED: the idea states rules that no example checks: 'the Gregorian rules"), (
+        report[:300]
+    )
+
+
 ELEMENTS = (
     'Look up chemical elements by symbol: GET /elements/H returns {"name": "Hydrogen", "number": 1}. '
     "It should know the first ten elements."

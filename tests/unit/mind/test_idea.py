@@ -710,6 +710,15 @@ def test_a_not_found_rule_keeps_the_answer_it_states() -> None:
         ('A todo API: POST /todos with {"title": "milk"} returns 201 and {"title": "milk"}.', []),
         ('Staff: Ann (admin), Bob (dev) and Cid (dev). GET /people?role=dev returns ["Bob", "Cid"].',
          ["the rows it lists (Ann in no example)"]),
+        # a rule named, not shown: one example of it passes a server that gets 1900 wrong
+        ('Whether a year is a leap year under the Gregorian rules: GET /leap/2024 answers {"leap": true}.',
+         ["the Gregorian rules"]),
+        ('Checks card numbers by the Luhn algorithm: GET /valid/79927398713 returns {"valid": true}.',
+         ["the Luhn algorithm"]),
+        ('Dates following ISO 8601: GET /today returns {"date": "2024-01-31"}.', ["the ISO 8601"]),
+        ('GET /leap/2024 answers {"leap": true} and GET /leap/1900 answers {"leap": false}, by the Gregorian rules.',
+         []),  # two answers on the route: the rule is shown, not only named
+        ('A greeting API. With FastAPI: GET /hello returns {"msg": "hi"}.', []),
     ],
 )  # fmt: skip
 def test_what_the_words_state_beyond_the_examples(idea: str, facts: list[str]) -> None:
