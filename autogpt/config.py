@@ -29,12 +29,15 @@ def default_data_dir() -> Path:
     return Path(base) / "autogpt"
 
 
-# On the embedded provider, the roles that write a build's examples and code default to the
-# larger tier: on the idea benchmark (bench/build_ideas.py) the team on Qwen2.5-Coder-1.5B passed
-# far more ideas than on the 0.5B, in about the same build time (README, "Choosing the model").
+# On the embedded provider, the roles that write code default to the larger tier: on the idea
+# benchmark (bench/build_ideas.py) the team on Qwen2.5-Coder-1.5B passed far more ideas than on
+# the 0.5B, in about the same build time (README, "Choosing the model"), and GenericGPT acting on
+# a project (`autogpt gen -p`) did the task on the 1.5B where the 0.5B only read files.
 # The other roles (the architect, the designer, the other consoles) stay on the faster default.
 _LARGER = "qwen2.5-coder-1.5b"
-EMBEDDED_ROLE_MODELS: dict[str, str] = {"manager": _LARGER, "backend": _LARGER, "frontend": _LARGER}
+EMBEDDED_ROLE_MODELS: dict[str, str] = {
+    "manager": _LARGER, "backend": _LARGER, "frontend": _LARGER, "generic": _LARGER,
+}  # fmt: skip
 
 
 class Settings(BaseSettings):

@@ -108,18 +108,20 @@ def lost(existing: str, replacement: str) -> list[str]:
 
 
 def rebound(existing: str, appended: str) -> list[str]:
-    """Names the appended Python code assigns at top level that the file already assigns there."""
-    have = set(_assigned(existing))
-    return sorted({name for name in _assigned(appended) if name in have})
+    """Names the appended Python code defines at top level (assigns, or defines a function or
+    class of) that the file already defines there."""
+    have = set(_defined(existing))
+    return sorted({name for name in _defined(appended) if name in have})
 
 
-_SETUP = (ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign)
+_SETUP = (ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
 def without_repeats(existing: str, appended: str) -> tuple[str, list[str]]:
-    """``appended`` without the top-level imports and assignments ``existing`` already has, word
-    for word (a model appending a test writes the module's header again: ``client =
-    TestClient(app)``, ``app = FastAPI()``, which would make a new, empty app), and those lines."""
+    """``appended`` without the top-level imports, assignments, functions and classes
+    ``existing`` already has, word for word (a model appending a test writes the module's
+    header again: ``client = TestClient(app)``, ``app = FastAPI()``, which would make a new,
+    empty app; the embedded model appended one route three times), and those lines."""
     tree, old = _parsed(appended), _parsed(existing)
     if tree is None or old is None:
         return appended, []
@@ -127,8 +129,10 @@ def without_repeats(existing: str, appended: str) -> tuple[str, list[str]]:
     lines, dropped = appended.splitlines(keepends=True), []
     for node in reversed(tree.body):
         if isinstance(node, _SETUP) and ast.dump(node) in have and node.end_lineno is not None:
-            dropped.append("".join(lines[node.lineno - 1 : node.end_lineno]).strip())
-            del lines[node.lineno - 1 : node.end_lineno]
+            decorators = getattr(node, "decorator_list", [])
+            start = min([node.lineno, *(d.lineno for d in decorators)])  # a function starts at its decorators
+            dropped.append("".join(lines[start - 1 : node.end_lineno]).strip())
+            del lines[start - 1 : node.end_lineno]
     return "".join(lines).lstrip("\n"), dropped[::-1]
 
 
@@ -188,10 +192,13 @@ class AppendFile(Tool[WriteArgs]):
             content, dropped = without_repeats(old, content)
             if again := rebound(old, content):
                 return ToolOutput.error(
-                    f"the appended code assigns {', '.join(again)} again, which {args.path} already has: that would "
+                    f"the appended code defines {', '.join(again)} again, which {args.path} already has: that would "
                     "replace them (a second app = FastAPI() drops every route above it). Nothing was written; "
-                    "append only the new code."
+                    "append only the new code, or change what is there with patch_file."
                 )
+            if dropped and not content.strip():
+                said = "; ".join(d.splitlines()[0][:60] for d in dropped)
+                return ToolOutput(f"nothing appended: {args.path} already has all of it ({said})")
         if old and not old.endswith("\n") and not content.startswith("\n"):
             old += "\n"  # appended text starts a line: a file without a final newline would swallow it
         if args.path.endswith(".py") and old.strip() and re.match(r"\s*(?:@|def |async def |class )", content):
@@ -325,6 +332,7 @@ async def sandboxed(argv: list[str], ctx: ToolContext, cwd: str = ".") -> tuple[
 
     sandbox = Sandbox(ctx.workspace, readable=python_readable(), allow_unconfined=ctx.allow_unconfined)
     env = {"PATH": ":".join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"])}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"  # no __pycache__ left in the user's project
     result = await sandbox.run(argv, cwd=cwd, limits=Limits(wall_seconds=ctx.command_seconds), env=env)
     head = f"exit {result.returncode}"
     if result.timed_out:

@@ -96,6 +96,13 @@ def test_the_backends_embedded_default_is_the_larger_tier(
     assert (settings.for_role("backend").model, settings.for_role("architect").model) == (backend, architect)
 
 
+def test_generic_gpt_acts_on_the_larger_tier_by_default() -> None:
+    """On the 0.5B, `autogpt gen -p` read the same file eight times and changed nothing."""
+    assert load_settings(provider="embedded").for_role("generic").model == "qwen2.5-coder-1.5b"
+    chosen = load_settings(provider="embedded", model="qwen2.5-coder-0.5b")
+    assert chosen.for_role("generic").model == "qwen2.5-coder-0.5b"
+
+
 async def test_a_model_handed_in_serves_every_role_no_model_was_chosen_for(tmp_path: Path) -> None:
     from autogpt.llm.doubles import FunctionLLM
 

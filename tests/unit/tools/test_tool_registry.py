@@ -196,8 +196,24 @@ async def test_appended_code_that_assigns_the_files_names_again_is_refused(ctx: 
     anew = "app = FastAPI(title='health')\nnotes = {}\n\n\n" + route.replace("health", "ready")
     refused = await tools.call("append_file", {"path": "app/main.py", "content": anew}, ctx)
     assert not refused.ok
-    assert refused.text.startswith("the appended code assigns app, notes again, which app/main.py already has")
+    assert refused.text.startswith("the appended code defines app, notes again, which app/main.py already has")
     assert ctx.workspace.read_text("app/main.py") == source + "\n\n" + route
+
+
+async def test_a_function_appended_again_is_left_out_and_another_of_its_name_refused(ctx: ToolContext) -> None:
+    """The embedded model appended the same /health route three times."""
+    tools = Registry(builtin_tools(), granted=ALL)
+    ctx.workspace.write_text("app/main.py", ROUTES)
+    route = "@app.get('/health')\ndef health():\n    return {'status': 'ok'}\n"
+    assert (await tools.call("append_file", {"path": "app/main.py", "content": route}, ctx)).ok
+    once = ctx.workspace.read_text("app/main.py")
+    again = await tools.call("append_file", {"path": "app/main.py", "content": route}, ctx)
+    assert again.ok
+    assert again.text == "nothing appended: app/main.py already has all of it (@app.get('/health'))"
+    other = await tools.call("append_file", {"path": "app/main.py", "content": route.replace("'ok'", "'up'")}, ctx)
+    assert not other.ok
+    assert other.text.startswith("the appended code defines health again, which app/main.py already has")
+    assert ctx.workspace.read_text("app/main.py") == once
 
 
 async def test_code_sent_in_a_markdown_fence_is_the_code_inside_it(ctx: ToolContext) -> None:
