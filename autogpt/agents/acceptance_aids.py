@@ -282,9 +282,28 @@ def _numbers(value: Any) -> Any:
     return value
 
 
-def derived_checks(idea: str, table: Table | None = None) -> list[Check[DraftExamples]]:
+def repeated_reads(drafts: DraftExamples, first: Sequence[Example]) -> list[int]:
+    """The drafts that read again what the idea's own examples or an earlier draft read: a GET
+    of the same path and query checks nothing new (the embedded model, asked for examples of
+    "the Gregorian rules" beside GET /leap/2024, wrote GET /leap/2024 six times). Only for an
+    API of reads: after a POST, the same GET may rightly answer something else."""
+    if any(e.method != "GET" for e in first) or any(d.method != "GET" for d in drafts.examples):
+        return []
+    seen = {(e.path, json.dumps(e.query, sort_keys=True)) for e in first}
+    out = []
+    for i, d in enumerate(drafts.examples):
+        key = (d.path.split("?")[0], json.dumps(d.query, sort_keys=True))
+        if key in seen:
+            out.append(i)
+        else:
+            seen.add(key)
+    return out
+
+
+def derived_checks(idea: str, table: Table | None = None, first: Sequence[Example] = ()) -> list[Check[DraftExamples]]:
     """Drafts that are the idea's own (not the worked examples' paths) and that make valid
-    examples, and that look up every entry of a table the idea counts."""
+    examples, that look up every entry of a table the idea counts, and that read something
+    the idea's own examples (``first``) do not."""
 
     def own(drafts: DraftExamples) -> Sequence[str]:
         copied = copied_paths(drafts, idea)
@@ -333,7 +352,14 @@ def derived_checks(idea: str, table: Table | None = None) -> list[Check[DraftExa
                     "write requests the API answers (status 2xx or 3xx), with what it answers"]  # fmt: skip
         return []
 
-    return [own, valid, said, consistent, answering, whole]
+    def fresh(drafts: DraftExamples) -> Sequence[str]:
+        if first and drafts.examples and len(repeated_reads(drafts, first)) == len(drafts.examples):
+            shown = ", ".join(dict.fromkeys(e.label for e in first))
+            return [f"every request you wrote repeats one already checked ({shown}): write other requests, "
+                    "with other values, whose answers the idea's words decide"]  # fmt: skip
+        return []
+
+    return [own, valid, said, consistent, answering, whole, fresh]
 
 
 def rule_prompt(rule: str, status: int | None, stated: Sequence[Example]) -> str:

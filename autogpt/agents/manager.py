@@ -32,6 +32,7 @@ from autogpt.agents.acceptance_aids import (
     key_checks,
     keys_prompt,
     mended,
+    repeated_reads,
     resource_body,
     resource_prompt,
     rule_checks,
@@ -321,14 +322,18 @@ class ManagerGPT(Agent):
         answer = await self.ask(
             [Message.system(self.persona), Message.user(examples_prompt(idea, table, first or ()))],
             table_drafts(table.size) if table else DraftExamples, ctx,
-            checks=derived_checks(idea, table), retry=Retry(temperatures=(0.2, 0.7)), fallback=none,
+            checks=derived_checks(idea, table, first or ()), retry=Retry(temperatures=(0.2, 0.7)), fallback=none,
             what="acceptance examples", say="acceptance examples unusable: {problem}",
         )  # fmt: skip
         if answer.fell_back and not answer.value.examples:
             return [], answer.note
         drafts, refusals = answered(answer.value)
-        said = f"the model derived {len(drafts.examples)} example(s) from the idea's words"
         notes = [answer.note] if answer.fell_back else []
+        if repeats := repeated_reads(drafts, first or ()):
+            kept = [d for i, d in enumerate(drafts.examples) if i not in set(repeats)]
+            drafts = DraftExamples.model_construct(examples=kept)
+            notes.append(f"left out {len(repeats)} read(s) repeating one already checked")
+        said = f"the model derived {len(drafts.examples)} example(s) from the idea's words"
         if refusals:
             notes.append(f"left out {refusals} refusal(s) the idea does not state")
         if not drafts.examples:

@@ -245,8 +245,9 @@ def leap(year: int):
         ),
         pytest.param(
             LEAP,
-            LEAP_ALWAYS,
-            "FAILED: 1 of 1 acceptance examples failed",
+            LEAP_ALWAYS,  # and the Gregorian rules, named beside one example, left unchecked
+            "FAILED: the idea states rules that no example checks: 'the Gregorian rules: stated in words, and no "
+            "example checks it'; 1 of 1 acceptance examples failed",
             '| 1 | `/leap/2024` | 2xx with {"leap": true} | 200 | **no** | '
             'it gives the same answer {"leap":true} whatever the input: /leap/2025, /leap/2023, /leap/0',
             id="a leap-year server that says yes to every year",
@@ -762,11 +763,6 @@ async def test_a_rate_stated_in_words_that_no_example_checks_fails_the_build(tmp
     ), report[:300]
 
 
-LEAP = (
-    'An API that tells whether a year is a leap year under the Gregorian rules: GET /leap/2024 answers {"leap": true}.'
-)
-
-
 def leap_server(rule: str) -> str:
     return fenced(f"""from fastapi import FastAPI
 
@@ -803,6 +799,39 @@ async def test_a_rule_the_idea_names_is_checked_beyond_its_one_example(tmp_path:
     acceptance = json.loads((tmp_path / "ws/acceptance.json").read_text())
     assert [e["source"] for e in acceptance["examples"]] == ["idea", "derived", "derived", "derived"]
     assert any("(the Gregorian rules)" in n for n in acceptance["notes"])
+
+
+@pytest.mark.parametrize("learns", [True, False])
+async def test_derived_examples_that_repeat_the_stated_one_check_nothing(tmp_path: Path, learns: bool) -> None:
+    """The embedded model, asked for examples of the Gregorian rules, wrote GET /leap/2024 six
+    times, and the build said PASSED for a server that gets 1900 wrong. Repeats are asked again;
+    a model that only repeats leaves the rule unchecked, and the build fails saying so."""
+    repeats = {"examples": [
+        {"method": "GET", "path": "/leap/2024", "query": {}, "body": None, "status": 200, "response": {"leap": True}}
+    ] * 6}  # fmt: skip
+    better = {"examples": [
+        {"method": "GET", "path": f"/leap/{year}", "query": {}, "body": None, "status": 200, "response": {"leap": leap}}
+        for year, leap in ((1900, False), (2000, True))
+    ]}  # fmt: skip
+    asked: list[str] = []
+
+    def answer(messages: Sequence[Message], options: Options) -> str:
+        if messages[-1].content.startswith("Write the acceptance examples") or "repeats one already checked" in (
+            messages[-1].content
+        ):
+            asked.append(messages[-1].content)
+            return json.dumps(better if learns and len(asked) > 1 else repeats)
+        return leap_server("year % 4 == 0")  # wrong for 1900
+
+    result = await standard_build(tmp_path, FunctionLLM(answer), LEAP)
+    assert not result.ok, result.output[:600]
+    assert "every request you wrote repeats one already checked (GET /leap/2024)" in asked[1]
+    report = (tmp_path / "ws/REPORT.md").read_text()
+    if learns:
+        assert "/leap/1900" in report
+        assert "1 of 3 acceptance examples failed" in report
+    else:
+        assert report.startswith("**Verdict: FAILED: the idea states rules that no example checks: 'the Gregorian")
 
 
 async def test_a_named_rule_no_example_checks_fails_the_build(tmp_path: Path) -> None:
@@ -866,9 +895,9 @@ async def test_a_server_that_learnt_only_the_examples_it_saw_fails_the_build(tmp
     result = await standard_build(tmp_path, FunctionLLM(answer), ELEMENTS)
     verification = json.loads((tmp_path / "ws/verification.json").read_text())
     kept = [row["example"] for row in verification["acceptance"] if row["kept_back"]]
-    assert kept == ["GET /elements/Li", "GET /elements/C", "GET /elements/F"]
+    assert kept == ["GET /elements/Be", "GET /elements/N", "GET /elements/Ne"]  # its GET /elements/H repeats the idea's
     writer_prompts = [p for p in prompts if "/elements/" in p]
-    leaked = [p for p in writer_prompts if any(name in p for name in ("Lithium", "Carbon", "Fluorine"))]
+    leaked = [p for p in writer_prompts if any(name in p for name in ("Beryllium", "Nitrogen", "Neon"))]
     assert writer_prompts
     assert not leaked, leaked[0][-3000:]
     whole = "GET /elements/{key} must answer for each of these keys, the idea's whole table"
@@ -880,11 +909,11 @@ async def test_a_server_that_learnt_only_the_examples_it_saw_fails_the_build(tmp
     assert any("3 more request(s) of the same routes" in p for p in writer_prompts[1:])  # the writer, only how many
     report = (tmp_path / "ws/REPORT.md").read_text()
     assert report.startswith(
-        "**Verdict: FAILED: 3 of 11 acceptance examples failed; the server answers the examples its writer was shown, "
+        "**Verdict: FAILED: 3 of 10 acceptance examples failed; the server answers the examples its writer was shown, "
         "and not the others the idea speaks of.**"
     ), report[:300]
     assert [
-        row for row in report_rows(report) if "`/elements/C`" in row and "(kept back from the server's writer)" in row
+        row for row in report_rows(report) if "`/elements/N`" in row and "(kept back from the server's writer)" in row
     ]
 
 
