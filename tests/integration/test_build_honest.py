@@ -701,6 +701,17 @@ async def test_a_derived_read_that_contradicts_the_answer_before_it_is_mended(tm
     assert any("mended 1 read(s) that contradicted the answer before them" in n for n in acceptance["notes"])
 
 
+def derives_then_codes(derived: dict[str, Any], server: str) -> FunctionLLM:
+    """A model that writes ``derived`` when asked for acceptance examples, and ``server`` otherwise."""
+
+    def answer(messages: Sequence[Message], options: Options) -> str:
+        if messages[-1].content.startswith("Write the acceptance examples"):
+            return json.dumps(derived)
+        return server
+
+    return FunctionLLM(answer)
+
+
 MONEY = (
     "An API that converts money at fixed rates, 1 EUR = 1.1 USD and 1 GBP = 1.25 USD: "
     'GET /convert?from=EUR&to=USD&amount=10 returns {"result": 11}.'
@@ -738,12 +749,7 @@ async def test_a_rate_stated_in_words_is_checked_beside_the_stated_example(
          "status": 200, "response": {"result": 4}},
     ]}  # fmt: skip
 
-    def answer(messages: Sequence[Message], options: Options) -> str:
-        if messages[-1].content.startswith("Write the acceptance examples"):
-            return json.dumps(derived)
-        return money_server(formula)
-
-    result = await standard_build(tmp_path, FunctionLLM(answer), MONEY)
+    result = await standard_build(tmp_path, derives_then_codes(derived, money_server(formula)), MONEY)
     assert result.ok is ok, result.output[:600]
     acceptance = json.loads((tmp_path / "ws/acceptance.json").read_text())
     assert [e["source"] for e in acceptance["examples"]] == ["idea", "derived", "derived"]
@@ -789,12 +795,7 @@ async def test_a_rule_the_idea_names_is_checked_beyond_its_one_example(tmp_path:
         for year, leap in ((2023, False), (1900, False), (2000, True))
     ]}  # fmt: skip
 
-    def answer(messages: Sequence[Message], options: Options) -> str:
-        if messages[-1].content.startswith("Write the acceptance examples"):
-            return json.dumps(derived)
-        return leap_server(rule)
-
-    result = await standard_build(tmp_path, FunctionLLM(answer), LEAP)
+    result = await standard_build(tmp_path, derives_then_codes(derived, leap_server(rule)), LEAP)
     assert result.ok is ok, result.output[:600]
     acceptance = json.loads((tmp_path / "ws/acceptance.json").read_text())
     assert [e["source"] for e in acceptance["examples"]] == ["idea", "derived", "derived", "derived"]
