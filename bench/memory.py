@@ -2,7 +2,7 @@
 
     python bench/memory.py [--items 100000] [--ingest 1000] [--queries 200] [--batch 256]
 
-Ingest embeds real sentences with all-MiniLM-L6-v2 (int8 ONNX, one onnxruntime thread)
+Ingest embeds real sentences with all-MiniLM-L6-v2 (int8 ONNX, one onnxruntime thread unless ``--threads``)
 and stores them, ``--batch`` texts per call (one transaction each); the same texts are
 then ingested with the hash embedder, which shows what the store itself costs. The
 store is filled to ``--items`` with random unit vectors (embedding 100k sentences would
@@ -101,9 +101,10 @@ def main() -> None:
     parser.add_argument("--ingest", type=int, default=1000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--batch", type=int, default=256, help="texts per store.add call")
+    parser.add_argument("--threads", type=int, default=1, help="onnxruntime threads for MiniLM (the product uses 1)")
     args = parser.parse_args()
     rng = random.Random(7)
-    embedder = MiniLMEmbedder()
+    embedder = MiniLMEmbedder(threads=args.threads)
     embedder.load()
     embedder.embed(["warm up"])
     print(load())
