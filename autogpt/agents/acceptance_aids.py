@@ -282,21 +282,20 @@ def _numbers(value: Any) -> Any:
     return value
 
 
-def repeated_reads(drafts: DraftExamples, first: Sequence[Example]) -> list[int]:
+def repeated_reads(drafts: DraftExamples, first: Sequence[Example]) -> set[int]:
     """The drafts that read again what the idea's own examples or an earlier draft read: a GET
     of the same path and query checks nothing new (the embedded model, asked for examples of
     "the Gregorian rules" beside GET /leap/2024, wrote GET /leap/2024 six times). Only for an
     API of reads: after a POST, the same GET may rightly answer something else."""
     if any(e.method != "GET" for e in first) or any(d.method != "GET" for d in drafts.examples):
-        return []
+        return set()
     seen = {(e.path, json.dumps(e.query, sort_keys=True)) for e in first}
-    out = []
+    out = set()
     for i, d in enumerate(drafts.examples):
         key = (d.path.split("?")[0], json.dumps(d.query, sort_keys=True))
         if key in seen:
-            out.append(i)
-        else:
-            seen.add(key)
+            out.add(i)
+        seen.add(key)
     return out
 
 

@@ -330,7 +330,7 @@ class ManagerGPT(Agent):
         drafts, refusals = answered(answer.value)
         notes = [answer.note] if answer.fell_back else []
         if repeats := repeated_reads(drafts, first or ()):
-            kept = [d for i, d in enumerate(drafts.examples) if i not in set(repeats)]
+            kept = [d for i, d in enumerate(drafts.examples) if i not in repeats]
             drafts = DraftExamples.model_construct(examples=kept)
             notes.append(f"left out {len(repeats)} read(s) repeating one already checked")
         said = f"the model derived {len(drafts.examples)} example(s) from the idea's words"
