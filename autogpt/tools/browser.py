@@ -102,13 +102,16 @@ def find_chromium(configured: str = "") -> str:
     raise ConfigError("no Chromium found for the page check", hint="make setup installs it (apt-get install chromium)")
 
 
-def _boxed(profile: Path, network: bool) -> tuple[list[str], dict[str, int]]:
-    """The bubblewrap prefix that confines Chromium (empty without a working bwrap), and the
-    descriptors it reads, moved above 9 so they never meet the pipe on fds 3 and 4."""
+def _boxed(profile: Path, network: bool, chromium: str) -> tuple[list[str], dict[str, int]]:
+    """The bubblewrap prefix that confines ``chromium`` (empty without a working bwrap), and the
+    descriptors it reads, moved above 9 so they never meet the pipe on fds 3 and 4. A browser
+    installed outside ``/usr`` (``AUTOGPT_BROWSER``) is shown read-only, its folder only."""
     from autogpt.tools.sandbox import backend_available
     from autogpt.tools.sandbox_bwrap import bwrap_args, hand_over, open_fds
 
     bwrap, setpriv = shutil.which("bwrap"), shutil.which("setpriv") or "setpriv"
+    home = Path(chromium).resolve().parent
+    readable = () if home.is_relative_to("/usr") else (home,)
     if bwrap is None or not backend_available("bwrap"):
         return [], {}
     fds = {}
@@ -118,7 +121,7 @@ def _boxed(profile: Path, network: bool) -> tuple[list[str], dict[str, int]]:
     profile.chmod(0o711)  # bwrap, root without CAP_DAC_OVERRIDE, must pass through it
     hand_over(profile)
     args = bwrap_args(
-        bwrap, setpriv, network=network, workspace=profile, cwd=profile, readable=(), fds=fds, python=False
+        bwrap, setpriv, network=network, workspace=profile, cwd=profile, readable=readable, fds=fds, python=False
     )
     return args, fds
 
@@ -165,7 +168,7 @@ class Browser:
         profile = Path(tempfile.mkdtemp(prefix="autogpt-chromium-"))
         to_child, from_parent = os.pipe()
         from_child, to_parent = os.pipe()
-        box, box_fds = await asyncio.to_thread(_boxed, profile, network)
+        box, box_fds = await asyncio.to_thread(_boxed, profile, network, chromium)
         env = {"HOME": str(profile), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"} if box else None
         try:
             proc = await asyncio.create_subprocess_exec(
