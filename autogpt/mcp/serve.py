@@ -107,6 +107,9 @@ async def serve_http(overrides: dict[str, Any], host: str, port: int) -> None:
     except OSError as exc:
         sock.close()
         raise InvalidInputError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    # Listening before saying where: a client that reads the line may connect at once, and its
+    # connection waits in the backlog until uvicorn accepts it instead of being refused.
+    sock.listen(128)
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if family == socket.AF_INET6 else host
     app = server.streamable_http_app(host=host)

@@ -208,3 +208,35 @@ async def test_sdk_client_and_ours_drive_mcp_serve_over_http_on_a_free_port(tmp_
         spec = servers.make_spec("team", url, headers=["X-Trace: test"])  # our client, with a header
         async with connect(spec) as ours:
             assert result_text(await call_tool(ours, "read_report", {})).startswith("# Build report")
+
+
+async def test_mcp_serve_http_accepts_connections_as_soon_as_it_says_where(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A client that connects the moment it reads the line is queued, not refused, even before
+    uvicorn has started serving (its start is held back here)."""
+    import socket
+
+    import uvicorn
+
+    from autogpt.mcp.serve import serve_http
+
+    reached, held = asyncio.Event(), asyncio.Event()
+
+    async def held_back(self: object, sockets: object = None) -> None:
+        reached.set()
+        await held.wait()
+
+    monkeypatch.setattr(uvicorn.Server, "serve", held_back)
+    monkeypatch.setenv("AUTOGPT_DATA_DIR", str(tmp_path / "data"))
+    task = asyncio.create_task(serve_http({"workspace": str(tmp_path)}, "127.0.0.1", 0))
+    try:
+        await asyncio.wait_for(reached.wait(), 30)
+        said = capsys.readouterr().err
+        assert "MCP server on" in said, said
+        port = int(said.rsplit(":", 1)[1].split("/", 1)[0])
+        with socket.create_connection(("127.0.0.1", port), timeout=5):
+            pass
+    finally:
+        held.set()
+        await task
