@@ -1,6 +1,7 @@
 """The task ledger: a durable record of every request orchgpt routes, in SQLite.
 
-One row per request, keyed by (requester, request id): who asked, which address and
+One row per request (a request id used again after its request ended gets a row of its
+own; one still open is replaced, and a refusal replaces the open row): who asked, which address and
 which agent instance got it, what was asked (a command's action, or a task's role and
 description), and how it ended. States::
 
@@ -41,13 +42,9 @@ log = get_logger("orchgpt.ledger")
 
 STATES = ("routed", "accepted", "done", "failed", "gone", "refused", "abandoned", "interrupted")
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    run INTEGER PRIMARY KEY,
-    started_us INTEGER NOT NULL,
-    stopped_us INTEGER
-);
+_TASKS = """
 CREATE TABLE IF NOT EXISTS tasks (
+    id INTEGER PRIMARY KEY,
     requester TEXT NOT NULL,
     request_id TEXT NOT NULL,
     session_id TEXT NOT NULL DEFAULT '',
@@ -62,13 +59,27 @@ CREATE TABLE IF NOT EXISTS tasks (
     accepted_us INTEGER,
     finished_us INTEGER,
     run INTEGER NOT NULL,
-    cert TEXT NOT NULL DEFAULT '',
-    PRIMARY KEY (requester, request_id)
+    cert TEXT NOT NULL DEFAULT ''
 );
-CREATE INDEX IF NOT EXISTS tasks_by_time ON tasks (created_us);
 """
 
+_SCHEMA = (
+    """
+CREATE TABLE IF NOT EXISTS runs (
+    run INTEGER PRIMARY KEY,
+    started_us INTEGER NOT NULL,
+    stopped_us INTEGER
+);
+"""
+    + _TASKS
+)
+# Rows are keyed by an ``id`` the ledger hands out in order, not by (requester, request id):
+# request ids are random, so an index on them put every row on a page of its own, and each
+# batch's commit wrote some hundreds of scattered pages (over half the ledger's cost under
+# request/reply load). The requests still open are found through ``Ledger._open_rows``.
+
 _INDEXES = """
+CREATE INDEX IF NOT EXISTS tasks_by_time ON tasks (created_us);
 CREATE INDEX IF NOT EXISTS tasks_by_cert ON tasks (cert, created_us);
 CREATE INDEX IF NOT EXISTS tasks_by_finish ON tasks (finished_us);
 DROP INDEX IF EXISTS tasks_by_state;
@@ -77,23 +88,24 @@ DROP INDEX IF EXISTS tasks_by_state;
 # under request/reply load), and only a start-up UPDATE and ``orchgpt tasks --state`` read it
 # (the latter walks ``tasks_by_time`` newest first, as it does without a state).
 
+_COLUMNS = (
+    "requester, request_id, session_id, recipient, agent, what, state, error, prompt_tokens, "
+    "completion_tokens, created_us, accepted_us, finished_us, run, cert"
+)
 
 _SELECT = (
     "SELECT requester, request_id, session_id, recipient, agent, what, state, error, prompt_tokens, "
     "completion_tokens, created_us, accepted_us, finished_us, run FROM tasks"
 )
 
-
+# Each event is written by row id; an id is only reused to replace a request still open.
 _WRITES = {
-    "open": "INSERT OR REPLACE INTO tasks (requester, request_id, session_id, recipient, agent, what, state, "
-    "error, prompt_tokens, completion_tokens, created_us, accepted_us, finished_us, run, cert) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    "accept": "UPDATE tasks SET state = 'accepted', accepted_us = ? "
-    "WHERE requester = ? AND request_id = ? AND state = 'routed'",
+    "open": f"INSERT OR REPLACE INTO tasks (id, {_COLUMNS}) VALUES ({', '.join('?' * 16)})",  # noqa: S608 - constants
+    "accept": "UPDATE tasks SET state = 'accepted', accepted_us = ? WHERE id = ? AND state = 'routed'",
     "finish": "UPDATE tasks SET state = ?, error = ?, prompt_tokens = ?, completion_tokens = ?, "
-    "finished_us = ? WHERE requester = ? AND request_id = ? AND state IN ('routed', 'accepted')",
-    "refuse": "INSERT OR REPLACE INTO tasks (requester, request_id, session_id, recipient, what, error, "
-    "state, created_us, finished_us, run, cert) VALUES (?, ?, ?, ?, ?, ?, 'refused', ?, ?, ?, ?)",
+    "finished_us = ? WHERE id = ? AND state IN ('routed', 'accepted')",
+    "refuse": "INSERT OR REPLACE INTO tasks (id, requester, request_id, session_id, recipient, what, error, "
+    "state, created_us, finished_us, run, cert) VALUES (?, ?, ?, ?, ?, ?, ?, 'refused', ?, ?, ?, ?)",
 }
 
 
@@ -103,23 +115,24 @@ _OPEN = {"routed", "accepted"}  # the states an acceptance or an end may still c
 def merged(events: list[tuple[str, tuple[Any, ...]]]) -> list[tuple[str, tuple[Any, ...]]]:
     """``events`` with each acceptance and end folded into the row opened earlier in the same
     batch, when there is one: a request answered within a batch is one INSERT, not an INSERT
-    and UPDATEs. Anything else stays in its place, so the outcome is the same as in order."""
+    and UPDATEs. Anything else stays in its place, so the outcome is the same as in order.
+    Every event's row starts (inserts) or ends (updates) with the row id."""
     out: list[tuple[str, tuple[Any, ...]]] = []
-    opened: dict[tuple[str, str], int] = {}  # (requester, request id) -> its open row in ``out``
+    opened: dict[int, int] = {}  # row id -> its open row in ``out``
     for op, row in events:
         if op == "open":
-            opened[(row[0], row[1])] = len(out)
+            opened[row[0]] = len(out)
         elif op == "refuse":
-            opened.pop((row[0], row[1]), None)
+            opened.pop(row[0], None)
         else:
-            at = opened.get((row[-2], row[-1]))
+            at = opened.get(row[-1])
             if at is not None:
                 o = out[at][1]
-                if o[6] in _OPEN and (op == "finish" or o[6] == "routed"):
+                if o[7] in _OPEN and (op == "finish" or o[7] == "routed"):
                     if op == "accept":
-                        folded = (*o[:6], "accepted", *o[7:11], row[0], *o[12:])
+                        folded = (*o[:7], "accepted", *o[8:12], row[0], *o[13:])
                     else:  # finish: state, error, prompt, completion, finished_us
-                        folded = (*o[:6], row[0], row[1], row[2], row[3], o[10], o[11], row[4], *o[13:])
+                        folded = (*o[:7], row[0], row[1], row[2], row[3], o[11], o[12], row[4], *o[14:])
                     out[at] = ("open", folded)
                 continue  # an UPDATE that would not match changes nothing: dropped
         out.append((op, row))
@@ -169,6 +182,8 @@ def _connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
             columns = {row[1] for row in db.execute("PRAGMA table_info(tasks)")}
             if "cert" not in columns:  # a ledger from before per-certificate retention
                 db.execute("ALTER TABLE tasks ADD COLUMN cert TEXT NOT NULL DEFAULT ''")
+            if "id" not in columns:  # a ledger keyed by (requester, request id)
+                _rekey(db, path)
             db.executescript(_INDEXES)
         db.execute("PRAGMA busy_timeout=5000")
         return db
@@ -176,6 +191,25 @@ def _connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
         raise ConfigError(
             f"cannot open the task ledger {path}: {exc}", hint="set ORCHGPT_LEDGER to a writable file path"
         ) from None
+
+
+def _rekey(db: sqlite3.Connection, path: Path) -> None:
+    """Copy a ledger keyed by (requester, request id) into the table keyed by row id, oldest
+    row first, in one transaction (all or nothing)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute("DROP INDEX IF EXISTS tasks_by_time")  # its name is wanted for the new table
+        db.execute("ALTER TABLE tasks RENAME TO tasks_by_request")
+        db.execute(_TASKS)
+        copied = db.execute(
+            f"INSERT INTO tasks ({_COLUMNS}) SELECT {_COLUMNS} FROM tasks_by_request ORDER BY created_us, rowid"  # noqa: S608
+        ).rowcount
+        db.execute("DROP TABLE tasks_by_request")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    log.info("ledger_rekeyed", path=str(path), rows=copied)
 
 
 class Ledger:
@@ -193,7 +227,11 @@ class Ledger:
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self.run = 0
-        self._since_prune: dict[str, int] = {}  # certificate -> rows added since its last prune
+        # Row ids of the requests still open, so an acceptance or an end finds its row without
+        # an index on request ids; bounded as the router's pending requests are.
+        self._open_rows: dict[tuple[str, str], int] = {}
+        self._next_id = 1
+        self._rows_per_cert: dict[str, int] = {}  # at least as many as there are (pruning counts then)
         self._aged = 0.0  # when rows were last pruned by age (monotonic)
         self._lock_fd: int | None = None
         self._closing = False
@@ -224,6 +262,9 @@ class Ledger:
             db.execute("UPDATE runs SET stopped_us = ? WHERE stopped_us IS NULL", (now,))
             self.run = int(db.execute("INSERT INTO runs (started_us) VALUES (?)", (now,)).lastrowid or 0)
             db.execute("COMMIT")
+        self._next_id = int(db.execute("SELECT coalesce(max(id), 0) + 1 FROM tasks").fetchone()[0])
+        self._rows_per_cert = dict(db.execute("SELECT cert, count(*) FROM tasks GROUP BY cert").fetchall())
+        self._open_rows.clear()
         self._db = db
         if stale:
             log.warning("ledger_interrupted", requests=stale)
@@ -280,60 +321,67 @@ class Ledger:
 
     # -- events (called on the routing path: appends only) ----------------------------
 
+    def _new_row(self, key: tuple[str, str]) -> int:
+        """The row id for a request: the one still open under the same key (it is replaced, as
+        before), else the next one."""
+        row_id = self._open_rows.get(key)
+        if row_id is None:
+            row_id = self._next_id
+            self._next_id += 1
+        return row_id
+
     def opened(
         self, requester: str, request_id: str, session_id: str, recipient: str, agent: str, what: str, cert: str = ""
     ) -> None:
+        key = (requester, request_id)
+        row_id = self._open_rows[key] = self._new_row(key)
         now, cert = _now_us(), cert or requester
-        row = (
-            requester,
-            request_id,
-            session_id,
-            recipient,
-            agent,
-            what[:300],
-            "routed",
-            "",
-            0,
-            0,
-            now,
-            None,
-            None,
-            self.run,
-            cert,
-        )
-        self._add("open", row)
+        row = (row_id, requester, request_id, session_id, recipient, agent, what[:300], "routed", "", 0, 0, now, None,
+               None, self.run, cert)  # fmt: skip
+        self._events.append(("open", row))
+        self._wake.set()
+        if self.listeners:
+            self._tell("open", row[1:])
 
     def accepted(self, requester: str, request_id: str) -> None:
-        self._add("accept", (_now_us(), requester, request_id))
+        row_id = self._open_rows.get((requester, request_id))
+        if row_id is None:  # not open (any more): there is nothing to change
+            return
+        now = _now_us()
+        self._events.append(("accept", (now, row_id)))
+        self._wake.set()
+        if self.listeners:
+            self._tell("accept", (now, requester, request_id))
 
     def finished(
         self, requester: str, request_id: str, state: str, error: str = "", tokens: tuple[int, int] = (0, 0)
     ) -> None:
-        self._add("finish", (state, error[:300], tokens[0], tokens[1], _now_us(), requester, request_id))
+        row_id = self._open_rows.pop((requester, request_id), None)
+        if row_id is None:  # a request ends once
+            return
+        row = (state, error[:300], tokens[0], tokens[1], _now_us())
+        self._events.append(("finish", (*row, row_id)))
+        self._wake.set()
+        if self.listeners:
+            self._tell("finish", (*row, requester, request_id))
 
     def refused(
         self, requester: str, request_id: str, session_id: str, recipient: str, what: str, error: str, cert: str = ""
     ) -> None:
+        key = (requester, request_id)
+        row_id = self._new_row(key)
+        self._open_rows.pop(key, None)
         now = _now_us()
-        row = (
-            requester,
-            request_id,
-            session_id,
-            recipient,
-            what[:300],
-            error[:300],
-            now,
-            now,
-            self.run,
-            cert or requester,
-        )
-        self._add("refuse", row)
+        row = (row_id, requester, request_id, session_id, recipient, what[:300], error[:300], now, now, self.run,
+               cert or requester)  # fmt: skip
+        self._events.append(("refuse", row))
+        self._wake.set()
+        if self.listeners:
+            self._tell("refuse", row[1:])
 
     # -- writing ---------------------------------------------------------------------
 
-    def _add(self, op: str, row: tuple[Any, ...]) -> None:
-        self._events.append((op, row))
-        self._wake.set()
+    def _tell(self, op: str, row: tuple[Any, ...]) -> None:
         for listener in self.listeners:
             listener(op, row)
 
@@ -387,19 +435,27 @@ class Ledger:
             raise
 
     def _prune(self, db: sqlite3.Connection, events: list[tuple[str, tuple[Any, ...]]]) -> None:
-        """Each certificate keeps its newest ``keep`` rows; finished rows older than ``days`` go."""
+        """Each certificate keeps its newest ``keep`` rows; finished rows older than ``days`` go.
+
+        Rows are counted per certificate as they are added, from a count made at start; once a
+        certificate may be a tenth over ``keep``, its rows are counted again and the oldest of
+        them over ``keep`` deleted: the work is the rows that go, not the ones kept."""
         if self.keep:
+            counted = self._rows_per_cert
             for op, row in events:
-                if op in ("open", "refuse"):
-                    self._since_prune[row[-1]] = self._since_prune.get(row[-1], 0) + 1
-            due = [cert for cert, added in self._since_prune.items() if added >= max(self.keep // 10, 1)]
-            for cert in due:
-                del self._since_prune[cert]
-                db.execute(
-                    "DELETE FROM tasks WHERE cert = ? AND rowid IN (SELECT rowid FROM tasks WHERE cert = ? "
-                    "ORDER BY created_us DESC, rowid DESC LIMIT -1 OFFSET ?)",
-                    (cert, cert, self.keep),
-                )
+                if op == "open" or op == "refuse":
+                    counted[row[-1]] = counted.get(row[-1], 0) + 1
+            slack = self.keep // 10
+            for cert in [cert for cert, n in counted.items() if n > self.keep + slack]:
+                (n,) = db.execute("SELECT count(*) FROM tasks WHERE cert = ?", (cert,)).fetchone()
+                over = max(n - self.keep, 0)
+                if over:
+                    db.execute(
+                        "DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE cert = ? "
+                        "ORDER BY created_us, id LIMIT ?)",
+                        (cert, over),
+                    )
+                counted[cert] = n - over
         if self.days and time.monotonic() - self._aged > 60:
             self._aged = time.monotonic()
             cutoff = _now_us() - int(self.days * 86_400e6)

@@ -77,20 +77,98 @@ async def test_one_orchestrator_per_ledger_and_clear_errors(tmp_path: Path) -> N
 async def test_a_batch_folds_answers_into_their_rows_with_the_same_outcome(tmp_path: Path) -> None:
     ledger = Ledger(tmp_path / "l.sqlite3")
     ledger.open()
+    ledger.opened("alice", "old", "", "role:generic", "gen1", "job 0")
+    await ledger.flush()
     ledger.finished("alice", "old", "done")  # opened in an earlier batch: stays an UPDATE
+    ledger.finished("alice", "never", "done")  # never opened in this run: nothing to change
     ledger.opened("alice", "r1", "", "role:generic", "gen1", "job 1")
     ledger.accepted("alice", "r1")
     ledger.finished("alice", "r1", "done", tokens=(3, 4))
-    ledger.finished("alice", "r1", "failed", "late")  # the row is done: changes nothing
+    ledger.finished("alice", "r1", "failed", "late")  # the request has ended: changes nothing
     ledger.opened("alice", "r2", "", "role:generic", "gen1", "job 2")
-    ledger.refused("alice", "r2", "", "role:generic", "job 2", "OVERLOADED")
-    ledger.finished("alice", "r2", "done")  # an UPDATE in its place: the refused row stays
+    ledger.refused("alice", "r2", "", "role:generic", "job 2", "OVERLOADED")  # replaces its row
+    ledger.finished("alice", "r2", "done")  # no longer open: the refused row stays
     ops = [op for op, _ in merged(ledger._events)]
-    assert ops == ["finish", "open", "open", "refuse", "finish"]
+    assert ops == ["finish", "open", "open", "refuse"]
     await ledger.flush()
     rows = {e.request_id: e for e in read_entries(ledger.path)}
+    assert len(read_entries(ledger.path)) == 3
+    assert rows["old"].state == "done"
     assert (rows["r1"].state, rows["r1"].prompt_tokens, rows["r1"].completion_tokens) == ("done", 3, 4)
     assert rows["r1"].accepted_us is not None
     assert rows["r1"].finished_us is not None
     assert (rows["r2"].state, rows["r2"].error) == ("refused", "OVERLOADED")
     await ledger.close()
+
+
+async def test_a_request_id_used_again_after_its_end_is_a_row_of_its_own(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "l.sqlite3")
+    ledger.open()
+    ledger.opened("alice", "r1", "", "role:generic", "gen1", "first")
+    ledger.finished("alice", "r1", "done")
+    ledger.opened("alice", "r1", "", "role:generic", "gen1", "second")
+    ledger.opened("alice", "r1", "", "role:generic", "gen1", "third")  # still open: replaces "second"
+    await ledger.flush()
+    assert {e.what: e.state for e in read_entries(ledger.path)} == {"first": "done", "third": "routed"}
+    await ledger.close()
+
+
+_KEYED_BY_REQUEST = """
+CREATE TABLE runs (run INTEGER PRIMARY KEY, started_us INTEGER NOT NULL, stopped_us INTEGER);
+CREATE TABLE tasks (
+    requester TEXT NOT NULL, request_id TEXT NOT NULL, session_id TEXT NOT NULL DEFAULT '',
+    recipient TEXT NOT NULL DEFAULT '', agent TEXT NOT NULL DEFAULT '', what TEXT NOT NULL DEFAULT '',
+    state TEXT NOT NULL, error TEXT NOT NULL DEFAULT '', prompt_tokens INTEGER NOT NULL DEFAULT 0,
+    completion_tokens INTEGER NOT NULL DEFAULT 0, created_us INTEGER NOT NULL, accepted_us INTEGER,
+    finished_us INTEGER, run INTEGER NOT NULL, PRIMARY KEY (requester, request_id)
+);
+CREATE INDEX tasks_by_time ON tasks (created_us);
+CREATE INDEX tasks_by_state ON tasks (state);
+INSERT INTO runs (started_us) VALUES (1);
+INSERT INTO tasks (requester, request_id, what, state, created_us, finished_us, run)
+    VALUES ('alice', 'a', 'done long ago', 'done', 10, 20, 1), ('bob', 'b', 'open at the crash', 'routed', 30, NULL, 1);
+"""
+
+
+async def test_a_ledger_keyed_by_request_is_copied_whole_and_then_written_as_usual(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "l.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript(_KEYED_BY_REQUEST)
+    ledger = Ledger(path, days=0)  # alice's row is decades old: kept only because days=0
+    assert ledger.open() == 1  # bob's request was open when that orchestrator stopped
+    ledger.opened("carol", "c", "", "role:generic", "gen1", "new")
+    ledger.finished("carol", "c", "done")
+    await ledger.flush()
+    assert [(e.requester, e.state) for e in read_entries(path)] == [
+        ("carol", "done"), ("bob", "interrupted"), ("alice", "done"),
+    ]  # fmt: skip
+    with sqlite3.connect(path) as db:
+        columns = [row[1] for row in db.execute("PRAGMA table_info(tasks)")]
+        indexes = {row[1] for row in db.execute("PRAGMA index_list(tasks)")}
+    assert columns[0] == "id"
+    assert "cert" in columns
+    assert indexes == {"tasks_by_time", "tasks_by_cert", "tasks_by_finish"}  # no index on request ids
+    await ledger.close()
+
+
+async def test_pruning_counts_rows_per_certificate_across_runs(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite3"
+    first = Ledger(path, keep=10)
+    first.open()
+    for i in range(10):
+        first.opened("alice", f"a{i}", "", "role:generic", "gen1", f"a {i}", cert="alice")
+    await first.close()
+    second = Ledger(path, keep=10)  # starts knowing alice has 10 rows
+    second.open()
+    for i in range(3):
+        second.opened("alice", f"b{i}", "", "role:generic", "gen1", f"b {i}", cert="alice")
+        second.opened("bob", f"b{i}", "", "role:generic", "gen1", f"bob {i}", cert="bob")
+    await second.flush()
+    entries = read_entries(path, limit=100)
+    assert sorted(e.what for e in entries if e.requester == "alice") == sorted(
+        [f"a {i}" for i in range(3, 10)] + [f"b {i}" for i in range(3)]
+    )
+    assert len([e for e in entries if e.requester == "bob"]) == 3
+    await second.close()
