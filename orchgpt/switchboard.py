@@ -300,17 +300,18 @@ class Switchboard:
                 self.overloaded += 1
                 self._bounce(conn, env, ErrorCode.OVERLOADED, f"{agent_id} cannot take more work now", retryable=True)
             elif self.ledger is not None and (kind == REQUEST or correlation_id):
-                self._record(conn, env, kind, _ADDRESS[target](to), agent_id)
+                self._record(conn, env, kind, _TARGETS[target], to, agent_id)
 
-    def _record(self, conn: Connection, env: wire.Header, kind: int, recipient: Address, agent_id: str) -> None:
+    def _record(self, conn: Connection, env: wire.Header, kind: int, to_kind: str, to: str, agent_id: str) -> None:
         """A routed envelope's mark in the ledger: a request opens a row, its acceptance and
-        its reply move it on. Other traffic (file chunks, progress, topics) is not recorded."""
+        its reply move it on. Other traffic (file chunks, progress, topics) is not recorded.
+        ``to_kind`` and ``to`` are the recipient's address (agent, role or topic, and name)."""
         assert self.ledger is not None
         if kind == REQUEST:
             what = _what(env)
-            self.ledger.opened(conn.agent_id, env.id, env.session_id, str(recipient), agent_id, what, conn.peer.name)
+            self.ledger.opened(conn.agent_id, env.id, env.session_id, f"{to_kind}:{to}", agent_id, what, conn.peer.name)
             return
-        if not env.correlation_id or recipient.kind != "agent":
+        if to_kind != "agent" or not env.correlation_id:
             return
         which = env.WhichOneof("payload")
         if kind == REPLY:
