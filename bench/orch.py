@@ -10,8 +10,9 @@ client process. Prints figures and ratios (medians of ``--repeat`` runs); assert
   ``--joiners`` client processes at once, run at a lower priority (one Python process spends
   more CPU on a TLS client handshake than orchgpt spends on the server side, so a single one
   would measure itself, and busy ones would starve the bystander of CPU):
-  time, orchgpt's CPU and resident memory per agent, a bystander's ping-pong latency
-  meanwhile, and the same joins against the bare relay (the floor of TLS + grpc.aio).
+  time, orchgpt's CPU and resident memory per agent, the latency of a bystander making a
+  request every 5 ms meanwhile, and the same joins against the bare relay (the floor of
+  TLS + grpc.aio).
 
     python bench/orch.py [--count 30000] [--pings 2000] [--repeat 3] [--join 1000] [--joiners 4]
 """
@@ -42,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from orch_memory import RawPeer, settle, start_orchgpt
 
 MB = 1 << 20
+BYSTANDER_PACE = 0.005  # seconds between a bystander's requests while agents join
 
 
 # -- the bare relay: generated stubs, forwards each Frame to the first envelope's recipient ----
@@ -373,15 +375,27 @@ async def joining(certs: Path, tmp: Path, count: int, pings: int, processes: int
         busy: list[float] = []
         joined = asyncio.Event()
 
-        async def bystander() -> None:
-            while not joined.is_set():
-                busy.extend((await lib_requests(a, b, 20, 1))[0])
+        async def echo() -> None:
+            async for env in b.bus:
+                await b.bus.reply(env, Result(output="pong"))
 
+        async def bystander() -> None:
+            """One request every ``BYSTANDER_PACE`` seconds, as a working agent makes them: back
+            to back, it would take a core of its own from the joins it is meant to watch."""
+            to_b = Address.agent(b.bus.agent_id)
+            while not joined.is_set():
+                t = time.perf_counter()
+                await a.bus.request(to_b, Command("run", "ping"), timeout=60)
+                busy.append(time.perf_counter() - t)
+                await asyncio.sleep(BYSTANDER_PACE)
+
+        echoing = asyncio.create_task(echo())
         watching = asyncio.create_task(bystander())
         elapsed, halfway, joiners = await join_from(processes, target, certs, count)
         cpu = cpu_seconds(proc.pid) - cpu - per_ping * len(busy)  # the joins' share alone
         joined.set()
         await watching
+        echoing.cancel()
         after = await settle(proc.pid)
         print(
             f"== {count:,} idle agents joining orchgpt (each its own TCP + TLS connection, from {processes} processes)"
