@@ -1,9 +1,9 @@
 """The task ledger: a durable record of every request orchgpt routes, in SQLite.
 
-One row per request (a request id used again after its request ended gets a row of its
-own; one still open is replaced, and a refusal replaces the open row): who asked, which address and
-which agent instance got it, what was asked (a command's action, or a task's role and
-description), and how it ended. States::
+One row per request: who asked, which address and which agent instance got it, what was
+asked (a command's action, or a task's role and description), and how it ended. A request
+id used again after its request ended gets a row of its own; while it is still open, the
+new request (or its refusal) replaces the row. States::
 
     routed ──► accepted ──► done | failed
        │           └──────► gone        (the agent left before answering)
