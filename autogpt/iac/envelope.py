@@ -9,13 +9,25 @@ import os
 import time
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar, dataclass_transform
 
 from autogpt.errors import AutoGPTError, ErrorCode
 
 PROTOCOL_VERSION = 1
 ROUTER_ID = "router"
 """The router's own address: heartbeats and the ``agents`` listing go here."""
+
+
+_R = TypeVar("_R")
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(field,))
+def record(cls: type[_R]) -> type[_R]:
+    """A value made for each envelope: frozen to the type checker, a plain slots class at run
+    time. A frozen dataclass sets each field through ``object.__setattr__``, which makes an
+    Envelope cost four times as much to build (1.16 vs 0.30 us), and every envelope sent or
+    received is built once or twice. Not hashable (nothing hashes them)."""
+    return dataclass(slots=True)(cls)
 
 
 class Kind(IntEnum):
@@ -57,7 +69,7 @@ class Address:
         return f"{self.kind}:{self.value}"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Command:
     action: str
     input: str = ""
@@ -65,7 +77,7 @@ class Command:
     args: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Task:
     task_id: str
     role: str
@@ -86,7 +98,7 @@ class PlanItem:
     depends_on: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TaskProgress:
     """How one planned task stands, or (with ``plan``) the plan itself: what a live view of a
     build follows, so that it never has to parse the human-readable ``Status.message``."""
@@ -99,7 +111,7 @@ class TaskProgress:
     plan: tuple[PlanItem, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Status:
     state: State = State.WORKING
     message: str = ""
@@ -108,7 +120,7 @@ class Status:
     task: TaskProgress | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Artifact:
     path: str
     kind: str = "file"
@@ -116,7 +128,7 @@ class Artifact:
     sha256: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Result:
     ok: bool = True
     output: str = ""
@@ -126,7 +138,7 @@ class Result:
     completion_tokens: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ErrorInfo:
     code: ErrorCode
     message: str
@@ -139,7 +151,7 @@ class ErrorInfo:
         return cls(exc.code, str(exc), exc.retryable, prompt_tokens, completion_tokens)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Heartbeat:
     seq: int = 0
 
@@ -174,7 +186,7 @@ class Registered:
     more_agents: bool = False  # ``agents`` is the first page only; the router's listing has the rest
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FileChunk:
     transfer_id: str
     path: str
@@ -197,7 +209,7 @@ def now_us() -> int:
     return time.time_ns() // 1000
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Envelope:
     id: str
     sender: str
