@@ -246,6 +246,8 @@ class SandboxProcess:
     def _after(self) -> None:
         """What a run leaves for git on the host to read goes; the workspace goes back to its
         owner after the last run."""
+        if self._workspace is not None:
+            self._workspace.forget_usage()  # what the run wrote counts against the next write
         if self._workspace is not None and self._gits is not None:
             for path in remove_new_git(self._workspace.root, self._gits):
                 log.warning("sandbox.git_removed", pid=self.pid, path=str(path), reason="made by generated code")

@@ -7,7 +7,10 @@ symlink at any level: they walk from a handle on the root, one component at a ti
 ``O_NOFOLLOW | O_DIRECTORY`` (``dir_fd``), so a sandboxed program that swaps a folder for
 a link between our check and our write cannot send the write elsewhere. Writes are atomic
 (temp file, then rename, both relative to the folder's handle), bounded per file and in
-total, and every write is recorded with the agent that made it.
+total, and every write is recorded with the agent that made it. The total is measured by a
+walk at most every :data:`USAGE_TTL` seconds (and again after each sandbox run); writes in
+between add their own sizes, so a write costs the same in a project of 20,000 files as in
+one of ten (a walk of 20,000 files takes a tenth of a second).
 
 A workspace has a stable random id, kept in ``.autogpt/workspace-id``: agents in other
 processes compare ids to know whether they share the folder or must send files.
@@ -22,6 +25,7 @@ import os
 import re
 import secrets
 import stat
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,6 +39,9 @@ log = get_logger(__name__)
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_TOTAL_BYTES = 256 * 1024 * 1024
+USAGE_TTL = 2.0
+"""Seconds a measured total stays trusted: other writers (another process on the same folder)
+are seen within this long."""
 STATE_DIR = ".autogpt"
 TOOL_DIRS = frozenset({".home", ".tmp", STATE_DIR})  # the Sandbox's HOME and TMPDIR, the workspace id
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -58,6 +65,7 @@ class Workspace:
         self.max_file_bytes, self.max_total_bytes = max_file_bytes, max_total_bytes
         self._writes: list[WriteRecord] = []
         self._identity = ""
+        self._used: tuple[float, int] | None = None  # (when measured, bytes): the last walk, plus our writes since
 
     def ensure(self) -> Workspace:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -104,11 +112,13 @@ class Workspace:
             raise WorkspaceError(f"{relative!r} is {len(data)} bytes; the limit is {self.max_file_bytes}")
         *folders, name = self._parts(relative)
         with self._walk(folders, create=True) as dfd:
+            replaced = 0
             with contextlib.suppress(FileNotFoundError):
                 old = os.stat(name, dir_fd=dfd, follow_symlinks=False)
                 if stat.S_ISDIR(old.st_mode):
                     raise WorkspaceError(f"{relative!r} is a directory")
-            self._check_room(len(data), relative)
+                replaced = old.st_blocks * 512 if stat.S_ISREG(old.st_mode) else 0
+            self._check_room(len(data), replaced, relative)
             tmp = f".{name[:60]}.{secrets.token_hex(6)}.tmp"
             flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
             try:
@@ -121,6 +131,8 @@ class Workspace:
                     fh.flush()
                     os.fsync(fh.fileno())
                 os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)  # replaces a link, never follows it
+                if self._used is not None:
+                    self._used = (self._used[0], self._used[1] - replaced + len(data))
             except BaseException:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp, dir_fd=dfd)
@@ -169,7 +181,9 @@ class Workspace:
         return True
 
     def usage(self) -> int:
-        """Bytes the workspace's files take (links and special files count as nothing)."""
+        """Bytes the workspace's files take (links and special files count as nothing), by a
+        walk of the whole folder."""
+        measured = time.monotonic()
         total = 0
         stack = [str(self.root)]
         while stack:
@@ -180,7 +194,12 @@ class Workspace:
                             stack.append(entry.path)
                         elif entry.is_file(follow_symlinks=False):
                             total += entry.stat(follow_symlinks=False).st_blocks * 512
+        self._used = (measured, total)
         return total
+
+    def forget_usage(self) -> None:
+        """Something else wrote here (a sandbox run): the next write measures the total again."""
+        self._used = None
 
     def check_size(self) -> None:
         """:class:`WorkspaceFullError` when the workspace is over its total size limit."""
@@ -190,8 +209,10 @@ class Workspace:
                 hint="remove large files from the workspace",
             )
 
-    def _check_room(self, size: int, relative: str) -> None:
-        if self.usage() + size > self.max_total_bytes:
+    def _check_room(self, size: int, replaced: int, relative: str) -> None:
+        known = self._used
+        used = known[1] if known is not None and time.monotonic() - known[0] <= USAGE_TTL else self.usage()
+        if used - replaced + size > self.max_total_bytes:
             raise WorkspaceFullError(
                 f"writing {relative!r} ({size} bytes) would take the workspace over its limit of "
                 f"{self.max_total_bytes} bytes"

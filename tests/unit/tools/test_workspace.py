@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 
-from autogpt.errors import InvalidInputError, PathOutsideWorkspaceError, WorkspaceError
+from autogpt.errors import InvalidInputError, PathOutsideWorkspaceError, WorkspaceError, WorkspaceFullError
+from autogpt.tools import workspace
 from autogpt.tools.workspace import Workspace
 
 
@@ -296,3 +298,52 @@ def test_read_bytes_is_confined_and_bounded(ws: Workspace, root: Path) -> None:
         ws.read_bytes("dir")
     with pytest.raises(WorkspaceError, match="larger than the limit"):
         Workspace(root, max_file_bytes=1).read_bytes("blob.bin")
+
+
+def test_the_total_limit_counts_every_write_without_a_walk_per_write(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws = Workspace(root, max_total_bytes=100_000)
+    walks = 0
+    walk = Workspace.usage
+
+    def counted(self: Workspace) -> int:
+        nonlocal walks
+        walks += 1
+        return walk(self)
+
+    monkeypatch.setattr(Workspace, "usage", counted)
+    for i in range(6):
+        ws.write_bytes(f"f{i}.bin", b"x" * 15_000)
+    with pytest.raises(WorkspaceFullError, match="over its limit"):
+        ws.write_bytes("f6.bin", b"x" * 15_000)  # 7 x 15,000 > 100,000: the writes were counted
+    assert walks == 1
+    assert not (root / "f6.bin").exists()
+
+
+def test_replacing_a_file_counts_only_the_difference(root: Path) -> None:
+    ws = Workspace(root, max_total_bytes=1_000_000)
+    ws.write_bytes("big.bin", b"x" * 600_000)
+    ws.write_bytes("big.bin", b"y" * 650_000)  # 650,000 in all, not 1,250,000
+    ws.forget_usage()
+    ws.write_bytes("big.bin", b"z" * 650_000)
+    assert (root / "big.bin").read_bytes()[:1] == b"z"
+
+
+def test_bytes_written_behind_its_back_count_once_forgotten_or_stale(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws = Workspace(root, max_total_bytes=100_000)
+    ws.write_bytes("a.txt", b"a")
+    (root / "outside-writer.bin").write_bytes(os.urandom(96_000))  # a sandbox run, another process
+    ws.forget_usage()
+    with pytest.raises(WorkspaceFullError):
+        ws.write_bytes("b.bin", b"b" * 8_000)
+    (root / "outside-writer.bin").unlink()
+    ws.usage()
+    ws.write_bytes("b.bin", b"b" * 8_000)
+    (root / "later.bin").write_bytes(os.urandom(96_000))
+    clock = time.monotonic() + workspace.USAGE_TTL + 1
+    monkeypatch.setattr(workspace.time, "monotonic", lambda: clock)
+    with pytest.raises(WorkspaceFullError):
+        ws.write_bytes("c.bin", b"c" * 8_000)  # the measured total grew stale and was measured again
