@@ -41,6 +41,7 @@ log = get_logger(__name__)
 CONNECT = "/iac.v1.Iac/Connect"
 """The one RPC; frames cross it as bytes, cut and joined by :mod:`autogpt.iac.wire`."""
 
+_CONTROL = int(Kind.CONTROL)  # a plain int: reading the enum's member costs five times a comparison
 _EOF: object = grpc.aio.EOF  # type: ignore[attr-defined]  # missing from the stubs
 
 
@@ -244,7 +245,7 @@ async def _reader(session: NetSession, call: grpc.aio.StreamStreamCall[bytes, by
                     log.warning("bad_envelope", error=str(exc), sender=msg.sender, kind=int(msg.kind))
                     await _answer_malformed(session, msg, exc)
                     continue
-                if env.kind == Kind.CONTROL and isinstance(env.payload, ErrorInfo) and env.sender == ROUTER_ID:
+                if env.kind == _CONTROL and isinstance(env.payload, ErrorInfo) and env.sender == ROUTER_ID:
                     log.warning("router_notice", code=ErrorCode(env.payload.code).name, error=env.payload.message)
                 if not session.bus.deliver(env):
                     log.warning("inbox_full", dropped=env.id)
