@@ -27,6 +27,7 @@ from pathlib import Path
 from autogpt.config import default_data_dir
 from autogpt.errors import AgentError, ConfigError
 from autogpt.iac.transfer import looks_secret
+from autogpt.tools.workspace import TEMP_GLOB
 
 GITIGNORE = """\
 # environments and dependencies
@@ -147,7 +148,9 @@ class Repo:
         rest stays staged for its own commit. Without, everything changed is committed.
         """
         await self.init()
-        await self._git("add", "-A")
+        # A file being written now is a temporary name for a moment: listed, then renamed
+        # before git reads it, it failed the whole commit ("unable to stat").
+        await self._git("add", "-A", "--", ".", f":(exclude,glob)**/{TEMP_GLOB}")
         staged = [f for f in (await self._git("diff", "--cached", "--name-only", "-z")).split("\0") if f]
         withheld = [f for f in staged if self._looks_secret(f)]
         if withheld:

@@ -47,6 +47,13 @@ TOOL_DIRS = frozenset({".home", ".tmp", STATE_DIR})  # the Sandbox's HOME and TM
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _ID_FILE = "workspace-id"
 _ID = re.compile(r"[0-9a-f]{32}")
+TEMP_GLOB = ".*." + "?" * 12 + ".tmp"
+"""The names a write's temporary file has (:func:`_temp_name`) for the moment before its rename:
+what reads the folder meanwhile (``git add``) must pass over them."""
+
+
+def _temp_name(name: str) -> str:
+    return f".{name[:60]}.{secrets.token_hex(6)}.tmp"
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +126,7 @@ class Workspace:
                     raise WorkspaceError(f"{relative!r} is a directory")
                 replaced = old.st_blocks * 512 if stat.S_ISREG(old.st_mode) else 0
             self._check_room(len(data), replaced, relative)
-            tmp = f".{name[:60]}.{secrets.token_hex(6)}.tmp"
+            tmp = _temp_name(name)
             flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
             try:
                 fd = os.open(tmp, flags, 0o644, dir_fd=dfd)
@@ -279,7 +286,7 @@ class Workspace:
             found = self._read_id(dfd)
             if found:
                 return found
-            tmp = f".{_ID_FILE}.{secrets.token_hex(6)}.tmp"
+            tmp = _temp_name(_ID_FILE)
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644, dir_fd=dfd)
             try:
                 with os.fdopen(fd, "w", encoding="ascii") as fh:

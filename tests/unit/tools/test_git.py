@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -100,3 +101,35 @@ async def test_a_commit_of_named_paths_leaves_a_neighbours_work_for_its_own_comm
     assert git_log(ws.root)[0].startswith("BackendGPT|")
     assert "app/main.py" in committed_files(ws.root)
     assert await repo.commit("again", "BackendGPT", ["app/main.py"]) is None
+
+
+async def test_a_write_under_way_never_fails_a_commit_nor_lands_in_it(tmp_path: Path) -> None:
+    """``git add`` lists the folder while another agent writes: the write's temporary file is
+    there when listed and renamed before git reads it. That used to fail the whole commit."""
+    ws = Workspace(tmp_path / "p").ensure()
+    repo = Repo(ws.root)
+    ws.write_text("crashed/.app.py.0123456789ab.tmp", "half a file")  # what a write killed midway leaves
+    stop = threading.Event()
+
+    def writer() -> None:
+        n = 0
+        while not stop.is_set():
+            ws.write_text(f"busy/{n % 50}.txt", "x" * 64, agent="DesignerGPT")
+            n += 1
+
+    busy = threading.Thread(target=writer)
+    busy.start()
+    try:
+        for i in range(25):
+            ws.write_text(f"mine/{i}.py", f"n = {i}\n", agent="BackendGPT")
+            done = await repo.commit(f"step {i}", "BackendGPT", [f"mine/{i}.py"])
+            assert done is not None
+            assert done.files == (f"mine/{i}.py",) or set(done.files) == {".gitignore", "mine/0.py"}
+    finally:
+        stop.set()
+        busy.join()
+    everything = await repo.commit("the rest", "GitGPT")
+    assert everything is not None
+    committed = committed_files(ws.root)
+    assert "busy/0.txt" in committed
+    assert not [f for f in committed if f.endswith(".tmp")]
