@@ -147,6 +147,29 @@ async def raw_ping_pong(a: RawPeer, b: RawPeer, to_b: str, to_a: str, pings: int
     return samples
 
 
+async def paced_ping_pong(a: RawPeer, b: RawPeer, to_b: str, to_a: str, stop: asyncio.Event) -> list[float]:
+    """Raw round trips, one every ``BYSTANDER_PACE`` seconds, until ``stop``: what a server's
+    latency is for a working agent while others join, without any client library's share."""
+    ping = pb.Frame(envelopes=heartbeats(to_b, 1))
+    pong = pb.Frame(envelopes=heartbeats(to_a, 1))
+
+    async def echo() -> None:
+        while True:
+            await b.call.read()
+            await b.call.write(pong)
+
+    echoing = asyncio.create_task(echo())
+    samples = []
+    while not stop.is_set():
+        t = time.perf_counter()
+        await a.call.write(ping)
+        await a.call.read()
+        samples.append(time.perf_counter() - t)
+        await asyncio.sleep(BYSTANDER_PACE)
+    echoing.cancel()
+    return samples
+
+
 async def lib_one_way(a: NetSession, b: NetSession, count: int) -> float:
     got = 0
 
@@ -389,12 +412,16 @@ async def joining(certs: Path, tmp: Path, count: int, pings: int, processes: int
                 busy.append(time.perf_counter() - t)
                 await asyncio.sleep(BYSTANDER_PACE)
 
+        ra, rb = RawPeer(target, TlsFiles.from_dir(certs, "a")), RawPeer(target, TlsFiles.from_dir(certs, "b"))
+        ra_id, rb_id = await ra.register("generic"), await rb.register("backend")
         echoing = asyncio.create_task(echo())
         watching = asyncio.create_task(bystander())
+        watching_raw = asyncio.create_task(paced_ping_pong(ra, rb, rb_id, ra_id, joined))
         elapsed, halfway, joiners = await join_from(processes, target, certs, count)
-        cpu = cpu_seconds(proc.pid) - cpu - per_ping * len(busy)  # the joins' share alone
         joined.set()
         await watching
+        raw = await watching_raw
+        cpu = cpu_seconds(proc.pid) - cpu - per_ping * (len(busy) + len(raw))  # the joins' share alone
         echoing.cancel()
         after = await settle(proc.pid)
         print(
@@ -406,9 +433,13 @@ async def joining(certs: Path, tmp: Path, count: int, pings: int, processes: int
         row("bystander ping-pong p50 / p99, quiet", f"{pct(quiet, 0.5):.2f} ms / {pct(quiet, 0.99):.2f} ms")
         if busy:
             row("bystander ping-pong p50 / p99, while joining", f"{pct(busy, 0.5):.2f} ms / {pct(busy, 0.99):.2f} ms")
+        if raw:
+            row("  the same, raw client (no client library)", f"{pct(raw, 0.5):.2f} ms / {pct(raw, 0.99):.2f} ms")
         await a.close()
         await b.close()
         await warm.close()
+        await ra.close()
+        await rb.close()
     finally:
         await release(joiners)
         proc.terminate()
@@ -421,13 +452,26 @@ async def relay_joining(certs: Path, count: int, processes: int) -> None:
     relay, port = await start_relay(certs)
     joiners: list[asyncio.subprocess.Process] = []
     try:
+        ra = RelayPeer(f"localhost:{port}", TlsFiles.from_dir(certs, "a"))
+        rb = RelayPeer(f"localhost:{port}", TlsFiles.from_dir(certs, "b"))
+        await ra.join("bystander-a")
+        await rb.join("bystander-b")
         before, cpu = await settle(relay.pid), cpu_seconds(relay.pid)
+        joined = asyncio.Event()
+        watching = asyncio.create_task(paced_ping_pong(ra, rb, "bystander-b", "bystander-a", joined))
         elapsed, _, joiners = await join_from(processes, f"localhost:{port}", certs, count, relay=True)
+        joined.set()
+        raw = await watching
         cpu = cpu_seconds(relay.pid) - cpu
         after = await settle(relay.pid)
         row("bare relay: time to join, the same way", f"{elapsed:.1f} s")
-        row("bare relay: CPU per joining agent", f"{cpu / count * 1000:.2f} ms")
+        row("bare relay: CPU per joining agent (with its bystander)", f"{cpu / count * 1000:.2f} ms")
         row("bare relay: resident memory per idle agent", f"{(after - before) / count / 1024:.1f} KiB")
+        if raw:
+            quantiles = f"{pct(raw, 0.5):.2f} ms / {pct(raw, 0.99):.2f} ms"
+            row("bare relay: bystander p50 / p99 while joining, raw", quantiles)
+        await ra.close()
+        await rb.close()
     finally:
         await release(joiners)
         relay.terminate()

@@ -75,10 +75,12 @@ class RawPeer:
         self.channel = grpc.aio.secure_channel(target, tls.credentials(), options=options)
         self.call = pb_grpc.IacStub(self.channel).Connect()  # type: ignore[no-untyped-call]
 
-    async def register(self, role: str, topics: tuple[str, ...] = ()) -> None:
+    async def register(self, role: str, topics: tuple[str, ...] = ()) -> str:
+        """Join; returns the agent id orchgpt gave this stream."""
         await self.call.write(hello(role, topics))
         frame = await self.call.read()
         assert frame.envelopes[0].WhichOneof("payload") == "registered", frame
+        return str(frame.envelopes[0].registered.agent_id)
 
     async def close(self) -> None:
         self.call.cancel()
