@@ -1,10 +1,10 @@
 """What a :class:`~autogpt.iac.bus.Bus` waits on: its inbox, and its requests' deadlines.
 
-Both stand in for asyncio's own tools on the path every envelope takes, because those
-cost more than the rest of a Bus's work per envelope: ``asyncio.Queue`` took some 2.5 us
-per envelope through ``put_nowait`` and ``get``, and ``asyncio.timeout`` around each
-request some 4.5 us (with 64 in flight: a timer handle per request pushed on the loop's
-heap, ordered by a Python ``__lt__``, then cancelled).
+Both stand in for asyncio's own tools on the path every envelope takes. ``asyncio.timeout``
+around each request cost some 4.5 us of CPU with 64 requests in flight (a timer handle per
+request pushed on the loop's heap, ordered by a Python ``__lt__``, then cancelled); the
+deadlines here share one timer among all requests due in the same tick. ``asyncio.Queue``
+took 0.6 us per envelope through ``put_nowait`` and ``get`` (64 at a time); the inbox 0.27.
 """
 
 from __future__ import annotations
@@ -24,9 +24,8 @@ TICK = 0.02
 
 
 class Inbox(Generic[T]):
-    """What waits to be received: a bounded deque and the receivers waiting on it. It does
-    what ``asyncio.Queue`` did for the Bus at under half its cost (no ``put`` side to
-    wake, no ``get_nowait`` bookkeeping), and ending it wakes every receiver, not just one."""
+    """What waits to be received: a bounded deque and the receivers waiting on it (no ``put``
+    side to wake, unlike ``asyncio.Queue``); closing it wakes every receiver, not just one."""
 
     __slots__ = ("_items", "_size", "_waiters", "closed")
 
@@ -68,7 +67,7 @@ class Inbox(Generic[T]):
                 await waiter
             except asyncio.CancelledError:
                 if waiter.done() and not waiter.cancelled():
-                    self._wake_one()  # woken, then cancelled: the envelope goes to the next one
+                    self._wake_one()  # woken, then cancelled: the item goes to the next receiver
                 else:
                     with contextlib.suppress(ValueError):
                         self._waiters.remove(waiter)
