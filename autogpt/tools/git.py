@@ -9,6 +9,11 @@ recursion whatever any config says. A ``.gitattributes`` in the tree can only na
 drivers, and every driver would have to be defined in config we alone write. Each commit
 is authored as the agent that did the work. Nothing that looks like a secret is ever
 committed; such files are left out and named in the result.
+
+That private folder is found by the workspace's path, and belongs to the folder that was
+there when it was made (its :meth:`~autogpt.tools.workspace.Workspace.identity`): a project
+deleted and built again at the same path starts a history of its own, and the old one is
+kept beside it (``git-<old id>``, the newest three), not continued.
 """
 
 from __future__ import annotations
@@ -27,7 +32,10 @@ from pathlib import Path
 from autogpt.config import default_data_dir
 from autogpt.errors import AgentError, ConfigError
 from autogpt.iac.transfer import looks_secret
-from autogpt.tools.workspace import TEMP_GLOB
+from autogpt.logs import get_logger
+from autogpt.tools.workspace import TEMP_GLOB, Workspace
+
+log = get_logger(__name__)
 
 GITIGNORE = """\
 # environments and dependencies
@@ -63,6 +71,7 @@ _OVERRIDES = {
     "safe.directory": "*",
 }
 _MAX_SCAN = 1_000_000  # all looks_secret reads
+_HISTORIES_KEPT = 3  # set-aside histories of earlier folders at one path
 _SAFE = tuple(arg for key, value in _OVERRIDES.items() for arg in ("-c", f"{key}={value}"))
 
 
@@ -132,12 +141,14 @@ class Repo:
             fd = os.open(self.root / ".gitignore", flags, 0o644)
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(GITIGNORE)
+        self._claim()
         if (self.git_dir / "HEAD").exists():
             return False
         self.state.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.state.chmod(0o700)
         self.home.mkdir(exist_ok=True, mode=0o700)
         await self._git("init", "-q")
+        self._claim()
         return True
 
     async def commit(self, message: str, author: str, paths: Collection[str] | None = None) -> CommitResult | None:
@@ -175,8 +186,32 @@ class Repo:
         with os.fdopen(fd, "rb") as fh:
             return stat.S_ISREG(os.fstat(fd).st_mode) and looks_secret(fh.read(_MAX_SCAN))
 
+    def _claim(self) -> None:
+        """Make the repository this folder's: one made for an earlier folder at the same path
+        is set aside, whole, and the folder's id recorded (an old repository without a record
+        is taken as this folder's)."""
+        if not self.state.is_dir():
+            return
+        marker = self.state / "workspace"
+        current = Workspace(self.root).identity
+        recorded = marker.read_text(encoding="ascii").strip() if marker.is_file() else ""
+        if recorded == current:
+            return
+        if recorded and self.git_dir.exists():
+            aside = self.state / f"git-{recorded[:32]}"
+            if aside.exists():
+                shutil.rmtree(aside)  # a folder made again at the same path twice over
+            self.git_dir.rename(aside)
+            log.info("history_set_aside", workspace=str(self.root), kept=str(aside))
+            older = sorted(self.state.glob("git-*"), key=lambda p: p.stat().st_mtime, reverse=True)
+            for stale in older[_HISTORIES_KEPT:]:
+                shutil.rmtree(stale, ignore_errors=True)
+        marker.write_text(current + "\n", encoding="ascii")
+
     async def log(self) -> list[tuple[str, str, str]]:
         """(sha, author, subject) of every commit, newest first."""
+        if self.root.is_dir():
+            self._claim()
         if not (self.git_dir / "HEAD").exists():
             return []
         out = await self._git("log", "--format=%H%x1f%an%x1f%s")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+import shutil
 import subprocess
 import threading
 from pathlib import Path
@@ -133,3 +135,37 @@ async def test_a_write_under_way_never_fails_a_commit_nor_lands_in_it(tmp_path: 
     committed = committed_files(ws.root)
     assert "busy/0.txt" in committed
     assert not [f for f in committed if f.endswith(".tmp")]
+
+
+async def test_a_project_made_again_at_the_same_path_starts_its_own_history(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    ws = Workspace(tmp_path / "p").ensure()
+    ws.write_text("old.py", "old = 1\n")
+    assert await Repo(ws.root, data_dir=data).commit("the old project", "BackendGPT") is not None
+    assert await Repo(ws.root, data_dir=data).commit("nothing new", "BackendGPT") is None  # same folder: same history
+    shutil.rmtree(ws.root)  # the user deletes the project and builds another one there
+    ws = Workspace(tmp_path / "p").ensure()
+    ws.write_text("new.py", "new = 1\n")
+    repo = Repo(ws.root, data_dir=data)
+    done = await repo.commit("the new project", "BackendGPT")
+    assert done is not None
+    assert [subject for _, _, subject in await repo.log()] == ["the new project"]
+    assert set(done.files) == {".gitignore", "new.py"}  # no deletion of the old project's files
+    kept = [p for p in repo.state.iterdir() if p.name.startswith("git-")]
+    assert len(kept) == 1  # the old history is set aside, not lost
+    args = ["git", "--git-dir", str(kept[0]), "log", "--format=%s"]
+    old = (await asyncio.to_thread(subprocess.run, args, capture_output=True, text=True, check=True)).stdout
+    assert old.split() == ["the", "old", "project"]
+
+
+async def test_only_the_newest_three_set_aside_histories_are_kept(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    for n in range(5):
+        ws = Workspace(tmp_path / "p").ensure()
+        ws.write_text("main.py", f"n = {n}\n")
+        assert await Repo(ws.root, data_dir=data).commit(f"build {n}", "BackendGPT") is not None
+        shutil.rmtree(ws.root)
+    ws = Workspace(tmp_path / "p").ensure()
+    repo = Repo(ws.root, data_dir=data)
+    assert await repo.log() == []
+    assert len([p for p in repo.state.iterdir() if p.name.startswith("git-")]) == 3
