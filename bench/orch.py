@@ -127,7 +127,11 @@ async def raw_one_way(a: RawPeer, b: RawPeer, to: str, count: int, batch: int) -
     return count / (time.perf_counter() - started)
 
 
-async def raw_ping_pong(a: RawPeer, b: RawPeer, to_b: str, to_a: str, pings: int) -> list[float]:
+async def raw_ping_pong(
+    a: RawPeer, b: RawPeer, to_b: str, to_a: str, pings: int, stop: asyncio.Event | None = None
+) -> list[float]:
+    """Raw round trips (no client library): ``pings`` back to back or, with ``stop``, one every
+    ``BYSTANDER_PACE`` seconds until it is set (a working agent while others join)."""
     ping = pb.Frame(envelopes=heartbeats(to_b, 1))
     pong = pb.Frame(envelopes=heartbeats(to_a, 1))
 
@@ -137,35 +141,14 @@ async def raw_ping_pong(a: RawPeer, b: RawPeer, to_b: str, to_a: str, pings: int
             await b.call.write(pong)
 
     echoing = asyncio.create_task(echo())
-    samples = []
-    for _ in range(pings):
+    samples: list[float] = []
+    while (not stop.is_set()) if stop is not None else len(samples) < pings:
         t = time.perf_counter()
         await a.call.write(ping)
         await a.call.read()
         samples.append(time.perf_counter() - t)
-    echoing.cancel()
-    return samples
-
-
-async def paced_ping_pong(a: RawPeer, b: RawPeer, to_b: str, to_a: str, stop: asyncio.Event) -> list[float]:
-    """Raw round trips, one every ``BYSTANDER_PACE`` seconds, until ``stop``: what a server's
-    latency is for a working agent while others join, without any client library's share."""
-    ping = pb.Frame(envelopes=heartbeats(to_b, 1))
-    pong = pb.Frame(envelopes=heartbeats(to_a, 1))
-
-    async def echo() -> None:
-        while True:
-            await b.call.read()
-            await b.call.write(pong)
-
-    echoing = asyncio.create_task(echo())
-    samples = []
-    while not stop.is_set():
-        t = time.perf_counter()
-        await a.call.write(ping)
-        await a.call.read()
-        samples.append(time.perf_counter() - t)
-        await asyncio.sleep(BYSTANDER_PACE)
+        if stop is not None:
+            await asyncio.sleep(BYSTANDER_PACE)
     echoing.cancel()
     return samples
 
@@ -416,7 +399,7 @@ async def joining(certs: Path, tmp: Path, count: int, pings: int, processes: int
         ra_id, rb_id = await ra.register("generic"), await rb.register("backend")
         echoing = asyncio.create_task(echo())
         watching = asyncio.create_task(bystander())
-        watching_raw = asyncio.create_task(paced_ping_pong(ra, rb, rb_id, ra_id, joined))
+        watching_raw = asyncio.create_task(raw_ping_pong(ra, rb, rb_id, ra_id, 0, joined))
         elapsed, halfway, joiners = await join_from(processes, target, certs, count)
         joined.set()
         await watching
@@ -458,7 +441,7 @@ async def relay_joining(certs: Path, count: int, processes: int) -> None:
         await rb.join("bystander-b")
         before, cpu = await settle(relay.pid), cpu_seconds(relay.pid)
         joined = asyncio.Event()
-        watching = asyncio.create_task(paced_ping_pong(ra, rb, "bystander-b", "bystander-a", joined))
+        watching = asyncio.create_task(raw_ping_pong(ra, rb, "bystander-b", "bystander-a", 0, joined))
         elapsed, _, joiners = await join_from(processes, f"localhost:{port}", certs, count, relay=True)
         joined.set()
         raw = await watching
