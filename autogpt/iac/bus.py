@@ -174,14 +174,15 @@ class Bus:
         self._pending[env.id] = pending
         server = asyncio.create_task(self._serve_fetches(pending)) if pending.offer is not None else None
         future = pending.future
-        due = self._deadlines.add(timeout, future, env.recipient) if timeout is not None else None
+        due = None
         try:
+            if timeout is not None:  # the time runs from now: a send that waits for room counts
+                due = self._deadlines.add(timeout, future, env.recipient)
             await self.send(env)
             reply = await future
         finally:
             self._pending.pop(env.id, None)
-            if due is not None:
-                self._deadlines.discard(due, future)
+            self._deadlines.discard(due, future)
             if future.done() and not future.cancelled():
                 future.exception()  # seen: a send that failed after the time ran out leaves no warning
             if server is not None:

@@ -84,8 +84,11 @@ class Deadlines:
     def __init__(self) -> None:
         self._slots: dict[int, tuple[asyncio.TimerHandle, dict[asyncio.Future[Any], tuple[object, float]]]] = {}
 
-    def add(self, timeout: float, future: asyncio.Future[Any], recipient: object) -> int:
-        """Watch ``future`` for ``timeout`` seconds; returns the slot to :meth:`discard` it from."""
+    def add(self, timeout: float, future: asyncio.Future[Any], recipient: object) -> int | None:
+        """Watch ``future`` for ``timeout`` seconds; returns the slot to :meth:`discard` it from
+        (None for an endless timeout: ``inf`` is a setting people use)."""
+        if not math.isfinite(timeout):
+            return None
         loop = asyncio.get_running_loop()
         slot = math.ceil((loop.time() + max(timeout, 0.0)) / TICK)
         entry = self._slots.get(slot)
@@ -94,9 +97,8 @@ class Deadlines:
         entry[1][future] = (recipient, timeout)
         return slot
 
-    def discard(self, slot: int, future: asyncio.Future[Any]) -> None:
-        entry = self._slots.get(slot)
-        if entry is None:
+    def discard(self, slot: int | None, future: asyncio.Future[Any]) -> None:
+        if slot is None or (entry := self._slots.get(slot)) is None:
             return
         entry[1].pop(future, None)
         if not entry[1]:

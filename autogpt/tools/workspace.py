@@ -72,7 +72,8 @@ class Workspace:
         self.max_file_bytes, self.max_total_bytes = max_file_bytes, max_total_bytes
         self._writes: list[WriteRecord] = []
         self._identity = ""
-        self._used: tuple[float, int] | None = None  # (when measured, bytes): the last walk, plus our writes since
+        # (when walked, bytes): the last walk before a write, plus our writes and removals since
+        self._used: tuple[float, int] | None = None
 
     def ensure(self) -> Workspace:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -124,7 +125,7 @@ class Workspace:
                 old = os.stat(name, dir_fd=dfd, follow_symlinks=False)
                 if stat.S_ISDIR(old.st_mode):
                     raise WorkspaceError(f"{relative!r} is a directory")
-                replaced = old.st_blocks * 512 if stat.S_ISREG(old.st_mode) else 0
+                replaced = old.st_size if stat.S_ISREG(old.st_mode) else 0
             self._check_room(len(data), replaced, relative)
             tmp = _temp_name(name)
             flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -138,8 +139,7 @@ class Workspace:
                     fh.flush()
                     os.fsync(fh.fileno())
                 os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)  # replaces a link, never follows it
-                if self._used is not None:
-                    self._used = (self._used[0], self._used[1] - replaced + len(data))
+                self._counted(len(data) - replaced)
             except BaseException:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp, dir_fd=dfd)
@@ -174,9 +174,11 @@ class Workspace:
         *folders, name = self._parts(relative)
         try:
             with self._walk(folders, create=False) as dfd:
-                if stat.S_ISDIR(os.stat(name, dir_fd=dfd, follow_symlinks=False).st_mode):
+                old = os.stat(name, dir_fd=dfd, follow_symlinks=False)
+                if stat.S_ISDIR(old.st_mode):
                     raise WorkspaceError(f"{relative!r} is a directory")
                 os.unlink(name, dir_fd=dfd)
+                self._counted(-old.st_size if stat.S_ISREG(old.st_mode) else 0)
         except FileNotFoundError:
             return False
         except WorkspaceError:
@@ -190,7 +192,6 @@ class Workspace:
     def usage(self) -> int:
         """Bytes the workspace's files take (links and special files count as nothing), by a
         walk of the whole folder."""
-        measured = time.monotonic()
         total = 0
         stack = [str(self.root)]
         while stack:
@@ -201,12 +202,18 @@ class Workspace:
                             stack.append(entry.path)
                         elif entry.is_file(follow_symlinks=False):
                             total += entry.stat(follow_symlinks=False).st_blocks * 512
-        self._used = (measured, total)
         return total
 
     def forget_usage(self) -> None:
         """Something else wrote here (a sandbox run): the next write measures the total again."""
         self._used = None
+
+    def _counted(self, change: int) -> None:
+        """Our own write or removal, added to the measured total (``_used`` is read once: a
+        sandbox run may forget it from another thread meanwhile)."""
+        known = self._used
+        if known is not None:
+            self._used = (known[0], known[1] + change)
 
     def check_size(self) -> None:
         """:class:`WorkspaceFullError` when the workspace is over its total size limit."""
@@ -217,9 +224,10 @@ class Workspace:
             )
 
     def _check_room(self, size: int, replaced: int, relative: str) -> None:
-        known = self._used
-        used = known[1] if known is not None and time.monotonic() - known[0] <= USAGE_TTL else self.usage()
-        if used - replaced + size > self.max_total_bytes:
+        known, now = self._used, time.monotonic()
+        if known is None or now - known[0] > USAGE_TTL:
+            known = self._used = (now, self.usage())
+        if known[1] - replaced + size > self.max_total_bytes:
             raise WorkspaceFullError(
                 f"writing {relative!r} ({size} bytes) would take the workspace over its limit of "
                 f"{self.max_total_bytes} bytes"

@@ -108,3 +108,16 @@ async def test_a_closed_bus_cancels_its_timers() -> None:
     with pytest.raises(Exception, match="closed"):
         await asking
     assert user._deadlines._slots == {}
+
+
+async def test_an_endless_timeout_waits_for_the_reply() -> None:
+    hub = InMemoryHub()
+    agent = hub.connect("echo")
+    user = hub.connect("user")
+    asking = asyncio.create_task(user.call(Address.role("echo"), Command("run"), timeout=float("inf")))
+    request = await agent.receive()
+    assert request is not None
+    assert user._deadlines._slots == {}  # no timer at all
+    await agent.reply(request, Result(output="late but fine"))
+    assert (await asking).output == "late but fine"
+    assert user._pending == {}

@@ -304,6 +304,7 @@ def test_the_total_limit_counts_every_write_without_a_walk_per_write(
     root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ws = Workspace(root, max_total_bytes=100_000)
+    monkeypatch.setattr(workspace.time, "monotonic", lambda: 1000.0)  # all within one USAGE_TTL
     walks = 0
     walk = Workspace.usage
 
@@ -340,10 +341,20 @@ def test_bytes_written_behind_its_back_count_once_forgotten_or_stale(
     with pytest.raises(WorkspaceFullError):
         ws.write_bytes("b.bin", b"b" * 8_000)
     (root / "outside-writer.bin").unlink()
-    ws.usage()
+    ws.forget_usage()
     ws.write_bytes("b.bin", b"b" * 8_000)
     (root / "later.bin").write_bytes(os.urandom(96_000))
     clock = time.monotonic() + workspace.USAGE_TTL + 1
     monkeypatch.setattr(workspace.time, "monotonic", lambda: clock)
     with pytest.raises(WorkspaceFullError):
         ws.write_bytes("c.bin", b"c" * 8_000)  # the measured total grew stale and was measured again
+
+
+def test_a_removed_file_makes_room_at_once(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ws = Workspace(root, max_total_bytes=100_000)
+    monkeypatch.setattr(workspace.time, "monotonic", lambda: 1000.0)  # no walk in between
+    ws.write_bytes("big.bin", b"x" * 80_000)
+    with pytest.raises(WorkspaceFullError):
+        ws.write_bytes("other.bin", b"y" * 40_000)
+    assert ws.remove("big.bin")
+    ws.write_bytes("other.bin", b"y" * 40_000)  # what the hint says to do works without waiting
