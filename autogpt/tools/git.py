@@ -13,7 +13,9 @@ committed; such files are left out and named in the result.
 That private folder is found by the workspace's path, and belongs to the folder that was
 there when it was made (its :meth:`~autogpt.tools.workspace.Workspace.identity`): a project
 deleted and built again at the same path starts a history of its own, and the old one is
-kept beside it (``git-<old id>``, the newest three), not continued.
+kept beside it (``git-<when>-<old id>``, the newest three), not continued. The id is in the
+workspace's ``.autogpt``, which the Sandbox binds read-only: generated code cannot pass the
+folder off as another one.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import os
 import re
 import shutil
 import stat
+import time
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -198,13 +201,10 @@ class Repo:
         if recorded == current:
             return
         if recorded and self.git_dir.exists():
-            aside = self.state / f"git-{recorded[:32]}"
-            if aside.exists():
-                shutil.rmtree(aside)  # a folder made again at the same path twice over
+            aside = self.state / f"git-{time.time_ns()}-{recorded.partition('-')[0]}"  # names sort by age
             self.git_dir.rename(aside)
             log.info("history_set_aside", workspace=str(self.root), kept=str(aside))
-            older = sorted(self.state.glob("git-*"), key=lambda p: p.stat().st_mtime, reverse=True)
-            for stale in older[_HISTORIES_KEPT:]:
+            for stale in sorted(self.state.glob("git-*"), reverse=True)[_HISTORIES_KEPT:]:
                 shutil.rmtree(stale, ignore_errors=True)
         marker.write_text(current + "\n", encoding="ascii")
 

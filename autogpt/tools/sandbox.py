@@ -40,7 +40,16 @@ from typing import Literal
 
 from autogpt.errors import AgentError, ConfigError, InvalidInputError, UnconfinedError, WorkspaceError
 from autogpt.logs import get_logger
-from autogpt.tools.sandbox_bwrap import bwrap_args, git_folders, give_back, hold, lend, open_fds, remove_new_git
+from autogpt.tools.sandbox_bwrap import (
+    bwrap_args,
+    git_folders,
+    give_back,
+    hold,
+    lend,
+    open_fds,
+    own_state,
+    remove_new_git,
+)
 from autogpt.tools.sandbox_cgroup import RunGroups, memory_enforcement, new_groups
 from autogpt.tools.sandbox_net import HttpResponse as HttpResponse
 from autogpt.tools.sandbox_net import free_port as free_port
@@ -420,8 +429,10 @@ class Sandbox:
 
     def _survey(self) -> dict[Path, tuple[int, int]]:
         """Before a run, in a worker thread (both walk the whole workspace, a tenth of a second
-        for 20,000 files): the size check, and the git folders there are now."""
+        for 20,000 files): the size check, and the git folders there are now. The workspace's
+        id is made first, so that the run finds it there, read-only."""
         self.workspace.check_size()
+        _ = self.workspace.identity
         return git_folders(self.workspace.root)
 
     async def _spawn(
@@ -432,7 +443,7 @@ class Sandbox:
         groups = new_groups(limits.max_processes + 2 * (self.backend == "bwrap"), limits.memory_mb * mib)
         try:
             fds = open_fds() if self.backend == "bwrap" else {}
-            read_only = hold(gits) if self.backend == "bwrap" else {}
+            read_only = hold({**gits, **own_state(self.workspace.root)}) if self.backend == "bwrap" else {}
             try:
                 proc = await asyncio.create_subprocess_exec(
                     *self._command(argv, workdir, limits, network, groups, fds, read_only), cwd=workdir, env=env,

@@ -38,6 +38,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from autogpt.tools.workspace import STATE_DIR
+
 SANDBOX_UID = SANDBOX_GID = 65501
 TMP_BYTES = 64 * 1024 * 1024
 SHM_BYTES = 16 * 1024 * 1024
@@ -127,6 +129,17 @@ def git_folders(root: Path) -> dict[Path, tuple[int, int]]:
         if ".git" in dirs:
             dirs.remove(".git")
     return found
+
+
+def own_state(root: Path) -> dict[Path, tuple[int, int]]:
+    """The workspace's own state folder (its id), by inode, to be bound read-only like the git
+    folders: generated code that rewrote the id could pass the folder off as another one."""
+    path = root / STATE_DIR
+    try:
+        info = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return {}
+    return {path: (info.st_ino, info.st_mode)} if stat.S_ISDIR(info.st_mode) else {}
 
 
 def hold(paths: Mapping[Path, tuple[int, int]]) -> dict[Path, int]:

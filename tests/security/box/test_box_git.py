@@ -141,3 +141,37 @@ async def test_generated_code_cannot_plant_git_hooks_or_config_in_the_users_proj
         host_git(where, "commit", "-qm", "x")
         host_git(where, "status")
     assert not escaped(marker)
+
+
+STEAL_ID = (
+    "import os, pathlib, sys\n"
+    "state = pathlib.Path('.autogpt')\n"
+    "for name, act in [('rewrite', lambda: (state / 'workspace-id').write_text('0' * 32 + '\\n')),\n"
+    "                  ('remove', lambda: (state / 'workspace-id').unlink()),\n"
+    "                  ('plant', lambda: (state / 'other').write_text('x')),\n"
+    "                  ('rename', lambda: state.rename('moved'))]:\n"
+    "    try:\n"
+    "        act()\n"
+    "        print(name, 'DONE')\n"
+    "    except OSError as exc:\n"
+    "        print(name, 'refused:', exc.strerror)\n"
+)
+
+
+async def test_generated_code_cannot_change_the_workspace_id_the_history_belongs_to(tmp_path: Path) -> None:
+    """The project's history is kept for the folder with this id: a run that rewrote it would
+    have the next commit set the history aside as another folder's."""
+    ws = Workspace(tmp_path / "p").ensure()
+    ws.write_text("app.py", "x = 1\n")
+    data = tmp_path / "data"
+    assert await Repo(ws.root, data_dir=data).commit("first", "BackendGPT") is not None
+    before = ws.identity
+    result = await Sandbox(ws, backend="bwrap").run([sys.executable, "-c", STEAL_ID])
+    assert result.ok, result.stderr
+    for step in ("rewrite", "remove", "plant"):
+        assert f"{step} refused: Read-only file system" in result.stdout
+    assert "rename DONE" not in result.stdout
+    assert Workspace(ws.root).identity == before
+    ws.write_text("app.py", "x = 2\n")
+    assert await Repo(ws.root, data_dir=data).commit("second", "BackendGPT") is not None
+    assert [s for _, _, s in await Repo(ws.root, data_dir=data).log()] == ["second", "first"]
