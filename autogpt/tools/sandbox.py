@@ -429,10 +429,8 @@ class Sandbox:
 
     def _survey(self) -> dict[Path, tuple[int, int]]:
         """Before a run, in a worker thread (both walk the whole workspace, a tenth of a second
-        for 20,000 files): the size check, and the git folders there are now. The workspace's
-        id is made first, so that the run finds it there, read-only."""
+        for 20,000 files): the size check, and the git folders there are now."""
         self.workspace.check_size()
-        _ = self.workspace.identity
         return git_folders(self.workspace.root)
 
     async def _spawn(

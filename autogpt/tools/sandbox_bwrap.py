@@ -133,7 +133,9 @@ def git_folders(root: Path) -> dict[Path, tuple[int, int]]:
 
 def own_state(root: Path) -> dict[Path, tuple[int, int]]:
     """The workspace's own state folder (its id), by inode, to be bound read-only like the git
-    folders: generated code that rewrote the id could pass the folder off as another one."""
+    folders: generated code that rewrote the id would make the folder look like a new one (its
+    history set aside). Not made when missing: a user's own project gets no folder of ours
+    from a run, and an id written by generated code before we make one is just its id."""
     path = root / STATE_DIR
     try:
         info = os.stat(path, follow_symlinks=False)
