@@ -42,6 +42,11 @@ CONNECT = "/iac.v1.Iac/Connect"
 """The one RPC; frames cross it as bytes, cut and joined by :mod:`autogpt.iac.wire`."""
 
 _CONTROL = int(Kind.CONTROL)  # a plain int: reading the enum's member costs five times a comparison
+DELIVER_SLICE = 32
+"""Envelopes handed to the Bus before the reader lets others run: what the first ones of a big
+frame start (replies, new requests) is written while the rest are decoded, so this process and
+the orchestrator work at the same time instead of taking turns (64 requests in flight: about
+1.3x the request rate on two cores; measured with bench/orch.py)."""
 _EOF: object = grpc.aio.EOF  # type: ignore[attr-defined]  # missing from the stubs
 
 
@@ -237,7 +242,9 @@ async def _reader(session: NetSession, call: grpc.aio.StreamStreamCall[bytes, by
             if frame is _EOF:
                 break
             assert isinstance(frame, bytes)
-            for data in wire.split(frame, 1 << 30):
+            for n, data in enumerate(wire.split(frame, 1 << 30)):
+                if n and n % DELIVER_SLICE == 0:  # more after a full slice
+                    await asyncio.sleep(0)
                 try:
                     env = codec.decode(data)
                 except InvalidEnvelopeError as exc:

@@ -1,15 +1,17 @@
-"""The client's writer coalesces queued envelopes into frames, bounded by count and by bytes."""
+"""The client's writer coalesces queued envelopes into frames, bounded by count and by bytes; its
+reader hands a big frame to the Bus in slices."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
-from autogpt.iac import codec
+from autogpt.iac import codec, wire
 from autogpt.iac._gen import iac_pb2 as pb
-from autogpt.iac.envelope import Address, Envelope, Heartbeat, Kind
+from autogpt.iac.bus import Bus
+from autogpt.iac.envelope import Address, Command, Envelope, Heartbeat, Kind, Registered, Result
 from autogpt.iac.transfer import CHUNK_BYTES, split
-from autogpt.net.link import GrpcLink
+from autogpt.net.link import DELIVER_SLICE, GrpcLink, NetSession, _reader
 
 
 class RecordingCall:
@@ -66,3 +68,49 @@ def test_the_heartbeat_follows_the_orchestrator_when_it_asks_for_more() -> None:
     assert heartbeat_interval(10.0, Registered("a", heartbeat_ms=1_666)) == 1.666
     assert heartbeat_interval(1.0, Registered("a", heartbeat_ms=10_000)) == 1.0  # ours is already faster
     assert heartbeat_interval(10.0, Registered("a")) == 10.0  # an orchestrator that does not say
+
+
+class OneFrameCall(RecordingCall):
+    """A stream that delivers one frame, then stays open; what is written back is recorded."""
+
+    def __init__(self, frame: bytes, expect: int) -> None:
+        super().__init__()
+        self._frames = [frame]
+        self._open = asyncio.Event()
+        self.expect = expect
+        self.answered = asyncio.Event()  # ``expect`` envelopes were written back
+
+    async def write(self, frame: bytes) -> None:
+        await super().write(frame)
+        if sum(len(f.envelopes) for f in self.frames) >= self.expect:
+            self.answered.set()
+
+    async def read(self) -> bytes:
+        if self._frames:
+            return self._frames.pop()
+        await self._open.wait()
+        raise AssertionError("unreachable")
+
+
+async def test_an_agent_answers_the_first_requests_of_a_big_frame_while_reading_the_rest() -> None:
+    requests = [
+        Envelope.new(Address.agent("b"), Command("run", str(i)), kind=Kind.REQUEST, sender="a") for i in range(64)
+    ]
+    call = OneFrameCall(wire.frame_of([codec.encode(r) for r in requests]), expect=64)
+    link = GrpcLink(None, call)  # type: ignore[arg-type]
+    bus = Bus("b", link)
+    session = NetSession(bus, Registered("b"), "test", link)
+
+    async def echo() -> None:
+        async for env in bus:
+            assert isinstance(env.payload, Command)
+            await bus.reply(env, Result(output=env.payload.input))
+
+    async with asyncio.timeout(10), asyncio.TaskGroup() as tasks:
+        running = [tasks.create_task(c) for c in (_reader(session, call), link.write_loop(), echo())]  # type: ignore[arg-type]
+        await call.answered.wait()
+        for task in running:
+            task.cancel()
+    replies = [codec.from_proto(e) for f in call.frames for e in f.envelopes]
+    assert [r.correlation_id for r in replies] == [r.id for r in requests]  # every one, in order
+    assert len(call.frames[0].envelopes) == DELIVER_SLICE  # the first slice went out before the rest was read
