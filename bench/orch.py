@@ -27,6 +27,7 @@ import statistics
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -365,8 +366,13 @@ async def release(procs: list[asyncio.subprocess.Process]) -> None:
 
 
 async def joining(certs: Path, tmp: Path, count: int, pings: int, processes: int) -> None:
-    env = {"ORCHGPT_STREAMS_PER_CERT": str(count + 8), "ORCHGPT_HEARTBEAT_TIMEOUT": "600"}
+    env = {
+        "ORCHGPT_STREAMS_PER_CERT": str(count + 8), "ORCHGPT_HEARTBEAT_TIMEOUT": "600", "ORCHGPT_METRICS": "127.0.0.1:0"
+    }  # fmt: skip
     proc, port = await start_orchgpt(certs, tmp, None, env)
+    assert proc.stdout is not None
+    metrics = re.search(r"metrics at (\S+)", (await proc.stdout.readline()).decode())
+    assert metrics, "orchgpt did not say where its metrics are"
     target = f"localhost:{port}"
     joiners: list[asyncio.subprocess.Process] = []
     try:
@@ -378,6 +384,7 @@ async def joining(certs: Path, tmp: Path, count: int, pings: int, processes: int
         warm = RawPeer(target, TlsFiles.from_dir(certs, "idle"))
         await warm.register("generic")
         before, cpu = await settle(proc.pid), cpu_seconds(proc.pid)
+        collected = await gc_pauses(metrics.group(1))
         busy: list[float] = []
         joined = asyncio.Event()
 
@@ -406,6 +413,8 @@ async def joining(certs: Path, tmp: Path, count: int, pings: int, processes: int
         raw = await watching_raw
         cpu = cpu_seconds(proc.pid) - cpu - per_ping * (len(busy) + len(raw))  # the joins' share alone
         echoing.cancel()
+        full, paused, longest = await gc_pauses(metrics.group(1))  # the longest: since orchgpt started
+        full, paused = full - collected[0], paused - collected[1]
         after = await settle(proc.pid)
         print(
             f"== {count:,} idle agents joining orchgpt (each its own TCP + TLS connection, from {processes} processes)"
@@ -418,6 +427,10 @@ async def joining(certs: Path, tmp: Path, count: int, pings: int, processes: int
             row("bystander ping-pong p50 / p99, while joining", f"{pct(busy, 0.5):.2f} ms / {pct(busy, 0.99):.2f} ms")
         if raw:
             row("  the same, raw client (no client library)", f"{pct(raw, 0.5):.2f} ms / {pct(raw, 0.99):.2f} ms")
+        row(
+            "orchgpt full garbage collections while joining",
+            f"{full:.0f}, {paused * 1000:.0f} ms in all, the longest {longest * 1000:.0f} ms",
+        )
         await a.close()
         await b.close()
         await warm.close()
@@ -428,6 +441,23 @@ async def joining(certs: Path, tmp: Path, count: int, pings: int, processes: int
         proc.terminate()
         await proc.wait()
     await relay_joining(certs, count, processes)
+
+
+async def gc_pauses(url: str) -> tuple[float, float, float]:
+    """orchgpt's full garbage collections so far: how many, their seconds, the longest."""
+
+    def scrape() -> dict[str, float]:
+        with urllib.request.urlopen(url + "metrics", timeout=10) as reply:
+            lines = reply.read().decode().splitlines()
+        return {line.split(" ")[0]: float(line.split(" ")[1]) for line in lines if line[:1] != "#"}
+
+    got = await asyncio.to_thread(scrape)
+    full = '{generation="2"}'
+    return (
+        got[f"orchgpt_gc_collections_total{full}"],
+        got[f"orchgpt_gc_pause_seconds_total{full}"],
+        got[f"orchgpt_gc_pause_seconds_max{full}"],
+    )
 
 
 async def relay_joining(certs: Path, count: int, processes: int) -> None:

@@ -6,6 +6,7 @@ finished request costs one histogram observation."""
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
 from collections.abc import Iterator
 
@@ -15,15 +16,17 @@ from prometheus_client.registry import Collector
 
 from autogpt.iac.envelope import Kind
 from orchgpt.activity import Activity
+from orchgpt.pauses import GENERATIONS, GcPauses
 from orchgpt.switchboard import Switchboard
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 class _Collector(Collector):
-    def __init__(self, board: Switchboard, activity: Activity) -> None:
+    def __init__(self, board: Switchboard, activity: Activity, pauses: GcPauses) -> None:
         self.board = board
         self.activity = activity
+        self.pauses = pauses
 
     def collect(self) -> Iterator[Metric]:
         conns = list(self.board.connections.values())
@@ -61,17 +64,40 @@ class _Collector(Collector):
         yield GaugeMetricFamily(
             "orchgpt_requests_in_flight", "Requests routed and not ended.", value=len(self.activity.open)
         )
+        yield from self._pauses()
+
+    def _pauses(self) -> Iterator[Metric]:
+        p = self.pauses
+        runs = CounterMetricFamily(
+            "orchgpt_gc_collections", "Garbage collections, by generation (2: full).", labels=["generation"]
+        )
+        stopped = CounterMetricFamily(
+            "orchgpt_gc_pause_seconds", "Seconds the process stood still collecting garbage.", labels=["generation"]
+        )
+        longest = GaugeMetricFamily(
+            "orchgpt_gc_pause_seconds_max", "The longest single garbage collection.", labels=["generation"]
+        )
+        for g in range(GENERATIONS):
+            runs.add_metric([str(g)], p.collections[g])
+            stopped.add_metric([str(g)], p.seconds[g])
+            longest.add_metric([str(g)], p.longest[g])
+        frozen = GaugeMetricFamily(
+            "orchgpt_gc_frozen_objects", "Objects kept out of every collection (those of start-up).",
+            value=gc.get_freeze_count(),
+        )  # fmt: skip
+        yield from (runs, stopped, longest, frozen)
 
 
 class Metrics:
-    def __init__(self, board: Switchboard, activity: Activity) -> None:
+    def __init__(self, board: Switchboard, activity: Activity, pauses: GcPauses | None = None) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.latency = Histogram(
             "orchgpt_request_seconds", "Seconds from routing a request to its reply (or its end).",
             registry=self.registry, buckets=(0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600),
         )  # fmt: skip
         activity.observe = self.latency.observe
-        self.registry.register(_Collector(board, activity))
+        self.pauses = pauses or GcPauses()  # installed by whoever runs the server
+        self.registry.register(_Collector(board, activity, self.pauses))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -31,6 +31,7 @@ def serve(**overrides: object) -> None:
     from autogpt.errors import AutoGPTError
     from autogpt.logs import configure_logging
     from orchgpt.config import load_orch_settings
+    from orchgpt.pauses import settle
     from orchgpt.server import Orchestrator
 
     try:
@@ -40,6 +41,7 @@ def serve(**overrides: object) -> None:
 
         async def run() -> None:
             await orchestrator.start()
+            settle()  # what start-up made lives as long as we do: out of every later collection
             host = settings.listen.rsplit(":", 1)[0]
             # The bound port on stdout: scripts and tests start us on port 0 and read it.
             print(f"orchgpt listening on {host}:{orchestrator.port}", flush=True)

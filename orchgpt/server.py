@@ -155,6 +155,8 @@ class Orchestrator:
         if self.board.shared_memory is not None:
             self._memory_worker = asyncio.create_task(self.board.shared_memory.serve(), name="shared-memory")
         self.ledger.start()
+        if self.metrics is not None:
+            self.metrics.pauses.install()
         self.state = State.SERVING
         log.info("serving", listen=self.settings.listen, port=self.port)
         return self.port
@@ -190,6 +192,8 @@ class Orchestrator:
         await self.ledger.close()
         if self.board.shared_memory is not None:
             self.board.shared_memory.store.close()
+        if self.metrics is not None:
+            self.metrics.pauses.remove()
         self.state = State.STOPPED
         self._stopped.set()
         log.info("stopped")

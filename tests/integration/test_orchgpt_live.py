@@ -77,6 +77,8 @@ async def test_metrics_are_scraped_from_a_live_orchestrator(orchestrator_factory
     assert got[("orchgpt_overloaded_total", ())] == 0
     assert ("orchgpt_queued_bytes", ()) in got
     assert got[("orchgpt_requests_in_flight", ())] == 0
+    assert got[("orchgpt_gc_collections_total", (("generation", "0"),))] > 0  # the test allocated plenty
+    assert got[("orchgpt_gc_pause_seconds_total", (("generation", "0"),))] > 0
     assert not any(name.startswith(("python_", "process_")) for name, _ in got)  # its own registry
 
 

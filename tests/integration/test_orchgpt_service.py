@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import grpc
+import httpx
 from click.testing import CliRunner
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
@@ -91,6 +92,29 @@ async def test_sigterm_ends_serve_within_grace_while_a_client_watches_health(tmp
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
+
+
+async def test_serve_keeps_its_start_up_out_of_garbage_collections_and_reports_their_pauses(tmp_path: Path) -> None:
+    pki = make_test_pki(tmp_path / "pki", {"alice": ["user"]})
+    args = _serve_args(pki, tmp_path, "127.0.0.1:0", "--metrics", "127.0.0.1:0")
+    proc = await asyncio.create_subprocess_exec(*args, stdout=asyncio.subprocess.PIPE, env=_env())
+    assert proc.stdout is not None
+    try:
+        async with asyncio.timeout(30):
+            lines = [(await proc.stdout.readline()).decode() for _ in range(2)]
+        match = re.search(r"metrics at (http://\S+)", lines[1])
+        assert match, lines
+        async with httpx.AsyncClient(timeout=10) as http:
+            text = (await http.get(match.group(1) + "metrics")).text
+        got = {line.split(" ")[0]: float(line.split(" ")[1]) for line in text.splitlines() if line[:1] != "#"}
+        assert got["orchgpt_gc_frozen_objects"] > 10_000  # modules, classes, the server: frozen once started
+        assert {f'orchgpt_gc_collections_total{{generation="{g}"}}' for g in "012"} <= got.keys()
+        assert (
+            got['orchgpt_gc_pause_seconds_max{generation="2"}'] <= got['orchgpt_gc_pause_seconds_total{generation="2"}']
+        )
+    finally:
+        proc.terminate()
+        await proc.wait()
 
 
 async def test_a_second_serve_on_the_same_port_is_refused(tmp_path: Path) -> None:
