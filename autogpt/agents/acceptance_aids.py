@@ -299,6 +299,64 @@ def repeated_reads(drafts: DraftExamples, first: Sequence[Example]) -> set[int]:
     return out
 
 
+class ReadAnswers(BaseModel):
+    answers: list[dict[str, Any]] = Field(description="the JSON object each request answers, in the order asked")
+
+
+def second_readable(drafts: DraftExamples, first: Sequence[Example]) -> bool:
+    """An API of reads (every request a GET, so no answer depends on what came before), whose
+    drafts say what comes back: each can be asked again on its own."""
+    return (
+        all(e.method == "GET" for e in first)
+        and len(drafts.examples) > 1
+        and all(d.method == "GET" and d.response for d in drafts.examples)
+    )
+
+
+def second_reading_prompt(idea: str, drafts: DraftExamples, first: Sequence[Example]) -> str:
+    """The drafts' requests without their answers, to be answered afresh: the answers a model
+    drafts beside each other lean on each other (asked for leap years, the embedded model once
+    wrote 2025 false, 2026 true, 2027 false, 2028 true)."""
+    shown = "".join(f"\n- {e.label} -> {e.expects()}" for e in first)
+    asked = "\n".join(
+        f"{i}. GET {d.path}" + (f"?{urlencode(d.query)}" if d.query else "") for i, d in enumerate(drafts.examples, 1)
+    )
+    return (
+        f"An HTTP JSON API: {idea}\n"
+        + (f"As the idea says, it answers:{shown}\n" if shown else "")
+        + f"What does it answer to each of these requests? Work each one out on its own from the idea's words, "
+        f"exactly.\n{asked}\nAnswer with {len(drafts.examples)} JSON objects, one per request, in this order."
+    )
+
+
+def answer_checks(count: int) -> list[Check[ReadAnswers]]:
+    def each(answers: ReadAnswers) -> Sequence[str]:
+        if len(answers.answers) != count:
+            return [f"you gave {len(answers.answers)} answers for {count} requests: answer each, in order"]
+        return []
+
+    return [each]
+
+
+def disagreements(drafts: DraftExamples, second: ReadAnswers) -> dict[int, str]:
+    """The drafts that a second reading answers otherwise: a key both give, with another value
+    (a key it leaves out decides nothing). Leaving an example out loses a check; keeping a wrong
+    one fails a right server, or leads the code to it and passes (a leap-year server built with
+    ``2026: True`` in a table, to pass a draft): so any disagreement leaves the draft out, even
+    where the second reading is the one that is wrong."""
+    answers = [_numbers(a) for a in second.answers]
+    drafted = [_numbers(d.response) for d in drafts.examples]
+    if len(answers) != len(drafted):
+        return {}
+    out = {}
+    for i, (draft, answer) in enumerate(zip(drafted, answers, strict=True)):
+        clash = sorted(k for k in draft.keys() & answer.keys() if draft[k] != answer[k])
+        if clash:
+            key, path = clash[0], drafts.examples[i].path
+            out[i] = f"GET {path}: {json.dumps({key: draft[key]})}, read again {json.dumps({key: answer[key]})}"
+    return out
+
+
 def derived_checks(idea: str, table: Table | None = None, first: Sequence[Example] = ()) -> list[Check[DraftExamples]]:
     """Drafts that are the idea's own (not the worked examples' paths) and that make valid
     examples, that look up every entry of a table the idea counts, and that read something

@@ -14,20 +14,24 @@ import asyncio
 import contextlib
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
 from autogpt.agents.acceptance_aids import (
     DraftExamples,
+    ReadAnswers,
     Resource,
     Table,
     TableKeys,
+    answer_checks,
     answered,
     as_examples,
     as_refusals,
     contradicted,
     derived_checks,
+    disagreements,
     examples_prompt,
     key_checks,
     keys_prompt,
@@ -37,6 +41,8 @@ from autogpt.agents.acceptance_aids import (
     resource_prompt,
     rule_checks,
     rule_prompt,
+    second_readable,
+    second_reading_prompt,
     table_drafts,
     table_keys,
 )
@@ -333,12 +339,39 @@ class ManagerGPT(Agent):
             kept = [d for i, d in enumerate(drafts.examples) if i not in repeats]
             drafts = DraftExamples.model_construct(examples=kept)
             notes.append(f"left out {len(repeats)} read(s) repeating one already checked")
+        if second_readable(drafts, first or ()):
+            drafts, note = await self._second_reading(idea, drafts, first or (), ctx)
+            if note:
+                notes.append(note)
         said = f"the model derived {len(drafts.examples)} example(s) from the idea's words"
         if refusals:
             notes.append(f"left out {refusals} refusal(s) the idea does not state")
         if not drafts.examples:
             return [], f"no acceptance examples could be derived ({'; '.join(notes)})"
         return as_examples(drafts), f"{said} ({'; '.join(notes)})" if notes else said
+
+    async def _second_reading(
+        self, idea: str, drafts: DraftExamples, first: Sequence[Example], ctx: Context
+    ) -> tuple[DraftExamples, str]:
+        """``drafts`` without those a fresh reading of their requests answers otherwise: an example
+        with a wrong answer fails a right server, or (worse) leads the code astray and passes it."""
+
+        async def unread(_: ReadAnswers | None, problem: str) -> Answer[ReadAnswers]:
+            return Answer(ReadAnswers.model_construct(answers=[]), problem[:160])
+
+        answer = await self.ask(
+            [Message.system(self.persona), Message.user(second_reading_prompt(idea, drafts, first))], ReadAnswers,
+            ctx, checks=answer_checks(len(drafts.examples)), retry=Retry(temperatures=(0.0, 0.3)), fallback=unread,
+            what="a second reading", say="the second reading unusable: {problem}",
+        )  # fmt: skip
+        if answer.fell_back:
+            return drafts, f"no second reading ({answer.note})"
+        if not (clashes := disagreements(drafts, answer.value)):
+            return drafts, ""
+        kept = [d for i, d in enumerate(drafts.examples) if i not in clashes]
+        first_clash = next(iter(clashes.values()))
+        note = f"left out {len(clashes)} the model answered otherwise when asked again ({first_clash})"
+        return DraftExamples.model_construct(examples=kept), note[:300]
 
     async def _rule_examples(
         self, rule: str, status: int | None, stated: list[Example], ctx: Context

@@ -1045,3 +1045,73 @@ async def test_a_table_listed_in_words_is_checked_for_every_filter_value(tmp_pat
     assert not any("role=ops" in p for p in coder.code_prompts)
     verification = json.loads((tmp_path / "ws/verification.json").read_text())
     assert [row["example"] for row in verification["acceptance"] if row["kept_back"]] == ["GET /people?role=ops"]
+
+
+LEAP_GREGORIAN = fenced("""from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.get("/leap/{year}")
+def leap(year: int):
+    return {"leap": year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)}
+""")
+# What the embedded model drafted for "the Gregorian rules": 2026 is no leap year.
+LEAP_DRAFTS = {"examples": [
+    {"method": "GET", "path": f"/leap/{year}", "query": {}, "body": None, "status": 200, "response": {"leap": leap}}
+    for year, leap in ((2025, False), (2026, True), (1900, False), (2000, True))
+]}  # fmt: skip
+
+
+def reading_again(answers: list[dict[str, Any]] | None, asked: list[str]) -> FunctionLLM:
+    """:func:`deriving` with ``LEAP_DRAFTS``, and the second reading answered with ``answers``
+    (or with code, which is no answer at all)."""
+    drafting = deriving(LEAP_DRAFTS, LEAP_GREGORIAN, asked)
+
+    def answer(messages: Sequence[Message], options: Options) -> str:
+        if "Work each one out on its own" in messages[-1].content:
+            asked.append(messages[-1].content)
+            return json.dumps({"answers": answers}) if answers is not None else LEAP_GREGORIAN
+        return drafting.fn(messages, options)
+
+    return FunctionLLM(answer)
+
+
+async def test_a_derived_example_that_a_second_reading_answers_otherwise_is_left_out(tmp_path: Path) -> None:
+    """The drafts say 2026 is a leap year; asked again, one request at a time and without the
+    drafted answers, the model says it is not. The example is left out (and said): a server
+    that follows the Gregorian rules passes, instead of failing on an answer the idea never gave."""
+    asked: list[str] = []
+    again = [{"leap": False}, {"leap": False}, {"leap": False}, {"leap": True}]
+    result = await standard_build(tmp_path, reading_again(again, asked), LEAP)
+    assert result.ok, result.output[:600]
+    second = asked[-1]
+    assert "1. GET /leap/2025\n2. GET /leap/2026\n3. GET /leap/1900\n4. GET /leap/2000" in second
+    assert "false" not in second  # none of the drafted answers is shown
+    acceptance = json.loads((tmp_path / "ws/acceptance.json").read_text())
+    assert [e["path"] for e in acceptance["examples"]] == ["/leap/2024", "/leap/2025", "/leap/1900", "/leap/2000"]
+    assert any(
+        'left out 1 the model answered otherwise when asked again (GET /leap/2026: {"leap": true}, read again '
+        '{"leap": false})' in n
+        for n in acceptance["notes"]
+    ), acceptance["notes"]
+
+
+@pytest.mark.parametrize(
+    "again",
+    [
+        pytest.param(None, id="no usable second reading"),
+        pytest.param([{"leap": False}, {"leap": True}, {"leap": False}, {"leap": True}], id="agreeing with the drafts"),
+    ],
+)
+async def test_a_second_reading_that_finds_nothing_leaves_the_drafts_as_they_were(
+    tmp_path: Path, again: list[dict[str, Any]] | None
+) -> None:
+    """When the second reading is no use or makes the same mistake, the wrong draft stands, and a
+    right server fails on it (honestly: the verdict names the example)."""
+    asked: list[str] = []
+    result = await standard_build(tmp_path, reading_again(again, asked), LEAP)
+    assert not result.ok
+    acceptance = json.loads((tmp_path / "ws/acceptance.json").read_text())
+    assert "/leap/2026" in [e["path"] for e in acceptance["examples"]]
+    assert '| `/leap/2026` | 200 with {"leap": true} | 200 | **no** |' in result.output

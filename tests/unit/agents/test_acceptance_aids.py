@@ -9,6 +9,7 @@ import pytest
 from autogpt.agents.acceptance_aids import (
     DraftExample,
     DraftExamples,
+    ReadAnswers,
     Resource,
     Table,
     TableKeys,
@@ -16,12 +17,14 @@ from autogpt.agents.acceptance_aids import (
     as_examples,
     contradicted,
     derived_checks,
+    disagreements,
     examples_prompt,
     key_checks,
     keys_prompt,
     mended,
     resource_body,
     rule_checks,
+    second_readable,
     table_drafts,
     table_keys,
 )
@@ -226,3 +229,41 @@ def test_a_draft_of_refusals_only_is_asked_again() -> None:
         {"method": "GET", "path": "/capital/Germany", "response": {"capital": "Berlin"}},
     ]})  # fmt: skip
     assert [p for check in derived_checks(idea) for p in check(mixed)] == []  # the refusal is just left out
+
+
+def reads(*answers: dict[str, Any]) -> DraftExamples:
+    return DraftExamples(
+        examples=[DraftExample(method="GET", path=f"/x/{i}", response=a) for i, a in enumerate(answers)]
+    )
+
+
+@pytest.mark.parametrize(
+    ("drafted", "again", "left_out"),
+    [
+        pytest.param(
+            [{"miles": 6.21}, {"miles": 1}], [{"miles": "6.21"}, {"miles": 2}], {1}, id="numerals read as numbers"
+        ),
+        pytest.param(
+            [{"a": 1, "b": 2}, {"a": 3}], [{"a": 1}, {"b": 9}], set(), id="a key it leaves out decides nothing"
+        ),
+        pytest.param(
+            [{"leap": False}, {"leap": True}], [{"leap": False}] * 2, {1}, id="one answer for all still counts"
+        ),
+        pytest.param([{"leap": False}, {"leap": True}], [{"leap": True}], set(), id="answers for other requests"),
+        pytest.param([{"n": 1}, {"n": 1}], [{"n": 2}, {"n": 2}], {0, 1}, id="the drafts the same too: both wrong"),
+    ],
+)
+def test_a_second_reading_leaves_out_only_the_drafts_it_contradicts(
+    drafted: list[dict[str, Any]], again: list[dict[str, Any]], left_out: set[int]
+) -> None:
+    assert set(disagreements(reads(*drafted), ReadAnswers(answers=again))) == left_out
+
+
+def test_only_a_whole_api_of_reads_with_answers_is_read_again() -> None:
+    assert second_readable(reads({"a": 1}, {"a": 2}), [])
+    assert not second_readable(reads({"a": 1}), [])  # one draft: nothing to compare it with
+    posting = DraftExamples(
+        examples=[DraftExample(method="POST", path="/x", response={"a": 1}), *reads({"a": 2}).examples]
+    )
+    assert not second_readable(posting, [])  # a POST before a read: the answer depends on the order
+    assert not second_readable(reads({"a": 1}, {}), [])  # a draft that says nothing comes back
