@@ -71,8 +71,12 @@ class Verdict:
             )
         ok = not reasons
         passed = sum(r.ok for r in rows)
+        # What the model read into the idea is not what the idea said: the headline says how much
+        # of the pass rests on it (a model can be wrong about a rule, and write the server to match).
+        derived = sum(e.source == "derived" for e in acceptance.examples)
+        whose = f" ({derived} of them derived by the model from the idea's words)" if derived else ""
         headline = (
-            f"PASSED: the running server answered all {passed} acceptance example(s) as the idea asks"
+            f"PASSED: the running server answered all {passed} acceptance example(s) as the idea asks{whose}"
             if ok
             else "FAILED: " + "; ".join(reasons)
         )

@@ -159,6 +159,16 @@ def test_examples_all_derived_are_flagged_for_the_user() -> None:
     assert not any("derived" in n for n in judge(checked=verification(GOOD_ROWS)).notes)
 
 
+def test_a_pass_says_how_many_of_its_examples_the_model_derived() -> None:
+    some = Acceptance(examples=[CONVERT, REFUSE.model_copy(update={"source": "derived"})])
+    verdict = Verdict.of(some, typed(verification(GOOD_ROWS)), True, False, True)
+    assert verdict.headline == (
+        "PASSED: the running server answered all 2 acceptance example(s) as the idea asks "
+        "(1 of them derived by the model from the idea's words)"
+    )
+    assert "derived" not in judge(checked=verification(GOOD_ROWS)).headline  # all stated: nothing to say
+
+
 # --- to_openapi --------------------------------------------------------------------------------
 
 _HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
