@@ -89,14 +89,14 @@ class _Collector(Collector):
 
 
 class Metrics:
-    def __init__(self, board: Switchboard, activity: Activity, pauses: GcPauses | None = None) -> None:
+    def __init__(self, board: Switchboard, activity: Activity) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.latency = Histogram(
             "orchgpt_request_seconds", "Seconds from routing a request to its reply (or its end).",
             registry=self.registry, buckets=(0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600),
         )  # fmt: skip
         activity.observe = self.latency.observe
-        self.pauses = pauses or GcPauses()  # installed by whoever runs the server
+        self.pauses = GcPauses()  # its hook is put in by the server while it serves
         self.registry.register(_Collector(board, activity, self.pauses))
 
     def render(self) -> bytes:

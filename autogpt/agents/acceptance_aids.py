@@ -314,9 +314,10 @@ def second_readable(drafts: DraftExamples, first: Sequence[Example]) -> bool:
 
 
 def second_reading_prompt(idea: str, drafts: DraftExamples, first: Sequence[Example]) -> str:
-    """The drafts' requests without their answers, to be answered afresh: the answers a model
-    drafts beside each other lean on each other (asked for leap years, the embedded model once
-    wrote 2025 false, 2026 true, 2027 false, 2028 true)."""
+    """The drafts' requests without their answers, to be answered afresh: a slip in one drafted
+    answer shows when the model, asked again without it, answers otherwise. (A belief it holds
+    both times is not caught: asked for leap years, the embedded 1.5B drafted 2026 as one, and
+    said so again.)"""
     shown = "".join(f"\n- {e.label} -> {e.expects()}" for e in first)
     asked = "\n".join(
         f"{i}. GET {d.path}" + (f"?{urlencode(d.query)}" if d.query else "") for i, d in enumerate(drafts.examples, 1)

@@ -370,7 +370,7 @@ class ManagerGPT(Agent):
             return drafts, ""
         kept = [d for i, d in enumerate(drafts.examples) if i not in clashes]
         first_clash = next(iter(clashes.values()))
-        note = f"left out {len(clashes)} the model answered otherwise when asked again ({first_clash})"
+        note = f"left out {len(clashes)} example(s) the model answered otherwise when asked again ({first_clash})"
         return DraftExamples.model_construct(examples=kept), note[:300]
 
     async def _rule_examples(
